@@ -1,0 +1,37 @@
+import type { CaseInputs } from '../workloads/tensors.js';
+import type { WorkloadCase } from '../workloads/spec.js';
+
+/** Whether a backend can run here; when not, why and the command that fixes it. */
+export type Probe =
+  | { available: true; detail: string; hardware: boolean }
+  | { available: false; reason: string; fix: string };
+
+export interface LoadOptions {
+  /** Where generated model files are cached. */
+  modelDir: string;
+  /** GPU index for CUDA and similar providers. */
+  deviceId: number;
+}
+
+/** A case ready to run: weights loaded, inputs staged, nothing left but the timed calls. */
+export interface LoadedCase {
+  /** One timed call: resolves when the output is ready on the host. */
+  run(): Promise<void>;
+  /** The output of one call, [rows, hidden] row-major, as float32. */
+  output(): Promise<Float32Array>;
+  dispose(): Promise<void>;
+  /** What was loaded (model file, sizes), recorded in the result. */
+  readonly details: Record<string, string | number | boolean>;
+}
+
+/** The one seam every engine implements: ONNX Runtime providers, TF.js backends, the fake. */
+export interface Backend {
+  /** Name used on the command line and in result files, e.g. "ort-cpu". */
+  readonly name: string;
+  readonly engine: string;
+  readonly executionProvider: string;
+  probe(): Promise<Probe>;
+  /** Why this backend cannot run a case, or undefined when it can. */
+  unsupported(c: WorkloadCase): string | undefined;
+  load(c: WorkloadCase, inputs: CaseInputs, options: LoadOptions): Promise<LoadedCase>;
+}

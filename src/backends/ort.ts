@@ -1,0 +1,120 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type * as OrtTypes from 'onnxruntime-node';
+import { ensureModel } from '../onnx/modelFile.js';
+import { fromHalfArray, toHalfArray } from '../workloads/float16.js';
+import type { WorkloadCase } from '../workloads/spec.js';
+import type { CaseInputs } from '../workloads/tensors.js';
+import type { Backend, LoadedCase, LoadOptions, Probe } from './backend.js';
+import { identityProbeModel } from './probeModel.js';
+
+export type OrtProvider = 'cpu' | 'cuda' | 'webgpu';
+
+const require = createRequire(import.meta.url);
+let ortModule: typeof OrtTypes | undefined;
+function ort(): typeof OrtTypes {
+  ortModule ??= require('onnxruntime-node') as typeof OrtTypes;
+  return ortModule;
+}
+
+/** Folder holding libonnxruntime.so.1, where the CUDA provider's .so files must sit too. */
+export function ortNativeDir(): string {
+  const pkg = dirname(require.resolve('onnxruntime-node/package.json'));
+  return join(pkg, 'bin', 'napi-v6', process.platform, process.arch);
+}
+
+export const CUDA_PROVIDER_FILES = ['libonnxruntime_providers_cuda.so', 'libonnxruntime_providers_shared.so'];
+
+/** Which of the two ways of getting the CUDA provider holds here. */
+export function cudaProviderState(): { installed: boolean; missing: string[]; dir: string } {
+  const dir = ortNativeDir();
+  const missing = CUDA_PROVIDER_FILES.filter((f) => !existsSync(join(dir, f)));
+  return { installed: missing.length === 0, missing, dir };
+}
+
+/**
+ * A Vulkan ICD chosen through the environment that is a CPU rasteriser (lavapipe)
+ * means WebGPU runs in software: fine for tests, never what `auto` should pick.
+ */
+export function softwareVulkanSelected(env: NodeJS.ProcessEnv = process.env): boolean {
+  const files = `${env.VK_ICD_FILENAMES ?? ''}:${env.VK_DRIVER_FILES ?? ''}`;
+  return /lvp|lavapipe|swiftshader/i.test(files);
+}
+
+export class OrtBackend implements Backend {
+  readonly engine = 'onnxruntime';
+  readonly name: string;
+  readonly executionProvider: string;
+
+  constructor(readonly provider: OrtProvider) {
+    this.name = `ort-${provider}`;
+    this.executionProvider = provider;
+  }
+
+  private sessionOptions(deviceId: number): OrtTypes.InferenceSession.SessionOptions {
+    const ep = this.provider === 'cuda' ? { name: 'cuda', deviceId } : this.provider === 'webgpu' ? { name: 'webgpu' } : { name: 'cpu' };
+    return { executionProviders: [ep], graphOptimizationLevel: 'all', logSeverityLevel: 4 };
+  }
+
+  async probe(): Promise<Probe> {
+    if (this.provider === 'cuda') {
+      const state = cudaProviderState();
+      if (!state.installed) {
+        return {
+          available: false,
+          reason: `the CUDA execution provider is not installed (${state.missing.join(', ')} missing in ${state.dir})`,
+          fix: 'npm run setup:cuda (needs internet), or copy the CUDA provider .so files of onnxruntime 1.30 next to libonnxruntime.so.1 (see README)',
+        };
+      }
+    }
+    try {
+      const session = await ort().InferenceSession.create(identityProbeModel(), this.sessionOptions(0));
+      await session.release();
+    } catch (err) {
+      const message = firstLine(err);
+      const fix = this.provider === 'webgpu'
+        ? 'install a Vulkan driver for the GPU, or for a CPU adapter: eval "$(bash scripts/setup-lavapipe.sh --env)"'
+        : this.provider === 'cuda' ? 'install CUDA 12 and cuDNN 9 and put their libraries on LD_LIBRARY_PATH' : 'reinstall onnxruntime-node';
+      return { available: false, reason: `${this.provider} execution provider failed to start: ${message}`, fix };
+    }
+    const hardware = this.provider === 'cuda' || (this.provider === 'webgpu' && !softwareVulkanSelected());
+    return { available: true, detail: `onnxruntime-node ${ort().env.versions.node ?? ''} ${this.provider}`.trim(), hardware };
+  }
+
+  unsupported(): string | undefined {
+    return undefined;
+  }
+
+  async load(c: WorkloadCase, inputs: CaseInputs, options: LoadOptions): Promise<LoadedCase> {
+    const model = ensureModel(c, options.modelDir);
+    const session = await ort().InferenceSession.create(model.path, this.sessionOptions(options.deviceId));
+    const feeds: Record<string, OrtTypes.Tensor> = {};
+    for (const [name, t] of Object.entries(inputs.feeds)) {
+      feeds[name] = c.dtype === 'fp16' ? new (ort().Tensor)('float16', toHalfArray(t.data), t.dims) : new (ort().Tensor)('float32', t.data, t.dims);
+    }
+    const runOnce = () => session.run(feeds);
+    return {
+      details: { modelFile: model.path, weightBytes: model.weightBytes, externalData: model.externalData, modelCached: model.cached },
+      async run() {
+        const out = await runOnce();
+        for (const t of Object.values(out)) t.dispose();
+      },
+      async output() {
+        const out = await runOnce();
+        const y = out.y;
+        const data = c.dtype === 'fp16' ? fromHalfArray(y.data as Uint16Array) : new Float32Array(y.data as Float32Array);
+        for (const t of Object.values(out)) t.dispose();
+        return data;
+      },
+      async dispose() {
+        await session.release();
+      },
+    };
+  }
+}
+
+function firstLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.split('\n').find((l) => l.trim())?.trim() ?? text;
+}

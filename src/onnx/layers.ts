@@ -1,0 +1,172 @@
+import type { MoeShape } from '../workloads/presets.js';
+import { bytesPerElement, type WorkloadCase } from '../workloads/spec.js';
+import { expertPrefix, expertsInGraph, sharedPrefix, tensorValues, WeightStore, type TensorDecl } from '../workloads/tensors.js';
+import { toHalfArray } from '../workloads/float16.js';
+import { attr, ElemType, GraphBuilder } from './graph.js';
+
+/** Bumped whenever a graph changes, so cached model files are rebuilt. */
+export const BUILDER_VERSION = 2;
+
+const TOKENS = 'tokens';
+
+export function elemTypeOf(c: WorkloadCase): number {
+  return c.dtype === 'fp16' ? ElemType.float16 : ElemType.float32;
+}
+
+function toBytes(c: WorkloadCase, values: Float32Array): Uint8Array {
+  const typed = c.dtype === 'fp16' ? toHalfArray(values) : values;
+  return new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
+}
+
+function weight(g: GraphBuilder, c: WorkloadCase, decl: TensorDecl): string {
+  const count = decl.dims.reduce((a, x) => a * x, 1);
+  return g.initializer({
+    name: decl.name, dims: decl.dims, elemType: elemTypeOf(c), byteLength: count * bytesPerElement(c.dtype),
+    chunks: () => [toBytes(c, tensorValues(c, decl))],
+  });
+}
+
+/** down(silu(x·Wg) ⊙ (x·Wu)) */
+function swiglu(g: GraphBuilder, c: WorkloadCase, store: WeightStore, prefix: string, x: string): string {
+  const gate = g.op('MatMul', [x, weight(g, c, store.decl(`${prefix}w_gate`))]);
+  const up = g.op('MatMul', [x, weight(g, c, store.decl(`${prefix}w_up`))]);
+  const act = g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), up]);
+  return g.op('MatMul', [act, weight(g, c, store.decl(`${prefix}w_down`))]);
+}
+
+/**
+ * The ONNX graph of a case. Inputs: `x` [tokens, d] and, for MoE, `router_bias`
+ * [tokens, E] (full layer) or `route_weights` [tokens, E_local] (expert-parallel
+ * slice). Output: `y` [tokens, d]. The token count is symbolic, so one model file
+ * serves every token count and routing of a layer.
+ */
+export function buildLayerGraph(c: WorkloadCase): GraphBuilder {
+  const g = new GraphBuilder(c.id);
+  const et = elemTypeOf(c);
+  const d = c.layer.hiddenSize;
+  const store = new WeightStore(c);
+  const x = g.input('x', et, [TOKENS, d]);
+  let y: string;
+  if (c.layer.kind === 'dense') {
+    y = swiglu(g, c, store, '', x);
+  } else {
+    y = moe(g, c, c.layer, store, x);
+  }
+  g.finish(y, 'y', et, [TOKENS, d]);
+  return g;
+}
+
+function moe(g: GraphBuilder, c: WorkloadCase, m: MoeShape, store: WeightStore, x: string): string {
+  const et = elemTypeOf(c);
+  const impl = c.moeImpl ?? 'routed';
+  const local = expertsInGraph(c);
+  let routed: string;
+  if (c.expertsPerCard !== undefined) {
+    const gates = g.input('route_weights', et, [TOKENS, local]);
+    routed = impl === 'dense-all' ? denseAllExperts(g, c, store, x, gates, local) : routedExperts(g, c, store, x, gates, local);
+  } else {
+    const logits = g.op('Add', [g.op('MatMul', [x, weight(g, c, store.decl('router'))]), g.input('router_bias', et, [TOKENS, m.numExperts])]);
+    if (impl === 'fused') {
+      routed = fusedExperts(g, c, m, store, x, logits);
+    } else {
+      const gates = routerGates(g, m, logits);
+      routed = impl === 'dense-all' ? denseAllExperts(g, c, store, x, gates, local) : routedExperts(g, c, store, x, gates, local);
+    }
+  }
+  for (let s = 0; s < m.numSharedExperts && c.expertsPerCard === undefined; s++) {
+    routed = g.op('Add', [routed, swiglu(g, c, store, sharedPrefix(s), x)]);
+  }
+  return routed;
+}
+
+/** softmax → top-k → (renormalise) → a dense [tokens, E] gate matrix, zero off the top-k. */
+function routerGates(g: GraphBuilder, m: MoeShape, logits: string): string {
+  const probs = g.op('Softmax', [logits], { axis: attr.int(-1) });
+  let [values, indices] = g.node('TopK', [probs, g.int64([m.topK])], { axis: attr.int(-1), largest: attr.int(1), sorted: attr.int(0) }, { outputs: 2 });
+  if (m.renormalize) values = g.op('Div', [values, g.op('ReduceSum', [values, g.int64([-1])], { keepdims: attr.int(1) })]);
+  const zeros = g.op('Mul', [probs, g.op('CastLike', [g.int64([0], []), probs])]);
+  return g.op('ScatterElements', [zeros, indices, values], { axis: attr.int(1) });
+}
+
+/**
+ * Standard ops, cost grows with k: for each expert, the tokens whose gate is
+ * non-zero are gathered, run through its SwiGLU, weighted and scatter-added back.
+ */
+function routedExperts(g: GraphBuilder, c: WorkloadCase, store: WeightStore, x: string, gates: string, experts: number): string {
+  // ORT's CPU ScatterND has no fp16 'add' reduction: accumulate in fp32, as fp16 kernels usually do
+  const fp16 = c.dtype === 'fp16';
+  const zero = g.op('CastLike', [g.int64([0], []), x]);
+  let acc = g.op('Mul', [x, zero]);
+  if (fp16) acc = g.op('Cast', [acc], { to: attr.int(ElemType.float32) });
+  for (let e = 0; e < experts; e++) {
+    const gate = g.op('Gather', [gates, g.int64([e], [])], { axis: attr.int(1) }); // [T]
+    const idx = g.op('Transpose', [g.op('NonZero', [g.op('Greater', [gate, zero])])], { perm: attr.ints([1, 0]) }); // [n, 1]
+    const xe = g.op('GatherND', [x, idx]); // [n, d]
+    const we = g.op('Unsqueeze', [g.op('GatherND', [gate, idx]), g.int64([1])]); // [n, 1]
+    let ye = g.op('Mul', [swiglu(g, c, store, expertPrefix(e), xe), we]);
+    if (fp16) ye = g.op('Cast', [ye], { to: attr.int(ElemType.float32) });
+    acc = g.op('ScatterND', [acc, idx, ye], { reduction: attr.str('add') });
+  }
+  return fp16 ? g.op('Cast', [acc], { to: attr.int(ElemType.float16) }) : acc;
+}
+
+/** Baseline: every expert on every token, weighted by its (mostly zero) gate. */
+function denseAllExperts(g: GraphBuilder, c: WorkloadCase, store: WeightStore, x: string, gates: string, experts: number): string {
+  let acc = '';
+  for (let e = 0; e < experts; e++) {
+    const gate = g.op('Gather', [gates, g.int64([e])], { axis: attr.int(1) }); // [T, 1]
+    const ye = g.op('Mul', [swiglu(g, c, store, expertPrefix(e), x), gate]);
+    acc = acc ? g.op('Add', [acc, ye]) : ye;
+  }
+  return acc;
+}
+
+/**
+ * ORT's com.microsoft.MoE: takes the router logits and does softmax, top-k and
+ * renormalisation itself; fc1 is [E, 2·ff, d] with gate and up rows interleaved
+ * (swiglu_fusion=1), fc2 is [E, d, ff]. alpha=1, beta=0 and no limit make its
+ * SwiGLU the standard silu(gate)·up.
+ */
+function fusedExperts(g: GraphBuilder, c: WorkloadCase, m: MoeShape, store: WeightStore, x: string, logits: string): string {
+  const d = m.hiddenSize;
+  const ff = m.expertIntermediateSize;
+  const E = m.numExperts;
+  const b = bytesPerElement(c.dtype);
+  const fc1 = g.initializer({
+    name: 'fc1_experts', dims: [E, 2 * ff, d], elemType: elemTypeOf(c), byteLength: E * 2 * ff * d * b,
+    chunks: function* () {
+      for (let e = 0; e < E; e++) {
+        const gate = tensorValues(c, store.decl(`${expertPrefix(e)}w_gate`));
+        const up = tensorValues(c, store.decl(`${expertPrefix(e)}w_up`));
+        const out = new Float32Array(2 * ff * d);
+        for (let i = 0; i < d; i++) {
+          for (let j = 0; j < ff; j++) {
+            out[2 * j * d + i] = gate[i * ff + j];
+            out[(2 * j + 1) * d + i] = up[i * ff + j];
+          }
+        }
+        yield toBytes(c, out);
+      }
+    },
+  });
+  const fc2 = g.initializer({
+    name: 'fc2_experts', dims: [E, d, ff], elemType: elemTypeOf(c), byteLength: E * d * ff * b,
+    chunks: function* () {
+      for (let e = 0; e < E; e++) {
+        const down = tensorValues(c, store.decl(`${expertPrefix(e)}w_down`));
+        const out = new Float32Array(d * ff);
+        for (let j = 0; j < ff; j++) for (let i = 0; i < d; i++) out[i * ff + j] = down[j * d + i];
+        yield toBytes(c, out);
+      }
+    },
+  });
+  return g.op('MoE', [x, logits, fc1, '', fc2], {
+    k: attr.int(m.topK),
+    activation_type: attr.str('swiglu'),
+    swiglu_fusion: attr.int(1),
+    activation_alpha: attr.float(1),
+    activation_beta: attr.float(0),
+    swiglu_limit: attr.float(3.0e38),
+    normalize_routing_weights: attr.int(m.renormalize ? 1 : 0),
+  }, 'com.microsoft');
+}

@@ -1,0 +1,109 @@
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { WorkloadCase } from '../workloads/spec.js';
+import { onnx, type GraphBuilder, type TensorProto } from './graph.js';
+import { BUILDER_VERSION, buildLayerGraph } from './layers.js';
+
+/** protobuf's hard 2 GiB message limit, with room for the graph itself. */
+export const EXTERNAL_DATA_THRESHOLD_BYTES = 1.9 * 1024 ** 3;
+
+export interface ModelFile {
+  path: string;
+  /** Total initializer bytes. */
+  weightBytes: number;
+  /** Weights live in `${path}.data` (ONNX external data). */
+  externalData: boolean;
+  /** The file already existed for this spec. */
+  cached: boolean;
+}
+
+/** What determines the graph's bytes; token count and routing are inputs, not part of it. */
+export function modelSpec(c: WorkloadCase): Record<string, unknown> {
+  return {
+    builder: BUILDER_VERSION, layer: c.layer, dtype: c.dtype, seed: c.seed,
+    moeImpl: c.layer.kind === 'moe' ? (c.moeImpl ?? 'routed') : undefined,
+    expertsPerCard: c.expertsPerCard,
+  };
+}
+
+export function modelFileName(c: WorkloadCase): string {
+  const hash = createHash('sha256').update(JSON.stringify(modelSpec(c))).digest('hex').slice(0, 16);
+  const impl = c.layer.kind === 'moe' ? `-${c.moeImpl ?? 'routed'}${c.expertsPerCard !== undefined ? `-ep${c.expertsPerCard}` : ''}` : '';
+  return `${c.preset}-${c.layer.kind}${impl}-${c.dtype}-${hash}.onnx`;
+}
+
+/** Builds the case's model into `dir` unless a file for the same spec is already there. */
+export function ensureModel(c: WorkloadCase, dir: string, externalThresholdBytes = EXTERNAL_DATA_THRESHOLD_BYTES): ModelFile {
+  const path = join(dir, modelFileName(c));
+  const g = buildLayerGraph(c);
+  const weightBytes = g.initializers.reduce((a, i) => a + i.byteLength, 0);
+  const externalData = weightBytes > externalThresholdBytes;
+  if (existsSync(path) && (!externalData || existsSync(`${path}.data`))) return { path, weightBytes, externalData, cached: true };
+  mkdirSync(dir, { recursive: true });
+  writeModel(g, path, externalData);
+  return { path, weightBytes, externalData, cached: false };
+}
+
+/** Writes graph and weights to temporary files and renames them, so a crash never leaves a half model. */
+export function writeModel(g: GraphBuilder, path: string, externalData: boolean): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  const dataPath = `${path}.data`;
+  const initializers: TensorProto[] = [...g.constants];
+  try {
+    if (externalData) {
+      const fd = openSync(`${dataPath}.${process.pid}.tmp`, 'w');
+      let offset = 0;
+      try {
+        for (const init of g.initializers) {
+          for (const chunk of init.chunks()) writeSync(fd, chunk);
+          initializers.push({
+            name: init.name, dims: init.dims, dataType: init.elemType,
+            dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+            externalData: [
+              { key: 'location', value: basename(dataPath) },
+              { key: 'offset', value: String(offset) },
+              { key: 'length', value: String(init.byteLength) },
+            ],
+          });
+          offset += init.byteLength;
+        }
+      } finally {
+        closeSync(fd);
+      }
+    } else {
+      for (const init of g.initializers) {
+        initializers.push({ name: init.name, dims: init.dims, dataType: init.elemType, rawData: concat([...init.chunks()], init.byteLength) });
+      }
+    }
+    const model = onnx.ModelProto.create({
+      irVersion: 8,
+      producerName: 'moebench',
+      opsetImport: [{ domain: '', version: 18 }, { domain: 'com.microsoft', version: 1 }],
+      graph: { name: g.name, node: g.nodes, input: g.inputs, output: g.outputs, initializer: initializers },
+    });
+    const fd = openSync(tmp, 'w');
+    try {
+      writeSync(fd, onnx.ModelProto.encode(model).finish());
+    } finally {
+      closeSync(fd);
+    }
+    if (externalData) renameSync(`${dataPath}.${process.pid}.tmp`, dataPath);
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    rmSync(`${dataPath}.${process.pid}.tmp`, { force: true });
+    throw err;
+  }
+}
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.length;
+  }
+  return out;
+}

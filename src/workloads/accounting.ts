@@ -1,0 +1,103 @@
+import type { MoeShape } from './presets.js';
+import { assignExperts, expertHistogram, type Assignment } from './routing.js';
+import { bytesPerElement, type WorkloadCase } from './spec.js';
+
+/** Analytic work of one call, in the spirit of nvbench's add_element_count / add_global_memory_reads. */
+export interface WorkAccounting {
+  /**
+   * Tokens this card completes per call. For an expert-parallel slice this is the
+   * card's share of the global batch, numTokens × expertsPerCard / numExperts.
+   */
+  tokensPerCall: number;
+  /** 2 × multiply-adds of the router, the routed experts actually hit and the shared experts. */
+  flopsPerCall: number;
+  /** Weights actually touched plus the graph's input and output activations. */
+  bytesPerCall: number;
+  flops: { router: number; routedExperts: number; sharedExperts: number; dense: number };
+  bytes: { weights: number; activations: number };
+  /** MoE only: tokens routed to each expert present on this card. */
+  expertTokens?: number[];
+  /** MoE slice only: tokens this card receives (routed to at least one local expert). */
+  receivedTokens?: number;
+}
+
+/** FLOPs of one token through a SwiGLU FFN: three d×ff matmuls, 2 FLOPs per multiply-add. */
+function swigluFlopsPerToken(hidden: number, intermediate: number): number {
+  return 2 * 3 * hidden * intermediate;
+}
+
+export function routingOf(c: WorkloadCase): Assignment {
+  const moe = c.layer as MoeShape;
+  return assignExperts(c.routing ?? { kind: 'uniform' }, c.numTokens, moe.numExperts, moe.topK, c.seed);
+}
+
+/** Tokens that route to at least one expert below `localExperts`, in token order. */
+export function receivedTokenIds(assignment: Assignment, localExperts: number): number[] {
+  const ids: number[] = [];
+  for (let t = 0; t < assignment.numTokens; t++) {
+    const row = assignment.experts.subarray(t * assignment.topK, (t + 1) * assignment.topK);
+    if (row.some((e) => e < localExperts)) ids.push(t);
+  }
+  return ids;
+}
+
+export function accountFor(c: WorkloadCase, assignment?: Assignment): WorkAccounting {
+  const b = bytesPerElement(c.dtype);
+  const T = c.numTokens;
+  if (c.layer.kind === 'dense') {
+    const { hiddenSize: d, intermediateSize: ff } = c.layer;
+    const dense = T * swigluFlopsPerToken(d, ff);
+    const weights = 3 * d * ff * b;
+    const activations = 2 * T * d * b;
+    return {
+      tokensPerCall: T, flopsPerCall: dense, bytesPerCall: weights + activations,
+      flops: { router: 0, routedExperts: 0, sharedExperts: 0, dense },
+      bytes: { weights, activations },
+    };
+  }
+  const m = c.layer;
+  const d = m.hiddenSize;
+  const expertWeightBytes = 3 * d * m.expertIntermediateSize * b;
+  const histogram = expertHistogram(assignment ?? routingOf(c), m.numExperts);
+  const impl = c.moeImpl ?? 'routed';
+
+  if (c.expertsPerCard !== undefined) {
+    const local = c.expertsPerCard;
+    const received = receivedTokenIds(assignment ?? routingOf(c), local).length;
+    const localCounts = histogram.slice(0, local);
+    const routedTokens = impl === 'dense-all' ? local * received : sum(localCounts);
+    const expertsTouched = impl === 'dense-all' ? (received > 0 ? local : 0) : localCounts.filter((n) => n > 0).length;
+    const routedExperts = routedTokens * swigluFlopsPerToken(d, m.expertIntermediateSize);
+    const weights = expertsTouched * expertWeightBytes;
+    // received activations in, per-expert gate weights in, combined outputs back
+    const activations = (2 * received * d + received * local) * b;
+    return {
+      tokensPerCall: (T * local) / m.numExperts,
+      flopsPerCall: routedExperts, bytesPerCall: weights + activations,
+      flops: { router: 0, routedExperts, sharedExperts: 0, dense: 0 },
+      bytes: { weights, activations },
+      expertTokens: localCounts, receivedTokens: received,
+    };
+  }
+
+  const router = 2 * T * d * m.numExperts;
+  const routedTokens = impl === 'dense-all' ? m.numExperts * T : T * m.topK;
+  const expertsTouched = impl === 'dense-all' ? m.numExperts : histogram.filter((n) => n > 0).length;
+  const routedExperts = routedTokens * swigluFlopsPerToken(d, m.expertIntermediateSize);
+  const sharedExperts = m.numSharedExperts * T * swigluFlopsPerToken(d, m.sharedIntermediateSize);
+  const weights = (d * m.numExperts + expertsTouched * 3 * d * m.expertIntermediateSize
+    + m.numSharedExperts * 3 * d * m.sharedIntermediateSize) * b;
+  // x and the routing bias in, y out
+  const activations = (2 * T * d + T * m.numExperts) * b;
+  return {
+    tokensPerCall: T,
+    flopsPerCall: router + routedExperts + sharedExperts, bytesPerCall: weights + activations,
+    flops: { router, routedExperts, sharedExperts, dense: 0 },
+    bytes: { weights, activations },
+    expertTokens: histogram,
+  };
+}
+
+function sum(xs: number[]): number {
+  return xs.reduce((a, x) => a + x, 0);
+}

@@ -1,0 +1,99 @@
+/** Layer shapes of real models, as published in their configuration files. */
+
+export interface DenseShape {
+  kind: 'dense';
+  hiddenSize: number;
+  intermediateSize: number;
+}
+
+export interface MoeShape {
+  kind: 'moe';
+  hiddenSize: number;
+  /** Intermediate size of one routed expert's SwiGLU. */
+  expertIntermediateSize: number;
+  numExperts: number;
+  topK: number;
+  numSharedExperts: number;
+  /** Intermediate size of one shared expert. */
+  sharedIntermediateSize: number;
+  /** Renormalise the top-k router probabilities so they sum to 1. */
+  renormalize: boolean;
+}
+
+export interface Preset {
+  name: string;
+  description: string;
+  /** Where the shapes come from. */
+  source: string;
+  dense?: DenseShape;
+  moe?: MoeShape;
+  /** Whole-model structure, used by the sizing model to compose layer times. */
+  model: { numDenseLayers: number; numMoeLayers: number; totalParams: number; activeParams: number };
+}
+
+export const PRESETS: Readonly<Record<string, Preset>> = {
+  'deepseek-v3': {
+    name: 'deepseek-v3',
+    description: 'DeepSeek-V3/R1: 671B parameters, 37B active, 256 routed experts top-8 plus 1 shared',
+    source: 'deepseek-ai/DeepSeek-V3 config.json (hidden_size 7168, moe_intermediate_size 2048, n_routed_experts 256, num_experts_per_tok 8, n_shared_experts 1, intermediate_size 18432, first_k_dense_replace 3, num_hidden_layers 61)',
+    dense: { kind: 'dense', hiddenSize: 7168, intermediateSize: 18432 },
+    moe: {
+      kind: 'moe', hiddenSize: 7168, expertIntermediateSize: 2048, numExperts: 256, topK: 8,
+      numSharedExperts: 1, sharedIntermediateSize: 2048, renormalize: true,
+    },
+    model: { numDenseLayers: 3, numMoeLayers: 58, totalParams: 671e9, activeParams: 37e9 },
+  },
+  'mixtral-8x7b': {
+    name: 'mixtral-8x7b',
+    description: 'Mixtral 8x7B: 8 experts top-2, no shared expert',
+    source: 'mistralai/Mixtral-8x7B-v0.1 config.json (hidden_size 4096, intermediate_size 14336, num_local_experts 8, num_experts_per_tok 2, num_hidden_layers 32)',
+    moe: {
+      kind: 'moe', hiddenSize: 4096, expertIntermediateSize: 14336, numExperts: 8, topK: 2,
+      numSharedExperts: 0, sharedIntermediateSize: 0, renormalize: true,
+    },
+    model: { numDenseLayers: 0, numMoeLayers: 32, totalParams: 46.7e9, activeParams: 12.9e9 },
+  },
+  'qwen3-30b-a3b': {
+    name: 'qwen3-30b-a3b',
+    description: 'Qwen3-30B-A3B: 128 experts top-8, no shared expert',
+    source: 'Qwen/Qwen3-30B-A3B config.json (hidden_size 2048, moe_intermediate_size 768, num_experts 128, num_experts_per_tok 8, norm_topk_prob true, num_hidden_layers 48)',
+    moe: {
+      kind: 'moe', hiddenSize: 2048, expertIntermediateSize: 768, numExperts: 128, topK: 8,
+      numSharedExperts: 0, sharedIntermediateSize: 0, renormalize: true,
+    },
+    model: { numDenseLayers: 0, numMoeLayers: 48, totalParams: 30.5e9, activeParams: 3.3e9 },
+  },
+  'llama-3.1-8b': {
+    name: 'llama-3.1-8b',
+    description: 'Llama 3.1 8B: dense SwiGLU FFN',
+    source: 'meta-llama/Llama-3.1-8B config.json (hidden_size 4096, intermediate_size 14336, num_hidden_layers 32)',
+    dense: { kind: 'dense', hiddenSize: 4096, intermediateSize: 14336 },
+    model: { numDenseLayers: 32, numMoeLayers: 0, totalParams: 8.0e9, activeParams: 8.0e9 },
+  },
+  small: {
+    name: 'small',
+    description: 'CPU-sized MoE and dense layers for the default suite (not a real model)',
+    source: 'moebench: chosen so the default suite finishes in a minute on a 2-core CPU',
+    dense: { kind: 'dense', hiddenSize: 1024, intermediateSize: 2816 },
+    moe: {
+      kind: 'moe', hiddenSize: 1024, expertIntermediateSize: 512, numExperts: 16, topK: 2,
+      numSharedExperts: 1, sharedIntermediateSize: 512, renormalize: true,
+    },
+    model: { numDenseLayers: 1, numMoeLayers: 1, totalParams: 0, activeParams: 0 },
+  },
+  tiny: {
+    name: 'tiny',
+    description: 'Tiny layers for tests',
+    source: 'moebench test shapes',
+    dense: { kind: 'dense', hiddenSize: 32, intermediateSize: 48 },
+    moe: {
+      kind: 'moe', hiddenSize: 32, expertIntermediateSize: 16, numExperts: 8, topK: 2,
+      numSharedExperts: 1, sharedIntermediateSize: 16, renormalize: true,
+    },
+    model: { numDenseLayers: 1, numMoeLayers: 1, totalParams: 0, activeParams: 0 },
+  },
+};
+
+export function presetNames(): string[] {
+  return Object.keys(PRESETS);
+}

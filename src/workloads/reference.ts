@@ -1,0 +1,109 @@
+import type { MoeShape } from './presets.js';
+import type { WorkloadCase } from './spec.js';
+import { expertPrefix, sharedPrefix, type CaseInputs, type WeightStore } from './tensors.js';
+
+/** y += scale · down(silu(x·Wg) ⊙ (x·Wu)) for one row, in float64. */
+function addSwiglu(weights: WeightStore, prefix: string, x: ArrayLike<number>, scale: number, y: Float64Array): void {
+  const gate = weights.get(`${prefix}w_gate`);
+  const up = weights.get(`${prefix}w_up`);
+  const down = weights.get(`${prefix}w_down`);
+  const [d, ff] = weights.decl(`${prefix}w_gate`).dims;
+  const h = new Float64Array(ff);
+  const u = new Float64Array(ff);
+  for (let i = 0; i < d; i++) {
+    const xi = x[i];
+    const row = i * ff;
+    for (let j = 0; j < ff; j++) {
+      h[j] += xi * gate[row + j];
+      u[j] += xi * up[row + j];
+    }
+  }
+  for (let j = 0; j < ff; j++) {
+    const g = h[j];
+    const a = (g / (1 + Math.exp(-g))) * u[j] * scale;
+    const row = j * d;
+    for (let i = 0; i < d; i++) y[i] += a * down[row + i];
+  }
+}
+
+/** Router weights of one token: softmax over all experts, top-k, optional renormalisation. */
+export function routeToken(m: MoeShape, weights: WeightStore, x: ArrayLike<number>, bias: ArrayLike<number>): { expert: number; weight: number }[] {
+  const router = weights.get('router');
+  const d = m.hiddenSize;
+  const E = m.numExperts;
+  const logits = new Float64Array(E);
+  for (let i = 0; i < d; i++) {
+    const xi = x[i];
+    for (let e = 0; e < E; e++) logits[e] += xi * router[i * E + e];
+  }
+  for (let e = 0; e < E; e++) logits[e] += bias[e];
+  const max = Math.max(...logits);
+  let total = 0;
+  const probs = Array.from(logits, (l) => {
+    const p = Math.exp(l - max);
+    total += p;
+    return p;
+  });
+  const top = probs.map((p, e) => ({ expert: e, weight: p / total }))
+    .sort((a, b) => b.weight - a.weight)
+    .slice(0, m.topK);
+  if (m.renormalize) {
+    const s = top.reduce((a, r) => a + r.weight, 0);
+    for (const r of top) r.weight /= s;
+  }
+  return top;
+}
+
+/**
+ * Float64 output rows of a case, given its inputs. `rows` are output row indices;
+ * each row depends only on its own token, so a sample of rows is checked exactly.
+ */
+export function referenceRows(c: WorkloadCase, inputs: CaseInputs, weights: WeightStore, rows: number[]): Float64Array {
+  const d = c.layer.hiddenSize;
+  const out = new Float64Array(rows.length * d);
+  const x = inputs.feeds.x.data;
+  rows.forEach((r, i) => {
+    const y = out.subarray(i * d, (i + 1) * d);
+    const xr = x.subarray(r * d, (r + 1) * d);
+    if (c.layer.kind === 'dense') {
+      addSwiglu(weights, '', xr, 1, y);
+      return;
+    }
+    const m = c.layer;
+    if (c.expertsPerCard !== undefined) {
+      const local = c.expertsPerCard;
+      const w = inputs.feeds.route_weights.data.subarray(r * local, (r + 1) * local);
+      for (let e = 0; e < local; e++) if (w[e] !== 0) addSwiglu(weights, expertPrefix(e), xr, w[e], y);
+      return;
+    }
+    const bias = inputs.feeds.router_bias.data.subarray(r * m.numExperts, (r + 1) * m.numExperts);
+    for (const { expert, weight } of routeToken(m, weights, xr, bias)) addSwiglu(weights, expertPrefix(expert), xr, weight, y);
+    for (let s = 0; s < m.numSharedExperts; s++) addSwiglu(weights, sharedPrefix(s), xr, 1, y);
+  });
+  return out;
+}
+
+/** Output rows checked against the reference: all of them for small cases, an even sample for large ones. */
+export function rowsToCheck(numRows: number, maxRows = 64): number[] {
+  if (numRows <= maxRows) return Array.from({ length: numRows }, (_, i) => i);
+  const step = (numRows - 1) / (maxRows - 1);
+  return Array.from({ length: maxRows }, (_, i) => Math.round(i * step));
+}
+
+/** ‖actual − expected‖₂ / ‖expected‖₂ over the checked rows. */
+export function relativeL2Error(actual: ArrayLike<number>, expected: Float64Array, rows: number[], d: number): number {
+  let num = 0;
+  let den = 0;
+  rows.forEach((r, i) => {
+    for (let j = 0; j < d; j++) {
+      const e = expected[i * d + j];
+      const diff = actual[r * d + j] - e;
+      num += diff * diff;
+      den += e * e;
+    }
+  });
+  if (den === 0) return num === 0 ? 0 : Infinity;
+  return Math.sqrt(num / den);
+}
+
+export const TOLERANCE: Record<'fp32' | 'fp16', number> = { fp32: 1e-4, fp16: 1e-2 };

@@ -1,0 +1,40 @@
+/**
+ * Seeded pseudo-random numbers. Weights, inputs and routing all derive from a
+ * (seed, name) pair so that any engine can regenerate exactly the same values.
+ */
+
+/** FNV-1a, 32-bit: turns a tensor name into a stream id. */
+export function hashString(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** mulberry32: small, fast and good enough for test data; returns floats in [0, 1). */
+export function makeRng(seed: number, stream = ''): () => number {
+  let state = (seed ^ hashString(stream)) >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Uniform values in [-scale, scale), never exactly zero, so that a layer that
+ * silently drops a weight shows up in the correctness check.
+ */
+export function uniformValues(seed: number, name: string, count: number, scale: number): Float32Array {
+  const rng = makeRng(seed, name);
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    const v = (rng() * 2 - 1) * scale;
+    out[i] = v === 0 ? scale * 1e-3 : v;
+  }
+  return out;
+}

@@ -1,0 +1,48 @@
+import type { DenseShape, MoeShape } from './presets.js';
+import { routingLabel, type RoutingSpec } from './routing.js';
+
+export type Dtype = 'fp32' | 'fp16';
+export type Phase = 'prefill' | 'decode';
+export type MoeImpl = 'routed' | 'fused' | 'dense-all';
+export type LayerKind = 'dense' | 'moe';
+
+export const DTYPES: readonly Dtype[] = ['fp32', 'fp16'];
+export const PHASES: readonly Phase[] = ['prefill', 'decode'];
+export const MOE_IMPLS: readonly MoeImpl[] = ['routed', 'fused', 'dense-all'];
+
+export function bytesPerElement(dtype: Dtype): number {
+  return dtype === 'fp16' ? 2 : 4;
+}
+
+/** One benchmark case: a layer, its inputs and how it is computed. Backend-independent. */
+export interface WorkloadCase {
+  /** Stable id: the same workload gets the same id in every run, so runs can be matched. */
+  id: string;
+  preset: string;
+  layer: DenseShape | MoeShape;
+  phase: Phase;
+  batch: number;
+  /** Sequence length; 1 in decode. */
+  seqLen: number;
+  /** Tokens in the global batch: batch × seqLen in prefill, batch in decode. */
+  numTokens: number;
+  dtype: Dtype;
+  seed: number;
+  /** MoE only. */
+  moeImpl?: MoeImpl;
+  routing?: RoutingSpec;
+  /**
+   * MoE only: benchmark one card's share of the experts under expert parallelism.
+   * The card holds experts 0..expertsPerCard-1 (the busiest card under zipf and hot routing).
+   */
+  expertsPerCard?: number;
+}
+
+export function caseId(c: Omit<WorkloadCase, 'id'>): string {
+  const parts = [c.preset, c.layer.kind, c.phase, `t${c.numTokens}`, c.dtype];
+  if (c.layer.kind === 'moe') {
+    parts.push(c.moeImpl ?? 'routed', routingLabel(c.routing ?? { kind: 'uniform' }));
+    if (c.expertsPerCard !== undefined) parts.push(`ep${c.expertsPerCard}`);
+  }
+  return parts.join('/');
+}

@@ -1,0 +1,164 @@
+import type { DenseShape, MoeShape } from './presets.js';
+import { makeRng, uniformValues } from './rng.js';
+import { receivedTokenIds, routingOf } from './accounting.js';
+import { roundToHalf } from './float16.js';
+import type { Assignment } from './routing.js';
+import type { WorkloadCase } from './spec.js';
+
+/**
+ * The named weights and inputs of a case. Every engine builds its layer from these
+ * names and regenerates the same values from (seed, name), so outputs compare
+ * across engines and the float64 reference needs no copy of the model.
+ */
+export interface TensorDecl {
+  name: string;
+  dims: number[];
+  /** Values are uniform in [-scale, scale). */
+  scale: number;
+}
+
+/**
+ * Added to the router logits of the experts a token is assigned to. Real logits
+ * here are O(1), so top-k picks exactly the imposed experts, while the softmax
+ * weights among them still come from the real router.
+ */
+export const ROUTING_BIAS = 20;
+
+export function swigluDecls(prefix: string, d: number, ff: number): TensorDecl[] {
+  return [
+    { name: `${prefix}w_gate`, dims: [d, ff], scale: 1 / Math.sqrt(d) },
+    { name: `${prefix}w_up`, dims: [d, ff], scale: 1 / Math.sqrt(d) },
+    { name: `${prefix}w_down`, dims: [ff, d], scale: 1 / Math.sqrt(ff) },
+  ];
+}
+
+export function expertPrefix(e: number): string {
+  return `expert${e}.`;
+}
+
+export function sharedPrefix(s: number): string {
+  return `shared${s}.`;
+}
+
+/** Experts whose weights this case's graph holds. */
+export function expertsInGraph(c: WorkloadCase): number {
+  const m = c.layer as MoeShape;
+  return c.expertsPerCard ?? m.numExperts;
+}
+
+export function weightDecls(c: WorkloadCase): TensorDecl[] {
+  if (c.layer.kind === 'dense') {
+    const l: DenseShape = c.layer;
+    return swigluDecls('', l.hiddenSize, l.intermediateSize);
+  }
+  const m = c.layer;
+  const d = m.hiddenSize;
+  const decls: TensorDecl[] = [];
+  if (c.expertsPerCard === undefined) decls.push({ name: 'router', dims: [d, m.numExperts], scale: 1 / Math.sqrt(d) });
+  for (let e = 0; e < expertsInGraph(c); e++) decls.push(...swigluDecls(expertPrefix(e), d, m.expertIntermediateSize));
+  if (c.expertsPerCard === undefined) {
+    for (let s = 0; s < m.numSharedExperts; s++) decls.push(...swigluDecls(sharedPrefix(s), d, m.sharedIntermediateSize));
+  }
+  return decls;
+}
+
+/** Deterministic values of one declared tensor, rounded to the case's dtype. */
+export function tensorValues(c: WorkloadCase, decl: TensorDecl): Float32Array {
+  const values = uniformValues(c.seed, decl.name, decl.dims.reduce((a, x) => a * x, 1), decl.scale);
+  return c.dtype === 'fp16' ? roundToHalf(values) : values;
+}
+
+/** A lazily filled cache of a case's weights, for the reference and the builders. */
+export class WeightStore {
+  private readonly byName = new Map<string, TensorDecl>();
+  private readonly values = new Map<string, Float32Array>();
+  constructor(private readonly c: WorkloadCase) {
+    for (const decl of weightDecls(c)) this.byName.set(decl.name, decl);
+  }
+  decl(name: string): TensorDecl {
+    const decl = this.byName.get(name);
+    if (!decl) throw new Error(`no weight named ${name} in case ${this.c.id}`);
+    return decl;
+  }
+  get(name: string): Float32Array {
+    let v = this.values.get(name);
+    if (!v) {
+      v = tensorValues(this.c, this.decl(name));
+      this.values.set(name, v);
+    }
+    return v;
+  }
+}
+
+export interface InputTensor {
+  dims: number[];
+  data: Float32Array;
+}
+
+/** A case's graph inputs plus what the reference needs to recompute them. */
+export interface CaseInputs {
+  feeds: Record<string, InputTensor>;
+  /** Row t of the output belongs to global token tokenIds[t]. */
+  tokenIds: number[];
+  assignment?: Assignment;
+}
+
+/**
+ * Inputs: `x` [tokens, d]; for the full MoE layer also `router_bias` [tokens, E];
+ * for an expert-parallel slice, the received tokens' `x` and their `route_weights`
+ * [received, expertsPerCard] (the router ran on the tokens' home cards).
+ */
+export function makeInputs(c: WorkloadCase): CaseInputs {
+  const d = c.layer.hiddenSize;
+  const T = c.numTokens;
+  const x = tensorValues(c, { name: 'x', dims: [T, d], scale: 1 });
+  const all = Array.from({ length: T }, (_, t) => t);
+  if (c.layer.kind === 'dense') return { feeds: { x: { dims: [T, d], data: x } }, tokenIds: all };
+
+  const m = c.layer;
+  const assignment = routingOf(c);
+  if (c.expertsPerCard === undefined) {
+    const bias = new Float32Array(T * m.numExperts);
+    for (let t = 0; t < T; t++) {
+      for (let j = 0; j < m.topK; j++) bias[t * m.numExperts + assignment.experts[t * m.topK + j]] = ROUTING_BIAS;
+    }
+    return {
+      feeds: { x: { dims: [T, d], data: x }, router_bias: { dims: [T, m.numExperts], data: bias } },
+      tokenIds: all, assignment,
+    };
+  }
+
+  const local = c.expertsPerCard;
+  const ids = receivedTokenIds(assignment, local);
+  const xr = new Float32Array(ids.length * d);
+  const weights = new Float32Array(ids.length * local);
+  const gates = gateWeights(c, assignment);
+  ids.forEach((t, r) => {
+    xr.set(x.subarray(t * d, (t + 1) * d), r * d);
+    for (let j = 0; j < m.topK; j++) {
+      const e = assignment.experts[t * m.topK + j];
+      if (e < local) weights[r * local + e] = gates[t * m.topK + j];
+    }
+  });
+  const round = c.dtype === 'fp16' ? roundToHalf : (v: Float32Array) => v;
+  return {
+    feeds: { x: { dims: [ids.length, d], data: round(xr) }, route_weights: { dims: [ids.length, local], data: round(weights) } },
+    tokenIds: ids, assignment,
+  };
+}
+
+/**
+ * The gate weights a slice's tokens arrive with: positive, summing to 1 over a
+ * token's k experts. Seeded, standing in for the home card's router output.
+ */
+function gateWeights(c: WorkloadCase, assignment: Assignment): Float32Array {
+  const rng = makeRng(c.seed, 'gates');
+  const k = assignment.topK;
+  const out = new Float32Array(assignment.numTokens * k);
+  for (let t = 0; t < assignment.numTokens; t++) {
+    let total = 0;
+    for (let j = 0; j < k; j++) total += out[t * k + j] = 0.5 + rng();
+    for (let j = 0; j < k; j++) out[t * k + j] /= total;
+  }
+  return out;
+}
