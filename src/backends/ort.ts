@@ -114,7 +114,10 @@ export class OrtBackend implements Backend {
   }
 }
 
+/** The useful part of an ORT error: its first line, without the C++ source location and assertion text. */
 function firstLine(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
-  return text.split('\n').find((l) => l.trim())?.trim() ?? text;
+  const line = text.split('\n').find((l) => l.trim())?.trim() ?? text;
+  const afterAssert = line.split(' was false. ').pop() ?? line;
+  return afterAssert.replace(/^\/onnxruntime_src\/\S+ /, '');
 }

@@ -41,7 +41,7 @@ export interface WorkloadCase {
 export function caseId(c: Omit<WorkloadCase, 'id'>): string {
   const parts = [c.preset, c.layer.kind, c.phase, `t${c.numTokens}`, c.dtype];
   if (c.layer.kind === 'moe') {
-    parts.push(c.moeImpl ?? 'routed', routingLabel(c.routing ?? { kind: 'uniform' }));
+    parts.push(`e${c.layer.numExperts}k${c.layer.topK}`, c.moeImpl ?? 'routed', routingLabel(c.routing ?? { kind: 'uniform' }));
     if (c.expertsPerCard !== undefined) parts.push(`ep${c.expertsPerCard}`);
   }
   return parts.join('/');

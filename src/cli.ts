@@ -1,0 +1,140 @@
+#!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { envCommand } from './commands/env.js';
+import { processIo, type Io } from './commands/io.js';
+import { runCommand } from './commands/run.js';
+import { UsageError } from './errors.js';
+import { RUN_DEFAULTS, type RunOptions } from './options.js';
+import { presetNames } from './workloads/presets.js';
+import { DTYPES, MOE_IMPLS, PHASES } from './workloads/spec.js';
+import { ResultFileError } from './results/io.js';
+
+const csv = (v: unknown): string[] | undefined =>
+  v === undefined ? undefined : (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(',')).map((s) => s.trim()).filter(Boolean);
+
+function csvOf<T extends string>(name: string, v: unknown, allowed: readonly T[]): T[] | undefined {
+  const items = csv(v);
+  for (const i of items ?? []) if (!allowed.includes(i as T)) throw new UsageError(`--${name} "${i}": use ${allowed.join(', ')}`);
+  return items as T[] | undefined;
+}
+
+function intsOf(name: string, v: unknown): number[] | undefined {
+  return csv(v)?.map((s) => {
+    const n = Number(s);
+    if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} must be positive integers, got "${s}"`);
+    return n;
+  });
+}
+
+function positive(name: string, v: unknown): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number, got "${v}"`);
+  return n;
+}
+
+export function runOptionsFrom(argv: Record<string, unknown>): RunOptions {
+  const device = Number(argv.device ?? RUN_DEFAULTS.device);
+  if (!Number.isInteger(device) || device < 0) throw new UsageError(`--device must be a GPU index (0, 1, ...), got "${argv.device}"`);
+  return {
+    suite: argv.suite as string | undefined,
+    preset: csv(argv.preset),
+    layer: csvOf('layer', argv.layer, ['dense', 'moe'] as const),
+    phase: csvOf('phase', argv.phase, PHASES),
+    tokens: intsOf('tokens', argv.tokens),
+    dtype: csvOf('dtype', argv.dtype, DTYPES),
+    moeImpl: csvOf('moe-impl', argv.moeImpl, MOE_IMPLS),
+    routing: csv(argv.routing),
+    expertsPerCard: argv.expertsPerCard === undefined ? undefined : intsOf('experts-per-card', argv.expertsPerCard)?.[0],
+    topK: intsOf('top-k', argv.topK),
+    experts: argv.experts === undefined ? undefined : intsOf('experts', argv.experts)?.[0],
+    backend: argv.backend as string | undefined,
+    device,
+    seed: Number(argv.seed ?? RUN_DEFAULTS.seed),
+    out: argv.out as string | undefined,
+    outDir: RUN_DEFAULTS.outDir,
+    modelDir: (argv.modelDir as string | undefined) ?? RUN_DEFAULTS.modelDir,
+    json: Boolean(argv.json),
+    dryRun: Boolean(argv.dryRun),
+    warmup: RUN_DEFAULTS.warmup,
+    stopping: {
+      targetRelHalfWidth: positive('target-ci', argv.targetCi ?? RUN_DEFAULTS.targetRelHalfWidth * 100) / 100,
+      minSamples: positive('min-samples', argv.minSamples ?? RUN_DEFAULTS.minSamples),
+      minTimeMs: positive('min-time-ms', argv.minTimeMs ?? RUN_DEFAULTS.minTimeMs),
+      maxTimeMs: positive('max-time-ms', argv.maxTimeMs ?? RUN_DEFAULTS.maxTimeMs),
+    },
+  };
+}
+
+export async function main(args: string[], io: Io = processIo): Promise<number> {
+  let code = 0;
+  const parser = yargs(args)
+    .scriptName('moebench')
+    .usage('$0 <command> [options]\n\nMoE and dense transformer-layer benchmarks: tokens/sec per card, with honest statistics.')
+    .command('run', 'run benchmark cases and write a result file', (y) => y
+      .option('suite', { type: 'string', describe: 'suite in bench/suites (default, deepseek-v3, mixtral, qwen3-moe, llama-dense) or a .json path' })
+      .option('preset', { type: 'string', describe: `model shapes: ${presetNames().join(', ')}` })
+      .option('layer', { type: 'string', describe: 'dense, moe (comma list)' })
+      .option('phase', { type: 'string', describe: 'prefill, decode (comma list)' })
+      .option('tokens', { type: 'string', describe: 'tokens per call (comma list): prefill sequence length or decode batch' })
+      .option('backend', { type: 'string', describe: 'auto, ort-cpu, ort-cuda, ort-webgpu' })
+      .option('device', { type: 'string', describe: 'GPU index for CUDA', default: '0' })
+      .option('dtype', { type: 'string', describe: 'fp32, fp16 (comma list)' })
+      .option('moe-impl', { type: 'string', describe: 'routed, fused, dense-all (comma list)' })
+      .option('routing', { type: 'string', describe: 'uniform, zipf:S, hot:F, file:PATH (comma list)' })
+      .option('experts-per-card', { type: 'string', describe: "benchmark one card's share of the experts (expert parallelism)" })
+      .option('top-k', { type: 'string', describe: "override the preset's top-k (comma list)" })
+      .option('experts', { type: 'string', describe: "override the preset's number of routed experts" })
+      .option('seed', { type: 'number', default: RUN_DEFAULTS.seed })
+      .option('out', { type: 'string', describe: 'result file (default results/<date>-<host>-<backend>.json)' })
+      .option('resume', { type: 'string', describe: 'continue an interrupted result file: runs only its missing cases' })
+      .option('model-dir', { type: 'string', describe: 'where generated ONNX models are cached', default: RUN_DEFAULTS.modelDir })
+      .option('target-ci', { type: 'number', describe: 'stop when the 95% CI of the median is within ±this %', default: RUN_DEFAULTS.targetRelHalfWidth * 100 })
+      .option('min-samples', { type: 'number', default: RUN_DEFAULTS.minSamples })
+      .option('min-time-ms', { type: 'number', default: RUN_DEFAULTS.minTimeMs })
+      .option('max-time-ms', { type: 'number', describe: 'per case; past it the case is reported noisy', default: RUN_DEFAULTS.maxTimeMs })
+      .option('json', { type: 'boolean', default: false })
+      .option('dry-run', { type: 'boolean', default: false, describe: 'print the planned cases and their work per call; build and run nothing' }),
+    async (argv) => {
+      code = await runCommand(runOptionsFrom(argv), io, argv.resume);
+    })
+    .command('env', 'list backends (available or why not), GPUs and recorded versions', (y) => y.option('json', { type: 'boolean', default: false }),
+      async (argv) => {
+        code = await envCommand(io, argv.json);
+      })
+    .demandCommand(1, 'name a command: run or env')
+    .strict()
+    .help()
+    .version(false)
+    .exitProcess(false)
+    .fail((msg, err) => {
+      throw err ?? new UsageError(msg);
+    });
+  try {
+    await parser.parseAsync();
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ResultFileError) {
+      io.err(`moebench: ${err.message}`);
+      return 2;
+    }
+    io.err(`moebench: internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    return 1;
+  }
+  return code;
+}
+
+function invokedDirectly(): boolean {
+  try {
+    return realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) {
+  main(hideBin(process.argv)).then((code) => {
+    process.exitCode = code;
+  });
+}

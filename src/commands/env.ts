@@ -1,0 +1,46 @@
+import { createBackends } from '../backends/registry.js';
+import { cudaProviderState, ortNativeDir } from '../backends/ort.js';
+import { queryGpus } from '../env/gpus.js';
+import { gitSha, moebenchVersion, packageVersions, RECORDED_ENV_VARS } from '../env/machine.js';
+import { formatTable } from '../report/table.js';
+import type { Io } from './io.js';
+
+/** `moebench env`: what can run here, what cannot and why, and what a result file will record. */
+export async function envCommand(io: Io, json: boolean): Promise<number> {
+  const backends = createBackends();
+  const probes = await Promise.all(Object.values(backends).map(async (b) => ({ name: b.name, probe: await b.probe() })));
+  const cuda = cudaProviderState();
+  const gpus = queryGpus();
+  const versions = { moebench: moebenchVersion(), gitSha: gitSha(), node: process.version, ...packageVersions() };
+  const envVars = Object.fromEntries(RECORDED_ENV_VARS.filter((v) => process.env[v]).map((v) => [v, process.env[v]]));
+  const cudaProvider = cuda.installed
+    ? `installed in ${cuda.dir}`
+    : `not installed (${cuda.missing.join(', ')} missing in ${cuda.dir}); run npm run setup:cuda on a box with internet, or copy the files there (README)`;
+  if (json) {
+    io.out(JSON.stringify({ backends: probes, cudaProvider: { ...cuda }, gpus, versions, envVars }, null, 2));
+    return 0;
+  }
+  const rows = [['backend', 'status', 'detail']];
+  for (const { name, probe } of probes) {
+    rows.push(probe.available
+      ? [name, 'available', `${probe.detail}${probe.hardware ? '' : ' (software/CPU)'}`]
+      : [name, 'unavailable', `${probe.reason}; fix: ${probe.fix}`]);
+  }
+  const lines = [
+    formatTable(rows),
+    '',
+    `CUDA execution provider: ${cudaProvider}`,
+    `onnxruntime native folder: ${ortNativeDir()}`,
+    '',
+    gpus.length
+      ? formatTable([['gpu', 'name', 'memory MiB', 'driver', 'SM MHz', 'max SM MHz', 'power W', 'temp C'],
+        ...gpus.map((g) => [String(g.index), g.name, String(g.memoryTotalMiB ?? '-'), g.driverVersion ?? '-', String(g.smClockMHz ?? '-'), String(g.maxSmClockMHz ?? '-'), String(g.powerLimitW ?? '-'), String(g.temperatureC ?? '-')])])
+      : 'GPUs: none found (no nvidia-smi); the host CPU is the card',
+    '',
+    'recorded versions:',
+    ...Object.entries(versions).map(([k, v]) => `  ${k}: ${v ?? '-'}`),
+    ...(Object.keys(envVars).length ? ['environment:', ...Object.entries(envVars).map(([k, v]) => `  ${k}=${v}`)] : []),
+  ];
+  io.out(lines.join('\n'));
+  return 0;
+}

@@ -1,0 +1,91 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Environment, GpuInfo } from '../results/schema.js';
+
+const require = createRequire(import.meta.url);
+
+/** The engine packages whose versions go into every result file. */
+export const RECORDED_PACKAGES = ['onnxruntime-node', 'onnxruntime-common', 'onnx-proto', 'simple-statistics'];
+
+/** Variables that change which device or driver a run uses. */
+export const RECORDED_ENV_VARS = ['VK_ICD_FILENAMES', 'VK_DRIVER_FILES', 'CUDA_VISIBLE_DEVICES', 'OMP_NUM_THREADS', 'LD_LIBRARY_PATH'];
+
+export function projectRoot(): string {
+  // dist/src/env/machine.js or src/env/machine.ts → project root
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string };
+      if (pkg.name === 'moebench') return dir;
+    } catch {
+      /* keep climbing */
+    }
+    dir = dirname(dir);
+  }
+  return process.cwd();
+}
+
+export function moebenchVersion(): string {
+  return (JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+export function gitSha(): string | undefined {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: projectRoot(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+export function packageVersions(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of RECORDED_PACKAGES) {
+    try {
+      out[name] = (require(`${name}/package.json`) as { version: string }).version;
+    } catch {
+      /* not installed */
+    }
+  }
+  return out;
+}
+
+export interface EnvironmentInputs {
+  commandLine: string[];
+  backendsAvailable: string[];
+  gpus: GpuInfo[];
+  startedAt: string;
+}
+
+export function captureEnvironment(inputs: EnvironmentInputs): Environment {
+  const cpus = os.cpus();
+  const envVars: Record<string, string> = {};
+  for (const name of RECORDED_ENV_VARS) if (process.env[name]) envVars[name] = process.env[name] as string;
+  return {
+    host: os.hostname(),
+    os: { platform: process.platform, release: os.release(), arch: process.arch },
+    cpu: { model: cpus[0]?.model?.trim() ?? 'unknown', cores: cpus.length },
+    memoryBytes: os.totalmem(),
+    node: process.version,
+    packages: packageVersions(),
+    backendsAvailable: inputs.backendsAvailable,
+    gpus: inputs.gpus,
+    moebench: { version: moebenchVersion(), gitSha: gitSha() },
+    commandLine: inputs.commandLine,
+    envVars,
+    startedAt: inputs.startedAt,
+  };
+}
+
+/** The card a case runs on, as recorded: "gpu:N (name)" or the host CPU described. */
+export function describeDevice(backendProvider: string, deviceId: number, gpus: GpuInfo[]): string {
+  if (backendProvider === 'cpu' || backendProvider === 'wasm' || backendProvider === 'fake') {
+    const cpus = os.cpus();
+    return `cpu (${cpus[0]?.model?.trim() ?? 'unknown'}, ${cpus.length} cores, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB)`;
+  }
+  const gpu = gpus.find((g) => g.index === deviceId);
+  return gpu ? `gpu:${deviceId} (${gpu.name})` : `gpu:${deviceId}`;
+}

@@ -1,0 +1,79 @@
+import { max, mean, medianAbsoluteDeviation, median, min, quantileSorted, sampleStandardDeviation } from 'simple-statistics';
+import { makeRng } from '../workloads/rng.js';
+
+export interface SampleSummary {
+  count: number;
+  medianMs: number;
+  meanMs: number;
+  minMs: number;
+  maxMs: number;
+  /** 10th and 90th percentiles (simple-statistics quantileSorted). */
+  p10Ms: number;
+  p90Ms: number;
+  /** Sample standard deviation (n − 1); 0 for a single sample. */
+  stddevMs: number;
+  /** Median absolute deviation, not scaled by 1.4826. */
+  madMs: number;
+  /** 95% bootstrap percentile interval of the median. */
+  medianCi95Ms: [number, number];
+  /** (high − low) / 2 / median of the interval above. */
+  medianCiRelHalfWidth: number;
+  /** Samples outside [Q1 − 1.5·IQR, Q3 + 1.5·IQR] (Tukey's fences). */
+  outliers: number;
+}
+
+/** Bootstrap resamples of the median; enough for a stable 95% interval, cheap for thousands of samples. */
+export const BOOTSTRAP_RESAMPLES = 2000;
+
+export function summarize(samplesMs: number[], seed = 1): SampleSummary {
+  if (samplesMs.length === 0) throw new Error('no samples to summarize');
+  const sorted = [...samplesMs].sort((a, b) => a - b);
+  const q1 = quantileSorted(sorted, 0.25);
+  const q3 = quantileSorted(sorted, 0.75);
+  const iqr = q3 - q1;
+  const ci = bootstrapMedianCi(samplesMs, seed);
+  const med = median(samplesMs);
+  return {
+    count: samplesMs.length,
+    medianMs: med,
+    meanMs: mean(samplesMs),
+    minMs: min(samplesMs),
+    maxMs: max(samplesMs),
+    p10Ms: quantileSorted(sorted, 0.1),
+    p90Ms: quantileSorted(sorted, 0.9),
+    stddevMs: samplesMs.length > 1 ? sampleStandardDeviation(samplesMs) : 0,
+    madMs: medianAbsoluteDeviation(samplesMs),
+    medianCi95Ms: ci,
+    medianCiRelHalfWidth: med > 0 ? (ci[1] - ci[0]) / 2 / med : 0,
+    outliers: sorted.filter((x) => x < q1 - 1.5 * iqr || x > q3 + 1.5 * iqr).length,
+  };
+}
+
+/** Percentile bootstrap of the median, deterministic for a seed. */
+export function bootstrapMedianCi(samplesMs: number[], seed = 1, resamples = BOOTSTRAP_RESAMPLES): [number, number] {
+  const n = samplesMs.length;
+  if (n === 1) return [samplesMs[0], samplesMs[0]];
+  const rng = makeRng(seed, 'bootstrap');
+  const medians = new Float64Array(resamples);
+  const buf = new Float64Array(n);
+  for (let r = 0; r < resamples; r++) {
+    for (let i = 0; i < n; i++) buf[i] = samplesMs[Math.floor(rng() * n)];
+    buf.sort();
+    medians[r] = n % 2 ? buf[(n - 1) / 2] : (buf[n / 2 - 1] + buf[n / 2]) / 2;
+  }
+  medians.sort();
+  const sorted = Array.from(medians);
+  return [quantileSorted(sorted, 0.025), quantileSorted(sorted, 0.975)];
+}
+
+/**
+ * Distribution-free 95% interval of the median from order statistics (normal
+ * approximation to the binomial); cheap enough to recompute after every sample.
+ */
+export function orderStatisticMedianCi(sorted: number[]): [number, number] {
+  const n = sorted.length;
+  const half = 1.959964 * Math.sqrt(n) / 2;
+  const lo = Math.max(0, Math.floor(n / 2 - half) - 1);
+  const hi = Math.min(n - 1, Math.ceil(n / 2 + half));
+  return [sorted[lo], sorted[hi]];
+}

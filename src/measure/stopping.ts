@@ -1,0 +1,93 @@
+import { orderStatisticMedianCi } from './stats.js';
+
+export type StopDecision = 'continue' | 'converged' | 'timeout';
+
+/** Fed one measurement at a time (nvbench's do_add_measurement / do_is_finished). */
+export interface StoppingRule {
+  add(sampleMs: number): void;
+  /** `elapsedMs`: time spent sampling this case so far, on the injected clock. */
+  decide(elapsedMs: number): StopDecision;
+  /** Relative half-width of the median's 95% interval so far. */
+  relHalfWidth(): number;
+}
+
+export interface StdRelOptions {
+  /** Target relative half-width of the 95% CI of the median (0.02 = ±2%). */
+  targetRelHalfWidth: number;
+  minSamples: number;
+  minTimeMs: number;
+  maxTimeMs: number;
+}
+
+export const DEFAULT_STDREL: StdRelOptions = { targetRelHalfWidth: 0.02, minSamples: 10, minTimeMs: 500, maxTimeMs: 10_000 };
+
+/**
+ * Stops once the median is known to within the target, after a minimum number
+ * of samples and time; at the maximum time it gives up and the case is noisy.
+ */
+export class StdRelRule implements StoppingRule {
+  private readonly sorted: number[] = [];
+  constructor(private readonly opts: StdRelOptions = DEFAULT_STDREL) {}
+
+  add(sampleMs: number): void {
+    // insertion keeps the array sorted; n stays in the thousands at most
+    let i = this.sorted.length;
+    this.sorted.push(sampleMs);
+    while (i > 0 && this.sorted[i - 1] > sampleMs) {
+      this.sorted[i] = this.sorted[i - 1];
+      i--;
+    }
+    this.sorted[i] = sampleMs;
+  }
+
+  relHalfWidth(): number {
+    const n = this.sorted.length;
+    if (n < 2) return Infinity;
+    const [lo, hi] = orderStatisticMedianCi(this.sorted);
+    const med = n % 2 ? this.sorted[(n - 1) / 2] : (this.sorted[n / 2 - 1] + this.sorted[n / 2]) / 2;
+    return med > 0 ? (hi - lo) / 2 / med : 0;
+  }
+
+  decide(elapsedMs: number): StopDecision {
+    const enough = this.sorted.length >= this.opts.minSamples && elapsedMs >= this.opts.minTimeMs;
+    if (enough && this.relHalfWidth() <= this.opts.targetRelHalfWidth) return 'converged';
+    if (elapsedMs >= this.opts.maxTimeMs && this.sorted.length > 0) return 'timeout';
+    return 'continue';
+  }
+}
+
+export interface WarmupOptions {
+  minSamples: number;
+  minTimeMs: number;
+  maxTimeMs: number;
+  /** Warm once the medians of the last two windows differ by at most this fraction. */
+  stableWithin: number;
+}
+
+export const DEFAULT_WARMUP: WarmupOptions = { minSamples: 3, minTimeMs: 100, maxTimeMs: 3_000, stableWithin: 0.05 };
+
+/** Warm-up is over when the latest window of samples looks like the one before it. */
+export class WarmupRule {
+  private readonly samples: number[] = [];
+  constructor(private readonly opts: WarmupOptions = DEFAULT_WARMUP) {}
+
+  add(sampleMs: number): void {
+    this.samples.push(sampleMs);
+  }
+
+  done(elapsedMs: number): boolean {
+    if (elapsedMs >= this.opts.maxTimeMs) return true;
+    if (this.samples.length < this.opts.minSamples || elapsedMs < this.opts.minTimeMs) return false;
+    const w = Math.max(1, Math.floor(this.samples.length / 4));
+    if (this.samples.length < 2 * w) return false;
+    const last = medianOf(this.samples.slice(-w));
+    const prev = medianOf(this.samples.slice(-2 * w, -w));
+    return Math.abs(last - prev) <= this.opts.stableWithin * prev;
+  }
+}
+
+function medianOf(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}

@@ -1,0 +1,98 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from './errors.js';
+import { projectRoot } from './env/machine.js';
+import { DEFAULT_STDREL, DEFAULT_WARMUP, type StdRelOptions, type WarmupOptions } from './measure/stopping.js';
+import { DEFAULTS, planCases, SuiteSchema, type Suite, type SuiteEntry } from './workloads/plan.js';
+import type { WorkloadCase } from './workloads/spec.js';
+
+/** `moebench run` options after parsing: defaults in one place, units in names. */
+export interface RunOptions {
+  suite?: string;
+  preset?: string[];
+  layer?: ('dense' | 'moe')[];
+  phase?: ('prefill' | 'decode')[];
+  tokens?: number[];
+  dtype?: ('fp32' | 'fp16')[];
+  moeImpl?: ('routed' | 'fused' | 'dense-all')[];
+  routing?: string[];
+  expertsPerCard?: number;
+  topK?: number[];
+  experts?: number;
+  backend?: string;
+  /** GPU index for the CUDA provider. */
+  device: number;
+  seed: number;
+  out?: string;
+  outDir: string;
+  modelDir: string;
+  json: boolean;
+  dryRun: boolean;
+  warmup: WarmupOptions;
+  stopping: StdRelOptions;
+}
+
+export const RUN_DEFAULTS = {
+  seed: DEFAULTS.seed,
+  device: 0,
+  outDir: 'results',
+  modelDir: 'models',
+  targetRelHalfWidth: DEFAULT_STDREL.targetRelHalfWidth,
+  minSamples: DEFAULT_STDREL.minSamples,
+  minTimeMs: DEFAULT_STDREL.minTimeMs,
+  maxTimeMs: DEFAULT_STDREL.maxTimeMs,
+  warmup: DEFAULT_WARMUP,
+};
+
+export function suitesDir(): string {
+  return join(projectRoot(), 'bench', 'suites');
+}
+
+/** A suite by name (bench/suites/NAME.json) or by path. */
+export function loadSuite(nameOrPath: string): Suite {
+  const path = nameOrPath.endsWith('.json') ? nameOrPath : join(suitesDir(), `${nameOrPath}.json`);
+  if (!existsSync(path)) throw new UsageError(`unknown suite "${nameOrPath}": no file ${path}`);
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`suite ${path}: ${(err as Error).message}`);
+  }
+  const parsed = SuiteSchema.safeParse(data);
+  if (!parsed.success) {
+    throw new UsageError(`suite ${path}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  return parsed.data;
+}
+
+/** Command-line axes replace the suite's values for every entry. */
+function overrides(o: RunOptions): Partial<SuiteEntry> {
+  const out: Partial<SuiteEntry> = {};
+  if (o.layer) out.layer = o.layer;
+  if (o.phase) out.phase = o.phase;
+  if (o.tokens) out.tokens = o.tokens;
+  if (o.dtype) out.dtype = o.dtype;
+  if (o.moeImpl) out.moeImpl = o.moeImpl;
+  if (o.routing) out.routing = o.routing;
+  if (o.expertsPerCard !== undefined) out.expertsPerCard = o.expertsPerCard;
+  if (o.topK) out.topK = o.topK;
+  if (o.experts !== undefined) out.numExperts = o.experts;
+  return out;
+}
+
+export interface Plan {
+  suite?: Suite;
+  backend: string;
+  cases: WorkloadCase[];
+}
+
+/** Options → the cases to run. With neither --suite nor --preset, the default suite. */
+export function planRun(o: RunOptions): Plan {
+  if (o.preset && !o.suite) {
+    const entry: SuiteEntry = { preset: o.preset, ...overrides(o) };
+    return { backend: o.backend ?? 'auto', cases: planCases([entry], o.seed) };
+  }
+  const suite = loadSuite(o.suite ?? 'default');
+  const entries = suite.cases.map((e) => ({ ...e, ...(o.preset ? { preset: o.preset } : {}), ...overrides(o) }));
+  return { suite, backend: o.backend ?? suite.backend, cases: planCases(entries, o.seed) };
+}

@@ -1,0 +1,45 @@
+import type { CaseResult } from '../results/schema.js';
+import type { WorkAccounting } from '../workloads/accounting.js';
+import type { WorkloadCase } from '../workloads/spec.js';
+
+/** Fixed-width text table; the first row is the header. */
+export function formatTable(rows: string[][], rightAligned: boolean[] = []): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) => r.map((cell, i) => (rightAligned[i] ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ').trimEnd();
+  return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
+}
+
+export function fmt(x: number | undefined, digits = 3): string {
+  if (x === undefined || !Number.isFinite(x)) return '-';
+  if (x === 0) return '0';
+  const abs = Math.abs(x);
+  if (abs >= 1e4 || abs < 1e-3) return x.toExponential(digits - 1);
+  return x.toPrecision(digits);
+}
+
+/** The per-case table of a run: throughput with its noise, and the correctness error. */
+export function caseTable(cases: readonly CaseResult[]): string {
+  const rows = [['case', 'backend', 'status', 'tokens/s', 'median ms', '±95%', 'GFLOP/s', 'GB/s', 'rel err']];
+  for (const c of cases) {
+    rows.push([
+      c.id, c.backend, c.status,
+      fmt(c.throughput?.tokensPerSec, 4),
+      fmt(c.summary?.medianMs, 4),
+      c.summary ? `${(c.summary.medianCiRelHalfWidth * 100).toFixed(1)}%` : '-',
+      fmt(c.throughput?.gflopsPerSec),
+      fmt(c.throughput?.gbytesPerSec),
+      c.correctness ? c.correctness.relativeL2Error.toExponential(1) : '-',
+    ]);
+  }
+  const failures = cases.filter((c) => c.error).map((c) => `  ${c.id}: ${c.error}`);
+  return formatTable(rows, [false, false, false, true, true, true, true, true, true]) + (failures.length ? `\n\nnotes:\n${failures.join('\n')}` : '');
+}
+
+/** The planned cases of a dry run with their analytic work per call. */
+export function planTable(planned: { case: WorkloadCase; work: WorkAccounting }[]): string {
+  const rows = [['case', 'tokens/call', 'GFLOP/call', 'MB/call']];
+  for (const p of planned) {
+    rows.push([p.case.id, fmt(p.work.tokensPerCall, 4), fmt(p.work.flopsPerCall / 1e9), fmt(p.work.bytesPerCall / 1e6)]);
+  }
+  return formatTable(rows, [false, true, true, true]);
+}

@@ -1,0 +1,79 @@
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { integrityOf } from './integrity.js';
+import { ResultFileSchema, SCHEMA_MAJOR, SCHEMA_VERSION, type ResultFile, type ResultFileBody } from './schema.js';
+
+/** A result file that cannot be used, with a message that says why. */
+export class ResultFileError extends Error {
+  constructor(readonly path: string, reason: string) {
+    super(`${path}: ${reason}`);
+    this.name = 'ResultFileError';
+  }
+}
+
+/** Serializes a result file with its integrity digest. Pure. */
+export function serializeResultFile(body: ResultFileBody): string {
+  const versioned = { ...body, schemaVersion: SCHEMA_VERSION };
+  const file: ResultFile = { ...versioned, integrity: integrityOf(versioned) };
+  return `${JSON.stringify(file, null, 2)}\n`;
+}
+
+/** Temporary file + fsync + rename: a crash leaves either the old file or the new one, never half of one. */
+export function writeResultFileAtomic(path: string, body: ResultFileBody): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    const fd = openSync(tmp, 'w');
+    try {
+      writeSync(fd, serializeResultFile(body));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Validates text as a result file: JSON, version, schema, integrity. */
+export function parseResultFile(text: string, path = '<input>'): ResultFile {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    const hint = text.trim().length === 0 ? 'the file is empty' : `not valid JSON (${(err as Error).message}); the file may be truncated`;
+    throw new ResultFileError(path, hint);
+  }
+  if (!data || typeof data !== 'object' || Array.isArray(data)) throw new ResultFileError(path, 'not a moebench result file (expected a JSON object)');
+  const record = data as Record<string, unknown>;
+  if (record.tool !== 'moebench') throw new ResultFileError(path, 'not a moebench result file (no "tool": "moebench")');
+  const version = record.schemaVersion;
+  if (typeof version !== 'string' || !/^\d+\.\d+$/.test(version)) {
+    throw new ResultFileError(path, `schemaVersion ${JSON.stringify(version)} is not of the form MAJOR.MINOR`);
+  }
+  const major = Number(version.split('.')[0]);
+  if (major !== SCHEMA_MAJOR) {
+    throw new ResultFileError(path, `schema version ${version} is not supported: this moebench reads ${SCHEMA_MAJOR}.x (${major > SCHEMA_MAJOR ? 'upgrade moebench' : 'the file is from an older, incompatible moebench'})`);
+  }
+  const parsed = ResultFileSchema.safeParse(data);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    const more = parsed.error.issues.length > 5 ? ` (and ${parsed.error.issues.length - 5} more)` : '';
+    throw new ResultFileError(path, `does not match result schema ${version}: ${issues.join('; ')}${more}`);
+  }
+  // the digest covers the file as written, including fields a newer minor version added
+  if (integrityOf(record) !== parsed.data.integrity) {
+    throw new ResultFileError(path, 'integrity check failed: the file was changed after moebench wrote it (result files must come from real runs)');
+  }
+  return parsed.data;
+}
+
+export function readResultFile(path: string): ResultFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ResultFileError(path, `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return parseResultFile(text, path);
+}

@@ -1,0 +1,169 @@
+import { z } from 'zod';
+
+/**
+ * The one schema of moebench result files, shared by the writer and every reader.
+ * Bump MINOR for additive, optional fields (older files still validate);
+ * bump MAJOR when a reader of the old version would misread the new file.
+ */
+export const SCHEMA_MAJOR = 1;
+export const SCHEMA_MINOR = 0;
+export const SCHEMA_VERSION = `${SCHEMA_MAJOR}.${SCHEMA_MINOR}`;
+
+const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+const nonNegative = finite.refine((x) => x >= 0, 'must be ≥ 0');
+const positive = finite.refine((x) => x > 0, 'must be > 0');
+
+export const GpuInfoSchema = z.object({
+  index: z.number().int(),
+  name: z.string(),
+  uuid: z.string(),
+  memoryTotalMiB: z.number().optional(),
+  driverVersion: z.string().optional(),
+  smClockMHz: z.number().optional(),
+  maxSmClockMHz: z.number().optional(),
+  powerLimitW: z.number().optional(),
+  temperatureC: z.number().optional(),
+});
+
+export const EnvironmentSchema = z.object({
+  host: z.string(),
+  os: z.object({ platform: z.string(), release: z.string(), arch: z.string() }),
+  cpu: z.object({ model: z.string(), cores: z.number().int() }),
+  memoryBytes: z.number(),
+  node: z.string(),
+  /** Versions of the engine packages that were installed. */
+  packages: z.record(z.string(), z.string()),
+  /** Execution providers / backends that probed available. */
+  backendsAvailable: z.array(z.string()),
+  gpus: z.array(GpuInfoSchema),
+  moebench: z.object({ version: z.string(), gitSha: z.string().optional() }),
+  commandLine: z.array(z.string()),
+  /** Environment variables that change what runs where (VK_ICD_FILENAMES, CUDA_VISIBLE_DEVICES, ...). */
+  envVars: z.record(z.string(), z.string()),
+  startedAt: z.string(),
+  endedAt: z.string().optional(),
+});
+
+export const RoutingSchema = z.union([
+  z.object({ kind: z.literal('uniform') }),
+  z.object({ kind: z.literal('zipf'), exponent: nonNegative }),
+  z.object({ kind: z.literal('hot'), fraction: nonNegative }),
+  z.object({ kind: z.literal('file'), path: z.string(), assignments: z.array(z.array(z.number().int())) }),
+]);
+
+export const WorkloadSchema = z.object({
+  preset: z.string(),
+  layer: z.union([
+    z.object({ kind: z.literal('dense'), hiddenSize: z.number().int(), intermediateSize: z.number().int() }),
+    z.object({
+      kind: z.literal('moe'), hiddenSize: z.number().int(), expertIntermediateSize: z.number().int(),
+      numExperts: z.number().int(), topK: z.number().int(), numSharedExperts: z.number().int(),
+      sharedIntermediateSize: z.number().int(), renormalize: z.boolean(),
+    }),
+  ]),
+  phase: z.enum(['prefill', 'decode']),
+  batch: z.number().int(),
+  seqLen: z.number().int(),
+  numTokens: z.number().int(),
+  dtype: z.enum(['fp32', 'fp16']),
+  seed: z.number().int(),
+  moeImpl: z.enum(['routed', 'fused', 'dense-all']).optional(),
+  routing: RoutingSchema.optional(),
+  expertsPerCard: z.number().int().optional(),
+});
+
+export const WorkSchema = z.object({
+  tokensPerCall: positive,
+  flopsPerCall: nonNegative,
+  bytesPerCall: nonNegative,
+  flops: z.object({ router: nonNegative, routedExperts: nonNegative, sharedExperts: nonNegative, dense: nonNegative }),
+  bytes: z.object({ weights: nonNegative, activations: nonNegative }),
+  expertTokens: z.array(z.number().int()).optional(),
+  receivedTokens: z.number().int().optional(),
+});
+
+export const SummarySchema = z.object({
+  count: z.number().int().positive(),
+  medianMs: nonNegative,
+  meanMs: nonNegative,
+  minMs: nonNegative,
+  maxMs: nonNegative,
+  p10Ms: nonNegative,
+  p90Ms: nonNegative,
+  stddevMs: nonNegative,
+  madMs: nonNegative,
+  medianCi95Ms: z.tuple([nonNegative, nonNegative]),
+  medianCiRelHalfWidth: nonNegative,
+  outliers: z.number().int(),
+});
+
+export const ThroughputSchema = z.object({
+  tokensPerSec: nonNegative,
+  gflopsPerSec: nonNegative,
+  gbytesPerSec: nonNegative,
+});
+
+export const CorrectnessSchema = z.object({
+  relativeL2Error: z.number(),
+  tolerance: positive,
+  rowsChecked: z.number().int(),
+  rowsTotal: z.number().int(),
+  passed: z.boolean(),
+});
+
+export const CaseStatusSchema = z.enum(['ok', 'invalid', 'noisy', 'failed']);
+
+export const CaseResultSchema = z.object({
+  id: z.string(),
+  workload: WorkloadSchema,
+  backend: z.string(),
+  engine: z.string(),
+  executionProvider: z.string(),
+  /** The card the case ran on: "cpu" or "gpu:N". */
+  device: z.string(),
+  work: WorkSchema,
+  /** ok: measured and correct; invalid: wrong output, never a throughput; noisy: hit max time before the target; failed: see error. */
+  status: CaseStatusSchema,
+  error: z.string().optional(),
+  correctness: CorrectnessSchema.optional(),
+  warmupSamplesMs: z.array(nonNegative).optional(),
+  samplesMs: z.array(nonNegative).optional(),
+  summary: SummarySchema.optional(),
+  throughput: ThroughputSchema.optional(),
+  details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  /** The card's clocks and temperature just before and after the case, so throttling shows. */
+  gpuBefore: GpuInfoSchema.optional(),
+  gpuAfter: GpuInfoSchema.optional(),
+  startedAt: z.string(),
+  endedAt: z.string(),
+}).superRefine((c, ctx) => {
+  if ((c.status === 'ok' || c.status === 'noisy') && (!c.summary || !c.throughput || !c.samplesMs)) {
+    ctx.addIssue({ code: 'custom', message: `status ${c.status} needs samplesMs, summary and throughput` });
+  }
+  if ((c.status === 'invalid' || c.status === 'failed') && c.throughput) {
+    ctx.addIssue({ code: 'custom', message: `status ${c.status} must not carry a throughput` });
+  }
+  if (c.status === 'failed' && !c.error) ctx.addIssue({ code: 'custom', message: 'status failed needs an error' });
+});
+
+export const ResultFileSchema = z.object({
+  schemaVersion: z.string().regex(/^\d+\.\d+$/),
+  tool: z.literal('moebench'),
+  environment: EnvironmentSchema,
+  run: z.object({
+    suite: z.string().optional(),
+    backend: z.string(),
+    device: z.string(),
+    options: z.record(z.string(), z.unknown()),
+  }),
+  cases: z.array(CaseResultSchema),
+  /** sha256 of the file's content without this field; detects files altered after the harness wrote them. */
+  integrity: z.string(),
+});
+
+export type GpuInfo = z.infer<typeof GpuInfoSchema>;
+export type Environment = z.infer<typeof EnvironmentSchema>;
+export type CaseResult = z.infer<typeof CaseResultSchema>;
+export type CaseStatus = z.infer<typeof CaseStatusSchema>;
+export type ResultFile = z.infer<typeof ResultFileSchema>;
+export type ResultFileBody = Omit<ResultFile, 'integrity'>;

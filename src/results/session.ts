@@ -1,0 +1,55 @@
+import { existsSync } from 'node:fs';
+import { readResultFile, writeResultFileAtomic } from './io.js';
+import type { CaseResult, Environment, ResultFileBody } from './schema.js';
+import { SCHEMA_VERSION } from './schema.js';
+
+/**
+ * The result file of one run, rewritten atomically after every case so that a
+ * crash or Ctrl-C loses at most the case in flight.
+ */
+export class ResultSession {
+  private constructor(readonly path: string, private body: ResultFileBody) {}
+
+  static create(path: string, environment: Environment, run: ResultFileBody['run']): ResultSession {
+    const s = new ResultSession(path, { schemaVersion: SCHEMA_VERSION, tool: 'moebench', environment, run, cases: [] });
+    s.flush();
+    return s;
+  }
+
+  /** Continues a file from an interrupted run; its completed cases are kept as they are. */
+  static resume(path: string): ResultSession {
+    const file = readResultFile(path);
+    const { integrity: _old, ...body } = file;
+    return new ResultSession(path, body);
+  }
+
+  static exists(path: string): boolean {
+    return existsSync(path);
+  }
+
+  get cases(): readonly CaseResult[] {
+    return this.body.cases;
+  }
+
+  get run(): ResultFileBody['run'] {
+    return this.body.run;
+  }
+
+  completedIds(): Set<string> {
+    return new Set(this.body.cases.map((c) => c.id));
+  }
+
+  add(result: CaseResult): void {
+    this.body = { ...this.body, cases: [...this.body.cases.filter((c) => c.id !== result.id), result] };
+    this.flush();
+  }
+
+  finish(): void {
+    this.body = { ...this.body, environment: { ...this.body.environment, endedAt: new Date().toISOString() } };
+    this.flush();
+  }
+
+  private flush(): void {
+    writeResultFileAtomic(this.path, this.body);
+  }
+}
