@@ -7,7 +7,7 @@ export interface SampleSummary {
   meanMs: number;
   minMs: number;
   maxMs: number;
-  /** 10th and 90th percentiles (simple-statistics quantileSorted). */
+  /** 10th and 90th percentiles, linear interpolation between ranks (simple-statistics quantileSorted, R type 7). */
   p10Ms: number;
   p90Ms: number;
   /** Sample standard deviation (n − 1); 0 for a single sample. */

@@ -1,0 +1,66 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { accountFor } from '../src/workloads/accounting.js';
+import { PRESETS } from '../src/workloads/presets.js';
+import { parseRouting } from '../src/workloads/routing.js';
+import { caseId, type WorkloadCase } from '../src/workloads/spec.js';
+
+function make(o: Omit<WorkloadCase, 'id' | 'seed' | 'batch' | 'seqLen'>): WorkloadCase {
+  const c = { seed: 1, batch: o.numTokens, seqLen: 1, ...o };
+  return { ...c, id: caseId(c) };
+}
+
+describe('FLOP and byte accounting, against hand-computed values', () => {
+  it('deepseek-v3 MoE layer, one decode token, fp16', () => {
+    const w = accountFor(make({ preset: 'deepseek-v3', layer: PRESETS['deepseek-v3'].moe!, phase: 'decode', numTokens: 1, dtype: 'fp16', moeImpl: 'routed', routing: { kind: 'uniform' } }));
+    expect(w.tokensPerCall).toBe(1);
+    expect(w.flops.router).toBe(2 * 7168 * 256); // 3,670,016
+    expect(w.flops.routedExperts).toBe(704_643_072); // 8 experts × 6 × 7168 × 2048
+    expect(w.flops.sharedExperts).toBe(88_080_384); // 1 shared × 6 × 7168 × 2048
+    expect(w.flopsPerCall).toBe(796_393_472);
+    // router 7168×256 + 8 hit experts × 3×7168×2048 + shared 3×7168×2048 = 398,196,736 params × 2 bytes
+    expect(w.bytes.weights).toBe(796_393_472);
+    expect(w.bytes.activations).toBe((2 * 7168 + 256) * 2); // x, y and the routing bias
+    expect(w.bytesPerCall).toBe(796_422_656);
+  });
+
+  it('mixtral-8x7b MoE layer, 512 prefill tokens, fp32', () => {
+    const w = accountFor(make({ preset: 'mixtral-8x7b', layer: PRESETS['mixtral-8x7b'].moe!, phase: 'prefill', numTokens: 512, dtype: 'fp32', moeImpl: 'routed', routing: { kind: 'uniform' } }));
+    expect(w.flops.router).toBe(33_554_432); // 2 × 512 × 4096 × 8
+    expect(w.flops.routedExperts).toBe(360_777_252_864); // 512 × 2 × 6 × 4096 × 14336
+    expect(w.flops.sharedExperts).toBe(0);
+    expect(w.flopsPerCall).toBe(360_810_807_296);
+    expect(w.bytes.weights).toBe(5_637_275_648); // (4096×8 + 8 × 3×4096×14336) × 4: all 8 experts hit
+    expect(w.bytes.activations).toBe(16_793_600); // (2×512×4096 + 512×8) × 4
+    expect(w.expertTokens!.reduce((a, x) => a + x, 0)).toBe(1024);
+  });
+
+  it('mixtral-8x7b dense-all runs every expert on every token', () => {
+    const w = accountFor(make({ preset: 'mixtral-8x7b', layer: PRESETS['mixtral-8x7b'].moe!, phase: 'decode', numTokens: 1, dtype: 'fp32', moeImpl: 'dense-all', routing: { kind: 'uniform' } }));
+    expect(w.flops.routedExperts).toBe(8 * 6 * 4096 * 14336); // 2,818,572,288
+    expect(w.bytes.weights).toBe((4096 * 8 + 8 * 3 * 4096 * 14336) * 4);
+  });
+
+  it('deepseek-v3 expert-parallel slice counts only the tokens routed to the local experts', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'moebench-acc-'));
+    const path = join(dir, 'r.json');
+    // token 0 → experts 0..7 (all local), token 1 → 8..15 (none local), token 2 → 3 local (0, 1, 2)
+    writeFileSync(path, JSON.stringify({ assignments: [[0, 1, 2, 3, 4, 5, 6, 7], [8, 9, 10, 11, 12, 13, 14, 15], [0, 1, 2, 100, 101, 102, 103, 104]] }));
+    const w = accountFor(make({ preset: 'deepseek-v3', layer: PRESETS['deepseek-v3'].moe!, phase: 'decode', numTokens: 3, dtype: 'fp16', moeImpl: 'routed', routing: parseRouting(`file:${path}`), expertsPerCard: 8 }));
+    expect(w.tokensPerCall).toBe(3 * 8 / 256);
+    expect(w.receivedTokens).toBe(2);
+    expect(w.expertTokens).toEqual([2, 2, 2, 1, 1, 1, 1, 1]);
+    expect(w.flops.router).toBe(0);
+    expect(w.flops.routedExperts).toBe(11 * 6 * 7168 * 2048);
+    expect(w.bytes.weights).toBe(8 * 3 * 7168 * 2048 * 2);
+    expect(w.bytes.activations).toBe((2 * 2 * 7168 + 2 * 8) * 2);
+  });
+
+  it('llama-3.1-8b dense FFN, one token, fp16', () => {
+    const w = accountFor(make({ preset: 'llama-3.1-8b', layer: PRESETS['llama-3.1-8b'].dense!, phase: 'decode', numTokens: 1, dtype: 'fp16' }));
+    expect(w.flopsPerCall).toBe(352_321_536); // 6 × 4096 × 14336
+    expect(w.bytesPerCall).toBe(352_321_536 + 16_384); // 3×4096×14336 weights × 2 bytes + x and y
+  });
+});

@@ -1,0 +1,125 @@
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { OrtBackend } from '../src/backends/ort.js';
+import { checkCorrectness } from '../src/correctness.js';
+import { ensureModel } from '../src/onnx/modelFile.js';
+import { buildLayerGraph } from '../src/onnx/layers.js';
+import { expertHistogram } from '../src/workloads/routing.js';
+import { makeInputs } from '../src/workloads/tensors.js';
+import type { WorkloadCase } from '../src/workloads/spec.js';
+import { tinyCase } from './helpers/cases.js';
+
+const modelDir = mkdtempSync(join(tmpdir(), 'moebench-models-'));
+const cpu = new OrtBackend('cpu');
+
+async function errorOf(c: WorkloadCase) {
+  const inputs = makeInputs(c);
+  const loaded = await cpu.load(c, inputs, { modelDir, deviceId: 0 });
+  try {
+    return await checkCorrectness(c, inputs, loaded);
+  } finally {
+    await loaded.dispose();
+  }
+}
+
+describe('ONNX builder round trip on ORT CPU against the float64 reference', () => {
+  it('dense SwiGLU matches', async () => {
+    const r = await errorOf(tinyCase());
+    expect(r.relativeL2Error).toBeLessThan(1e-5);
+    expect(r.rowsChecked).toBe(16);
+  });
+
+  for (const moeImpl of ['routed', 'fused', 'dense-all'] as const) {
+    for (const [numExperts, topK] of [[4, 1], [8, 2], [8, 4]]) {
+      it(`${moeImpl} MoE matches with E=${numExperts}, k=${topK}`, async () => {
+        const r = await errorOf(tinyCase({ moeImpl, moe: { numExperts, topK } }));
+        expect(r.relativeL2Error).toBeLessThan(1e-5);
+      });
+    }
+    it(`${moeImpl} MoE matches with a single token`, async () => {
+      const r = await errorOf(tinyCase({ moeImpl, numTokens: 1, phase: 'decode', batch: 1, seqLen: 1 }));
+      expect(r.rowsTotal).toBe(1);
+      expect(r.relativeL2Error).toBeLessThan(1e-5);
+    });
+    it(`${moeImpl} MoE matches when most experts receive no tokens`, async () => {
+      const c = tinyCase({ moeImpl, routing: 'hot:1', moe: { topK: 1 } });
+      expect(expertHistogram(makeInputs(c).assignment!, 8)).toEqual([16, 0, 0, 0, 0, 0, 0, 0]);
+      const r = await errorOf(c);
+      expect(r.relativeL2Error).toBeLessThan(1e-5);
+    });
+  }
+
+  it('MoE without renormalisation and without shared experts matches', async () => {
+    const r = await errorOf(tinyCase({ moe: { renormalize: false, numSharedExperts: 0 } }));
+    expect(r.relativeL2Error).toBeLessThan(1e-5);
+  });
+
+  it('an expert-parallel slice matches on the tokens the card receives', async () => {
+    const c = tinyCase({ expertsPerCard: 2, numTokens: 32 });
+    const inputs = makeInputs(c);
+    expect(inputs.tokenIds.length).toBeGreaterThan(0);
+    expect(inputs.tokenIds.length).toBeLessThan(32);
+    const r = await errorOf(c);
+    expect(r.relativeL2Error).toBeLessThan(1e-5);
+  });
+
+  it('fp16 dense and MoE stay within the fp16 tolerance', async () => {
+    for (const c of [tinyCase({ dtype: 'fp16' }), tinyCase({ dtype: 'fp16', moeImpl: 'routed' }), tinyCase({ dtype: 'fp16', moeImpl: 'fused' })]) {
+      const r = await errorOf(c);
+      expect(r.tolerance).toBe(1e-2);
+      expect(r.relativeL2Error).toBeLessThan(1e-2);
+      expect(r.relativeL2Error).toBeGreaterThan(1e-6); // really computed in half precision
+    }
+  });
+
+  it('a model with wrong weights is caught by the reference', async () => {
+    const c = tinyCase();
+    const other = tinyCase({ seed: 8 });
+    const inputs = makeInputs(c);
+    const loaded = await cpu.load(other, inputs, { modelDir, deviceId: 0 });
+    const r = await checkCorrectness(c, inputs, loaded);
+    await loaded.dispose();
+    expect(r.passed).toBe(false);
+    expect(r.relativeL2Error).toBeGreaterThan(0.1);
+  });
+});
+
+describe('model files', () => {
+  it('are cached by a content hash of the spec', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'moebench-cache-'));
+    const first = ensureModel(tinyCase({ moeImpl: 'routed' }), dir);
+    const again = ensureModel(tinyCase({ moeImpl: 'routed', numTokens: 64 }), dir);
+    const other = ensureModel(tinyCase({ moeImpl: 'fused' }), dir);
+    expect(first.cached).toBe(false);
+    expect(again).toEqual({ ...first, cached: true });
+    expect(other.path).not.toBe(first.path);
+  });
+
+  it('hold seeded weights that are never zero', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'moebench-cache-'));
+    const m = ensureModel(tinyCase(), dir);
+    const bytes = readFileSync(m.path);
+    // 3 × 32 × 48 fp32 weights; a run of 16 zero bytes would mean zeroed tensors
+    expect(m.weightBytes).toBe(3 * 32 * 48 * 4);
+    expect(bytes.includes(Buffer.alloc(16))).toBe(false);
+  });
+
+  it('put weights in ONNX external data past the size threshold, and ORT runs them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'moebench-ext-'));
+    const c = tinyCase({ moeImpl: 'routed' });
+    const m = ensureModel(c, dir, 1024);
+    expect(m.externalData).toBe(true);
+    expect(existsSync(`${m.path}.data`)).toBe(true);
+    expect(readFileSync(m.path).length).toBeLessThan(m.weightBytes);
+    const g = buildLayerGraph(c);
+    expect(g.initializers.reduce((a, i) => a + i.byteLength, 0)).toBe(m.weightBytes);
+    const inputs = makeInputs(c);
+    const loaded = await cpu.load(c, inputs, { modelDir: dir, deviceId: 0 });
+    // load() finds the external-data file written above (same name, same dir)
+    const r = await checkCorrectness(c, inputs, loaded);
+    await loaded.dispose();
+    expect(r.passed).toBe(true);
+  });
+});

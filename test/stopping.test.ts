@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { StdRelRule, WarmupRule, type StdRelOptions } from '../src/measure/stopping.js';
+import { makeRng } from '../src/workloads/rng.js';
+
+const opts: StdRelOptions = { targetRelHalfWidth: 0.02, minSamples: 10, minTimeMs: 500, maxTimeMs: 2000 };
+
+/** Feeds a synthetic stream; elapsed time is the sum of the samples, as in a real run. */
+function feed(samples: (i: number) => number, o = opts) {
+  const rule = new StdRelRule(o);
+  let elapsed = 0;
+  for (let i = 0; ; i++) {
+    const ms = samples(i);
+    rule.add(ms);
+    elapsed += ms;
+    const decision = rule.decide(elapsed);
+    if (decision !== 'continue') return { decision, count: i + 1, relHalfWidth: rule.relHalfWidth() };
+  }
+}
+
+describe('stdrel stopping rule', () => {
+  it('a stable stream converges as soon as the minimum time is reached', () => {
+    const r = feed((i) => 10 + 0.001 * (i % 3));
+    expect(r.decision).toBe('converged');
+    // 10 ms samples: 0.5 s of sampling takes 50 of them
+    expect(r.count).toBe(50);
+  });
+
+  it('a fast stable stream still takes the minimum number of samples', () => {
+    const r = feed(() => 100, { ...opts, minTimeMs: 1 });
+    expect(r).toEqual({ decision: 'converged', count: 10, relHalfWidth: 0 });
+  });
+
+  it('a noisy stream times out and reports the interval it achieved', () => {
+    const rng = makeRng(1, 'noise');
+    const r = feed(() => 5 + 10 * rng());
+    expect(r.decision).toBe('timeout');
+    expect(r.relHalfWidth).toBeGreaterThan(0.02);
+    expect(r.relHalfWidth).toBeLessThan(0.2);
+  });
+
+  it('a drifting stream (throttling) times out', () => {
+    const r = feed((i) => 10 + 0.05 * i);
+    expect(r.decision).toBe('timeout');
+    expect(r.relHalfWidth).toBeGreaterThan(0.02);
+  });
+
+  it('a bimodal stream times out: its median is not pinned down', () => {
+    const r = feed((i) => (i % 2 ? 20 : 10));
+    expect(r.decision).toBe('timeout');
+    expect(r.relHalfWidth).toBeGreaterThan(0.2);
+  });
+
+  it('noise small against the target converges after the minimum time', () => {
+    const rng = makeRng(2, 'small-noise');
+    const r = feed(() => 10 * (1 + 0.02 * (rng() - 0.5)));
+    expect(r.decision).toBe('converged');
+    expect(r.relHalfWidth).toBeLessThanOrEqual(0.02);
+  });
+
+  it('one call slower than the maximum time ends sampling after that call', () => {
+    const r = feed(() => 5000);
+    expect(r.decision).toBe('timeout');
+    expect(r.count).toBe(1);
+  });
+});
+
+describe('warm-up rule', () => {
+  const warm = { minSamples: 3, minTimeMs: 0, maxTimeMs: 1000, stableWithin: 0.05 };
+
+  function warmCount(samples: number[], o = warm) {
+    const rule = new WarmupRule(o);
+    let elapsed = 0;
+    for (const [i, ms] of samples.entries()) {
+      rule.add(ms);
+      elapsed += ms;
+      if (rule.done(elapsed)) return i + 1;
+    }
+    return -1;
+  }
+
+  it('waits while calls are still getting faster', () => {
+    // the first two equal calls in a row end it
+    expect(warmCount([80, 40, 20, 10, 10, 10, 10, 10])).toBe(5);
+  });
+
+  it('stops at the maximum time even if never stable', () => {
+    expect(warmCount([400, 300, 200, 100, 50])).toBe(4);
+  });
+
+  it('needs the minimum number of samples', () => {
+    expect(warmCount([1, 1, 1, 1], { ...warm, minSamples: 4 })).toBe(4);
+  });
+});
