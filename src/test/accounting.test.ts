@@ -2,10 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { accountFor } from '../src/workloads/accounting.js';
-import { PRESETS } from '../src/workloads/presets.js';
-import { parseRouting } from '../src/workloads/routing.js';
-import { caseId, type WorkloadCase } from '../src/workloads/spec.js';
+import { accountFor } from '../workloads/accounting.js';
+import { PRESETS } from '../workloads/presets.js';
+import { parseRouting } from '../workloads/routing.js';
+import { caseId, type WorkloadCase } from '../workloads/spec.js';
 
 function make(o: Omit<WorkloadCase, 'id' | 'seed' | 'batch' | 'seqLen'>): WorkloadCase {
   const c = { seed: 1, batch: o.numTokens, seqLen: 1, ...o };

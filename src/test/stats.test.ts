@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bootstrapMedianCi, orderStatisticMedianCi, summarize } from '../src/measure/stats.js';
+import { bootstrapMedianCi, orderStatisticMedianCi, summarize } from '../measure/stats.js';
 
 describe('summary statistics', () => {
   const samples = [7, 1, 9, 3, 100, 5, 2, 8, 4, 6];

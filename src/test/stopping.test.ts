@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { StdRelRule, WarmupRule, type StdRelOptions } from '../src/measure/stopping.js';
-import { makeRng } from '../src/workloads/rng.js';
+import { StdRelRule, WarmupRule, type StdRelOptions } from '../measure/stopping.js';
+import { makeRng } from '../workloads/rng.js';
 
 const opts: StdRelOptions = { targetRelHalfWidth: 0.02, minSamples: 10, minTimeMs: 500, maxTimeMs: 2000 };
 

@@ -1,6 +1,6 @@
-import { PRESETS, type MoeShape } from '../../src/workloads/presets.js';
-import { parseRouting } from '../../src/workloads/routing.js';
-import { caseId, type WorkloadCase } from '../../src/workloads/spec.js';
+import { PRESETS, type MoeShape } from '../../workloads/presets.js';
+import { parseRouting } from '../../workloads/routing.js';
+import { caseId, type WorkloadCase } from '../../workloads/spec.js';
 
 /** A tiny case with overrides; the id is recomputed so it stays consistent. */
 export function tinyCase(o: Partial<Omit<WorkloadCase, 'routing'>> & { routing?: string; moe?: Partial<MoeShape> } = {}): WorkloadCase {

@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../src/errors.js';
-import { assignExperts, expertHistogram, parseRouting } from '../src/workloads/routing.js';
+import { UsageError } from '../errors.js';
+import { assignExperts, expertHistogram, parseRouting } from '../workloads/routing.js';
 
 const T = 8000;
 const E = 8;

@@ -1,0 +1,113 @@
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readResultFile } from '../results/io.js';
+import { moebench } from './helpers/cli.js';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'moebench-cli-'));
+const fake = (script: object) => ({ MOEBENCH_FAKE_SCRIPT: JSON.stringify(script) });
+
+describe('moebench run with the fake backend (exact)', () => {
+  it('turns scripted latencies into exact statistics and throughput', () => {
+    const out = join(tmp(), 'r.json');
+    const r = moebench(['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '8', '--min-time-ms', '20', '--out', out], fake({ latenciesMs: [2] }));
+    expect(r.status).toBe(0);
+    const [c] = readResultFile(out).cases;
+    expect(c.status).toBe('ok');
+    expect(c.samplesMs).toEqual(Array(10).fill(2));
+    expect(c.summary!.medianMs).toBe(2);
+    expect(c.throughput!.tokensPerSec).toBe(4000);
+    // 8 tokens × 6 × 32 × 48 FLOPs in 2 ms
+    expect(c.throughput!.gflopsPerSec).toBeCloseTo((8 * 6 * 32 * 48) / 0.002 / 1e9, 12);
+    expect(r.stdout).toMatch(/tiny\/dense\/decode\/t8\/fp32\s+fake\s+ok\s+4000\s+2\.000\s+0\.0%/);
+  });
+
+  it('a case whose output is wrong is invalid, has no throughput, and the run exits 1', () => {
+    const out = join(tmp(), 'r.json');
+    const r = moebench(['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '4', '--out', out], fake({ latenciesMs: [1], outputError: 0.01 }));
+    expect(r.status).toBe(1);
+    const [c] = readResultFile(out).cases;
+    expect(c.status).toBe('invalid');
+    expect(c.throughput).toBeUndefined();
+    expect(c.correctness!.relativeL2Error).toBeCloseTo(0.01, 6);
+    expect(c.error).toMatch(/relative L2 error 1.00e-2 exceeds 0.0001 for fp32/);
+  });
+
+  it('a case that fails is recorded with its reason and the suite goes on', () => {
+    const out = join(tmp(), 'r.json');
+    const r = moebench(['run', '--backend', 'fake', '--preset', 'tiny', '--phase', 'decode', '--tokens', '4', '--min-time-ms', '5', '--out', out], fake({ latenciesMs: [1], failCases: ['moe'] }));
+    expect(r.status).toBe(1);
+    const cases = readResultFile(out).cases;
+    expect(cases.map((c) => c.status)).toEqual(['failed', 'ok']);
+    expect(cases[0].error).toBe('scripted failure loading tiny/moe/decode/t4/fp32/e8k2/routed/uniform');
+  });
+});
+
+describe('moebench run --dry-run', () => {
+  it('prints the planned cases with their work per call and builds nothing', () => {
+    const models = tmp();
+    const r = moebench(['run', '--dry-run', '--json', '--suite', 'deepseek-v3', '--model-dir', models]);
+    expect(r.status).toBe(0);
+    const plan = JSON.parse(r.stdout);
+    expect(plan.cases.length).toBeGreaterThan(4);
+    const decode = plan.cases.find((c: { id: string }) => c.id === 'deepseek-v3/dense/decode/t64/fp16');
+    expect(decode.tokensPerCall).toBe(64);
+    expect(decode.flopsPerCall).toBe(64 * 6 * 7168 * 18432);
+    expect(decode.bytesPerCall).toBe(3 * 7168 * 18432 * 2 + 2 * 64 * 7168 * 2);
+    expect(readdirSync(models)).toEqual([]);
+  });
+});
+
+describe('bad input gives one clear line and exit 2', () => {
+  const dir = tmp();
+  writeFileSync(join(dir, 'routing.json'), '{"assignments": [[0, 1], [2]]');
+  writeFileSync(join(dir, 'a-file'), 'x');
+  it.each([
+    [['run', '--preset', 'gpt-9'], /unknown preset "gpt-9": use one of deepseek-v3, mixtral-8x7b/],
+    [['run', '--preset', 'tiny', '--backend', 'ort-tpu'], /unknown backend "ort-tpu": use auto, ort-cuda, ort-webgpu, ort-cpu/],
+    [['run', '--preset', 'tiny', '--layer', 'moe', '--top-k', '9'], /top-k 9 is more than the 8 experts/],
+    [['run', '--preset', 'tiny', '--tokens', '0'], /--tokens must be positive integers, got "0"/],
+    [['run', '--preset', 'tiny', '--tokens', '-3'], /--tokens must be positive integers, got "-3"/],
+    [['run', '--preset', 'tiny', '--layer', 'moe', '--routing', `file:${join(dir, 'routing.json')}`], /routing file .*routing.json: .*JSON/],
+    [['run', '--preset', 'tiny', '--routing', 'zipf'], /zipf needs a non-negative exponent/],
+    [['run', '--preset', 'tiny', '--layer', 'dense', '--backend', 'fake', '--out', join(dir, 'a-file', 'r.json')], /cannot write result file .*a-file\/r.json: (ENOTDIR|EEXIST)/],
+    [['run', '--suite', 'nope'], /unknown suite "nope"/],
+    [['run', '--preset', 'tiny', '--dtype', 'fp8'], /--dtype "fp8": use fp32, fp16/],
+    [['run', '--preset', 'tiny', '--layer', 'moe', '--experts-per-card', '3'], /--experts-per-card 3 must divide the 8 experts/],
+    [['run', '--preset', 'tiny', '--layer', 'moe', '--moe-impl', 'fused', '--experts-per-card', '2'], /fused cannot run an expert-parallel slice/],
+    [['run', '--resume', join(dir, 'a-file')], /a-file: not valid JSON/],
+    [['frobnicate'], /Unknown argument: frobnicate/],
+  ])('%j', (args, message) => {
+    const r = moebench(args as string[]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
+  });
+
+  it('an unavailable backend names what is missing and the fix', () => {
+    const r = moebench(['run', '--preset', 'tiny', '--backend', 'ort-cuda']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/backend ort-cuda is unavailable: the CUDA execution provider is not installed .*Fix: npm run setup:cuda/);
+  });
+});
+
+describe('moebench run --suite default on the CPU', () => {
+  it('writes a result file with a positive tokens/sec for every case', () => {
+    const out = join(tmp(), 'default.json');
+    // force the CPU: the default suite's auto backend would also pick the CPU on CI, but not on a GPU box
+    const r = moebench(['run', '--suite', 'default', '--backend', 'ort-cpu', '--out', out, '--model-dir', tmp()]);
+    expect(r.stderr).toMatch(/\[8\/8\]/);
+    expect(r.status).toBe(0);
+    const file = readResultFile(out);
+    expect(file.cases).toHaveLength(8);
+    for (const c of file.cases) {
+      expect(c.status === 'ok' || c.status === 'noisy').toBe(true);
+      expect(c.throughput!.tokensPerSec).toBeGreaterThan(0);
+      expect(c.correctness!.passed).toBe(true);
+    }
+    expect(file.environment.packages['onnxruntime-node']).toBe('1.30.0');
+    expect(file.environment.endedAt).toBeDefined();
+  });
+});

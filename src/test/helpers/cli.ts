@@ -1,0 +1,22 @@
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const ROOT = join(import.meta.dirname, '..', '..', '..');
+export const CLI = join(ROOT, 'dist', 'src', 'cli.js');
+
+/** Environment that selects the project-local Mesa lavapipe for WebGPU (see scripts/setup-lavapipe.sh). */
+export function lavapipeEnv(): Record<string, string> | undefined {
+  const dir = join(ROOT, '.cache', 'lavapipe');
+  if (!existsSync(join(dir, 'icd.json'))) return undefined;
+  return {
+    VK_ICD_FILENAMES: join(dir, 'icd.json'),
+    LD_LIBRARY_PATH: [join(dir, 'root', 'usr', 'lib', 'x86_64-linux-gnu'), process.env.LD_LIBRARY_PATH].filter(Boolean).join(':'),
+  };
+}
+
+/** Runs the built CLI as a user would; the tests assert on exit code, stdout, stderr and files. */
+export function moebench(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 110_000): SpawnSyncReturns<string> {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build (npm test does it first)`);
+  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: timeoutMs, cwd: ROOT });
+}
