@@ -35,15 +35,27 @@ function positive(name: string, v: unknown): number {
   return n;
 }
 
+function sweepTokens(v: unknown): number[] | undefined {
+  if (v === undefined) return undefined;
+  const m = /^tokens=(.+)$/.exec(String(v));
+  if (!m) throw new UsageError(`--sweep "${v}": use --sweep tokens=64,128,256`);
+  const tokens = intsOf('sweep', m[1])!;
+  if (new Set(tokens).size < 3) throw new UsageError('--sweep needs at least three token counts to fit time = a + b·tokens');
+  return tokens;
+}
+
 export function runOptionsFrom(argv: Record<string, unknown>): RunOptions {
-  const device = Number(argv.device ?? RUN_DEFAULTS.device);
-  if (!Number.isInteger(device) || device < 0) throw new UsageError(`--device must be a GPU index (0, 1, ...), got "${argv.device}"`);
+  const deviceAll = argv.device === 'all';
+  const device = deviceAll ? 0 : Number(argv.device ?? RUN_DEFAULTS.device);
+  if (!Number.isInteger(device) || device < 0) throw new UsageError(`--device must be a GPU index (0, 1, ...) or all, got "${argv.device}"`);
+  const sweep = sweepTokens(argv.sweep);
+  if (sweep && argv.tokens !== undefined) throw new UsageError('--sweep tokens=... and --tokens both set the token counts: use one');
   return {
     suite: argv.suite as string | undefined,
     preset: csv(argv.preset),
     layer: csvOf('layer', argv.layer, ['dense', 'moe'] as const),
     phase: csvOf('phase', argv.phase, PHASES),
-    tokens: intsOf('tokens', argv.tokens),
+    tokens: sweep ?? intsOf('tokens', argv.tokens),
     dtype: csvOf('dtype', argv.dtype, DTYPES),
     moeImpl: csvOf('moe-impl', argv.moeImpl, MOE_IMPLS),
     routing: csv(argv.routing),
@@ -52,6 +64,11 @@ export function runOptionsFrom(argv: Record<string, unknown>): RunOptions {
     experts: argv.experts === undefined ? undefined : intsOf('experts', argv.experts)?.[0],
     backend: argv.backend as string | undefined,
     device,
+    deviceAll,
+    card: argv.card as string | undefined,
+    caseTimeoutMs: positive('case-timeout-s', argv.caseTimeoutS ?? RUN_DEFAULTS.caseTimeoutMs / 1000) * 1000,
+    heapLimitMb: argv.caseMemoryMb === undefined ? undefined : positive('case-memory-mb', argv.caseMemoryMb),
+    profile: Boolean(argv.profile),
     seed: Number(argv.seed ?? RUN_DEFAULTS.seed),
     out: argv.out as string | undefined,
     outDir: RUN_DEFAULTS.outDir,
@@ -64,6 +81,7 @@ export function runOptionsFrom(argv: Record<string, unknown>): RunOptions {
       minSamples: positive('min-samples', argv.minSamples ?? RUN_DEFAULTS.minSamples),
       minTimeMs: positive('min-time-ms', argv.minTimeMs ?? RUN_DEFAULTS.minTimeMs),
       maxTimeMs: positive('max-time-ms', argv.maxTimeMs ?? RUN_DEFAULTS.maxTimeMs),
+      maxSamples: RUN_DEFAULTS.maxSamples,
     },
   };
 }
@@ -80,7 +98,12 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
       .option('phase', { type: 'string', describe: 'prefill, decode (comma list)' })
       .option('tokens', { type: 'string', describe: 'tokens per call (comma list): prefill sequence length or decode batch' })
       .option('backend', { type: 'string', describe: 'auto, ort-cpu, ort-cuda, ort-webgpu' })
-      .option('device', { type: 'string', describe: 'GPU index for CUDA', default: '0' })
+      .option('device', { type: 'string', describe: 'GPU index, or all: one process per card', default: '0' })
+      .option('card', { type: 'string', describe: 'datasheet card for the roofline when it is not detected, e.g. "NVIDIA H100 SXM5 80GB"' })
+      .option('sweep', { type: 'string', describe: 'tokens=N1,N2,N3,...: run each workload at these token counts and fit time = a + b·tokens' })
+      .option('profile', { type: 'boolean', default: false, describe: "summarise ORT's profiler per operator type" })
+      .option('case-timeout-s', { type: 'number', describe: 'per-case limit; past it the case is killed and recorded as failed', default: RUN_DEFAULTS.caseTimeoutMs / 1000 })
+      .option('case-memory-mb', { type: 'number', describe: 'V8 heap limit of each case process' })
       .option('dtype', { type: 'string', describe: 'fp32, fp16 (comma list)' })
       .option('moe-impl', { type: 'string', describe: 'routed, fused, dense-all (comma list)' })
       .option('routing', { type: 'string', describe: 'uniform, zipf:S, hot:F, file:PATH (comma list)' })

@@ -6,7 +6,8 @@ import { summarize, type SampleSummary } from './measure/stats.js';
 import type { CaseResult, GpuInfo } from './results/schema.js';
 import { accountFor, type WorkAccounting } from './workloads/accounting.js';
 import type { WorkloadCase } from './workloads/spec.js';
-import { makeInputs } from './workloads/tensors.js';
+import { makeInputs, type CaseInputs } from './workloads/tensors.js';
+import { rooflineOf, type CardPeak } from './env/datasheets.js';
 
 export interface ExecuteOptions {
   backend: Backend;
@@ -17,6 +18,27 @@ export interface ExecuteOptions {
   device: string;
   /** Reads the card's clocks and temperature; absent without a GPU. */
   readGpu?: () => GpuInfo | undefined;
+  /** Datasheet peaks of the card, for the roofline fraction; absent when unknown (e.g. a CPU). */
+  peak?: CardPeak;
+  /** Summarise ORT's profiler over a few extra calls after the timed ones. */
+  profile?: boolean;
+  /** Measure the fixed per-call cost with the no-work model (default true). */
+  overhead?: boolean;
+}
+
+/** Runs of the profiling pass: enough for stable per-op means, few enough to stay cheap. */
+export const PROFILE_RUNS = 10;
+
+/** The overhead model is cheap per call; a short sampling window is enough. */
+function overheadSampler(o: SamplerOptions): SamplerOptions {
+  return { ...o, stopping: { ...o.stopping, minTimeMs: Math.min(o.stopping.minTimeMs, 200), maxTimeMs: Math.min(o.stopping.maxTimeMs, 2000) } };
+}
+
+/** Raw median minus the no-work call's median; undefined when the overhead is not smaller than the call. */
+export function correctedThroughput(work: WorkAccounting, s: SampleSummary, overheadMedianMs: number) {
+  const medianMs = s.medianMs - overheadMedianMs;
+  if (!(medianMs > 0)) return undefined;
+  return { medianMs, ...throughputOf(work, { ...s, medianMs }) };
 }
 
 export function throughputOf(work: WorkAccounting, s: SampleSummary): NonNullable<CaseResult['throughput']> {
@@ -34,12 +56,8 @@ export function gpuReader(deviceId: number): () => GpuInfo | undefined {
 
 /** Load → check against the reference → measure → one result. Errors become a failed result, never an exception. */
 export async function executeCase(c: WorkloadCase, o: ExecuteOptions): Promise<CaseResult> {
-  const startedAt = new Date().toISOString();
-  const work = accountFor(c);
-  const base = {
-    id: c.id, workload: stripId(c), backend: o.backend.name, engine: o.backend.engine,
-    executionProvider: o.backend.executionProvider, device: o.device, work, startedAt,
-  };
+  const base = baseResult(c, o.backend, o.device);
+  const work = base.work;
   const unsupported = o.backend.unsupported(c);
   if (unsupported) return { ...base, status: 'failed', error: `unsupported: ${unsupported}`, endedAt: new Date().toISOString() };
 
@@ -58,19 +76,44 @@ export async function executeCase(c: WorkloadCase, o: ExecuteOptions): Promise<C
     }
     const m = await measure(() => loaded!.run(), o.sampler);
     const summary = summarize(m.samplesMs, c.seed);
+    const gpuAfter = o.readGpu?.();
+    const overhead = o.overhead === false ? undefined : await measureOverhead(c, inputs, o);
+    const profile = o.profile && loaded.profile ? await loaded.profile(PROFILE_RUNS) : undefined;
     return {
       ...base,
       status: m.converged ? 'ok' : 'noisy',
       ...(m.converged ? {} : { error: `did not reach ±${(o.sampler.stopping.targetRelHalfWidth * 100).toFixed(1)}% in ${o.sampler.stopping.maxTimeMs} ms: achieved ±${(m.relHalfWidth * 100).toFixed(1)}%` }),
       correctness, warmupSamplesMs: m.warmupSamplesMs, samplesMs: m.samplesMs, summary,
       throughput: throughputOf(work, summary), details: loaded.details,
-      gpuBefore, gpuAfter: o.readGpu?.(), endedAt: new Date().toISOString(),
+      ...(overhead ? { overhead, throughputCorrected: correctedThroughput(work, summary, overhead.medianMs) } : {}),
+      ...(o.peak ? { roofline: rooflineOf(o.peak, c.dtype, work.flopsPerCall, work.bytesPerCall, summary.medianMs) } : {}),
+      ...(profile ? { profile } : {}),
+      gpuBefore, gpuAfter, endedAt: new Date().toISOString(),
     };
   } catch (err) {
     return { ...base, status: 'failed', error: errorText(err), gpuBefore, endedAt: new Date().toISOString() };
   } finally {
     await loaded?.dispose().catch(() => undefined);
   }
+}
+
+async function measureOverhead(c: WorkloadCase, inputs: CaseInputs, o: ExecuteOptions) {
+  const loaded = await o.backend.loadOverhead(c, inputs, { modelDir: o.modelDir, deviceId: o.deviceId });
+  try {
+    const m = await measure(() => loaded.run(), overheadSampler(o.sampler));
+    const s = summarize(m.samplesMs, c.seed);
+    return { medianMs: s.medianMs, medianCi95Ms: s.medianCi95Ms, count: s.count };
+  } finally {
+    await loaded.dispose();
+  }
+}
+
+/** The fields every result has, whatever happens to the case. */
+export function baseResult(c: WorkloadCase, backend: Pick<Backend, 'name' | 'engine' | 'executionProvider'>, device: string) {
+  return {
+    id: c.id, workload: stripId(c), backend: backend.name, engine: backend.engine,
+    executionProvider: backend.executionProvider, device, work: accountFor(c), startedAt: new Date().toISOString(),
+  };
 }
 
 export function stripId(c: WorkloadCase): CaseResult['workload'] {

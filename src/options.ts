@@ -22,6 +22,15 @@ export interface RunOptions {
   backend?: string;
   /** GPU index for the CUDA provider. */
   device: number;
+  /** --device all: one process per GPU. */
+  deviceAll: boolean;
+  /** Card whose datasheet peaks give the roofline, when it cannot be detected. */
+  card?: string;
+  /** Per-case wall-clock limit; past it the case worker is killed and the case fails. */
+  caseTimeoutMs: number;
+  /** V8 heap limit of each case worker, MiB. */
+  heapLimitMb?: number;
+  profile: boolean;
   seed: number;
   out?: string;
   outDir: string;
@@ -35,12 +44,14 @@ export interface RunOptions {
 export const RUN_DEFAULTS = {
   seed: DEFAULTS.seed,
   device: 0,
+  caseTimeoutMs: 30 * 60_000,
   outDir: 'results',
   modelDir: 'models',
   targetRelHalfWidth: DEFAULT_STDREL.targetRelHalfWidth,
   minSamples: DEFAULT_STDREL.minSamples,
   minTimeMs: DEFAULT_STDREL.minTimeMs,
   maxTimeMs: DEFAULT_STDREL.maxTimeMs,
+  maxSamples: DEFAULT_STDREL.maxSamples,
   warmup: DEFAULT_WARMUP,
 };
 

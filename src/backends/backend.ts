@@ -1,3 +1,4 @@
+import type { OpTypeTime } from '../profile.js';
 import type { CaseInputs } from '../workloads/tensors.js';
 import type { WorkloadCase } from '../workloads/spec.js';
 
@@ -20,6 +21,8 @@ export interface LoadedCase {
   /** The output of one call, [rows, hidden] row-major, as float32. */
   output(): Promise<Float32Array>;
   dispose(): Promise<void>;
+  /** Per-operator-type times over `runs` extra calls, where the engine has a profiler. */
+  profile?(runs: number): Promise<OpTypeTime[]>;
   /** What was loaded (model file, sizes), recorded in the result. */
   readonly details: Record<string, string | number | boolean>;
 }
@@ -34,4 +37,6 @@ export interface Backend {
   /** Why this backend cannot run a case, or undefined when it can. */
   unsupported(c: WorkloadCase): string | undefined;
   load(c: WorkloadCase, inputs: CaseInputs, options: LoadOptions): Promise<LoadedCase>;
+  /** A model with the same inputs and output that does no layer work: the fixed cost of one call. */
+  loadOverhead(c: WorkloadCase, inputs: CaseInputs, options: LoadOptions): Promise<LoadedCase>;
 }

@@ -8,10 +8,18 @@ import type { Backend, LoadedCase, Probe } from './backend.js';
 export interface FakeScript {
   /** Call latencies in ms, used cyclically; time passes only on the fake's own clock. */
   latenciesMs: number[];
+  /** Added per token of the case, so token sweeps have a slope (default 0). */
+  msPerToken?: number;
   /** Adds this relative error to the output, to exercise the invalid path. */
   outputError?: number;
+  /** Latency of the no-work overhead model, ms (default 0). */
+  overheadMs?: number;
   /** Case ids (substring match) whose load throws. */
   failCases?: string[];
+  /** Case ids whose worker crashes with SIGSEGV, exhausts the heap, or hangs forever. */
+  crashCases?: string[];
+  oomCases?: string[];
+  hangCases?: string[];
 }
 
 /** A virtual clock that only moves when the fake backend "runs". */
@@ -45,12 +53,16 @@ export class FakeBackend implements Backend {
   }
 
   async load(c: WorkloadCase, inputs: CaseInputs): Promise<LoadedCase> {
-    if (this.script.failCases?.some((s) => c.id.includes(s))) throw new Error(`scripted failure loading ${c.id}`);
+    const hit = (list?: string[]) => list?.some((s) => c.id.includes(s));
+    if (hit(this.script.failCases)) throw new Error(`scripted failure loading ${c.id}`);
+    if (hit(this.script.crashCases)) process.kill(process.pid, 'SIGSEGV');
+    if (hit(this.script.oomCases)) exhaustHeap();
+    if (hit(this.script.hangCases)) await new Promise(() => setInterval(() => undefined, 1000));
     const rows = inputs.feeds.x.dims[0];
     return {
       details: { scripted: true },
       run: async () => {
-        this.clock.advanceMs(this.script.latenciesMs[this.call++ % this.script.latenciesMs.length]);
+        this.clock.advanceMs(this.script.latenciesMs[this.call++ % this.script.latenciesMs.length] + (this.script.msPerToken ?? 0) * c.numTokens);
       },
       output: async () => {
         const all = Array.from({ length: rows }, (_, i) => i);
@@ -61,6 +73,21 @@ export class FakeBackend implements Backend {
       dispose: async () => {},
     };
   }
+
+  async loadOverhead(): Promise<LoadedCase> {
+    const ms = this.script.overheadMs ?? 0;
+    return {
+      details: {},
+      run: async () => this.clock.advanceMs(ms),
+      output: async () => new Float32Array(0),
+      dispose: async () => {},
+    };
+  }
+}
+
+function exhaustHeap(): never {
+  const hoard: number[][] = [];
+  for (;;) hoard.push(new Array(1e6).fill(Math.random()));
 }
 
 /** The fake is selected with --backend fake and scripted through MOEBENCH_FAKE_SCRIPT (JSON). */

@@ -1,8 +1,11 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type * as OrtTypes from 'onnxruntime-node';
 import { ensureModel } from '../onnx/modelFile.js';
+import { overheadModel } from '../onnx/overhead.js';
+import { summarizeOrtProfile } from '../profile.js';
 import { fromHalfArray, toHalfArray } from '../workloads/float16.js';
 import type { WorkloadCase } from '../workloads/spec.js';
 import type { CaseInputs } from '../workloads/tensors.js';
@@ -88,23 +91,49 @@ export class OrtBackend implements Backend {
 
   async load(c: WorkloadCase, inputs: CaseInputs, options: LoadOptions): Promise<LoadedCase> {
     const model = ensureModel(c, options.modelDir);
-    const session = await ort().InferenceSession.create(model.path, this.sessionOptions(options.deviceId));
-    const feeds: Record<string, OrtTypes.Tensor> = {};
-    for (const [name, t] of Object.entries(inputs.feeds)) {
-      feeds[name] = c.dtype === 'fp16' ? new (ort().Tensor)('float16', toHalfArray(t.data), t.dims) : new (ort().Tensor)('float32', t.data, t.dims);
-    }
-    const runOnce = () => session.run(feeds);
+    const loaded = await this.open(c, inputs, model.path, options);
+    const sessionOptions = this.sessionOptions(options.deviceId);
     return {
+      ...loaded,
       details: { modelFile: model.path, weightBytes: model.weightBytes, externalData: model.externalData, modelCached: model.cached },
+      async profile(runs: number) {
+        const dir = mkdtempSync(join(tmpdir(), 'moebench-profile-'));
+        const session = await ort().InferenceSession.create(model.path, { ...sessionOptions, enableProfiling: true, profileFilePrefix: join(dir, 'ort') });
+        try {
+          const feeds = toFeeds(c, inputs);
+          for (let i = 0; i < runs; i++) disposeAll(await session.run(feeds));
+          session.endProfiling();
+        } finally {
+          await session.release();
+        }
+        const file = readdirSync(dir).find((f) => f.endsWith('.json'));
+        if (!file) throw new Error('onnxruntime wrote no profile file');
+        const events = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+        rmSync(dir, { recursive: true, force: true });
+        return summarizeOrtProfile(events, runs);
+      },
+    };
+  }
+
+  async loadOverhead(c: WorkloadCase, inputs: CaseInputs, options: LoadOptions): Promise<LoadedCase> {
+    return this.open(c, inputs, overheadModel(c, inputs), options);
+  }
+
+  private async open(c: WorkloadCase, inputs: CaseInputs, model: string | Uint8Array, options: LoadOptions): Promise<LoadedCase> {
+    const session = typeof model === 'string'
+      ? await ort().InferenceSession.create(model, this.sessionOptions(options.deviceId))
+      : await ort().InferenceSession.create(model, this.sessionOptions(options.deviceId));
+    const feeds = toFeeds(c, inputs);
+    return {
+      details: {},
       async run() {
-        const out = await runOnce();
-        for (const t of Object.values(out)) t.dispose();
+        disposeAll(await session.run(feeds));
       },
       async output() {
-        const out = await runOnce();
+        const out = await session.run(feeds);
         const y = out.y;
         const data = c.dtype === 'fp16' ? fromHalfArray(y.data as Uint16Array) : new Float32Array(y.data as Float32Array);
-        for (const t of Object.values(out)) t.dispose();
+        disposeAll(out);
         return data;
       },
       async dispose() {
@@ -114,7 +143,19 @@ export class OrtBackend implements Backend {
   }
 }
 
-/** The useful part of an ORT error: its first line, without the C++ source location and assertion text. */
+/** Inputs are converted and staged once, before the timed region. */
+function toFeeds(c: WorkloadCase, inputs: CaseInputs): Record<string, OrtTypes.Tensor> {
+  const feeds: Record<string, OrtTypes.Tensor> = {};
+  for (const [name, t] of Object.entries(inputs.feeds)) {
+    feeds[name] = c.dtype === 'fp16' ? new (ort().Tensor)('float16', toHalfArray(t.data), t.dims) : new (ort().Tensor)('float32', t.data, t.dims);
+  }
+  return feeds;
+}
+
+function disposeAll(out: OrtTypes.InferenceSession.OnnxValueMapType): void {
+  for (const t of Object.values(out)) t.dispose();
+}
+
 function firstLine(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
   const line = text.split('\n').find((l) => l.trim())?.trim() ?? text;

@@ -1,22 +1,27 @@
+import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { resolveBackend } from '../backends/registry.js';
+import { executeIsolated } from '../caseProcess.js';
 import { UsageError } from '../errors.js';
+import { cardPeakByName, findCardPeak, type CardPeak } from '../env/datasheets.js';
 import { captureEnvironment, describeDevice } from '../env/machine.js';
 import { queryGpus } from '../env/gpus.js';
-import { executeCase, gpuReader } from '../execute.js';
-import { hrClock } from '../measure/clock.js';
+import { fitSweeps } from '../measure/sweep.js';
 import { planRun, type RunOptions } from '../options.js';
-import { caseTable, planTable } from '../report/table.js';
+import { caseTable, planTable, sweepTable } from '../report/table.js';
+import type { GpuInfo } from '../results/schema.js';
 import { ResultSession } from '../results/session.js';
 import { accountFor } from '../workloads/accounting.js';
 import type { Io } from './io.js';
 
-export function defaultResultPath(outDir: string, backend: string, now = new Date()): string {
+export function defaultResultPath(outDir: string, backend: string, device: string, now = new Date()): string {
   const stamp = now.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
   const host = os.hostname().replace(/[^A-Za-z0-9_.-]/g, '_');
-  return join(outDir, `${stamp}-${host}-${backend}.json`);
+  const card = device.startsWith('gpu:') ? `-gpu${device.slice(4).split(' ')[0]}` : '';
+  return join(outDir, `${stamp}-${host}-${backend}${card}.json`);
 }
 
 function openSession(path: string, create: () => ResultSession): ResultSession {
@@ -30,7 +35,18 @@ function openSession(path: string, create: () => ResultSession): ResultSession {
   }
 }
 
-/** `moebench run`: plan → backend → per-case execution → result file → table. Returns the exit code. */
+function peakFor(o: RunOptions, gpus: GpuInfo[], provider: string): CardPeak | undefined {
+  if (o.card) {
+    const peak = cardPeakByName(o.card);
+    if (!peak) throw new UsageError(`unknown card "${o.card}" for the roofline: see src/env/datasheets.ts for the cards with datasheet peaks`);
+    return peak;
+  }
+  if (provider === 'cpu' || provider === 'fake') return undefined;
+  const gpu = gpus.find((g) => g.index === o.device);
+  return gpu ? findCardPeak(gpu.name) : undefined;
+}
+
+/** `moebench run`: plan → backend → each case in its own process → result file → table. Returns the exit code. */
 export async function runCommand(o: RunOptions, io: Io, resumePath?: string): Promise<number> {
   let options = o;
   let session: ResultSession | undefined;
@@ -46,42 +62,77 @@ export async function runCommand(o: RunOptions, io: Io, resumePath?: string): Pr
     return 0;
   }
 
+  const gpus = queryGpus();
+  if (options.deviceAll && gpus.length > 1) return runPerCard(options, gpus, io);
+
   const resolved = await resolveBackend(resumePath ? session!.run.backend : plan.backend);
   const backend = resolved.backend;
   for (const s of resolved.skipped) io.err(`auto: skipped ${s.name} (${s.reason})`);
-  const gpus = queryGpus();
   const device = describeDevice(backend.executionProvider, options.device, gpus);
+  const peak = peakFor(options, gpus, backend.executionProvider);
 
   if (!session) {
-    const path = options.out ?? defaultResultPath(options.outDir, backend.name);
+    const path = options.out ?? defaultResultPath(options.outDir, backend.name, device);
     const environment = captureEnvironment({ commandLine: io.argv, backendsAvailable: [backend.name], gpus, startedAt: new Date().toISOString() });
     session = openSession(path, () => ResultSession.create(path, environment, {
-      ...(plan.suite ? { suite: plan.suite.name } : {}), backend: backend.name, device, options: { ...options } as Record<string, unknown>,
+      ...(plan.suite ? { suite: plan.suite.name } : {}), backend: backend.name, device, options: { ...options, deviceAll: false } as Record<string, unknown>,
     }));
   }
   const done = session.completedIds();
   const todo = plan.cases.filter((c) => !done.has(c.id));
   io.err(`moebench: ${todo.length} case(s) on ${backend.name} (${device})${done.size ? `, ${done.size} already in the file` : ''} → ${session.path}`);
 
+  const abort = new AbortController();
   const stop = io.onInterrupt(() => {
+    abort.abort();
     io.err(`\ninterrupted: ${session!.cases.length} completed case(s) are saved in ${session!.path}; continue with: moebench run --resume ${session!.path}`);
   });
   try {
     for (const [i, c] of todo.entries()) {
       io.err(`[${i + 1}/${todo.length}] ${c.id} ...`);
-      const result = await executeCase(c, {
-        backend, modelDir: options.modelDir, deviceId: options.device, device,
-        sampler: { warmup: options.warmup, stopping: options.stopping, clock: resolved.clock ?? hrClock },
-        readGpu: gpus.length ? gpuReader(options.device) : undefined,
-      });
+      const result = await executeIsolated({
+        case: c, backend: backend.name, deviceId: options.device, device, modelDir: options.modelDir,
+        warmup: options.warmup, stopping: options.stopping, readGpu: gpus.length > 0, profile: options.profile, peakName: peak?.name,
+      }, backend, { timeoutMs: options.caseTimeoutMs, heapLimitMb: options.heapLimitMb, signal: abort.signal });
+      if (abort.signal.aborted) break;
       session.add(result);
-      const tps = result.throughput ? `${result.throughput.tokensPerSec.toPrecision(4)} tokens/s` : result.error ?? '';
-      io.err(`[${i + 1}/${todo.length}] ${c.id}: ${result.status} ${tps}`);
+      const tps = result.throughput ? `${result.throughput.tokensPerSec.toPrecision(4)} tokens/s ±${(result.summary!.medianCiRelHalfWidth * 100).toFixed(1)}%` : '';
+      io.err(`[${i + 1}/${todo.length}] ${c.id}: ${result.status} ${tps}${result.error ? ` (${result.error})` : ''}`);
     }
   } finally {
     stop();
   }
-  session.finish();
-  io.out(options.json ? JSON.stringify({ file: session.path, cases: session.cases }, null, 2) : `${caseTable(session.cases)}\n\nresult file: ${session.path}`);
+  const sweeps = fitSweeps(session.cases);
+  session.finish(sweeps);
+  const sweepText = sweeps.length ? `\n\ntime = a + b·tokens:\n${sweepTable(sweeps)}` : '';
+  io.out(options.json ? JSON.stringify({ file: session.path, cases: session.cases, sweeps }, null, 2) : `${caseTable(session.cases)}${sweepText}\n\nresult file: ${session.path}`);
   return session.cases.some((c) => c.status === 'failed' || c.status === 'invalid') ? 1 : 0;
+}
+
+const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli.js');
+
+/** --device all: one `moebench run --device N` process per card, in parallel (cards share nothing but the host). */
+async function runPerCard(o: RunOptions, gpus: GpuInfo[], io: Io): Promise<number> {
+  const args = io.argv.slice(2);
+  const runAt = args.indexOf('run');
+  const base = args.slice(runAt + 1).filter((a, i, all) => a !== '--device' && all[i - 1] !== '--device' && !a.startsWith('--device=') && a !== '--out' && all[i - 1] !== '--out' && !a.startsWith('--out='));
+  io.err(`moebench: --device all: ${gpus.length} cards, one process each`);
+  const codes = await Promise.all(gpus.map((g) => new Promise<number>((resolve) => {
+    const out = o.out ? o.out.replace(/(\.json)?$/, `-gpu${g.index}.json`) : undefined;
+    const child = spawn(process.execPath, [CLI, 'run', ...base, '--device', String(g.index), ...(out ? ['--out', out] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const prefix = (stream: NodeJS.ReadableStream, write: (s: string) => void) => {
+      let buf = '';
+      stream.on('data', (d: Buffer) => {
+        buf += d.toString();
+        const lines = buf.split('\n');
+        buf = lines.pop() ?? '';
+        for (const l of lines) write(`[gpu ${g.index}] ${l}`);
+      });
+      stream.on('end', () => buf && write(`[gpu ${g.index}] ${buf}`));
+    };
+    prefix(child.stdout!, io.out);
+    prefix(child.stderr!, io.err);
+    child.on('exit', (code) => resolve(code ?? 1));
+  })));
+  return Math.max(...codes);
 }

@@ -17,9 +17,11 @@ export interface StdRelOptions {
   minSamples: number;
   minTimeMs: number;
   maxTimeMs: number;
+  /** Bounds memory and file size for very fast calls; at this count the rule decides with what it has. */
+  maxSamples: number;
 }
 
-export const DEFAULT_STDREL: StdRelOptions = { targetRelHalfWidth: 0.02, minSamples: 10, minTimeMs: 500, maxTimeMs: 10_000 };
+export const DEFAULT_STDREL: StdRelOptions = { targetRelHalfWidth: 0.02, minSamples: 10, minTimeMs: 500, maxTimeMs: 10_000, maxSamples: 10_000 };
 
 /**
  * Stops once the median is known to within the target, after a minimum number
@@ -49,9 +51,11 @@ export class StdRelRule implements StoppingRule {
   }
 
   decide(elapsedMs: number): StopDecision {
-    const enough = this.sorted.length >= this.opts.minSamples && elapsedMs >= this.opts.minTimeMs;
+    const n = this.sorted.length;
+    const full = n >= this.opts.maxSamples;
+    const enough = n >= this.opts.minSamples && (elapsedMs >= this.opts.minTimeMs || full);
     if (enough && this.relHalfWidth() <= this.opts.targetRelHalfWidth) return 'converged';
-    if (elapsedMs >= this.opts.maxTimeMs && this.sorted.length > 0) return 'timeout';
+    if ((elapsedMs >= this.opts.maxTimeMs || full) && n > 0) return 'timeout';
     return 'continue';
   }
 }
@@ -60,11 +64,12 @@ export interface WarmupOptions {
   minSamples: number;
   minTimeMs: number;
   maxTimeMs: number;
+  maxSamples: number;
   /** Warm once the medians of the last two windows differ by at most this fraction. */
   stableWithin: number;
 }
 
-export const DEFAULT_WARMUP: WarmupOptions = { minSamples: 3, minTimeMs: 100, maxTimeMs: 3_000, stableWithin: 0.05 };
+export const DEFAULT_WARMUP: WarmupOptions = { minSamples: 3, minTimeMs: 100, maxTimeMs: 3_000, maxSamples: 1_000, stableWithin: 0.05 };
 
 /** Warm-up is over when the latest window of samples looks like the one before it. */
 export class WarmupRule {
@@ -76,7 +81,7 @@ export class WarmupRule {
   }
 
   done(elapsedMs: number): boolean {
-    if (elapsedMs >= this.opts.maxTimeMs) return true;
+    if (elapsedMs >= this.opts.maxTimeMs || this.samples.length >= this.opts.maxSamples) return true;
     if (this.samples.length < this.opts.minSamples || elapsedMs < this.opts.minTimeMs) return false;
     const w = Math.max(1, Math.floor(this.samples.length / 4));
     if (this.samples.length < 2 * w) return false;

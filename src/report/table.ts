@@ -1,3 +1,4 @@
+import type { SweepFit } from '../measure/sweep.js';
 import type { CaseResult } from '../results/schema.js';
 import type { WorkAccounting } from '../workloads/accounting.js';
 import type { WorkloadCase } from '../workloads/spec.js';
@@ -19,20 +20,31 @@ export function fmt(x: number | undefined, digits = 3): string {
 
 /** The per-case table of a run: throughput with its noise, and the correctness error. */
 export function caseTable(cases: readonly CaseResult[]): string {
-  const rows = [['case', 'backend', 'status', 'tokens/s', 'median ms', '±95%', 'GFLOP/s', 'GB/s', 'rel err']];
+  const rows = [['case', 'backend', 'status', 'tokens/s', 'median ms', '±95%', 'call ovh ms', 'GFLOP/s', 'GB/s', 'roofline', 'rel err']];
   for (const c of cases) {
     rows.push([
       c.id, c.backend, c.status,
       fmt(c.throughput?.tokensPerSec, 4),
       fmt(c.summary?.medianMs, 4),
       c.summary ? `${(c.summary.medianCiRelHalfWidth * 100).toFixed(1)}%` : '-',
+      fmt(c.overhead?.medianMs),
       fmt(c.throughput?.gflopsPerSec),
       fmt(c.throughput?.gbytesPerSec),
+      c.roofline ? `${(c.roofline.fraction * 100).toFixed(1)}%` : '-',
       c.correctness ? c.correctness.relativeL2Error.toExponential(1) : '-',
     ]);
   }
   const failures = cases.filter((c) => c.error).map((c) => `  ${c.id}: ${c.error}`);
-  return formatTable(rows, [false, false, false, true, true, true, true, true, true]) + (failures.length ? `\n\nnotes:\n${failures.join('\n')}` : '');
+  return formatTable(rows, [false, false, false, true, true, true, true, true, true, true, true]) + (failures.length ? `\n\nnotes:\n${failures.join('\n')}` : '');
+}
+
+/** Fits of time = a + b·tokens, one line each. */
+export function sweepTable(fits: readonly SweepFit[]): string {
+  const rows = [['workload', 'backend', 'points', 'fixed ms', 'ms/token', 'marginal tokens/s', 'R²']];
+  for (const f of fits) {
+    rows.push([f.key, f.backend, String(f.points.length), fmt(f.interceptMs, 4), fmt(f.slopeMsPerToken, 4), fmt(f.marginalTokensPerSec, 4), f.rSquared.toFixed(4)]);
+  }
+  return formatTable(rows, [false, false, true, true, true, true, true]);
 }
 
 /** The planned cases of a dry run with their analytic work per call. */

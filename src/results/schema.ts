@@ -131,6 +131,17 @@ export const CaseResultSchema = z.object({
   summary: SummarySchema.optional(),
   throughput: ThroughputSchema.optional(),
   details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  /** The no-work model with the same inputs and output: the fixed cost of one call. */
+  overhead: z.object({ medianMs: nonNegative, medianCi95Ms: z.tuple([nonNegative, nonNegative]), count: z.number().int() }).optional(),
+  /** Throughput from (raw median − overhead median); absent when the overhead is not smaller than the call. */
+  throughputCorrected: ThroughputSchema.extend({ medianMs: positive }).optional(),
+  /** Fraction of the datasheet roofline floor, when the card's peaks are known. */
+  roofline: z.object({
+    card: z.string(), dtype: z.string(), peakTflops: positive, peakTBps: positive, floorMs: nonNegative,
+    fraction: nonNegative, bound: z.enum(['compute', 'memory']), source: z.string(),
+  }).optional(),
+  /** ORT profiler summary per operator type (--profile). */
+  profile: z.array(z.object({ opType: z.string(), callsPerRun: nonNegative, usPerRun: nonNegative, fraction: nonNegative })).optional(),
   /** The card's clocks and temperature just before and after the case, so throttling shows. */
   gpuBefore: GpuInfoSchema.optional(),
   gpuAfter: GpuInfoSchema.optional(),
@@ -157,6 +168,12 @@ export const ResultFileSchema = z.object({
     options: z.record(z.string(), z.unknown()),
   }),
   cases: z.array(CaseResultSchema),
+  /** Fits of time = a + b·tokens for workloads measured at three or more token counts. */
+  sweeps: z.array(z.object({
+    key: z.string(), backend: z.string(),
+    points: z.array(z.object({ tokens: positive, medianMs: nonNegative, caseId: z.string() })),
+    interceptMs: finite, slopeMsPerToken: finite, marginalTokensPerSec: positive.optional(), rSquared: finite,
+  })).optional(),
   /** sha256 of the file's content without this field; detects files altered after the harness wrote them. */
   integrity: z.string(),
 });

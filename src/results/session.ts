@@ -44,8 +44,8 @@ export class ResultSession {
     this.flush();
   }
 
-  finish(): void {
-    this.body = { ...this.body, environment: { ...this.body.environment, endedAt: new Date().toISOString() } };
+  finish(sweeps?: ResultFileBody['sweeps']): void {
+    this.body = { ...this.body, ...(sweeps?.length ? { sweeps } : {}), environment: { ...this.body.environment, endedAt: new Date().toISOString() } };
     this.flush();
   }
 

@@ -94,7 +94,7 @@ describe('bad input gives one clear line and exit 2', () => {
 });
 
 describe('moebench run --suite default on the CPU', () => {
-  it('writes a result file with a positive tokens/sec for every case', () => {
+  it('writes a result file with a positive tokens/sec for every case', { timeout: 180_000 }, () => {
     const out = join(tmp(), 'default.json');
     // force the CPU: the default suite's auto backend would also pick the CPU on CI, but not on a GPU box
     const r = moebench(['run', '--suite', 'default', '--backend', 'ort-cpu', '--out', out, '--model-dir', tmp()]);

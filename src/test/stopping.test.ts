@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { StdRelRule, WarmupRule, type StdRelOptions } from '../measure/stopping.js';
 import { makeRng } from '../workloads/rng.js';
 
-const opts: StdRelOptions = { targetRelHalfWidth: 0.02, minSamples: 10, minTimeMs: 500, maxTimeMs: 2000 };
+const opts: StdRelOptions = { targetRelHalfWidth: 0.02, minSamples: 10, minTimeMs: 500, maxTimeMs: 2000, maxSamples: 10_000 };
 
 /** Feeds a synthetic stream; elapsed time is the sum of the samples, as in a real run. */
 function feed(samples: (i: number) => number, o = opts) {
@@ -57,6 +57,17 @@ describe('stdrel stopping rule', () => {
     expect(r.relHalfWidth).toBeLessThanOrEqual(0.02);
   });
 
+  it('calls that take no measurable time stop at the maximum sample count', () => {
+    const r = feed(() => 0, { ...opts, maxSamples: 500 });
+    expect(r).toEqual({ decision: 'converged', count: 500, relHalfWidth: 0 });
+  });
+
+  it('a noisy stream of very fast calls stops at the maximum sample count as noisy', () => {
+    const r = feed((i) => (i % 2 ? 0.002 : 0.001), { ...opts, maxSamples: 500 });
+    expect(r.decision).toBe('timeout');
+    expect(r.count).toBe(500);
+  });
+
   it('one call slower than the maximum time ends sampling after that call', () => {
     const r = feed(() => 5000);
     expect(r.decision).toBe('timeout');
@@ -65,7 +76,7 @@ describe('stdrel stopping rule', () => {
 });
 
 describe('warm-up rule', () => {
-  const warm = { minSamples: 3, minTimeMs: 0, maxTimeMs: 1000, stableWithin: 0.05 };
+  const warm = { minSamples: 3, minTimeMs: 0, maxTimeMs: 1000, maxSamples: 1000, stableWithin: 0.05 };
 
   function warmCount(samples: number[], o = warm) {
     const rule = new WarmupRule(o);
@@ -85,6 +96,10 @@ describe('warm-up rule', () => {
 
   it('stops at the maximum time even if never stable', () => {
     expect(warmCount([400, 300, 200, 100, 50])).toBe(4);
+  });
+
+  it('stops at the maximum sample count when time does not advance', () => {
+    expect(warmCount(Array(2000).fill(0), { ...warm, minTimeMs: 100 })).toBe(1000);
   });
 
   it('needs the minimum number of samples', () => {

@@ -1,0 +1,84 @@
+import { fork } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Backend } from './backends/backend.js';
+import { baseResult } from './execute.js';
+import type { StdRelOptions, WarmupOptions } from './measure/stopping.js';
+import type { CaseResult } from './results/schema.js';
+import type { WorkloadCase } from './workloads/spec.js';
+
+/** What a case worker needs; plain data, sent over IPC. */
+export interface CaseJob {
+  case: WorkloadCase;
+  backend: string;
+  deviceId: number;
+  device: string;
+  modelDir: string;
+  warmup: WarmupOptions;
+  stopping: StdRelOptions;
+  readGpu: boolean;
+  profile: boolean;
+  /** Datasheet card (CARD_PEAKS name) for the roofline; a RegExp does not survive IPC, a name does. */
+  peakName?: string;
+}
+
+export interface IsolationOptions {
+  /** Wall-clock limit for the whole case (build, check, measure); past it the worker is killed. */
+  timeoutMs: number;
+  /** V8 heap limit of the worker, MiB; undefined leaves Node's default. */
+  heapLimitMb?: number;
+  /** Aborting kills the worker (Ctrl-C of the parent). */
+  signal?: AbortSignal;
+}
+
+const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'caseWorker.js');
+const STDERR_TAIL_BYTES = 4096;
+
+/** Why a worker ended without a result, in words a user can act on. */
+export function failureReason(o: { timedOut: boolean; timeoutMs: number; code: number | null; signal: NodeJS.Signals | null; stderr: string }): string {
+  const lastLine = o.stderr.split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? '';
+  if (o.timedOut) return `timed out after ${(o.timeoutMs / 1000).toFixed(0)} s: the case worker was killed (raise --case-timeout-s if the case is just slow)`;
+  const oom = /heap out of memory|Allocation failed|std::bad_alloc|Failed to allocate memory|out of memory/i;
+  const oomLine = o.stderr.split('\n').map((l) => l.trim()).find((l) => oom.test(l));
+  if (oomLine) return `out of memory: ${oomLine}`;
+  if (o.signal === 'SIGKILL') return 'crashed: killed by SIGKILL (often the kernel OOM killer: the case needs more memory than the machine has)';
+  if (o.signal) return `crashed: killed by ${o.signal}${lastLine ? `: ${lastLine}` : ''}`;
+  return `crashed: worker exited with code ${o.code}${lastLine ? `: ${lastLine}` : ''}`;
+}
+
+/** Runs one case in its own process; always resolves, with a failed result when the worker dies. */
+export function executeIsolated(job: CaseJob, backend: Pick<Backend, 'name' | 'engine' | 'executionProvider'>, o: IsolationOptions): Promise<CaseResult> {
+  return new Promise((resolve) => {
+    const child = fork(WORKER, [], {
+      execArgv: o.heapLimitMb ? [`--max-old-space-size=${o.heapLimitMb}`] : [],
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
+    let stderr = '';
+    let result: CaseResult | undefined;
+    let timedOut = false;
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-STDERR_TAIL_BYTES);
+    });
+    child.on('message', (m) => {
+      result = m as CaseResult;
+    });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, o.timeoutMs);
+    const onAbort = () => child.kill('SIGKILL');
+    o.signal?.addEventListener('abort', onAbort);
+    const base = baseResult(job.case, backend, job.device);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onAbort);
+      if (result) return resolve(result);
+      resolve({ ...base, status: 'failed', error: failureReason({ timedOut, timeoutMs: o.timeoutMs, code, signal, stderr }), endedAt: new Date().toISOString() });
+    });
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      resolve({ ...base, status: 'failed', error: `could not start the case worker: ${err.message}`, endedAt: new Date().toISOString() });
+    });
+    child.send(job);
+  });
+}

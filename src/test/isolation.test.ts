@@ -1,0 +1,153 @@
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseResultFile, readResultFile } from '../results/io.js';
+import { CLI, moebench } from './helpers/cli.js';
+import { failureReason } from '../caseProcess.js';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'moebench-iso-'));
+const fake = (script: object) => ({ MOEBENCH_FAKE_SCRIPT: JSON.stringify(script) });
+// four tiny cases, in this order: moe prefill, moe decode, dense prefill, dense decode
+const FOUR = ['run', '--backend', 'fake', '--preset', 'tiny', '--tokens', '4', '--min-time-ms', '5'];
+
+describe('each case runs in its own process', () => {
+  it('a case that crashes is recorded as failed and the suite finishes', () => {
+    const out = join(tmp(), 'r.json');
+    const r = moebench([...FOUR, '--out', out], fake({ latenciesMs: [1], crashCases: ['moe/decode'] }));
+    expect(r.status).toBe(1);
+    const cases = readResultFile(out).cases;
+    expect(cases.map((c) => c.status)).toEqual(['ok', 'failed', 'ok', 'ok']);
+    expect(cases[1].error).toMatch(/^crashed: killed by SIGSEGV/);
+  });
+
+  it('a case that runs out of memory is recorded as failed with the reason', () => {
+    const out = join(tmp(), 'r.json');
+    const r = moebench([...FOUR, '--case-memory-mb', '64', '--out', out], fake({ latenciesMs: [1], oomCases: ['dense/decode'] }));
+    expect(r.status).toBe(1);
+    const cases = readResultFile(out).cases;
+    expect(cases.map((c) => c.status)).toEqual(['ok', 'ok', 'ok', 'failed']);
+    expect(cases[3].error).toMatch(/^out of memory: .*heap out of memory/i);
+  });
+
+  it('a case that hangs is killed at the per-case timeout and the suite finishes', () => {
+    const out = join(tmp(), 'r.json');
+    const r = moebench([...FOUR, '--case-timeout-s', '2', '--out', out], fake({ latenciesMs: [1], hangCases: ['moe/prefill'] }));
+    expect(r.status).toBe(1);
+    const cases = readResultFile(out).cases;
+    expect(cases.map((c) => c.status)).toEqual(['failed', 'ok', 'ok', 'ok']);
+    expect(cases[0].error).toMatch(/^timed out after 2 s: the case worker was killed/);
+  });
+});
+
+describe('interrupted runs', () => {
+  it('SIGTERM mid-suite leaves a valid file with every completed case, and --resume completes it', async () => {
+    const out = join(tmp(), 'r.json');
+    const child = spawn(process.execPath, [CLI, ...FOUR, '--out', out], { env: { ...process.env, ...fake({ latenciesMs: [1], hangCases: ['dense/prefill'] }) }, stdio: 'ignore' });
+    // wait until the two cases before the hanging one are in the file
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      if (existsSync(out) && readResultFile(out).cases.length === 2) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    expect(code).toBe(143);
+    const interrupted = parseResultFile(readFileSync(out, 'utf8'), out);
+    expect(interrupted.cases.map((c) => c.status)).toEqual(['ok', 'ok']);
+    expect(interrupted.environment.endedAt).toBeUndefined();
+
+    const resumed = moebench(['run', '--resume', out], fake({ latenciesMs: [1] }));
+    expect(resumed.status).toBe(0);
+    expect(resumed.stderr).toMatch(/2 case\(s\) on fake .*, 2 already in the file/);
+    const file = readResultFile(out);
+    expect(file.cases.map((c) => c.id)).toEqual([
+      'tiny/moe/prefill/t4/fp32/e8k2/routed/uniform', 'tiny/moe/decode/t4/fp32/e8k2/routed/uniform',
+      'tiny/dense/prefill/t4/fp32', 'tiny/dense/decode/t4/fp32',
+    ]);
+    expect(file.cases[0].startedAt).toBe(interrupted.cases[0].startedAt);
+    expect(file.environment.endedAt).toBeDefined();
+  });
+});
+
+describe('measurement extras, exact with the fake backend', () => {
+  it('subtracts the measured per-call overhead', () => {
+    const out = join(tmp(), 'r.json');
+    moebench(['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '8', '--min-time-ms', '20', '--out', out], fake({ latenciesMs: [2], overheadMs: 0.4 }));
+    const [c] = readResultFile(out).cases;
+    expect(c.overhead!.medianMs).toBe(0.4);
+    expect(c.throughputCorrected!.medianMs).toBeCloseTo(1.6, 12);
+    expect(c.throughputCorrected!.tokensPerSec).toBeCloseTo(5000, 9);
+    expect(c.throughput!.tokensPerSec).toBe(4000);
+  });
+
+  it('fits time = a + b·tokens over a token sweep', () => {
+    const out = join(tmp(), 'r.json');
+    const r = moebench(['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'prefill', '--sweep', 'tokens=10,20,40,80', '--min-time-ms', '20', '--out', out], fake({ latenciesMs: [0.5], msPerToken: 0.01 }));
+    expect(r.status).toBe(0);
+    const [fit] = readResultFile(out).sweeps!;
+    expect(fit.key).toBe('tiny/dense/prefill/t*/fp32');
+    expect(fit.points.map((p) => p.tokens)).toEqual([10, 20, 40, 80]);
+    expect(fit.interceptMs).toBeCloseTo(0.5, 9);
+    expect(fit.slopeMsPerToken).toBeCloseTo(0.01, 9);
+    expect(fit.marginalTokensPerSec).toBeCloseTo(100_000, 3);
+    expect(fit.rSquared).toBeCloseTo(1, 9);
+    expect(r.stdout).toMatch(/tiny\/dense\/prefill\/t\*\/fp32\s+fake\s+4\s+0\.5000\s+0\.01000\s+1\.000e\+5\s+1\.0000/);
+  });
+
+  it('gives the fraction of the datasheet roofline for a named card', () => {
+    const out = join(tmp(), 'r.json');
+    moebench(['run', '--backend', 'fake', '--card', 'NVIDIA H100 SXM5 80GB', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '8', '--min-time-ms', '20', '--out', out], fake({ latenciesMs: [2] }));
+    const [c] = readResultFile(out).cases;
+    // 8 × 6 × 32 × 48 FLOPs at 67 TFLOP/s vs (3 × 32 × 48 + 2 × 8 × 32) × 4 bytes at 3.35 TB/s: memory-bound
+    const bytes = (3 * 32 * 48 + 2 * 8 * 32) * 4;
+    expect(c.roofline!.bound).toBe('memory');
+    expect(c.roofline!.floorMs).toBeCloseTo(bytes / 3.35e12 * 1000, 15);
+    expect(c.roofline!.fraction).toBeCloseTo(bytes / 3.35e12 * 1000 / 2, 15);
+    expect(c.roofline!.source).toMatch(/H100 Tensor Core GPU datasheet/);
+  });
+
+  it('an unknown card for the roofline is refused', () => {
+    const r = moebench(['run', '--backend', 'fake', '--card', 'Voodoo 5', '--preset', 'tiny']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/unknown card "Voodoo 5"/);
+  });
+});
+
+describe('--device all', () => {
+  it('runs one process per card and records each card', () => {
+    const bin = tmp();
+    // a stand-in nvidia-smi reporting two H100s, in the documented query format
+    writeFileSync(join(bin, 'nvidia-smi'), `#!/bin/sh
+echo "0, NVIDIA H100 80GB HBM3, GPU-aaaa, 81559 MiB, 550.54.15, 1980 MHz, 1980 MHz, 700.00 W, 35"
+echo "1, NVIDIA H100 80GB HBM3, GPU-bbbb, 81559 MiB, 550.54.15, 1755 MHz, 1980 MHz, 700.00 W, 61"
+`);
+    chmodSync(join(bin, 'nvidia-smi'), 0o755);
+    const out = join(tmp(), 'r.json');
+    const r = moebench(['run', '--backend', 'fake', '--device', 'all', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '4', '--min-time-ms', '5', '--out', out],
+      { ...fake({ latenciesMs: [1] }), PATH: `${bin}:${process.env.PATH}` });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/--device all: 2 cards, one process each/);
+    for (const i of [0, 1]) {
+      const file = readResultFile(out.replace(/\.json$/, `-gpu${i}.json`));
+      expect(file.run.device).toBe('fake (scripted latencies)');
+      expect(file.environment.gpus.map((g) => g.uuid)).toEqual(['GPU-aaaa', 'GPU-bbbb']);
+      expect((file.run.options as { device: number }).device).toBe(i);
+      expect(file.cases[0].gpuBefore!.index).toBe(i);
+    }
+  });
+});
+
+describe('why a case worker died, in words', () => {
+  const base = { timedOut: false, timeoutMs: 60_000, code: null, signal: null, stderr: '' } as const;
+  it.each([
+    [{ ...base, timedOut: true, signal: 'SIGKILL' as const }, 'timed out after 60 s: the case worker was killed (raise --case-timeout-s if the case is just slow)'],
+    [{ ...base, signal: 'SIGKILL' as const }, 'crashed: killed by SIGKILL (often the kernel OOM killer: the case needs more memory than the machine has)'],
+    [{ ...base, signal: 'SIGABRT' as const, stderr: 'terminate called after throwing an instance of std::bad_alloc\n  what(): std::bad_alloc\n' }, 'out of memory: terminate called after throwing an instance of std::bad_alloc'],
+    [{ ...base, signal: 'SIGSEGV' as const, stderr: 'boom\n' }, 'crashed: killed by SIGSEGV: boom'],
+    [{ ...base, code: 3, stderr: 'first\nlast words\n' }, 'crashed: worker exited with code 3: last words'],
+  ])('%j', (input, reason) => {
+    expect(failureReason(input)).toBe(reason);
+  });
+});
