@@ -70,7 +70,7 @@ export function bootstrapMedianCi(samplesMs: number[], seed = 1, resamples = BOO
  * Distribution-free 95% interval of the median from order statistics (normal
  * approximation to the binomial); cheap enough to recompute after every sample.
  */
-export function orderStatisticMedianCi(sorted: number[]): [number, number] {
+export function orderStatisticMedianCi(sorted: ArrayLike<number>): [number, number] {
   const n = sorted.length;
   const half = 1.959964 * Math.sqrt(n) / 2;
   const lo = Math.max(0, Math.floor(n / 2 - half) - 1);

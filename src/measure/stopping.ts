@@ -28,30 +28,32 @@ export const DEFAULT_STDREL: StdRelOptions = { targetRelHalfWidth: 0.02, minSamp
  * of samples and time; at the maximum time it gives up and the case is noisy.
  */
 export class StdRelRule implements StoppingRule {
-  private readonly sorted: number[] = [];
+  private readonly samples: number[] = [];
+  private sorted: Float64Array = new Float64Array(0);
+
   constructor(private readonly opts: StdRelOptions = DEFAULT_STDREL) {}
 
+  /** O(1): the hot loop only appends; sorting waits until the rule is consulted. */
   add(sampleMs: number): void {
-    // insertion keeps the array sorted; n stays in the thousands at most
-    let i = this.sorted.length;
-    this.sorted.push(sampleMs);
-    while (i > 0 && this.sorted[i - 1] > sampleMs) {
-      this.sorted[i] = this.sorted[i - 1];
-      i--;
-    }
-    this.sorted[i] = sampleMs;
+    this.samples.push(sampleMs);
+  }
+
+  private sortedSamples(): Float64Array {
+    if (this.sorted.length !== this.samples.length) this.sorted = Float64Array.from(this.samples).sort();
+    return this.sorted;
   }
 
   relHalfWidth(): number {
-    const n = this.sorted.length;
+    const sorted = this.sortedSamples();
+    const n = sorted.length;
     if (n < 2) return Infinity;
-    const [lo, hi] = orderStatisticMedianCi(this.sorted);
-    const med = n % 2 ? this.sorted[(n - 1) / 2] : (this.sorted[n / 2 - 1] + this.sorted[n / 2]) / 2;
+    const [lo, hi] = orderStatisticMedianCi(sorted);
+    const med = n % 2 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     return med > 0 ? (hi - lo) / 2 / med : 0;
   }
 
   decide(elapsedMs: number): StopDecision {
-    const n = this.sorted.length;
+    const n = this.samples.length;
     const full = n >= this.opts.maxSamples;
     const enough = n >= this.opts.minSamples && (elapsedMs >= this.opts.minTimeMs || full);
     if (enough && this.relHalfWidth() <= this.opts.targetRelHalfWidth) return 'converged';

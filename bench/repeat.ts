@@ -1,0 +1,44 @@
+/**
+ * npm run bench:repeat — five separate `moebench run` processes on one stable case.
+ * Each run reports its median with a 95% interval; repeatable measurement means the
+ * medians fall within each other's intervals. Prints the medians, intervals and spread.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readResultFile } from '../src/results/io.js';
+import { fmt, formatTable } from '../src/report/table.js';
+
+const RUNS = 5;
+const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli.js');
+const dir = mkdtempSync(join(tmpdir(), 'moebench-repeat-'));
+const args = ['run', '--backend', 'ort-cpu', '--preset', 'small', '--layer', 'dense', '--phase', 'prefill', '--tokens', '256', '--model-dir', join(dir, 'models')];
+
+const runs = [];
+for (let i = 0; i < RUNS; i++) {
+  process.stderr.write(`bench:repeat: run ${i + 1}/${RUNS}\n`);
+  const out = join(dir, `run${i}.json`);
+  const r = spawnSync(process.execPath, [cli, ...args, '--out', out], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`run ${i + 1} failed: ${r.stderr}`);
+  const [c] = readResultFile(out).cases;
+  runs.push({ medianMs: c.summary!.medianMs, ci: c.summary!.medianCi95Ms, device: c.device, id: c.id });
+}
+
+const medians = runs.map((r) => r.medianMs);
+const spread = (Math.max(...medians) - Math.min(...medians)) / Math.min(...medians);
+let overlapping = 0;
+let pairs = 0;
+for (const a of runs) {
+  for (const b of runs) {
+    if (a === b) continue;
+    pairs++;
+    if (b.medianMs >= a.ci[0] && b.medianMs <= a.ci[1]) overlapping++;
+  }
+}
+const rows = [['run', 'median ms', '95% CI of median']];
+runs.forEach((r, i) => rows.push([String(i + 1), fmt(r.medianMs, 4), `[${fmt(r.ci[0], 4)}, ${fmt(r.ci[1], 4)}]`]));
+process.stdout.write(`${runs[0].id} on ${runs[0].device}, ${RUNS} separate processes\n\n${formatTable(rows, [false, true, true])}\n\n`);
+process.stdout.write(`spread of medians (max − min) / min: ${(spread * 100).toFixed(2)}%\n`);
+process.stdout.write(`medians inside another run's 95% interval: ${overlapping} of ${pairs} pairs\n`);
