@@ -15,8 +15,8 @@ describe('moebench run with the fake backend (exact)', () => {
     expect(r.status).toBe(0);
     const [c] = readResultFile(out).cases;
     expect(c.status).toBe('ok');
-    // the rule is consulted every 25 ms of sampling: after call 1, then at 26 ms (call 13)
-    expect(c.samplesMs).toEqual(Array(13).fill(2));
+    // the rule is consulted every 25 ms of sampling: after call 1 (2 ms), then at 28 ms (call 14)
+    expect(c.samplesMs).toEqual(Array(14).fill(2));
     expect(c.summary!.medianMs).toBe(2);
     expect(c.throughput!.tokensPerSec).toBe(4000);
     // 8 tokens × 6 × 32 × 48 FLOPs in 2 ms
