@@ -97,7 +97,7 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
       .option('layer', { type: 'string', describe: 'dense, moe (comma list)' })
       .option('phase', { type: 'string', describe: 'prefill, decode (comma list)' })
       .option('tokens', { type: 'string', describe: 'tokens per call (comma list): prefill sequence length or decode batch' })
-      .option('backend', { type: 'string', describe: 'auto, ort-cpu, ort-cuda, ort-webgpu' })
+      .option('backend', { type: 'string', describe: 'auto, all-available, ort-cpu, ort-cuda, ort-webgpu, tfjs-node-gpu, tfjs-node, tfjs-webgpu, tfjs-wasm, tfjs-cpu' })
       .option('device', { type: 'string', describe: 'GPU index, or all: one process per card', default: '0' })
       .option('card', { type: 'string', describe: 'datasheet card for the roofline when it is not detected, e.g. "NVIDIA H100 SXM5 80GB"' })
       .option('sweep', { type: 'string', describe: 'tokens=N1,N2,N3,...: run each workload at these token counts and fit time = a + b·tokens' })
@@ -159,5 +159,7 @@ function invokedDirectly(): boolean {
 if (invokedDirectly()) {
   main(hideBin(process.argv)).then((code) => {
     process.exitCode = code;
+    // Dawn (WebGPU) keeps handles open after use; once the command is done, do not wait for them
+    setTimeout(() => process.exit(code), 1000).unref();
   });
 }

@@ -59,14 +59,16 @@ export async function executeCase(c: WorkloadCase, o: ExecuteOptions): Promise<C
   const base = baseResult(c, o.backend, o.device);
   const work = base.work;
   const unsupported = o.backend.unsupported(c);
-  if (unsupported) return { ...base, status: 'failed', error: `unsupported: ${unsupported}`, endedAt: new Date().toISOString() };
+  if (unsupported) return { ...base, status: 'skipped', error: `not supported by ${o.backend.name}: ${unsupported}`, endedAt: new Date().toISOString() };
 
   const gpuBefore = o.readGpu?.();
   let loaded;
   try {
     const inputs = makeInputs(c);
     loaded = await o.backend.load(c, inputs, { modelDir: o.modelDir, deviceId: o.deviceId });
+    const memoryAfterLoad = loaded.memory?.();
     const correctness = await checkCorrectness(c, inputs, loaded);
+    const memoryAfterFirstCall = loaded.memory?.();
     if (!correctness.passed) {
       return {
         ...base, status: 'invalid', correctness, details: loaded.details, gpuBefore,
@@ -76,18 +78,29 @@ export async function executeCase(c: WorkloadCase, o: ExecuteOptions): Promise<C
     }
     const m = await measure(() => loaded!.run(), o.sampler);
     const summary = summarize(m.samplesMs, c.seed);
+    const memoryAfterRuns = loaded.memory?.();
+    const memory = memoryAfterLoad ? { afterLoad: memoryAfterLoad, afterFirstCall: memoryAfterFirstCall!, afterRuns: memoryAfterRuns! } : undefined;
+    const leaked = memory ? memory.afterRuns.numTensors - memory.afterFirstCall.numTensors : 0;
+    if (leaked > 0) {
+      return {
+        ...base, status: 'failed', correctness, memory, details: loaded.details, gpuBefore,
+        error: `leak: ${leaked} tensors more after ${m.samplesMs.length + m.warmupSamplesMs.length} calls than after the first`,
+        endedAt: new Date().toISOString(),
+      };
+    }
     const gpuAfter = o.readGpu?.();
     const overhead = o.overhead === false ? undefined : await measureOverhead(c, inputs, o);
     const profile = o.profile && loaded.profile ? await loaded.profile(PROFILE_RUNS) : undefined;
     return {
       ...base,
       status: m.converged ? 'ok' : 'noisy',
-      ...(m.converged ? {} : { error: `did not reach ±${(o.sampler.stopping.targetRelHalfWidth * 100).toFixed(1)}% in ${o.sampler.stopping.maxTimeMs} ms: achieved ±${(m.relHalfWidth * 100).toFixed(1)}%` }),
+      ...(m.converged ? {} : { error: `did not reach ±${(o.sampler.stopping.targetRelHalfWidth * 100).toFixed(1)}% in ${o.sampler.stopping.maxTimeMs} ms (${m.samplesMs.length} samples): the median's 95% interval is ±${(summary.medianCiRelHalfWidth * 100).toFixed(1)}%` }),
       correctness, warmupSamplesMs: m.warmupSamplesMs, samplesMs: m.samplesMs, summary,
       throughput: throughputOf(work, summary), details: loaded.details,
       ...(overhead ? { overhead, throughputCorrected: correctedThroughput(work, summary, overhead.medianMs) } : {}),
       ...(o.peak ? { roofline: rooflineOf(o.peak, c.dtype, work.flopsPerCall, work.bytesPerCall, summary.medianMs) } : {}),
       ...(profile ? { profile } : {}),
+      ...(memory ? { memory } : {}),
       gpuBefore, gpuAfter, endedAt: new Date().toISOString(),
     };
   } catch (err) {

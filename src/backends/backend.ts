@@ -21,6 +21,8 @@ export interface LoadedCase {
   /** The output of one call, [rows, hidden] row-major, as float32. */
   output(): Promise<Float32Array>;
   dispose(): Promise<void>;
+  /** The engine's memory figures now (TF.js: tf.memory()), for leak checks; absent where the engine has none. */
+  memory?(): Record<string, number>;
   /** Per-operator-type times over `runs` extra calls, where the engine has a profiler. */
   profile?(runs: number): Promise<OpTypeTime[]>;
   /** What was loaded (model file, sizes), recorded in the result. */

@@ -12,6 +12,8 @@ export interface FakeScript {
   msPerToken?: number;
   /** Adds this relative error to the output, to exercise the invalid path. */
   outputError?: number;
+  /** Tensors the engine "leaks" per call, reported through memory(), to exercise the leak check. */
+  leakPerCall?: number;
   /** Latency of the no-work overhead model, ms (default 0). */
   overheadMs?: number;
   /** Case ids (substring match) whose load throws. */
@@ -59,12 +61,16 @@ export class FakeBackend implements Backend {
     if (hit(this.script.oomCases)) exhaustHeap();
     if (hit(this.script.hangCases)) await new Promise(() => setInterval(() => undefined, 1000));
     const rows = inputs.feeds.x.dims[0];
+    let calls = 0;
     return {
       details: { scripted: true },
+      ...(this.script.leakPerCall !== undefined ? { memory: () => ({ numTensors: 10 + calls * this.script.leakPerCall!, numBytes: 0 }) } : {}),
       run: async () => {
+        calls++;
         this.clock.advanceMs(this.script.latenciesMs[this.call++ % this.script.latenciesMs.length] + (this.script.msPerToken ?? 0) * c.numTokens);
       },
       output: async () => {
+        calls++;
         const all = Array.from({ length: rows }, (_, i) => i);
         const ref = referenceRows(c, inputs, new WeightStore(c), all);
         const scale = 1 + (this.script.outputError ?? 0);

@@ -23,7 +23,7 @@ export async function envCommand(io: Io, json: boolean): Promise<number> {
   const rows = [['backend', 'status', 'detail']];
   for (const { name, probe } of probes) {
     rows.push(probe.available
-      ? [name, 'available', `${probe.detail}${probe.hardware ? '' : ' (software/CPU)'}`]
+      ? [name, 'available', `${probe.detail}${probe.hardware ? '' : ' (runs on the CPU)'}`]
       : [name, 'unavailable', `${probe.reason}; fix: ${probe.fix}`]);
   }
   const lines = [

@@ -3,7 +3,8 @@ import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { resolveBackend } from '../backends/registry.js';
+import type { Backend } from '../backends/backend.js';
+import { availableBackends, resolveBackend } from '../backends/registry.js';
 import { executeIsolated } from '../caseProcess.js';
 import { UsageError } from '../errors.js';
 import { cardPeakByName, findCardPeak, type CardPeak } from '../env/datasheets.js';
@@ -13,7 +14,7 @@ import { fitSweeps } from '../measure/sweep.js';
 import { planRun, type RunOptions } from '../options.js';
 import { caseTable, planTable, sweepTable } from '../report/table.js';
 import type { GpuInfo } from '../results/schema.js';
-import { ResultSession } from '../results/session.js';
+import { caseKey, ResultSession } from '../results/session.js';
 import { accountFor } from '../workloads/accounting.js';
 import type { Io } from './io.js';
 
@@ -65,22 +66,32 @@ export async function runCommand(o: RunOptions, io: Io, resumePath?: string): Pr
   const gpus = queryGpus();
   if (options.deviceAll && gpus.length > 1) return runPerCard(options, gpus, io);
 
-  const resolved = await resolveBackend(resumePath ? session!.run.backend : plan.backend);
-  const backend = resolved.backend;
-  for (const s of resolved.skipped) io.err(`auto: skipped ${s.name} (${s.reason})`);
-  const device = describeDevice(backend.executionProvider, options.device, gpus);
-  const peak = peakFor(options, gpus, backend.executionProvider);
+  const backendName = resumePath ? session!.run.backend : plan.backend;
+  let backends: Backend[];
+  if (backendName === 'all-available') {
+    const found = await availableBackends();
+    for (const u of found.unavailable) io.err(`all-available: leaving out ${u.name} (${u.reason})`);
+    backends = found.available;
+  } else {
+    const resolved = await resolveBackend(backendName);
+    for (const s of resolved.skipped) io.err(`auto: skipped ${s.name} (${s.reason})`);
+    backends = [resolved.backend];
+  }
+  const label = backends.length === 1 ? backends[0].name : 'all-available';
+  const deviceOf = (b: Backend) => describeDevice(b.executionProvider, options.device, gpus);
+  const device = backends.length === 1 ? deviceOf(backends[0]) : [...new Set(backends.map(deviceOf))].join('; ');
 
   if (!session) {
-    const path = options.out ?? defaultResultPath(options.outDir, backend.name, device);
-    const environment = captureEnvironment({ commandLine: io.argv, backendsAvailable: [backend.name], gpus, startedAt: new Date().toISOString() });
+    const path = options.out ?? defaultResultPath(options.outDir, label, device);
+    const environment = captureEnvironment({ commandLine: io.argv, backendsAvailable: backends.map((b) => b.name), gpus, startedAt: new Date().toISOString() });
     session = openSession(path, () => ResultSession.create(path, environment, {
-      ...(plan.suite ? { suite: plan.suite.name } : {}), backend: backend.name, device, options: { ...options, deviceAll: false } as Record<string, unknown>,
+      ...(plan.suite ? { suite: plan.suite.name } : {}), backend: backendName === 'all-available' ? 'all-available' : label, device,
+      options: { ...options, deviceAll: false } as Record<string, unknown>,
     }));
   }
-  const done = session.completedIds();
-  const todo = plan.cases.filter((c) => !done.has(c.id));
-  io.err(`moebench: ${todo.length} case(s) on ${backend.name} (${device})${done.size ? `, ${done.size} already in the file` : ''} → ${session.path}`);
+  const done = session.completedKeys();
+  const todo = plan.cases.flatMap((c) => backends.map((b) => ({ c, b }))).filter(({ c, b }) => !done.has(caseKey(b.name, c.id)));
+  io.err(`moebench: ${todo.length} case(s) on ${backends.map((b) => b.name).join(', ')} (${device})${done.size ? `, ${done.size} already in the file` : ''} → ${session.path}`);
 
   const abort = new AbortController();
   const stop = io.onInterrupt(() => {
@@ -88,16 +99,18 @@ export async function runCommand(o: RunOptions, io: Io, resumePath?: string): Pr
     io.err(`\ninterrupted: ${session!.cases.length} completed case(s) are saved in ${session!.path}; continue with: moebench run --resume ${session!.path}`);
   });
   try {
-    for (const [i, c] of todo.entries()) {
-      io.err(`[${i + 1}/${todo.length}] ${c.id} ...`);
+    for (const [i, { c, b }] of todo.entries()) {
+      const tag = `[${i + 1}/${todo.length}] ${c.id}${backends.length > 1 ? ` on ${b.name}` : ''}`;
+      io.err(`${tag} ...`);
+      const peak = peakFor(options, gpus, b.executionProvider);
       const result = await executeIsolated({
-        case: c, backend: backend.name, deviceId: options.device, device, modelDir: options.modelDir,
+        case: c, backend: b.name, deviceId: options.device, device: deviceOf(b), modelDir: options.modelDir,
         warmup: options.warmup, stopping: options.stopping, readGpu: gpus.length > 0, profile: options.profile, peakName: peak?.name,
-      }, backend, { timeoutMs: options.caseTimeoutMs, heapLimitMb: options.heapLimitMb, signal: abort.signal });
+      }, b, { timeoutMs: options.caseTimeoutMs, heapLimitMb: options.heapLimitMb, signal: abort.signal });
       if (abort.signal.aborted) break;
       session.add(result);
       const tps = result.throughput ? `${result.throughput.tokensPerSec.toPrecision(4)} tokens/s ±${(result.summary!.medianCiRelHalfWidth * 100).toFixed(1)}%` : '';
-      io.err(`[${i + 1}/${todo.length}] ${c.id}: ${result.status} ${tps}${result.error ? ` (${result.error})` : ''}`);
+      io.err(`${tag}: ${result.status} ${tps}${result.error ? ` (${result.error})` : ''}`);
     }
   } finally {
     stop();

@@ -5,11 +5,12 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Environment, GpuInfo } from '../results/schema.js';
+import { softwareVulkanSelected } from '../backends/ort.js';
 
 const require = createRequire(import.meta.url);
 
 /** The engine packages whose versions go into every result file. */
-export const RECORDED_PACKAGES = ['onnxruntime-node', 'onnxruntime-common', 'onnx-proto', 'simple-statistics'];
+export const RECORDED_PACKAGES = ['onnxruntime-node', 'onnxruntime-common', 'onnx-proto', 'simple-statistics', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu', 'webgpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'];
 
 /** Variables that change which device or driver a run uses. */
 export const RECORDED_ENV_VARS = ['VK_ICD_FILENAMES', 'VK_DRIVER_FILES', 'CUDA_VISIBLE_DEVICES', 'OMP_NUM_THREADS', 'LD_LIBRARY_PATH'];
@@ -88,5 +89,7 @@ export function describeDevice(backendProvider: string, deviceId: number, gpus: 
     return `cpu (${cpus[0]?.model?.trim() ?? 'unknown'}, ${cpus.length} cores, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB)`;
   }
   const gpu = gpus.find((g) => g.index === deviceId);
-  return gpu ? `gpu:${deviceId} (${gpu.name})` : `gpu:${deviceId}`;
+  if (gpu) return `gpu:${deviceId} (${gpu.name})`;
+  if (backendProvider === 'webgpu' && softwareVulkanSelected()) return `cpu via software WebGPU (lavapipe; ${os.cpus()[0]?.model?.trim() ?? 'unknown'}, ${os.cpus().length} cores)`;
+  return `gpu:${deviceId}`;
 }

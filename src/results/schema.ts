@@ -111,7 +111,7 @@ export const CorrectnessSchema = z.object({
   passed: z.boolean(),
 });
 
-export const CaseStatusSchema = z.enum(['ok', 'invalid', 'noisy', 'failed']);
+export const CaseStatusSchema = z.enum(['ok', 'invalid', 'noisy', 'failed', 'skipped']);
 
 export const CaseResultSchema = z.object({
   id: z.string(),
@@ -122,7 +122,7 @@ export const CaseResultSchema = z.object({
   /** The card the case ran on: "cpu" or "gpu:N". */
   device: z.string(),
   work: WorkSchema,
-  /** ok: measured and correct; invalid: wrong output, never a throughput; noisy: hit max time before the target; failed: see error. */
+  /** ok: measured and correct; invalid: wrong output, never a throughput; noisy: hit max time before the target; failed: see error; skipped: the backend cannot run this case (error says why). */
   status: CaseStatusSchema,
   error: z.string().optional(),
   correctness: CorrectnessSchema.optional(),
@@ -140,6 +140,8 @@ export const CaseResultSchema = z.object({
     card: z.string(), dtype: z.string(), peakTflops: positive, peakTBps: positive, floorMs: nonNegative,
     fraction: nonNegative, bound: z.enum(['compute', 'memory']), source: z.string(),
   }).optional(),
+  /** The engine's memory figures (TF.js tf.memory()) after load, after the first call and after all timed calls. */
+  memory: z.record(z.string(), z.record(z.string(), z.number())).optional(),
   /** ORT profiler summary per operator type (--profile). */
   profile: z.array(z.object({ opType: z.string(), callsPerRun: nonNegative, usPerRun: nonNegative, fraction: nonNegative })).optional(),
   /** The card's clocks and temperature just before and after the case, so throttling shows. */
@@ -151,10 +153,10 @@ export const CaseResultSchema = z.object({
   if ((c.status === 'ok' || c.status === 'noisy') && (!c.summary || !c.throughput || !c.samplesMs)) {
     ctx.addIssue({ code: 'custom', message: `status ${c.status} needs samplesMs, summary and throughput` });
   }
-  if ((c.status === 'invalid' || c.status === 'failed') && c.throughput) {
+  if ((c.status === 'invalid' || c.status === 'failed' || c.status === 'skipped') && c.throughput) {
     ctx.addIssue({ code: 'custom', message: `status ${c.status} must not carry a throughput` });
   }
-  if (c.status === 'failed' && !c.error) ctx.addIssue({ code: 'custom', message: 'status failed needs an error' });
+  if ((c.status === 'failed' || c.status === 'skipped') && !c.error) ctx.addIssue({ code: 'custom', message: `status ${c.status} needs an error` });
 });
 
 export const ResultFileSchema = z.object({

@@ -35,12 +35,14 @@ export class ResultSession {
     return this.body.run;
   }
 
-  completedIds(): Set<string> {
-    return new Set(this.body.cases.map((c) => c.id));
+  /** backend + case id of every case already in the file. */
+  completedKeys(): Set<string> {
+    return new Set(this.body.cases.map((c) => caseKey(c.backend, c.id)));
   }
 
   add(result: CaseResult): void {
-    this.body = { ...this.body, cases: [...this.body.cases.filter((c) => c.id !== result.id), result] };
+    const key = caseKey(result.backend, result.id);
+    this.body = { ...this.body, cases: [...this.body.cases.filter((c) => caseKey(c.backend, c.id) !== key), result] };
     this.flush();
   }
 
@@ -52,4 +54,9 @@ export class ResultSession {
   private flush(): void {
     writeResultFileAtomic(this.path, this.body);
   }
+}
+
+/** A case is one workload on one backend: the same workload on two engines is two cases. */
+export function caseKey(backend: string, id: string): string {
+  return `${backend}\u0000${id}`;
 }
