@@ -6,6 +6,8 @@ import { hideBin } from 'yargs/helpers';
 import { envCommand } from './commands/env.js';
 import { processIo, type Io } from './commands/io.js';
 import { runCommand } from './commands/run.js';
+import { sizeCommand } from './commands/size.js';
+import { COMPOSE_DEFAULTS } from './sizing/compose.js';
 import { UsageError } from './errors.js';
 import { RUN_DEFAULTS, type RunOptions } from './options.js';
 import { presetNames } from './workloads/presets.js';
@@ -123,11 +125,26 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
     async (argv) => {
       code = await runCommand(runOptionsFrom(argv), io, argv.resume);
     })
+    .command('size', 'cards and servers for a demand scenario, from assumed or measured per-card throughput', (y) => y
+      .option('scenario', { type: 'string', demandOption: true, describe: 'bench/scenarios/NAME.json (e.g. seed) or a .json path' })
+      .option('from', { type: 'string', array: true, describe: 'result files whose measured cases give the per-card prefill and decode throughput (one row per card)' })
+      .option('model', { type: 'string', default: 'deepseek-v3', describe: 'the model the measured layers compose into' })
+      .option('layout', { type: 'string', default: 'ep=32,tp=1', describe: 'expert and tensor parallelism of one serving instance' })
+      .option('context', { type: 'number', default: COMPOSE_DEFAULTS.contextTokens, describe: 'tokens of context per decoded token (attention estimate)' })
+      .option('link-gbps', { type: 'number', default: COMPOSE_DEFAULTS.linkGBps, describe: 'expert-parallel all-to-all bandwidth per card, GB/s' })
+      .option('card', { type: 'string', describe: 'size for this datasheet card instead of the one measured' })
+      .option('json', { type: 'boolean', default: false }),
+    async (argv) => {
+      code = await sizeCommand({
+        scenario: argv.scenario, json: argv.json, from: (argv.from ?? []).map(String), model: argv.model, layout: argv.layout,
+        contextTokens: positive('context', argv.context), linkGBps: positive('link-gbps', argv.linkGbps), card: argv.card,
+      }, io);
+    })
     .command('env', 'list backends (available or why not), GPUs and recorded versions', (y) => y.option('json', { type: 'boolean', default: false }),
       async (argv) => {
         code = await envCommand(io, argv.json);
       })
-    .demandCommand(1, 'name a command: run or env')
+    .demandCommand(1, 'name a command: run, size or env')
     .strict()
     .help()
     .version(false)

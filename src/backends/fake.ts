@@ -8,6 +8,8 @@ import type { Backend, LoadedCase, Probe } from './backend.js';
 export interface FakeScript {
   /** Call latencies in ms, used cyclically; time passes only on the fake's own clock. */
   latenciesMs: number[];
+  /** Latency by case: the first key found in the case id wins over latenciesMs. */
+  latencyByCase?: Record<string, number>;
   /** Added per token of the case, so token sweeps have a slope (default 0). */
   msPerToken?: number;
   /** Adds this relative error to the output, to exercise the invalid path. */
@@ -67,7 +69,9 @@ export class FakeBackend implements Backend {
       ...(this.script.leakPerCall !== undefined ? { memory: () => ({ numTensors: 10 + calls * this.script.leakPerCall!, numBytes: 0 }) } : {}),
       run: async () => {
         calls++;
-        this.clock.advanceMs(this.script.latenciesMs[this.call++ % this.script.latenciesMs.length] + (this.script.msPerToken ?? 0) * c.numTokens);
+        const scripted = Object.entries(this.script.latencyByCase ?? {}).find(([k]) => c.id.includes(k))?.[1];
+        const base = scripted ?? this.script.latenciesMs[this.call++ % this.script.latenciesMs.length];
+        this.clock.advanceMs(base + (this.script.msPerToken ?? 0) * c.numTokens);
       },
       output: async () => {
         calls++;

@@ -28,7 +28,25 @@ export interface Preset {
   dense?: DenseShape;
   moe?: MoeShape;
   /** Whole-model structure, used by the sizing model to compose layer times. */
-  model: { numDenseLayers: number; numMoeLayers: number; totalParams: number; activeParams: number };
+  model: ModelStructure;
+}
+
+export interface ModelStructure {
+  numDenseLayers: number;
+  numMoeLayers: number;
+  totalParams: number;
+  activeParams: number;
+  /** Bytes per weight as deployed (DeepSeek-V3 ships FP8: 1). */
+  deployedWeightBytes: number;
+  /** Attention, for a roofline estimate until an attention benchmark exists. */
+  attention: {
+    /** Projection weights per layer (q, k, v, o and any low-rank factors). */
+    paramsPerLayer: number;
+    /** KV-cache bytes one token adds per layer. */
+    kvBytesPerTokenPerLayer: number;
+    /** Score and value FLOPs per token per position of context, per layer. */
+    flopsPerTokenPerContextPerLayer: number;
+  };
 }
 
 export const PRESETS: Readonly<Record<string, Preset>> = {
@@ -41,7 +59,12 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
       kind: 'moe', hiddenSize: 7168, expertIntermediateSize: 2048, numExperts: 256, topK: 8,
       numSharedExperts: 1, sharedIntermediateSize: 2048, renormalize: true,
     },
-    model: { numDenseLayers: 3, numMoeLayers: 58, totalParams: 671e9, activeParams: 37e9 },
+    // MLA: q 7168→1536→128×192, kv 7168→576, 512→128×256, o 128×128→7168; cache 512+64 values (bf16);
+    // absorbed decode attends over 128 heads × (576 + 512) dims
+    model: {
+      numDenseLayers: 3, numMoeLayers: 58, totalParams: 671e9, activeParams: 37e9, deployedWeightBytes: 1,
+      attention: { paramsPerLayer: 187_105_280, kvBytesPerTokenPerLayer: 1152, flopsPerTokenPerContextPerLayer: 2 * 128 * 1088 },
+    },
   },
   'mixtral-8x7b': {
     name: 'mixtral-8x7b',
@@ -51,7 +74,11 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
       kind: 'moe', hiddenSize: 4096, expertIntermediateSize: 14336, numExperts: 8, topK: 2,
       numSharedExperts: 0, sharedIntermediateSize: 0, renormalize: true,
     },
-    model: { numDenseLayers: 0, numMoeLayers: 32, totalParams: 46.7e9, activeParams: 12.9e9 },
+    // GQA: 32 query heads, 8 KV heads of 128; cache bf16
+    model: {
+      numDenseLayers: 0, numMoeLayers: 32, totalParams: 46.7e9, activeParams: 12.9e9, deployedWeightBytes: 2,
+      attention: { paramsPerLayer: 41_943_040, kvBytesPerTokenPerLayer: 4096, flopsPerTokenPerContextPerLayer: 2 * 32 * 128 * 2 },
+    },
   },
   'qwen3-30b-a3b': {
     name: 'qwen3-30b-a3b',
@@ -61,14 +88,21 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
       kind: 'moe', hiddenSize: 2048, expertIntermediateSize: 768, numExperts: 128, topK: 8,
       numSharedExperts: 0, sharedIntermediateSize: 0, renormalize: true,
     },
-    model: { numDenseLayers: 0, numMoeLayers: 48, totalParams: 30.5e9, activeParams: 3.3e9 },
+    // GQA: 32 query heads, 4 KV heads of 128; cache bf16
+    model: {
+      numDenseLayers: 0, numMoeLayers: 48, totalParams: 30.5e9, activeParams: 3.3e9, deployedWeightBytes: 2,
+      attention: { paramsPerLayer: 18_874_368, kvBytesPerTokenPerLayer: 2048, flopsPerTokenPerContextPerLayer: 2 * 32 * 128 * 2 },
+    },
   },
   'llama-3.1-8b': {
     name: 'llama-3.1-8b',
     description: 'Llama 3.1 8B: dense SwiGLU FFN',
     source: 'meta-llama/Llama-3.1-8B config.json (hidden_size 4096, intermediate_size 14336, num_hidden_layers 32)',
     dense: { kind: 'dense', hiddenSize: 4096, intermediateSize: 14336 },
-    model: { numDenseLayers: 32, numMoeLayers: 0, totalParams: 8.0e9, activeParams: 8.0e9 },
+    model: {
+      numDenseLayers: 32, numMoeLayers: 0, totalParams: 8.0e9, activeParams: 8.0e9, deployedWeightBytes: 2,
+      attention: { paramsPerLayer: 41_943_040, kvBytesPerTokenPerLayer: 4096, flopsPerTokenPerContextPerLayer: 2 * 32 * 128 * 2 },
+    },
   },
   small: {
     name: 'small',
@@ -79,7 +113,10 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
       kind: 'moe', hiddenSize: 1024, expertIntermediateSize: 512, numExperts: 16, topK: 2,
       numSharedExperts: 1, sharedIntermediateSize: 512, renormalize: true,
     },
-    model: { numDenseLayers: 1, numMoeLayers: 1, totalParams: 0, activeParams: 0 },
+    model: {
+      numDenseLayers: 1, numMoeLayers: 1, totalParams: 0, activeParams: 0, deployedWeightBytes: 4,
+      attention: { paramsPerLayer: 4 * 1024 * 1024, kvBytesPerTokenPerLayer: 2048, flopsPerTokenPerContextPerLayer: 4096 },
+    },
   },
   tiny: {
     name: 'tiny',
@@ -90,7 +127,11 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
       kind: 'moe', hiddenSize: 32, expertIntermediateSize: 16, numExperts: 8, topK: 2,
       numSharedExperts: 1, sharedIntermediateSize: 16, renormalize: true,
     },
-    model: { numDenseLayers: 1, numMoeLayers: 1, totalParams: 0, activeParams: 0 },
+    // 1 dense + 2 MoE layers of the tiny shapes; attention 32→32 projections, 4 heads of 8
+    model: {
+      numDenseLayers: 1, numMoeLayers: 2, totalParams: 100_000, activeParams: 20_000, deployedWeightBytes: 4,
+      attention: { paramsPerLayer: 4096, kvBytesPerTokenPerLayer: 256, flopsPerTokenPerContextPerLayer: 128 },
+    },
   },
 };
 

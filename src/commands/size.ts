@@ -1,0 +1,60 @@
+import { readResultFile } from '../results/io.js';
+import { cardFiguresOf, sizeScenario, type CardFigures, type Sizing } from '../sizing/model.js';
+import { compose, parseLayout, type Composition } from '../sizing/compose.js';
+import { loadScenario } from '../sizing/scenario.js';
+import { tornado } from '../sizing/tornado.js';
+import { compositionText, costTable, measuredSideBySide, sizingJson, sizingTable, tornadoTable } from '../report/sizing.js';
+import type { Io } from './io.js';
+
+export interface SizeOptions {
+  scenario: string;
+  json: boolean;
+  from: string[];
+  model: string;
+  layout: string;
+  contextTokens: number;
+  linkGBps: number;
+  card?: string;
+}
+
+export interface MeasuredSizing {
+  composition: Composition;
+  card: CardFigures;
+  sizing: Sizing;
+}
+
+/** `moebench size`: a scenario's demand and per-card figures → cards, servers, cost, sensitivity; with --from, measured figures beside the assumed ones. */
+export async function sizeCommand(o: SizeOptions, io: Io): Promise<number> {
+  const scenario = loadScenario(o.scenario);
+  const assumed = sizeScenario(scenario);
+  const layout = parseLayout(o.layout);
+  const measured: MeasuredSizing[] = o.from.map((path) => {
+    const composition = compose(readResultFile(path), path, { model: o.model, layout, contextTokens: o.contextTokens, linkGBps: o.linkGBps, card: o.card });
+    const card: CardFigures = {
+      ...cardFiguresOf(scenario),
+      prefillTokensPerSecPerCard: { low: composition.prefill.tokensPerSecPerCard, high: composition.prefill.tokensPerSecPerCard },
+      decodeTokensPerSecPerCard: { low: composition.decode.tokensPerSecPerCard, high: composition.decode.tokensPerSecPerCard },
+    };
+    return { composition, card, sizing: sizeScenario(scenario, card) };
+  });
+  if (o.json) {
+    io.out(JSON.stringify({
+      scenario: scenario.name, ...sizingJson(assumed), sensitivity: tornado(scenario),
+      measured: measured.map((m) => ({ card: m.composition.card, file: m.composition.file, composition: { ...m.composition, peak: undefined }, ...sizingJson(m.sizing) })),
+    }, null, 2));
+    return 0;
+  }
+  const parts = [
+    `scenario ${scenario.name}: ${scenario.description}`,
+    '',
+    sizingTable(scenario, assumed, 'cards and servers (assumed per-card throughput)'),
+    '',
+    costTable(scenario, assumed),
+    '',
+    tornadoTable(tornado(scenario)),
+  ];
+  for (const m of measured) parts.push('', compositionText(m.composition));
+  if (measured.length) parts.push('', measuredSideBySide(scenario, assumed, measured));
+  io.out(parts.join('\n'));
+  return 0;
+}

@@ -1,0 +1,113 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { UsageError } from '../errors.js';
+import { projectRoot } from '../env/machine.js';
+import type { Range } from './range.js';
+
+/** Where an assumption comes from; every figure in a scenario should say. */
+export const BasisSchema = z.enum(['published', 'derived', 'assumed', 'measured']);
+export type Basis = z.infer<typeof BasisSchema>;
+
+const positive = z.number().refine((x) => Number.isFinite(x) && x > 0, 'must be a positive number');
+
+/** A number, {"low", "high"}, or either with a note: {"value"|"low","high", "basis", "note"}. */
+export const FigureSchema = z.union([
+  positive,
+  z.object({ low: positive, high: positive, basis: BasisSchema.optional(), note: z.string().optional() }).strict()
+    .refine((r) => r.low <= r.high, 'low must not exceed high'),
+  z.object({ value: positive, basis: BasisSchema.optional(), note: z.string().optional() }).strict(),
+]);
+export type Figure = z.infer<typeof FigureSchema>;
+
+export interface Assumption extends Range {
+  basis?: Basis;
+  note?: string;
+}
+
+export function assumption(f: Figure): Assumption {
+  if (typeof f === 'number') return { low: f, high: f };
+  if ('value' in f) return { low: f.value, high: f.value, basis: f.basis, note: f.note };
+  return { low: f.low, high: f.high, basis: f.basis, note: f.note };
+}
+
+export const StreamSchema = z.object({
+  name: z.string().min(1),
+  note: z.string().optional(),
+  /** Either tokens per day directly ... */
+  inputTokensPerDay: FigureSchema.optional(),
+  outputTokensPerDay: FigureSchema.optional(),
+  /** ... or units (users, visits, calls) per day × queries per unit × tokens per query. */
+  unitsPerDay: FigureSchema.optional(),
+  queriesPerUnit: FigureSchema.optional(),
+  inputTokensPerQuery: FigureSchema.optional(),
+  outputTokensPerQuery: FigureSchema.optional(),
+  /** Peak-hour demand over the daily average. */
+  peakToAverage: FigureSchema,
+}).strict().superRefine((s, ctx) => {
+  const direct = s.inputTokensPerDay !== undefined && s.outputTokensPerDay !== undefined;
+  const perUnit = [s.unitsPerDay, s.queriesPerUnit, s.inputTokensPerQuery, s.outputTokensPerQuery].every((x) => x !== undefined);
+  if (direct === perUnit) {
+    ctx.addIssue({ code: 'custom', message: `stream ${s.name}: give either inputTokensPerDay and outputTokensPerDay, or unitsPerDay, queriesPerUnit, inputTokensPerQuery and outputTokensPerQuery` });
+  }
+});
+
+export const CardSchema = z.object({
+  name: z.string().optional(),
+  prefillTokensPerSecPerCard: FigureSchema,
+  decodeTokensPerSecPerCard: FigureSchema,
+  /** Fraction of a card's measured throughput used on average, in (0, 1]. */
+  utilization: FigureSchema,
+  cardsPerServer: FigureSchema,
+  memoryGiB: FigureSchema.optional(),
+}).strict();
+
+export const ScenarioSchema = z.object({
+  name: z.string(),
+  description: z.string(),
+  source: z.string().optional(),
+  streams: z.array(StreamSchema).min(1),
+  card: CardSchema,
+  cost: z.object({
+    currency: z.string(),
+    cardHourPrice: FigureSchema,
+    apiPrices: z.object({ inputPerMillion: FigureSchema, outputPerMillion: FigureSchema, note: z.string().optional() }).strict().optional(),
+  }).strict().optional(),
+  /** The table the scenario reproduces, shown beside the model's figures. */
+  published: z.array(z.object({
+    name: z.string(),
+    cards: z.object({ low: positive, high: positive }),
+    servers: z.object({ low: positive, high: positive }),
+  })).optional(),
+}).strict().superRefine((s, ctx) => {
+  const u = assumption(s.card.utilization);
+  if (u.high > 1) ctx.addIssue({ code: 'custom', path: ['card', 'utilization'], message: 'utilization is a fraction: at most 1' });
+});
+
+export type Scenario = z.infer<typeof ScenarioSchema>;
+export type Stream = z.infer<typeof StreamSchema>;
+
+export function scenariosDir(): string {
+  return join(projectRoot(), 'bench', 'scenarios');
+}
+
+/** A scenario by name (bench/scenarios/NAME.json) or path, validated. */
+export function loadScenario(nameOrPath: string): Scenario {
+  const path = nameOrPath.endsWith('.json') ? nameOrPath : join(scenariosDir(), `${nameOrPath}.json`);
+  if (!existsSync(path)) throw new UsageError(`unknown scenario "${nameOrPath}": no file ${path}`);
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`scenario ${path}: ${(err as Error).message}`);
+  }
+  return parseScenario(data, path);
+}
+
+export function parseScenario(data: unknown, path = '<scenario>'): Scenario {
+  const parsed = ScenarioSchema.safeParse(data);
+  if (!parsed.success) {
+    throw new UsageError(`scenario ${path}: ${parsed.error.issues.slice(0, 4).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  }
+  return parsed.data;
+}

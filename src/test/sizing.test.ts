@@ -1,0 +1,199 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readResultFile } from '../results/io.js';
+import { compose, parseLayout } from '../sizing/compose.js';
+import { sizeScenario } from '../sizing/model.js';
+import { loadScenario, parseScenario } from '../sizing/scenario.js';
+import { tornado } from '../sizing/tornado.js';
+import { moebench } from './helpers/cli.js';
+
+const FIXTURE_H100 = join(import.meta.dirname, 'fixtures', 'sizing-h100.json');
+const FIXTURE_H20 = join(import.meta.dirname, 'fixtures', 'sizing-h20.json');
+const nearestThousand = (x: number) => Math.round(x / 1000) * 1000;
+
+describe('seed.json reproduces the published forecast', () => {
+  const s = sizeScenario(loadScenario('seed'));
+  const [user, api] = s.streams;
+
+  it('user interactions: 77,000–108,000 cards and 19,000–27,000 servers to the nearest thousand', () => {
+    expect(user.name).toBe('user');
+    expect([nearestThousand(user.cards.low), nearestThousand(user.cards.high)]).toEqual([77_000, 108_000]);
+    expect([nearestThousand(user.servers.low), nearestThousand(user.servers.high)]).toEqual([19_000, 27_000]);
+  });
+
+  it('API calls: 14,000–21,000 cards to the nearest thousand and 3,376–5,144 servers exactly', () => {
+    expect(api.name).toBe('api');
+    expect([nearestThousand(api.cards.low), nearestThousand(api.cards.high)]).toEqual([14_000, 21_000]);
+    expect(api.servers).toEqual({ low: 3376, high: 5144 });
+  });
+
+  it('every assumption says whether it is published, derived or assumed', () => {
+    const scenario = loadScenario('seed');
+    const figures = [...scenario.streams.flatMap((st) => Object.values(st)), ...Object.values(scenario.card)].filter((f) => typeof f === 'object');
+    expect(figures.length).toBeGreaterThan(10);
+    for (const f of figures) expect(['published', 'derived', 'assumed']).toContain((f as { basis?: string }).basis);
+  });
+});
+
+const single = {
+  name: 'one', description: 'hand-computed',
+  streams: [{ name: 'chat', inputTokensPerDay: 8.64e9, outputTokensPerDay: 8.64e8, peakToAverage: 2 }],
+  card: { prefillTokensPerSecPerCard: 10_000, decodeTokensPerSecPerCard: 1_000, utilization: 0.5, cardsPerServer: 8 },
+  cost: { currency: 'USD', cardHourPrice: 2 },
+};
+
+describe('the sizing model, against hand-computed scenarios', () => {
+  it('one stream with tokens per day given directly', () => {
+    // peak in 8.64e9/86400·2 = 200,000 tok/s → 20 cards; peak out 20,000 tok/s → 20 cards; ÷ 0.5 → 80
+    const [x] = sizeScenario(parseScenario(single)).streams;
+    expect(x.peakInputTokensPerSec).toEqual({ low: 200_000, high: 200_000 });
+    expect(x.cardsExact.low).toBeCloseTo(80, 9);
+    expect(x.cards).toEqual({ low: 80, high: 80 });
+    expect(x.servers).toEqual({ low: 10, high: 10 });
+    // 80 cards × 24 h × 2 = 3,840 a day; prefill's 40 cards cost 1,920 for 8,640 M input tokens
+    expect(x.cost!.perDay).toEqual({ low: 3840, high: 3840 });
+    expect(x.cost!.perMillionInputTokens.low).toBeCloseTo(1920 / 8640, 12);
+    expect(x.cost!.perMillionOutputTokens.low).toBeCloseTo(1920 / 864, 12);
+  });
+
+  it('units × queries × tokens per query gives the same demand', () => {
+    const perUnit = { ...single, streams: [{ name: 'chat', unitsPerDay: 1e6, queriesPerUnit: 8.64, inputTokensPerQuery: 1000, outputTokensPerQuery: 100, peakToAverage: 2 }] };
+    expect(sizeScenario(parseScenario(perUnit)).streams[0].cards).toEqual({ low: 80, high: 80 });
+  });
+
+  it('ranges propagate: low pairs low demand with high throughput, high the reverse', () => {
+    const ranged = {
+      ...single,
+      streams: [{ name: 'chat', inputTokensPerDay: { low: 4.32e9, high: 8.64e9 }, outputTokensPerDay: { low: 4.32e8, high: 8.64e8 }, peakToAverage: 2 }],
+      card: { ...single.card, decodeTokensPerSecPerCard: { low: 500, high: 1000 } },
+    };
+    const [x] = sizeScenario(parseScenario(ranged)).streams;
+    // low: (100,000/10,000 + 10,000/1,000)/0.5 = 40; high: (200,000/10,000 + 20,000/500)/0.5 = 120
+    expect(x.cardsExact.low).toBeCloseTo(40, 9);
+    expect(x.cardsExact.high).toBeCloseTo(120, 9);
+    expect(x.servers).toEqual({ low: 5, high: 15 });
+  });
+
+  it('rounds cards and servers up, and keeps the unrounded card-equivalents', () => {
+    const odd = { ...single, card: { ...single.card, utilization: 0.7 } };
+    const [x] = sizeScenario(parseScenario(odd)).streams;
+    expect(x.cardsExact.low).toBeCloseTo(40 / 0.7, 9); // 57.14
+    expect(x.cards.low).toBe(58);
+    expect(x.servers.low).toBe(8);
+  });
+
+  it('the tornado ranks a dominant input first', () => {
+    const t = tornado(parseScenario({ ...single, streams: [{ ...single.streams[0], peakToAverage: { low: 1, high: 10 } }] }));
+    expect(t[0].input).toBe('streams.chat.peakToAverage');
+    // 40 card-equivalents per unit of peak-to-average: 40 at 1, 400 at 10
+    expect(t[0].cardsAtLow).toBeCloseTo(40, 9);
+    expect(t[0].cardsAtHigh).toBeCloseTo(400, 9);
+    expect(t[0].synthetic).toBe(false);
+    expect(t.slice(1).every((b) => b.swing <= t[0].swing)).toBe(true);
+  });
+});
+
+describe('scenario files are validated on read', () => {
+  it.each([
+    [{ ...single, streams: [{ name: 'x', inputTokensPerDay: 1, peakToAverage: 1 }] }, /give either inputTokensPerDay and outputTokensPerDay, or unitsPerDay/],
+    [{ ...single, card: { ...single.card, utilization: 1.5 } }, /card.utilization: utilization is a fraction: at most 1/],
+    [{ ...single, card: { ...single.card, decodeTokensPerSecPerCard: { low: 5, high: 1 } } }, /low must not exceed high/],
+    [{ ...single, card: { ...single.card, decodeTokensPerSecPerCard: -1 } }, /card.decodeTokensPerSecPerCard/],
+    [{ ...single, extra: 1 }, /Unrecognized key/],
+  ])('%#', (data, message) => {
+    expect(() => parseScenario(data, 'bad.json')).toThrow(message);
+  });
+});
+
+describe('per-card throughput composed from a measured result file', () => {
+  const file = readResultFile(FIXTURE_H100);
+  const c = compose(file, FIXTURE_H100, { model: 'tiny', layout: parseLayout('ep=4,tp=1'), contextTokens: 4096, linkGBps: 50 });
+
+  it('decode: MoE slice and dense measured, attention and all-to-all estimated, summed per step', () => {
+    const d = c.decode;
+    // the EP=4 slice of 64 global tokens: 16 tokens per card per step
+    expect(d.tokensPerStepPerCard).toBe(16);
+    const term = (n: string) => d.terms.find((t) => t.name === n)!;
+    expect(term('moe')).toMatchObject({ layers: 2, perLayerMs: 0.5, totalMs: 1, kind: 'measured' });
+    expect(term('moe').source).toBe(`${FIXTURE_H100} tiny/moe/decode/t64/fp32/e8k2/routed/uniform/ep2 on NVIDIA H100 SXM5 80GB (fake, fp32)`);
+    expect(term('dense')).toMatchObject({ layers: 1, perLayerMs: 0.25, kind: 'measured' });
+    // attention per layer: 16 × (2 × 4096 + 128 × 4096) FLOPs at 67 TFLOP/s vs 4096 × 4 + 16 × 4096 × 256 bytes at 3.35 TB/s
+    const attnMs = Math.max((16 * (2 * 4096 + 128 * 4096)) / 67e12, (4096 * 4 + 16 * 4096 * 256) / 3.35e12) * 1000;
+    expect(term('attention').perLayerMs).toBeCloseTo(attnMs, 15);
+    expect(term('attention').layers).toBe(3);
+    // all-to-all: 16 tokens × k=2 × 32 × 4 bytes × 2 ways × 3/4 leave the card, at 50 GB/s
+    const a2aMs = (16 * 2 * 32 * 4 * 2 * 0.75) / 50e9 * 1000;
+    expect(term('all-to-all').perLayerMs).toBeCloseTo(a2aMs, 15);
+    const stepMs = 2 * 0.5 + 0.25 + 3 * attnMs + 2 * a2aMs;
+    expect(d.stepMs).toBeCloseTo(stepMs, 12);
+    expect(d.tokensPerSecPerCard).toBeCloseTo(16 / (stepMs / 1000), 6);
+  });
+
+  it('prefill: a dense case at other token counts is scaled and says so', () => {
+    const dense = c.prefill.terms.find((t) => t.name === 'dense')!;
+    expect(c.prefill.tokensPerStepPerCard).toBe(64);
+    expect(dense).toMatchObject({ perLayerMs: 1, kind: 'scaled' });
+    expect(dense.source).toMatch(/time × 64\/32 tokens$/);
+  });
+
+  it('sizing for another card extrapolates by the roofline, and says so', () => {
+    const h20 = compose(file, FIXTURE_H100, { model: 'tiny', layout: parseLayout('ep=4'), contextTokens: 4096, linkGBps: 50, card: 'NVIDIA H20 96GB' });
+    const moe = h20.decode.terms.find((t) => t.name === 'moe')!;
+    expect(moe.kind).toBe('extrapolated');
+    expect(moe.source).toMatch(/roofline floor \/ [\d.]+%, the roofline fraction of .*tiny\/moe\/decode\/t64.* on NVIDIA H100 SXM5 80GB/);
+  });
+});
+
+describe('moebench size', () => {
+  it('--json prints streams with cards, exact cards and servers, and a total', () => {
+    const r = moebench(['size', '--scenario', 'seed', '--json']);
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.streams.map((s: { name: string }) => s.name)).toEqual(['user', 'api']);
+    expect(Object.keys(out.streams[1])).toEqual(expect.arrayContaining(['name', 'cards', 'cardsExact', 'servers']));
+    expect(out.streams[1].servers).toEqual({ low: 3376, high: 5144 });
+    expect(out.total.cards.low).toBe(out.streams[0].cards.low + out.streams[1].cards.low);
+  });
+
+  it('prints the table beside the published one, the cost beside API prices, and the tornado', () => {
+    const r = moebench(['size', '--scenario', 'seed']);
+    expect(r.stdout).toMatch(/api\s+13502\.6 – 20575\.1\s+13,503 – 20,576\s+3,376 – 5,144\s+14,000 – 21,000\s+3,376 – 5,144/);
+    expect(r.stdout).toMatch(/API price \(published\)\s+1\.00 – 4\.00\s+16\.00/);
+    expect(r.stdout).toMatch(/sensitivity/);
+  });
+
+  it('--from several files gives one measured row per card beside the assumed figures', () => {
+    const r = moebench(['size', '--scenario', 'seed', '--from', FIXTURE_H100, FIXTURE_H20, '--model', 'tiny', '--layout', 'ep=4']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/user\s+assumed\s+4000\s+250\.0\s+76,827 – 107,873/);
+    expect(r.stdout).toMatch(/user\s+measured: NVIDIA H100 SXM5 80GB/);
+    expect(r.stdout).toMatch(/user\s+measured: NVIDIA H20 96GB/);
+  });
+
+  it.each([
+    [['--model', 'gpt-9'], /unknown model "gpt-9"/],
+    [['--model', 'llama-3.1-8b', '--layout', 'ep=1'], /no prefill dense case of llama-3.1-8b: run moebench run --preset llama-3.1-8b --layer dense --phase prefill/],
+    [['--model', 'tiny', '--layout', 'ep=3'], /--layout ep=3 must divide tiny's 8 experts/],
+    [['--model', 'tiny', '--layout', 'ep=4,tp=2'], /tensor parallelism is not modelled yet/],
+    [['--model', 'tiny', '--layout', 'ep=4', '--card', 'Voodoo 5'], /unknown card "Voodoo 5"/],
+    [['--model', 'deepseek-v3', '--layout', 'ep=1'], /layout ep=1 does not fit: deepseek-v3's weights need 624\.9 GiB per card \(1 byte\(s\) per weight\), the NVIDIA H100 SXM5 80GB has 80 GiB/],
+  ])('%j gives a clear error and exit 2', (args, message) => {
+    const r = moebench(['size', '--scenario', 'seed', '--from', FIXTURE_H100, ...args]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it('a result file of another model, measured on a CPU, cannot be scaled and says what to do', () => {
+    const cpuFile = join(import.meta.dirname, 'fixtures', 'fake-run.json');
+    const r = moebench(['size', '--scenario', 'seed', '--from', cpuFile, '--model', 'tiny', '--layout', 'ep=4']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/measured on fake \(scripted latencies\), which has no datasheet peaks; .* name the card with --card/);
+  });
+
+  it('missing MoE cases, with nothing to scale from, name the run that would measure them', () => {
+    const cpuFile = join(import.meta.dirname, 'fixtures', 'fake-run.json');
+    const r = moebench(['size', '--scenario', 'seed', '--from', cpuFile, '--model', 'tiny', '--layout', 'ep=4', '--card', 'NVIDIA H100 SXM5 80GB']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/no prefill MoE case of tiny with --experts-per-card 2 measured on the NVIDIA H100 SXM5 80GB, and none on a card with datasheet peaks to scale from: run moebench run --preset tiny --layer moe --phase prefill --experts-per-card 2/);
+  });
+});
