@@ -66,7 +66,7 @@ describe('bad input gives one clear line and exit 2', () => {
   writeFileSync(join(dir, 'a-file'), 'x');
   it.each([
     [['run', '--preset', 'gpt-9'], /unknown preset "gpt-9": use one of deepseek-v3, mixtral-8x7b/],
-    [['run', '--preset', 'tiny', '--backend', 'ort-tpu'], /unknown backend "ort-tpu": use auto, ort-cuda, ort-webgpu, ort-cpu/],
+    [['run', '--preset', 'tiny', '--backend', 'ort-tpu'], /unknown backend "ort-tpu": use auto, all-available, ort-cuda, ort-webgpu, ort-cpu, tfjs-node-gpu/],
     [['run', '--preset', 'tiny', '--layer', 'moe', '--top-k', '9'], /top-k 9 is more than the 8 experts/],
     [['run', '--preset', 'tiny', '--tokens', '0'], /--tokens must be positive integers, got "0"/],
     [['run', '--preset', 'tiny', '--tokens', '-3'], /--tokens must be positive integers, got "-3"/],
