@@ -7,6 +7,11 @@ import { envCommand } from './commands/env.js';
 import { processIo, type Io } from './commands/io.js';
 import { runCommand } from './commands/run.js';
 import { sizeCommand } from './commands/size.js';
+import { compareCommand } from './commands/compare.js';
+import { mergeCommand } from './commands/merge.js';
+import { reportCommand } from './commands/report.js';
+import { COMPARE_DEFAULTS } from './compare/compare.js';
+import { COMPARE_FORMATS } from './compare/format.js';
 import { COMPOSE_DEFAULTS } from './sizing/compose.js';
 import { UsageError } from './errors.js';
 import { RUN_DEFAULTS, type RunOptions } from './options.js';
@@ -140,11 +145,39 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
         contextTokens: positive('context', argv.context), linkGBps: positive('link-gbps', argv.linkGbps), card: argv.card,
       }, io);
     })
+    .command('compare <inputs..>', 'compare result files or folders: ratios with confidence intervals and verdicts', (y) => y
+      .positional('inputs', { type: 'string', array: true, describe: 'result files, collections or folders; the first is the baseline' })
+      .option('by', { type: 'string', default: COMPARE_DEFAULTS.by, describe: 'what tells the sides apart: card, backend, or an environment field (node, host, packages.onnxruntime-node, ...)' })
+      .option('baseline', { type: 'string', describe: 'side label or file to compare against' })
+      .option('format', { type: 'string', default: 'table', describe: COMPARE_FORMATS.join(', ') })
+      .option('min-difference', { type: 'number', default: COMPARE_DEFAULTS.minDifference * 100, describe: 'smallest difference worth a FASTER/SLOWER verdict, %' })
+      .option('alpha', { type: 'number', default: COMPARE_DEFAULTS.alpha, describe: 'significance level of the Mann-Whitney U test' }),
+    async (argv) => {
+      const format = csvOf('format', argv.format, COMPARE_FORMATS)![0];
+      code = await compareCommand((argv.inputs ?? []).map(String), {
+        by: argv.by, baseline: argv.baseline, format, minDifference: positive('min-difference', argv.minDifference) / 100, alpha: positive('alpha', argv.alpha),
+      }, io);
+    })
+    .command('merge <inputs..>', 'fold result files from many machines into one collection, de-duplicated', (y) => y
+      .positional('inputs', { type: 'string', array: true, describe: 'result files, collections or folders' })
+      .option('out', { type: 'string', demandOption: true, describe: 'the collection file to write' }),
+    async (argv) => {
+      code = await mergeCommand((argv.inputs ?? []).map(String), argv.out, io);
+    })
+    .command('report <inputs..>', 'one self-contained HTML page: throughput, sweeps, roofline, routing, comparison, environments', (y) => y
+      .positional('inputs', { type: 'string', array: true, describe: 'result files, collections or folders' })
+      .option('out', { type: 'string', default: 'report.html' })
+      .option('scenario', { type: 'string', describe: 'add the sizing table of this scenario, per card' })
+      .option('model', { type: 'string', default: 'deepseek-v3' })
+      .option('layout', { type: 'string', default: 'ep=32,tp=1' }),
+    async (argv) => {
+      code = await reportCommand((argv.inputs ?? []).map(String), { out: argv.out, scenario: argv.scenario, model: argv.model, layout: argv.layout }, io);
+    })
     .command('env', 'list backends (available or why not), GPUs and recorded versions', (y) => y.option('json', { type: 'boolean', default: false }),
       async (argv) => {
         code = await envCommand(io, argv.json);
       })
-    .demandCommand(1, 'name a command: run, size or env')
+    .demandCommand(1, 'name a command: run, compare, size, merge, report or env')
     .strict()
     .help()
     .version(false)

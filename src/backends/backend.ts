@@ -35,6 +35,8 @@ export interface Backend {
   readonly name: string;
   readonly engine: string;
   readonly executionProvider: string;
+  /** What the backend runs on, when it knows better than the host description (the fake's scripted card). */
+  readonly deviceLabel?: string;
   probe(): Promise<Probe>;
   /** Why this backend cannot run a case, or undefined when it can. */
   unsupported(c: WorkloadCase): string | undefined;

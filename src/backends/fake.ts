@@ -8,8 +8,10 @@ import type { Backend, LoadedCase, Probe } from './backend.js';
 export interface FakeScript {
   /** Call latencies in ms, used cyclically; time passes only on the fake's own clock. */
   latenciesMs: number[];
-  /** Latency by case: the first key found in the case id wins over latenciesMs. */
-  latencyByCase?: Record<string, number>;
+  /** Latencies by case (one value or a cycle): the first key found in the case id wins over latenciesMs. */
+  latencyByCase?: Record<string, number | number[]>;
+  /** What the fake says it runs on, so fixtures can stand for different cards. */
+  device?: string;
   /** Added per token of the case, so token sweeps have a slope (default 0). */
   msPerToken?: number;
   /** Adds this relative error to the output, to exercise the invalid path. */
@@ -42,10 +44,12 @@ export class FakeBackend implements Backend {
   readonly engine = 'fake';
   readonly executionProvider = 'fake';
   readonly clock = new FakeClock();
+  readonly deviceLabel: string;
   private call = 0;
 
   constructor(private readonly script: FakeScript) {
     if (script.latenciesMs.length === 0) throw new Error('fake backend needs at least one latency');
+    this.deviceLabel = `fake (${script.device ?? 'scripted latencies'})`;
   }
 
   async probe(): Promise<Probe> {
@@ -70,7 +74,8 @@ export class FakeBackend implements Backend {
       run: async () => {
         calls++;
         const scripted = Object.entries(this.script.latencyByCase ?? {}).find(([k]) => c.id.includes(k))?.[1];
-        const base = scripted ?? this.script.latenciesMs[this.call++ % this.script.latenciesMs.length];
+        const cycle = scripted === undefined ? this.script.latenciesMs : Array.isArray(scripted) ? scripted : [scripted];
+        const base = cycle[this.call++ % cycle.length];
         this.clock.advanceMs(base + (this.script.msPerToken ?? 0) * c.numTokens);
       },
       output: async () => {

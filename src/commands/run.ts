@@ -78,7 +78,7 @@ export async function runCommand(o: RunOptions, io: Io, resumePath?: string): Pr
     backends = [resolved.backend];
   }
   const label = backends.length === 1 ? backends[0].name : 'all-available';
-  const deviceOf = (b: Backend) => describeDevice(b.executionProvider, options.device, gpus);
+  const deviceOf = (b: Backend) => b.deviceLabel ?? describeDevice(b.executionProvider, options.device, gpus);
   const device = backends.length === 1 ? deviceOf(backends[0]) : [...new Set(backends.map(deviceOf))].join('; ');
 
   if (!session) {

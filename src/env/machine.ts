@@ -83,7 +83,6 @@ export function captureEnvironment(inputs: EnvironmentInputs): Environment {
 
 /** The card a case runs on, as recorded: "gpu:N (name)" or the host CPU described. */
 export function describeDevice(backendProvider: string, deviceId: number, gpus: GpuInfo[]): string {
-  if (backendProvider === 'fake') return 'fake (scripted latencies)';
   if (backendProvider === 'cpu' || backendProvider === 'wasm') {
     const cpus = os.cpus();
     return `cpu (${cpus[0]?.model?.trim() ?? 'unknown'}, ${cpus.length} cores, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB)`;

@@ -6,6 +6,7 @@ export interface SweepFit {
   /** The workload with its token count left out. */
   key: string;
   backend: string;
+  device: string;
   points: { tokens: number; medianMs: number; caseId: string }[];
   interceptMs: number;
   slopeMsPerToken: number;
@@ -23,7 +24,7 @@ export function fitSweeps(cases: readonly CaseResult[]): SweepFit[] {
   const groups = new Map<string, CaseResult[]>();
   for (const c of cases) {
     if (!c.summary || (c.status !== 'ok' && c.status !== 'noisy')) continue;
-    const key = `${c.backend} ${sweepKey(c)}`;
+    const key = `${c.backend}\u0000${c.device}\u0000${sweepKey(c)}`;
     groups.set(key, [...(groups.get(key) ?? []), c]);
   }
   const fits: SweepFit[] = [];
@@ -34,7 +35,7 @@ export function fitSweeps(cases: readonly CaseResult[]): SweepFit[] {
     const { m, b } = linearRegression(xy);
     const r2 = rSquared(xy, linearRegressionLine({ m, b }));
     fits.push({
-      key: sweepKey(group[0]), backend: group[0].backend, points, interceptMs: b, slopeMsPerToken: m,
+      key: sweepKey(group[0]), backend: group[0].backend, device: group[0].device, points, interceptMs: b, slopeMsPerToken: m,
       ...(m > 0 ? { marginalTokensPerSec: 1000 / m } : {}),
       // identical times everywhere: the flat line fits exactly
       rSquared: Number.isFinite(r2) ? r2 : 1,

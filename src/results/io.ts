@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { integrityOf } from './integrity.js';
-import { ResultFileSchema, SCHEMA_MAJOR, SCHEMA_VERSION, type ResultFile, type ResultFileBody } from './schema.js';
+import { CollectionFileSchema, ResultFileSchema, SCHEMA_MAJOR, SCHEMA_VERSION, type CollectionFile, type ResultFile, type ResultFileBody } from './schema.js';
 
 /** A result file that cannot be used, with a message that says why. */
 export class ResultFileError extends Error {
@@ -19,11 +19,15 @@ export function serializeResultFile(body: ResultFileBody): string {
 
 /** Temporary file + fsync + rename: a crash leaves either the old file or the new one, never half of one. */
 export function writeResultFileAtomic(path: string, body: ResultFileBody): void {
+  writeTextAtomic(path, serializeResultFile(body));
+}
+
+function writeTextAtomic(path: string, text: string): void {
   const tmp = `${path}.${process.pid}.tmp`;
   try {
     const fd = openSync(tmp, 'w');
     try {
-      writeSync(fd, serializeResultFile(body));
+      writeSync(fd, text);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -37,6 +41,32 @@ export function writeResultFileAtomic(path: string, body: ResultFileBody): void 
 
 /** Validates text as a result file: JSON, version, schema, integrity. */
 export function parseResultFile(text: string, path = '<input>'): ResultFile {
+  const data = parseMoebenchJson(text, path);
+  if (data.kind === 'collection') throw new ResultFileError(path, 'is a collection (moebench merge), not a single result file');
+  return validate(ResultFileSchema, data, path) as ResultFile;
+}
+
+/** Validates text as either a result file or a collection. */
+export function parseAnyFile(text: string, path = '<input>'): { kind: 'result'; file: ResultFile } | { kind: 'collection'; file: CollectionFile } {
+  const data = parseMoebenchJson(text, path);
+  if (data.kind === 'collection') return { kind: 'collection', file: validate(CollectionFileSchema, data, path) as CollectionFile };
+  return { kind: 'result', file: validate(ResultFileSchema, data, path) as ResultFile };
+}
+
+export function readAnyFile(path: string) {
+  return parseAnyFile(readText(path), path);
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ResultFileError(path, `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+/** JSON, a moebench file, a readable schema version. */
+function parseMoebenchJson(text: string, path: string): Record<string, unknown> {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -55,7 +85,12 @@ export function parseResultFile(text: string, path = '<input>'): ResultFile {
   if (major !== SCHEMA_MAJOR) {
     throw new ResultFileError(path, `schema version ${version} is not supported: this moebench reads ${SCHEMA_MAJOR}.x (${major > SCHEMA_MAJOR ? 'upgrade moebench' : 'the file is from an older, incompatible moebench'})`);
   }
-  const parsed = ResultFileSchema.safeParse(data);
+  return record;
+}
+
+function validate(schema: typeof ResultFileSchema | typeof CollectionFileSchema, record: Record<string, unknown>, path: string): ResultFile | CollectionFile {
+  const version = record.schemaVersion as string;
+  const parsed = schema.safeParse(record);
   if (!parsed.success) {
     const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     const more = parsed.error.issues.length > 5 ? ` (and ${parsed.error.issues.length - 5} more)` : '';
@@ -69,11 +104,11 @@ export function parseResultFile(text: string, path = '<input>'): ResultFile {
 }
 
 export function readResultFile(path: string): ResultFile {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new ResultFileError(path, `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  return parseResultFile(text, path);
+  return parseResultFile(readText(path), path);
+}
+
+/** Writes a collection with its integrity digest, atomically. */
+export function writeCollectionAtomic(path: string, body: Omit<CollectionFile, 'integrity' | 'schemaVersion'>): void {
+  const versioned = { ...body, schemaVersion: SCHEMA_VERSION };
+  writeTextAtomic(path, `${JSON.stringify({ ...versioned, integrity: integrityOf(versioned) }, null, 2)}\n`);
 }

@@ -172,7 +172,7 @@ export const ResultFileSchema = z.object({
   cases: z.array(CaseResultSchema),
   /** Fits of time = a + b·tokens for workloads measured at three or more token counts. */
   sweeps: z.array(z.object({
-    key: z.string(), backend: z.string(),
+    key: z.string(), backend: z.string(), device: z.string().optional(),
     points: z.array(z.object({ tokens: positive, medianMs: nonNegative, caseId: z.string() })),
     interceptMs: finite, slopeMsPerToken: finite, marginalTokensPerSec: positive.optional(), rSquared: finite,
   })).optional(),
@@ -186,3 +186,29 @@ export type CaseResult = z.infer<typeof CaseResultSchema>;
 export type CaseStatus = z.infer<typeof CaseStatusSchema>;
 export type ResultFile = z.infer<typeof ResultFileSchema>;
 export type ResultFileBody = Omit<ResultFile, 'integrity'>;
+
+/** One run inside a collection: a result file's content, named by where it came from. */
+export const CollectedRunSchema = z.object({
+  source: z.string(),
+  /** The original file's integrity digest, verified when it was merged. */
+  sourceIntegrity: z.string(),
+  environment: EnvironmentSchema,
+  run: ResultFileSchema.shape.run,
+  cases: z.array(CaseResultSchema),
+});
+
+/** Result files from many hosts folded into one, de-duplicated by (host, card uuid, case, start time). */
+export const CollectionFileSchema = z.object({
+  schemaVersion: z.string().regex(/^\d+\.\d+$/),
+  tool: z.literal('moebench'),
+  kind: z.literal('collection'),
+  runs: z.array(CollectedRunSchema),
+  /** Same key, different content: the first is kept, the others are listed here, never dropped silently. */
+  conflicts: z.array(z.object({ key: z.string(), kept: z.string(), other: z.string(), otherCase: CaseResultSchema })),
+  /** Exact duplicates that were folded, for the record. */
+  duplicates: z.number().int(),
+  integrity: z.string(),
+});
+
+export type CollectedRun = z.infer<typeof CollectedRunSchema>;
+export type CollectionFile = z.infer<typeof CollectionFileSchema>;

@@ -1,0 +1,23 @@
+import { compareRuns, type CompareOptions } from '../compare/compare.js';
+import { formatComparison, type CompareFormat } from '../compare/format.js';
+import { UsageError } from '../errors.js';
+import { loadRuns } from '../results/runs.js';
+import type { Io } from './io.js';
+
+/** `moebench compare A B ...`: files or folders; the first (or --baseline) is the baseline. */
+export async function compareCommand(paths: string[], o: CompareOptions & { format: CompareFormat }, io: Io): Promise<number> {
+  const { runs, bad } = loadRuns(paths);
+  for (const b of bad) io.err(`moebench: skipped ${b.path}: ${b.reason}`);
+  if (runs.length === 0) throw new UsageError(`no readable result files in ${paths.join(', ')}`);
+  let comparison;
+  try {
+    comparison = compareRuns(runs, o);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (comparison.sides.length < 2) {
+    throw new UsageError(`everything given is one side (${comparison.sides[0]?.label ?? 'none'}) when grouped by ${o.by}: compare files from different cards, or use --by backend or --by <environment field>`);
+  }
+  io.out(formatComparison(comparison, o.format));
+  return bad.length ? 1 : 0;
+}

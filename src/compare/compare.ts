@@ -1,0 +1,195 @@
+import { median } from 'simple-statistics';
+import type { CaseResult } from '../results/schema.js';
+import type { Run } from '../results/runs.js';
+import { bootstrapRatioCi, mannWhitney } from './stats.js';
+
+export type Verdict = 'FASTER' | 'SLOWER' | 'SAME' | 'UNCERTAIN';
+
+export interface CompareOptions {
+  /** What tells the sides apart: card (default), backend, or an environment field such as node or packages.onnxruntime-node. */
+  by: string;
+  /** Side label (or a source file of it) to compare against; default: the side of the first run. */
+  baseline?: string;
+  /** Smallest relative difference worth a FASTER/SLOWER verdict. */
+  minDifference: number;
+  /** Significance level of the Mann-Whitney U test. */
+  alpha: number;
+}
+
+export const COMPARE_DEFAULTS = { by: 'card', minDifference: 0.05, alpha: 0.05 } as const;
+
+export interface RowKey {
+  id: string;
+  backend?: string;
+  device?: string;
+}
+
+export interface Pair {
+  row: RowKey;
+  baseline: string;
+  candidate: string;
+  baselineTokensPerSec: number;
+  candidateTokensPerSec: number;
+  /** candidate tokens/s ÷ baseline tokens/s (= baseline median time ÷ candidate median time). */
+  ratio: number;
+  /** Bootstrap 95% interval of the ratio, from both runs' samples. */
+  ratioCi95: [number, number];
+  /** Mann-Whitney U two-sided p-value of the two sample sets. */
+  p: number;
+  samples: { baseline: number; candidate: number };
+  verdict: Verdict;
+}
+
+export interface EnvDifference {
+  field: string;
+  values: Record<string, string>;
+}
+
+export interface Comparison {
+  by: string;
+  baseline: string;
+  sides: { label: string; sources: string[] }[];
+  pairs: Pair[];
+  /** Rows measured on some sides only. */
+  unmatched: { row: RowKey; presentIn: string[]; missingIn: string[] }[];
+  envDifferences: EnvDifference[];
+  minDifference: number;
+  alpha: number;
+}
+
+interface Instance {
+  run: Run;
+  c: CaseResult;
+  side: string;
+  rowKey: string;
+  row: RowKey;
+}
+
+function getPath(obj: unknown, path: string): unknown {
+  let cur: unknown = obj;
+  for (const part of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    const rec = cur as Record<string, unknown>;
+    // package names contain dots and slashes: try the longest remaining key first
+    cur = part in rec ? rec[part] : undefined;
+  }
+  return cur;
+}
+
+function envValue(run: Run, field: string): string {
+  const env = run.environment as unknown as Record<string, unknown>;
+  if (field.startsWith('packages.')) return String(run.environment.packages[field.slice('packages.'.length)] ?? '-');
+  if (field.startsWith('envVars.')) return String(run.environment.envVars[field.slice('envVars.'.length)] ?? '-');
+  const v = getPath(env, field);
+  return v === undefined ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+function sideOf(run: Run, c: CaseResult, by: string): string {
+  if (by === 'card') return c.device;
+  if (by === 'backend') return c.backend;
+  return `${by}=${envValue(run, by)}`;
+}
+
+function rowOf(c: CaseResult, by: string): RowKey {
+  return { id: c.id, ...(by !== 'backend' ? { backend: c.backend } : {}), ...(by !== 'card' ? { device: c.device } : {}) };
+}
+
+const rowKeyText = (r: RowKey) => [r.id, r.backend ?? '', r.device ?? ''].join('\u0000');
+
+export function verdictOf(ratio: number, ci: [number, number], p: number, o: Pick<CompareOptions, 'minDifference' | 'alpha'>): Verdict {
+  if (p < o.alpha && ratio >= 1 + o.minDifference) return 'FASTER';
+  if (p < o.alpha && ratio <= 1 - o.minDifference) return 'SLOWER';
+  if (ci[0] >= 1 - o.minDifference && ci[1] <= 1 + o.minDifference) return 'SAME';
+  return 'UNCERTAIN';
+}
+
+/** Flattened environment fields that explain why two sides differ. */
+function envFields(run: Run, cases: CaseResult[]): Record<string, string> {
+  const e = run.environment;
+  const out: Record<string, string> = {
+    host: e.host, os: `${e.os.platform} ${e.os.release}`, cpu: `${e.cpu.model} (${e.cpu.cores} cores)`, node: e.node,
+    moebench: `${e.moebench.version}${e.moebench.gitSha ? ` ${e.moebench.gitSha.slice(0, 10)}` : ''}`,
+  };
+  for (const [k, v] of Object.entries(e.packages)) out[`packages.${k}`] = v;
+  for (const [k, v] of Object.entries(e.envVars)) out[`envVars.${k}`] = v;
+  for (const g of e.gpus) {
+    out[`gpu${g.index}`] = g.name;
+    out[`gpu${g.index}.driver`] = g.driverVersion ?? '-';
+    out[`gpu${g.index}.maxSmClockMHz`] = String(g.maxSmClockMHz ?? '-');
+    out[`gpu${g.index}.powerLimitW`] = String(g.powerLimitW ?? '-');
+  }
+  const throttled = cases.filter((c) => c.gpuAfter && c.gpuAfter.smClockMHz !== undefined && c.gpuAfter.maxSmClockMHz !== undefined && c.gpuAfter.smClockMHz < 0.9 * c.gpuAfter.maxSmClockMHz);
+  if (cases.some((c) => c.gpuAfter)) out.throttling = throttled.length ? `SM clock under 90% of max after ${throttled.length} case(s)` : 'none seen';
+  return out;
+}
+
+/** Matches cases across sides and decides each pair from both runs' samples. Pure. */
+export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
+  const instances: Instance[] = runs.flatMap((run) => run.cases
+    .filter((c) => c.samplesMs && c.samplesMs.length > 0 && (c.status === 'ok' || c.status === 'noisy'))
+    .map((c) => {
+      const row = rowOf(c, o.by);
+      return { run, c, side: sideOf(run, c, o.by), row, rowKey: rowKeyText(row) };
+    }));
+  const sideLabels = [...new Set(instances.map((i) => i.side))];
+  const sources = (label: string) => [...new Set(instances.filter((i) => i.side === label).map((i) => i.run.source))];
+  const baseline = o.baseline
+    ? sideLabels.find((l) => l === o.baseline || sources(l).includes(o.baseline!)) ?? sideLabels.find((l) => l.includes(o.baseline!))
+    : sideLabels[0];
+  if (!baseline) throw new Error(o.baseline ? `no side matches --baseline "${o.baseline}"; sides: ${sideLabels.join(', ')}` : 'no measured cases to compare');
+
+  // several runs of one side for one row: their samples are pooled
+  const pooled = new Map<string, { row: RowKey; samples: number[]; tokensPerCall: number }>();
+  const rowOrder: string[] = [];
+  for (const i of instances) {
+    const key = `${i.side}\u0001${i.rowKey}`;
+    if (!rowOrder.includes(i.rowKey)) rowOrder.push(i.rowKey);
+    const entry = pooled.get(key) ?? { row: i.row, samples: [], tokensPerCall: i.c.work.tokensPerCall };
+    entry.samples.push(...i.c.samplesMs!);
+    pooled.set(key, entry);
+  }
+  const pairs: Pair[] = [];
+  const unmatched: Comparison['unmatched'] = [];
+  for (const rk of rowOrder) {
+    const present = sideLabels.filter((l) => pooled.has(`${l}\u0001${rk}`));
+    const row = pooled.get(`${present[0]}\u0001${rk}`)!.row;
+    if (present.length < sideLabels.length) unmatched.push({ row, presentIn: present, missingIn: sideLabels.filter((l) => !present.includes(l)) });
+    const base = pooled.get(`${baseline}\u0001${rk}`);
+    if (!base) continue;
+    for (const cand of present.filter((l) => l !== baseline)) {
+      const other = pooled.get(`${cand}\u0001${rk}`)!;
+      const baseMs = median(base.samples);
+      const candMs = median(other.samples);
+      const ratio = baseMs / candMs;
+      const ci = bootstrapRatioCi(base.samples, other.samples);
+      // samples are times: a smaller candidate time is a faster candidate
+      const { p } = mannWhitney(base.samples, other.samples);
+      pairs.push({
+        row, baseline, candidate: cand,
+        baselineTokensPerSec: base.tokensPerCall / (baseMs / 1000), candidateTokensPerSec: other.tokensPerCall / (candMs / 1000),
+        ratio, ratioCi95: ci, p, samples: { baseline: base.samples.length, candidate: other.samples.length },
+        verdict: verdictOf(ratio, ci, p, o),
+      });
+    }
+  }
+
+  const fieldsBySide = new Map<string, Record<string, Set<string>>>();
+  for (const label of sideLabels) {
+    const acc: Record<string, Set<string>> = {};
+    for (const run of new Set(instances.filter((i) => i.side === label).map((i) => i.run))) {
+      const cases = instances.filter((i) => i.side === label && i.run === run).map((i) => i.c);
+      for (const [k, v] of Object.entries(envFields(run, cases))) (acc[k] ??= new Set()).add(v);
+    }
+    fieldsBySide.set(label, acc);
+  }
+  const allFields = [...new Set([...fieldsBySide.values()].flatMap((f) => Object.keys(f)))];
+  const envDifferences = allFields.flatMap((field) => {
+    const values = Object.fromEntries(sideLabels.map((l) => [l, [...(fieldsBySide.get(l)![field] ?? new Set(['-']))].join(' | ')]));
+    return new Set(Object.values(values)).size > 1 ? [{ field, values }] : [];
+  });
+
+  return {
+    by: o.by, baseline, sides: sideLabels.map((label) => ({ label, sources: sources(label) })),
+    pairs, unmatched, envDifferences, minDifference: o.minDifference, alpha: o.alpha,
+  };
+}

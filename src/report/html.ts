@@ -1,0 +1,144 @@
+import type { Comparison } from '../compare/compare.js';
+import { fitSweeps } from '../measure/sweep.js';
+import type { Run } from '../results/runs.js';
+
+/** The sizing part of a report: the scenario's table with assumed and, per card, measured figures. */
+export interface ReportSizing {
+  scenario: string;
+  rows: { label: string; stream: string; cards: [number, number]; servers: [number, number] }[];
+  notes: string[];
+}
+
+export interface ReportInput {
+  title: string;
+  runs: Run[];
+  comparison?: Comparison;
+  sizing?: ReportSizing;
+  /** Files that could not be read, named on the page. */
+  bad: { path: string; reason: string }[];
+  generatedAt: string;
+}
+
+/** Data for the charts, computed here so the page script only draws. */
+export function chartData(input: ReportInput) {
+  const cases = input.runs.flatMap((r) => r.cases.map((c) => ({ run: r, c })));
+  const measured = cases.filter(({ c }) => c.throughput);
+  const caseIds = [...new Set(measured.map(({ c }) => c.id))];
+  const series = [...new Set(measured.map(({ c }) => `${c.device} · ${c.backend}`))];
+  const throughput = {
+    labels: caseIds,
+    datasets: series.map((s) => ({
+      label: s,
+      data: caseIds.map((id) => measured.find(({ c }) => c.id === id && `${c.device} · ${c.backend}` === s)?.c.throughput?.tokensPerSec ?? null),
+    })),
+  };
+  const withRoofline = measured.filter(({ c }) => c.roofline);
+  const roofline = {
+    labels: withRoofline.map(({ c }) => `${c.id} · ${c.backend}`),
+    datasets: [{ label: 'fraction of the datasheet roofline (%)', data: withRoofline.map(({ c }) => c.roofline!.fraction * 100) }],
+  };
+  const fits = fitSweeps(measured.map(({ c }) => c));
+  const sweeps = fits.map((f) => ({
+    label: `${f.key} · ${f.device} · ${f.backend}`,
+    points: f.points.map((p) => ({ x: p.tokens, y: p.medianMs })),
+    line: [f.points[0].tokens, f.points[f.points.length - 1].tokens].map((x) => ({ x, y: f.interceptMs + f.slopeMsPerToken * x })),
+    rSquared: f.rSquared,
+  }));
+  const seen = new Set<string>();
+  const histograms = cases.filter(({ c }) => c.work.expertTokens && c.workload.layer.kind === 'moe')
+    .filter(({ c }) => {
+      if (seen.has(c.id)) return false;
+      seen.add(c.id);
+      return true;
+    })
+    .slice(0, 8)
+    .map(({ c }) => ({ label: c.id, data: c.work.expertTokens! }));
+  return { throughput, roofline, sweeps, histograms };
+}
+
+const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
+const num = (x: number, d = 4) => (Number.isFinite(x) ? (Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(d - 1) : x.toPrecision(d)) : '-');
+
+function table(head: string[], rows: (string | number)[][], cls = ''): string {
+  return `<table class="${cls}"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+}
+
+/** One self-contained HTML page: the chart library is inlined, the data embedded; nothing is fetched at view time. Pure. */
+export function renderReport(input: ReportInput, chartLibrarySource: string): string {
+  const data = chartData(input);
+  const c = input.comparison;
+  const comparisonHtml = c
+    ? `<p>Baseline: <b>${esc(c.baseline)}</b>, sides by ${esc(c.by)}. FASTER/SLOWER need p &lt; ${c.alpha} (Mann-Whitney U on both runs' samples) and a ratio at least ${(c.minDifference * 100).toFixed(0)}% from 1; SAME needs the ratio's 95% interval within ±${(c.minDifference * 100).toFixed(0)}%.</p>`
+      + (c.envDifferences.length ? `<h3>Environment differences</h3>${table(['field', ...c.sides.map((s) => s.label)], c.envDifferences.map((d) => [d.field, ...c.sides.map((s) => d.values[s.label] ?? '-')]))}` : '')
+      + table(['case', 'backend', 'candidate', 'baseline tokens/s', 'candidate tokens/s', 'ratio', '95% CI', 'p', 'verdict'],
+        c.pairs.map((p) => [p.row.id, p.row.backend ?? '', p.candidate, num(p.baselineTokensPerSec), num(p.candidateTokensPerSec), p.ratio.toFixed(3), `[${p.ratioCi95[0].toFixed(3)}, ${p.ratioCi95[1].toFixed(3)}]`, p.p < 1e-4 ? '<1e-4' : p.p.toFixed(4), p.verdict]), 'verdicts')
+      + (c.unmatched.length ? `<p>On some sides only: ${c.unmatched.map((u) => `${esc(u.row.id)} (only in ${esc(u.presentIn.join(', '))})`).join('; ')}</p>` : '')
+    : '<p>Only one card (or side) in these files: nothing to compare.</p>';
+  const envHtml = input.runs.map((r) => {
+    const e = r.environment;
+    const rows: [string, string][] = [
+      ['source', r.source], ['host', e.host], ['os', `${e.os.platform} ${e.os.release} ${e.os.arch}`], ['cpu', `${e.cpu.model}, ${e.cpu.cores} cores`],
+      ['memory', `${(e.memoryBytes / 1024 ** 3).toFixed(0)} GiB`], ['node', e.node], ['moebench', `${e.moebench.version} ${e.moebench.gitSha ?? ''}`],
+      ['backends', e.backendsAvailable.join(', ')], ['gpus', e.gpus.map((g) => `${g.index}: ${g.name} (driver ${g.driverVersion ?? '-'}, ${g.maxSmClockMHz ?? '-'} MHz max, ${g.powerLimitW ?? '-'} W)`).join('; ') || 'none'],
+      ['packages', Object.entries(e.packages).map(([k, v]) => `${k} ${v}`).join(', ')], ['command', e.commandLine.join(' ')], ['started', e.startedAt], ['ended', e.endedAt ?? '(interrupted)'],
+    ];
+    return `<details><summary>${esc(r.source)}: ${esc(e.host)}, ${esc(r.run.device)}</summary>${table(['field', 'value'], rows)}</details>`;
+  }).join('\n');
+  const sizingHtml = input.sizing
+    ? `<h2>Sizing: ${esc(input.sizing.scenario)}</h2>${table(['per-card figures', 'stream', 'cards', 'servers'], input.sizing.rows.map((r) => [r.label, r.stream, `${r.cards[0].toLocaleString('en-US')} – ${r.cards[1].toLocaleString('en-US')}`, `${r.servers[0].toLocaleString('en-US')} – ${r.servers[1].toLocaleString('en-US')}`]), 'sizing')}${input.sizing.notes.map((n) => `<p class="note">${esc(n)}</p>`).join('')}`
+    : '';
+  const badHtml = input.bad.length ? `<div class="bad"><b>Files left out:</b><ul>${input.bad.map((b) => `<li>${esc(b.path)}: ${esc(b.reason)}</li>`).join('')}</ul></div>` : '';
+  const histCanvases = data.histograms.map((_, i) => `<div class="chart small"><canvas id="hist${i}"></canvas></div>`).join('');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(input.title)}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body{font-family:system-ui,sans-serif;margin:2rem;color:#222;max-width:1200px}
+h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;margin:.5rem 0;font-size:.85rem}td,th{border:1px solid #ddd;padding:.2rem .5rem;text-align:left}
+th{background:#f4f4f4}.chart{position:relative;height:380px;margin:1rem 0}.chart.small{height:220px;display:inline-block;width:48%}
+.bad{background:#fff3f3;border:1px solid #e99;padding:.5rem}.note{color:#555;font-size:.85rem}
+</style></head><body>
+<h1>${esc(input.title)}</h1>
+<p class="note">${input.runs.length} run(s), ${input.runs.reduce((a, r) => a + r.cases.length, 0)} case(s). Generated ${esc(input.generatedAt)} by moebench.</p>
+${badHtml}
+<h2>Throughput per case, by card and engine</h2><div class="chart"><canvas id="throughput"></canvas></div>
+<h2>Time against tokens</h2>${data.sweeps.length ? '<div class="chart"><canvas id="sweeps"></canvas></div>' : '<p class="note">No workload was measured at three or more token counts (moebench run --sweep tokens=...).</p>'}
+<h2>Fraction of the datasheet roofline</h2>${data.roofline.labels.length ? '<div class="chart"><canvas id="roofline"></canvas></div>' : '<p class="note">No case ran on a card with datasheet peaks.</p>'}
+<h2>MoE routing: tokens per expert</h2>${histCanvases || '<p class="note">No MoE cases.</p>'}
+<h2>Comparison</h2>${comparisonHtml}
+${sizingHtml}
+<h2>Environments</h2>${envHtml}
+<script>${chartLibrarySource.replace(/<\/script/gi, '<\\/script')}</script>
+<script id="moebench-data" type="application/json">${JSON.stringify(data).replace(/</g, '\\u003c')}</script>
+<script>
+(function () {
+  const data = JSON.parse(document.getElementById('moebench-data').textContent);
+  const charts = {};
+  const opts = (extra) => Object.assign({ responsive: true, maintainAspectRatio: false, animation: false }, extra || {});
+  charts.throughput = new Chart(document.getElementById('throughput'), { type: 'bar', data: data.throughput,
+    options: opts({ scales: { y: { type: 'logarithmic', title: { display: true, text: 'tokens/s' } } } }) });
+  if (data.sweeps.length) {
+    const datasets = [];
+    data.sweeps.forEach((s) => {
+      datasets.push({ type: 'scatter', label: s.label, data: s.points });
+      datasets.push({ type: 'line', label: s.label + ' fit (R² ' + s.rSquared.toFixed(3) + ')', data: s.line, pointRadius: 0 });
+    });
+    charts.sweeps = new Chart(document.getElementById('sweeps'), { type: 'scatter', data: { datasets },
+      options: opts({ scales: { x: { title: { display: true, text: 'tokens per call' } }, y: { title: { display: true, text: 'median ms' } } } }) });
+  }
+  if (data.roofline.labels.length) {
+    charts.roofline = new Chart(document.getElementById('roofline'), { type: 'bar', data: data.roofline,
+      options: opts({ scales: { y: { min: 0, title: { display: true, text: '%' } } } }) });
+  }
+  data.histograms.forEach((h, i) => {
+    charts['hist' + i] = new Chart(document.getElementById('hist' + i), { type: 'bar',
+      data: { labels: h.data.map((_, e) => String(e)), datasets: [{ label: h.label, data: h.data }] },
+      options: opts({ plugins: { legend: { labels: { boxWidth: 10, font: { size: 10 } } } }, scales: { x: { title: { display: true, text: 'expert' } } } }) });
+  });
+  window.__moebenchCharts = charts;
+})();
+</script>
+</body></html>
+`;
+}

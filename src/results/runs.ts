@@ -1,0 +1,61 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { readAnyFile, ResultFileError } from './io.js';
+import type { CaseResult, CollectedRun } from './schema.js';
+
+/** One run's environment and cases, from a result file or from inside a collection. */
+export type Run = Omit<CollectedRun, 'sourceIntegrity'> & { sourceIntegrity?: string };
+
+export interface LoadedRuns {
+  runs: Run[];
+  /** Files inside folders that could not be read; explicit file arguments throw instead. */
+  bad: { path: string; reason: string }[];
+}
+
+function jsonFilesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) return jsonFilesUnder(p);
+    return e.isFile() && e.name.endsWith('.json') ? [p] : [];
+  }).sort();
+}
+
+function runsOf(path: string): Run[] {
+  const any = readAnyFile(path);
+  if (any.kind === 'collection') return any.file.runs;
+  const { environment, run, cases, integrity } = any.file;
+  return [{ source: path, sourceIntegrity: integrity, environment, run, cases }];
+}
+
+/** Files and folders (searched recursively for *.json) → runs. A bad file in a folder is named and skipped. */
+export function loadRuns(paths: string[]): LoadedRuns {
+  const runs: Run[] = [];
+  const bad: LoadedRuns['bad'] = [];
+  for (const path of paths) {
+    let isDir = false;
+    try {
+      isDir = statSync(path).isDirectory();
+    } catch (err) {
+      throw new ResultFileError(path, `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    if (!isDir) {
+      runs.push(...runsOf(path));
+      continue;
+    }
+    for (const file of jsonFilesUnder(path)) {
+      try {
+        runs.push(...runsOf(file));
+      } catch (err) {
+        bad.push({ path: file, reason: err instanceof ResultFileError ? err.message.slice(file.length + 2) : (err as Error).message });
+      }
+    }
+  }
+  return { runs, bad };
+}
+
+/** The card a case ran on, as a stable id: the GPU's uuid, else the device description. */
+export function cardId(run: Run, c: CaseResult): string {
+  const m = /^gpu:(\d+)/.exec(c.device);
+  const gpu = m ? run.environment.gpus.find((g) => g.index === Number(m[1])) : undefined;
+  return gpu?.uuid ?? c.device;
+}
