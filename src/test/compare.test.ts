@@ -1,0 +1,134 @@
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compareRuns, COMPARE_DEFAULTS, verdictOf } from '../compare/compare.js';
+import { mannWhitney } from '../compare/stats.js';
+import { loadRuns } from '../results/runs.js';
+import { moebench } from './helpers/cli.js';
+
+const FIX = join(import.meta.dirname, 'fixtures');
+const BASE = join(FIX, 'compare-base.json');
+const CAND = join(FIX, 'compare-cand.json');
+
+describe('compare: verdicts from both runs\' samples (fixtures written by the harness)', () => {
+  const c = compareRuns(loadRuns([BASE, CAND]).runs, { ...COMPARE_DEFAULTS });
+  const verdict = (tokens: number) => c.pairs.find((p) => p.row.id === `tiny/dense/decode/t${tokens}/fp32`)!;
+
+  it('the first file is the baseline', () => {
+    expect(c.baseline).toBe('fake (H100 stand-in)');
+    expect(c.sides.map((s) => s.label)).toEqual(['fake (H100 stand-in)', 'fake (H200 stand-in)']);
+  });
+  it('a clearly faster case is FASTER', () => {
+    expect(verdict(1)).toMatchObject({ verdict: 'FASTER', ratio: 2, ratioCi95: [2, 2] });
+    expect(verdict(1).p).toBeLessThan(1e-4);
+  });
+  it('a clearly slower case is SLOWER', () => {
+    expect(verdict(2)).toMatchObject({ verdict: 'SLOWER', ratio: 0.5 });
+  });
+  it('an identical case is SAME', () => {
+    expect(verdict(4)).toMatchObject({ verdict: 'SAME', ratio: 1, p: 1 });
+  });
+  it('overlapping noise is UNCERTAIN, though the medians differ by 9%', () => {
+    const v = verdict(8);
+    expect(v.verdict).toBe('UNCERTAIN');
+    expect(v.ratio).toBeCloseTo(2 / 2.2, 9);
+    expect(v.p).toBeGreaterThan(0.05);
+  });
+  it('cases on one side only are listed', () => {
+    expect(c.unmatched.map((u) => [u.row.id, u.presentIn])).toEqual([
+      ['tiny/dense/decode/t16/fp32', ['fake (H100 stand-in)']],
+      ['tiny/dense/decode/t32/fp32', ['fake (H200 stand-in)']],
+    ]);
+  });
+  it('environment differences are listed', () => {
+    expect(c.envDifferences).toContainEqual({ field: 'envVars.OMP_NUM_THREADS', values: { 'fake (H100 stand-in)': '-', 'fake (H200 stand-in)': '1' } });
+  });
+  it('--baseline picks the other side', () => {
+    const r = compareRuns(loadRuns([BASE, CAND]).runs, { ...COMPARE_DEFAULTS, baseline: CAND });
+    expect(r.baseline).toBe('fake (H200 stand-in)');
+    expect(r.pairs.find((p) => p.row.id === 'tiny/dense/decode/t1/fp32')!.verdict).toBe('SLOWER');
+  });
+  it('--by backend compares engines on the same card', () => {
+    const [run] = loadRuns([BASE]).runs;
+    const other = { ...run, source: 'other', cases: run.cases.map((x) => ({ ...x, backend: 'tfjs-wasm', samplesMs: x.samplesMs!.map((s) => s * 4) })) };
+    const r = compareRuns([run, other], { ...COMPARE_DEFAULTS, by: 'backend' });
+    expect(r.sides.map((s) => s.label)).toEqual(['fake', 'tfjs-wasm']);
+    expect(r.pairs.every((p) => p.verdict === 'SLOWER' && Math.abs(p.ratio - 0.25) < 1e-12)).toBe(true);
+    expect(r.pairs[0].row).toEqual({ id: 'tiny/dense/decode/t1/fp32', device: 'fake (H100 stand-in)' });
+  });
+});
+
+describe('statistics of a comparison', () => {
+  it('Mann-Whitney U with the normal approximation and continuity correction', () => {
+    // U = 0; z = (0 − 4.5 + 0.5) / √(9·7/12)
+    const r = mannWhitney([1, 2, 3], [4, 5, 6]);
+    expect(r.u).toBe(0);
+    expect(r.z).toBeCloseTo(-4 / Math.sqrt(5.25), 12);
+    expect(r.p).toBeCloseTo(0.0809, 3);
+  });
+  it('identical samples give p = 1', () => {
+    expect(mannWhitney([2, 2, 2], [2, 2, 2]).p).toBe(1);
+  });
+  it('a real but small difference is SAME, not FASTER', () => {
+    expect(verdictOf(1.02, [1.01, 1.03], 0.001, COMPARE_DEFAULTS)).toBe('SAME');
+    expect(verdictOf(1.2, [1.15, 1.25], 0.001, COMPARE_DEFAULTS)).toBe('FASTER');
+    expect(verdictOf(1.2, [0.9, 1.5], 0.2, COMPARE_DEFAULTS)).toBe('UNCERTAIN');
+  });
+});
+
+describe('moebench compare', () => {
+  it('prints environment differences above the table and the verdicts', () => {
+    const r = moebench(['compare', BASE, CAND]);
+    expect(r.status).toBe(0);
+    const envAt = r.stdout.indexOf('environment differences:');
+    const tableAt = r.stdout.indexOf('verdict');
+    expect(envAt).toBeGreaterThan(0);
+    expect(envAt).toBeLessThan(tableAt);
+    expect(r.stdout).toMatch(/tiny\/dense\/decode\/t1\/fp32 · fake\s+fake \(H200 stand-in\)\s+500\.0\s+1000\s+2\.000 \(\+100\.0%\)\s+\[2\.000, 2\.000\]\s+<1e-4\s+FASTER/);
+    expect(r.stdout).toMatch(/tiny\/dense\/decode\/t16\/fp32 · fake: only in fake \(H100 stand-in\); missing in fake \(H200 stand-in\)/);
+  });
+
+  it('--format markdown, csv and json', () => {
+    const md = moebench(['compare', BASE, CAND, '--format', 'markdown']).stdout;
+    expect(md).toMatch(/^\| case \| candidate \| baseline tok\/s \|/m);
+    expect(md).toMatch(/\| FASTER \|$/m);
+    const csv = moebench(['compare', BASE, CAND, '--format', 'csv']).stdout.trim().split('\n');
+    expect(csv[0]).toBe('case,backend,device,baseline,candidate,baseline_tokens_per_sec,candidate_tokens_per_sec,ratio,ratio_ci_low,ratio_ci_high,p,verdict');
+    expect(csv).toHaveLength(5);
+    const json = JSON.parse(moebench(['compare', BASE, CAND, '--format', 'json']).stdout);
+    expect(json.pairs.map((p: { verdict: string }) => p.verdict)).toEqual(['FASTER', 'SLOWER', 'SAME', 'UNCERTAIN']);
+  });
+
+  it('a folder of one machine merges with nothing else to compare: says what to do', () => {
+    const r = moebench(['compare', BASE]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/everything given is one side/);
+  });
+
+  describe('bad files', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'moebench-compare-'));
+    copyFileSync(BASE, join(dir, 'a.json'));
+    copyFileSync(CAND, join(dir, 'b.json'));
+    writeFileSync(join(dir, 'truncated.json'), '{"schemaVersion": "1.0", "tool": "moebench", "cases": [');
+    const v2 = JSON.parse(JSON.stringify(loadRuns([BASE]).runs[0]));
+    writeFileSync(join(dir, 'future.json.txt'), JSON.stringify({ ...v2, schemaVersion: '2.0', tool: 'moebench' }));
+
+    it.each([
+      ['truncated.json', /truncated.json: not valid JSON .* may be truncated/],
+      ['future.json.txt', /future.json.txt: schema version 2.0 is not supported: this moebench reads 1.x \(upgrade moebench\)/],
+      ['nope.json', /nope.json: cannot read: ENOENT/],
+    ])('%s given explicitly is refused with exit 2', (name, message) => {
+      const r = moebench(['compare', BASE, join(dir, name)]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(message);
+    });
+
+    it('a folder with one bad file still compares the rest and names the bad one', () => {
+      const r = moebench(['compare', dir]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/skipped .*truncated.json: not valid JSON/);
+      expect(r.stdout).toMatch(/FASTER/);
+    });
+  });
+});

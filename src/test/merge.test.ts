@@ -1,0 +1,77 @@
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseAnyFile, readResultFile, serializeResultFile } from '../results/io.js';
+import { mergeRuns } from '../results/merge.js';
+import { loadRuns } from '../results/runs.js';
+import { moebench } from './helpers/cli.js';
+
+const FIX = join(import.meta.dirname, 'fixtures');
+const BASE = join(FIX, 'compare-base.json');
+const CAND = join(FIX, 'compare-cand.json');
+
+function hosts() {
+  const dir = mkdtempSync(join(tmpdir(), 'moebench-merge-'));
+  for (const h of ['host-a', 'host-b', 'backup']) mkdirSync(join(dir, h));
+  copyFileSync(BASE, join(dir, 'host-a', 'run.json'));
+  copyFileSync(CAND, join(dir, 'host-b', 'run.json'));
+  copyFileSync(BASE, join(dir, 'backup', 'run-copy.json'));
+  return dir;
+}
+
+describe('moebench merge', () => {
+  it('folds a folder of hosts into one collection, keeping one copy of duplicates', () => {
+    const dir = hosts();
+    const out = join(dir, 'all.json');
+    const r = moebench(['merge', dir, '--out', out]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/2 run\(s\), 10 case\(s\), 5 exact duplicate\(s\) folded, 0 conflict\(s\)/);
+    const file = parseAnyFile(readFileSync(out, 'utf8'), out);
+    expect(file.kind).toBe('collection');
+  });
+
+  it('a same-key case with different content is a reported conflict, not dropped', () => {
+    const dir = hosts();
+    const body = readResultFile(BASE);
+    const { integrity: _i, ...rest } = body;
+    const changed = { ...rest, cases: rest.cases.map((c, i) => (i === 0 ? { ...c, samplesMs: c.samplesMs!.map((s) => s + 1) } : c)) };
+    writeFileSync(join(dir, 'backup', 'run-copy.json'), serializeResultFile(changed));
+    const out = join(dir, 'all.json');
+    const r = moebench(['merge', dir, '--out', out]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/conflict: .*tiny\/dense\/decode\/t1\/fp32 .*: kept .*backup\/run-copy.json, differs in .*host-a\/run.json/);
+    const file = parseAnyFile(readFileSync(out, 'utf8'), out);
+    if (file.kind !== 'collection') throw new Error('expected a collection');
+    expect(file.file.conflicts).toHaveLength(1);
+    expect(file.file.conflicts[0].otherCase.id).toBe('tiny/dense/decode/t1/fp32');
+  });
+
+  it('compare reads a collection like the files it came from', () => {
+    const dir = hosts();
+    const out = join(dir, 'all.json');
+    moebench(['merge', dir, '--out', out]);
+    const viaCollection = moebench(['compare', out, '--format', 'json']);
+    const viaFiles = moebench(['compare', BASE, CAND, '--format', 'json']);
+    expect(JSON.parse(viaCollection.stdout).pairs.map((p: { verdict: string }) => p.verdict)).toEqual(JSON.parse(viaFiles.stdout).pairs.map((p: { verdict: string }) => p.verdict));
+  });
+
+  it('a hand-altered collection is refused', () => {
+    const dir = hosts();
+    const out = join(dir, 'all.json');
+    moebench(['merge', dir, '--out', out]);
+    writeFileSync(out, readFileSync(out, 'utf8').replace('"duplicates": 5', '"duplicates": 0'));
+    const r = moebench(['compare', out]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/integrity check failed/);
+  });
+
+  it('the key is host, card, case and start time', () => {
+    const runs = loadRuns([BASE, BASE]).runs;
+    const merged = mergeRuns(runs);
+    expect(merged.duplicates).toBe(5);
+    expect(merged.runs).toHaveLength(1);
+    const later = { ...runs[1], cases: runs[1].cases.map((c) => ({ ...c, startedAt: '2030-01-01T00:00:00.000Z' })) };
+    expect(mergeRuns([runs[0], later]).runs.reduce((a, r) => a + r.cases.length, 0)).toBe(10);
+  });
+});

@@ -1,0 +1,81 @@
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadRuns } from '../results/runs.js';
+import { fitSweeps } from '../measure/sweep.js';
+import { ROOT, moebench } from './helpers/cli.js';
+
+const FIX = join(import.meta.dirname, 'fixtures');
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = join(ROOT, 'test-output');
+
+describe('moebench report in a real headless browser', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'moebench-report-'));
+  for (const f of ['compare-base.json', 'compare-cand.json', 'sizing-h100.json']) copyFileSync(join(FIX, f), join(dir, f));
+  writeFileSync(join(dir, 'broken.json'), '{"tool": "moebench", "schemaVersion": "1.0", "cases": [');
+  const out = join(dir, 'report.html');
+  let browser: Browser;
+
+  beforeAll(async () => {
+    expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: npm run setup:chromium (Debian's chromium package; .ci/run installs it)`).toBe(true);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('writes one self-contained page and names the unreadable file', () => {
+    const r = moebench(['report', dir, '--out', out, '--scenario', 'seed', '--model', 'tiny', '--layout', 'ep=4']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/skipped .*broken.json: not valid JSON/);
+    expect(r.stdout).toMatch(/report.html: 3 run\(s\), 14 case\(s\), 1 unreadable file\(s\) named on the page/);
+  });
+
+  it('loads without console errors or requests, and every chart has the expected marks', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 2000 } });
+    const errors: string[] = [];
+    const requests: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('request', (req) => !req.url().startsWith('file:') && requests.push(req.url()));
+    await page.goto(`file://${out}`);
+    const marks = await page.evaluate(() => {
+      const charts = (window as unknown as { __moebenchCharts: Record<string, { data: { datasets: unknown[] }; getDatasetMeta(i: number): { data: unknown[] } }> }).__moebenchCharts;
+      return Object.fromEntries(Object.entries(charts).map(([k, c]) => [k, c.data.datasets.reduce((a: number, _d, i) => a + c.getDatasetMeta(i).data.length, 0)]));
+    });
+    expect(errors).toEqual([]);
+    expect(requests).toEqual([]);
+
+    const runs = loadRuns([join(dir, 'compare-base.json'), join(dir, 'compare-cand.json'), join(dir, 'sizing-h100.json')]).runs;
+    const measured = runs.flatMap((r) => r.cases).filter((c) => c.throughput);
+    const ids = new Set(measured.map((c) => c.id));
+    const series = new Set(measured.map((c) => `${c.device} · ${c.backend}`));
+    const moeIds = [...new Set(runs.flatMap((r) => r.cases).filter((c) => c.workload.layer.kind === 'moe').map((c) => c.id))];
+    const expected: Record<string, number> = {
+      throughput: ids.size * series.size, // one bar slot per case and series
+      roofline: measured.filter((c) => c.roofline).length,
+      // each fitted sweep: its points plus the two ends of its fit line
+      sweeps: fitSweeps(measured).reduce((a, f) => a + f.points.length + 2, 0),
+    };
+    moeIds.forEach((id, i) => {
+      expected[`hist${i}`] = runs.flatMap((r) => r.cases).find((c) => c.id === id)!.work.expertTokens!.length;
+    });
+    expect(marks).toEqual(expected);
+    expect(marks.throughput).toBe(9 * 3);
+    expect(marks.sweeps).toBe(2 * (5 + 2));
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'report.png'), fullPage: true });
+    expect(existsSync(join(ARTIFACTS, 'report.png'))).toBe(true);
+
+    const verdicts = await page.locator('table.verdicts td:last-child').allTextContents();
+    expect(verdicts).toEqual(expect.arrayContaining(['FASTER', 'SLOWER', 'SAME', 'UNCERTAIN']));
+    expect(await page.locator('table.sizing').textContent()).toMatch(/measured: NVIDIA H100 SXM5 80GB/);
+    expect(await page.locator('.bad').textContent()).toMatch(/broken.json/);
+    await page.close();
+  });
+});
