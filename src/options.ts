@@ -1,7 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { UsageError } from './errors.js';
-import { projectRoot } from './env/machine.js';
+import { loadBenchFile } from './benchFiles.js';
 import { DEFAULT_STDREL, DEFAULT_WARMUP, type StdRelOptions, type WarmupOptions } from './measure/stopping.js';
 import { DEFAULTS, planCases, SuiteSchema, type Suite, type SuiteEntry } from './workloads/plan.js';
 import type { WorkloadCase } from './workloads/spec.js';
@@ -55,25 +52,9 @@ export const RUN_DEFAULTS = {
   warmup: DEFAULT_WARMUP,
 };
 
-export function suitesDir(): string {
-  return join(projectRoot(), 'bench', 'suites');
-}
-
 /** A suite by name (bench/suites/NAME.json) or by path. */
 export function loadSuite(nameOrPath: string): Suite {
-  const path = nameOrPath.endsWith('.json') ? nameOrPath : join(suitesDir(), `${nameOrPath}.json`);
-  if (!existsSync(path)) throw new UsageError(`unknown suite "${nameOrPath}": no file ${path}`);
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new UsageError(`suite ${path}: ${(err as Error).message}`);
-  }
-  const parsed = SuiteSchema.safeParse(data);
-  if (!parsed.success) {
-    throw new UsageError(`suite ${path}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  }
-  return parsed.data;
+  return loadBenchFile('suites', 'suite', nameOrPath, SuiteSchema);
 }
 
 /** Command-line axes replace the suite's values for every entry. */

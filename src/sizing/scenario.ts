@@ -1,8 +1,5 @@
-import { readFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { z } from 'zod';
-import { UsageError } from '../errors.js';
-import { projectRoot } from '../env/machine.js';
+import { loadBenchFile, validateInput } from '../benchFiles.js';
 import type { Range } from './range.js';
 
 /** Where an assumption comes from; every figure in a scenario should say. */
@@ -87,27 +84,11 @@ export const ScenarioSchema = z.object({
 export type Scenario = z.infer<typeof ScenarioSchema>;
 export type Stream = z.infer<typeof StreamSchema>;
 
-export function scenariosDir(): string {
-  return join(projectRoot(), 'bench', 'scenarios');
-}
-
 /** A scenario by name (bench/scenarios/NAME.json) or path, validated. */
 export function loadScenario(nameOrPath: string): Scenario {
-  const path = nameOrPath.endsWith('.json') ? nameOrPath : join(scenariosDir(), `${nameOrPath}.json`);
-  if (!existsSync(path)) throw new UsageError(`unknown scenario "${nameOrPath}": no file ${path}`);
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new UsageError(`scenario ${path}: ${(err as Error).message}`);
-  }
-  return parseScenario(data, path);
+  return loadBenchFile('scenarios', 'scenario', nameOrPath, ScenarioSchema);
 }
 
 export function parseScenario(data: unknown, path = '<scenario>'): Scenario {
-  const parsed = ScenarioSchema.safeParse(data);
-  if (!parsed.success) {
-    throw new UsageError(`scenario ${path}: ${parsed.error.issues.slice(0, 4).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
-  }
-  return parsed.data;
+  return validateInput(ScenarioSchema, data, `scenario ${path}`);
 }

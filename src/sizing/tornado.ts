@@ -37,10 +37,10 @@ export function tornado(s: Scenario, swingFraction = 0.25): TornadoBar[] {
   const base = midpoints(s);
   const total = (sc: Scenario) => sizeScenario(sc).total.cardsExact.low;
   const bars: TornadoBar[] = [];
-  const bar = (input: string, figure: Figure, set: (v: number) => Scenario) => {
+  const bar = (input: string, figure: Figure, set: (v: number) => Scenario, max = Infinity) => {
     const a = assumption(figure);
     const synthetic = a.low === a.high;
-    const [lo, hi] = synthetic ? [a.low * (1 - swingFraction), a.low * (1 + swingFraction)] : [a.low, a.high];
+    const [lo, hi] = synthetic ? [a.low * (1 - swingFraction), Math.min(max, a.low * (1 + swingFraction))] : [a.low, a.high];
     const cardsAtLow = total(set(lo));
     const cardsAtHigh = total(set(hi));
     bars.push({ input, lowValue: lo, highValue: hi, cardsAtLow, cardsAtHigh, swing: Math.abs(cardsAtHigh - cardsAtLow), synthetic });
@@ -55,7 +55,7 @@ export function tornado(s: Scenario, swingFraction = 0.25): TornadoBar[] {
   for (const key of CARD_INPUTS) {
     const figure = s.card[key];
     // utilization cannot be pushed past 1
-    bar(`card.${key}`, figure, (v) => ({ ...base, card: { ...base.card, [key]: key === 'utilization' ? Math.min(1, v) : v } }));
+    bar(`card.${key}`, figure, (v) => ({ ...base, card: { ...base.card, [key]: v } }), key === 'utilization' ? 1 : Infinity);
   }
   return bars.sort((a, b) => b.swing - a.swing);
 }

@@ -197,3 +197,13 @@ describe('moebench size', () => {
     expect(r.stderr).toMatch(/no prefill MoE case of tiny with --experts-per-card 2 measured on the NVIDIA H100 SXM5 80GB, and none on a card with datasheet peaks to scale from: run moebench run --preset tiny --layer moe --phase prefill --experts-per-card 2/);
   });
 });
+
+describe('the tornado keeps inputs in range', () => {
+  it('utilization moved +25% from 0.9 stops at 1', () => {
+    const bars = tornado(parseScenario({ ...single, card: { ...single.card, utilization: 0.9 } }));
+    const u = bars.find((b) => b.input === 'card.utilization')!;
+    expect(u.lowValue).toBeCloseTo(0.675, 12);
+    expect(u.highValue).toBe(1);
+    expect(u.cardsAtHigh).toBeCloseTo(40, 9);
+  });
+});
