@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { ensureDir } from '../fsUtil.js';
 import { dirname } from 'node:path';
 import { UsageError } from '../errors.js';
 import { writeCollectionAtomic } from '../results/io.js';
@@ -13,7 +13,7 @@ export async function mergeCommand(paths: string[], out: string, io: Io): Promis
   if (runs.length === 0) throw new UsageError(`no readable result files in ${paths.join(', ')}`);
   const merged = mergeRuns(runs);
   try {
-    mkdirSync(dirname(out), { recursive: true });
+    ensureDir(dirname(out));
     writeCollectionAtomic(out, { tool: 'moebench', kind: 'collection', ...merged });
   } catch (err) {
     throw new UsageError(`cannot write ${out}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);

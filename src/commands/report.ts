@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { ensureDir } from '../fsUtil.js';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { compareRuns, COMPARE_DEFAULTS } from '../compare/compare.js';
@@ -58,7 +59,7 @@ export async function reportCommand(paths: string[], o: ReportOptions, io: Io): 
     comparison: comparison.sides.length > 1 ? comparison : undefined, sizing: sizingFor(runs, o),
   }, chartJs);
   try {
-    mkdirSync(dirname(o.out), { recursive: true });
+    ensureDir(dirname(o.out));
     writeFileSync(o.out, html);
   } catch (err) {
     throw new UsageError(`cannot write ${o.out}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);

@@ -1,5 +1,5 @@
+import { ensureDir } from '../fsUtil.js';
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +27,7 @@ export function defaultResultPath(outDir: string, backend: string, device: strin
 
 function openSession(path: string, create: () => ResultSession): ResultSession {
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    ensureDir(dirname(path));
     return create();
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;

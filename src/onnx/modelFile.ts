@@ -1,5 +1,6 @@
+import { ensureDir } from '../fsUtil.js';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { WorkloadCase } from '../workloads/spec.js';
 import { onnx, type GraphBuilder, type TensorProto } from './graph.js';
@@ -40,7 +41,7 @@ export function ensureModel(c: WorkloadCase, dir: string, externalThresholdBytes
   const weightBytes = g.initializers.reduce((a, i) => a + i.byteLength, 0);
   const externalData = weightBytes > externalThresholdBytes;
   if (existsSync(path) && (!externalData || existsSync(`${path}.data`))) return { path, weightBytes, externalData, cached: true };
-  mkdirSync(dir, { recursive: true });
+  ensureDir(dir);
   writeModel(g, path, externalData);
   return { path, weightBytes, externalData, cached: false };
 }

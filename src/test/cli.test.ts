@@ -74,6 +74,8 @@ describe('bad input gives one clear line and exit 2', () => {
     [['run', '--preset', 'tiny', '--routing', 'zipf'], /zipf needs a non-negative exponent/],
     [['run', '--preset', 'tiny', '--layer', 'dense', '--backend', 'fake', '--out', join(dir, 'a-file', 'r.json')], /cannot write result file .*a-file\/r.json: (ENOTDIR|EEXIST)/],
     [['run', '--suite', 'nope'], /unknown suite "nope"/],
+    // Node's recursive mkdir spins forever under /proc; this must fail at once
+    [['run', '--preset', 'tiny', '--layer', 'dense', '--backend', 'fake', '--out', '/proc/nope/r.json'], /cannot write result file \/proc\/nope\/r.json: ENOENT/],
     [['run', '--preset', 'tiny', '--dtype', 'fp8'], /--dtype "fp8": use fp32, fp16/],
     [['run', '--preset', 'tiny', '--layer', 'moe', '--experts-per-card', '3'], /--experts-per-card 3 must divide the 8 experts/],
     [['run', '--preset', 'tiny', '--layer', 'moe', '--moe-impl', 'fused', '--experts-per-card', '2'], /fused cannot run an expert-parallel slice/],
