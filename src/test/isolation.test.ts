@@ -151,3 +151,18 @@ describe('why a case worker died, in words', () => {
     expect(failureReason(input)).toBe(reason);
   });
 });
+
+describe('--profile on the ORT CPU EP', () => {
+  it('stores kernel time per operator type', () => {
+    const out = join(tmp(), 'r.json');
+    const r = moebench(['run', '--backend', 'ort-cpu', '--profile', '--preset', 'tiny', '--layer', 'moe', '--phase', 'prefill', '--tokens', '16', '--moe-impl', 'routed', '--max-time-ms', '500', '--out', out]);
+    expect(r.status, r.stderr).toBe(0);
+    const [c] = readResultFile(out).cases;
+    const ops = new Map(c.profile!.map((p) => [p.opType, p]));
+    // 8 routed and 1 shared expert × 3 SwiGLU matmuls + the router's; ORT's optimiser turns some into Gemm
+    expect(ops.get('MatMul')!.callsPerRun + (ops.get('Gemm')?.callsPerRun ?? 0)).toBe(28);
+    expect(ops.get('NonZero')!.callsPerRun).toBe(8);
+    expect(ops.get('ScatterND')!.callsPerRun).toBe(8);
+    expect(c.profile!.reduce((a, p) => a + p.fraction, 0)).toBeCloseTo(1, 9);
+  });
+});
