@@ -5,7 +5,6 @@ import { dirname, join } from 'node:path';
 import { compareRuns, COMPARE_DEFAULTS } from '../compare/compare.js';
 import { UsageError } from '../errors.js';
 import { renderReport, type ReportSizing } from '../report/html.js';
-import type { ResultFile } from '../results/schema.js';
 import { loadRuns, type Run } from '../results/runs.js';
 import { cardFiguresOf, sizeScenario } from '../sizing/model.js';
 import { compose, COMPOSE_DEFAULTS, parseLayout } from '../sizing/compose.js';
@@ -32,8 +31,7 @@ function sizingFor(runs: Run[], o: ReportOptions): ReportSizing | undefined {
   add('assumed', sizeScenario(scenario));
   for (const run of runs) {
     try {
-      const file = { schemaVersion: '1.0', tool: 'moebench', environment: run.environment, run: run.run, cases: run.cases, integrity: '' } as ResultFile;
-      const c = compose(file, run.source, { model: o.model, layout: parseLayout(o.layout), contextTokens: COMPOSE_DEFAULTS.contextTokens, linkGBps: COMPOSE_DEFAULTS.linkGBps });
+      const c = compose(run, run.source, { model: o.model, layout: parseLayout(o.layout), contextTokens: COMPOSE_DEFAULTS.contextTokens, linkGBps: COMPOSE_DEFAULTS.linkGBps });
       add(`measured: ${c.card} (${run.source})`, sizeScenario(scenario, {
         ...cardFiguresOf(scenario),
         prefillTokensPerSecPerCard: { low: c.prefill.tokensPerSecPerCard, high: c.prefill.tokensPerSecPerCard },

@@ -1,6 +1,9 @@
 import { UsageError } from '../errors.js';
 import { cardPeakByName, findCardPeak, type CardPeak } from '../env/datasheets.js';
 import type { CaseResult, ResultFile } from '../results/schema.js';
+
+/** What composition reads of a result file (or of a run inside a collection). */
+export type MeasuredRun = Pick<ResultFile, 'environment' | 'cases'>;
 import { accountFor } from '../workloads/accounting.js';
 import { PRESETS, presetNames, type MoeShape, type Preset } from '../workloads/presets.js';
 import { bytesPerElement, caseId, type Phase, type WorkloadCase } from '../workloads/spec.js';
@@ -76,7 +79,7 @@ function presetOf(name: string): Preset {
 }
 
 /** The card a file was measured on: its GPU in the environment, else the case's roofline card. */
-export function measuredCard(file: ResultFile, c: CaseResult): CardPeak | undefined {
+export function measuredCard(file: MeasuredRun, c: CaseResult): CardPeak | undefined {
   const m = /^gpu:(\d+)/.exec(c.device);
   const gpu = m ? file.environment.gpus.find((g) => g.index === Number(m[1])) : undefined;
   if (gpu) return findCardPeak(gpu.name);
@@ -103,7 +106,7 @@ function rooflineMs(peak: CardPeak, dtype: 'fp32' | 'fp16', flops: number, bytes
  *        + all layers × attention (roofline estimate) + MoE layers × all-to-all bytes / link bandwidth,
  * and tokens/sec per card = tokens per step per card / step time. Pure: the file is already read.
  */
-export function compose(file: ResultFile, path: string, o: ComposeOptions): Composition {
+export function compose(file: MeasuredRun, path: string, o: ComposeOptions): Composition {
   const preset = presetOf(o.model);
   const moe = preset.moe;
   if (moe && moe.numExperts % o.layout.ep !== 0) throw new UsageError(`--layout ep=${o.layout.ep} must divide ${o.model}'s ${moe.numExperts} experts`);
@@ -126,7 +129,7 @@ export function compose(file: ResultFile, path: string, o: ComposeOptions): Comp
   return { file: path, card: peak.name, peak, model: o.model, layout: o.layout, memory: { weightsGiBPerCard, cardGiB: peak.memoryGiB }, prefill: phase('prefill'), decode: phase('decode') };
 }
 
-function composePhase(file: ResultFile, path: string, o: ComposeOptions, preset: Preset, peak: CardPeak, p: Phase): PhaseComposition {
+function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset: Preset, peak: CardPeak, p: Phase): PhaseComposition {
   const moe = preset.moe;
   const slice = moe ? moe.numExperts / o.layout.ep : undefined;
   const terms: Term[] = [];
