@@ -132,7 +132,7 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
     })
     .command('size', 'cards and servers for a demand scenario, from assumed or measured per-card throughput', (y) => y
       .option('scenario', { type: 'string', demandOption: true, describe: 'bench/scenarios/NAME.json (e.g. seed) or a .json path' })
-      .option('from', { type: 'string', array: true, describe: 'result files whose measured cases give the per-card prefill and decode throughput (one row per card)' })
+      .option('from', { type: 'string', array: true, describe: 'result files, collections or folders whose measured cases give the per-card prefill and decode throughput (one row per run)' })
       .option('model', { type: 'string', default: 'deepseek-v3', describe: 'the model the measured layers compose into' })
       .option('layout', { type: 'string', default: 'ep=32,tp=1', describe: 'expert and tensor parallelism of one serving instance' })
       .option('context', { type: 'number', default: COMPOSE_DEFAULTS.contextTokens, describe: 'tokens of context per decoded token (attention estimate)' })

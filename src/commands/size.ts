@@ -1,4 +1,4 @@
-import { readResultFile } from '../results/io.js';
+import { loadRuns } from '../results/runs.js';
 import { cardFiguresOf, sizeScenario, type CardFigures, type Sizing } from '../sizing/model.js';
 import { compose, parseLayout, type Composition } from '../sizing/compose.js';
 import { loadScenario } from '../sizing/scenario.js';
@@ -28,8 +28,10 @@ export async function sizeCommand(o: SizeOptions, io: Io): Promise<number> {
   const scenario = loadScenario(o.scenario);
   const assumed = sizeScenario(scenario);
   const layout = parseLayout(o.layout);
-  const measured: MeasuredSizing[] = o.from.map((path) => {
-    const composition = compose(readResultFile(path), path, { model: o.model, layout, contextTokens: o.contextTokens, linkGBps: o.linkGBps, card: o.card });
+  const loaded = o.from.length ? loadRuns(o.from) : { runs: [], bad: [] };
+  for (const b of loaded.bad) io.err(`moebench: skipped ${b.path}: ${b.reason}`);
+  const measured: MeasuredSizing[] = loaded.runs.map((run) => {
+    const composition = compose(run, run.source, { model: o.model, layout, contextTokens: o.contextTokens, linkGBps: o.linkGBps, card: o.card });
     const card: CardFigures = {
       ...cardFiguresOf(scenario),
       prefillTokensPerSecPerCard: { low: composition.prefill.tokensPerSecPerCard, high: composition.prefill.tokensPerSecPerCard },
