@@ -29,6 +29,8 @@ export interface IsolationOptions {
   heapLimitMb?: number;
   /** Aborting kills the worker (Ctrl-C of the parent). */
   signal?: AbortSignal;
+  /** The worker's progress: each stage of the case as it starts. */
+  onStage?: (stage: string) => void;
 }
 
 const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'caseWorker.js');
@@ -60,7 +62,8 @@ export function executeIsolated(job: CaseJob, backend: Pick<Backend, 'name' | 'e
       stderr = (stderr + d.toString()).slice(-STDERR_TAIL_BYTES);
     });
     child.on('message', (m) => {
-      result = m as CaseResult;
+      if (m && typeof m === 'object' && 'stage' in m) o.onStage?.(String((m as { stage: unknown }).stage));
+      else result = m as CaseResult;
     });
     const timer = setTimeout(() => {
       timedOut = true;

@@ -18,6 +18,7 @@ process.once('message', async (job: CaseJob) => {
     readGpu: job.readGpu ? gpuReader(job.deviceId) : undefined,
     profile: job.profile,
     peak: job.peakName ? cardPeakByName(job.peakName) : undefined,
+    onStage: (stage) => process.send!({ stage }),
   });
   process.send!(result, () => process.exit(0));
 });

@@ -24,6 +24,8 @@ export interface ExecuteOptions {
   profile?: boolean;
   /** Measure the fixed per-call cost with the no-work model (default true). */
   overhead?: boolean;
+  /** Told each stage as it starts, for progress on long cases; the caller decides whether to print. */
+  onStage?: (stage: string) => void;
 }
 
 /** Runs of the profiling pass: enough for stable per-op means, few enough to stay cheap. */
@@ -64,8 +66,11 @@ export async function executeCase(c: WorkloadCase, o: ExecuteOptions): Promise<C
   const gpuBefore = o.readGpu?.();
   let loaded;
   try {
+    const stage = o.onStage ?? (() => undefined);
+    stage('building inputs and loading the model');
     const inputs = makeInputs(c);
     loaded = await o.backend.load(c, inputs, { modelDir: o.modelDir, deviceId: o.deviceId });
+    stage('checking the output against the float64 reference');
     const memoryAfterLoad = loaded.memory?.();
     const correctness = await checkCorrectness(c, inputs, loaded);
     const memoryAfterFirstCall = loaded.memory?.();
@@ -76,6 +81,7 @@ export async function executeCase(c: WorkloadCase, o: ExecuteOptions): Promise<C
         endedAt: new Date().toISOString(),
       };
     }
+    stage('measuring');
     const m = await measure(() => loaded!.run(), o.sampler);
     const summary = summarize(m.samplesMs, c.seed);
     const memoryAfterRuns = loaded.memory?.();
@@ -89,7 +95,9 @@ export async function executeCase(c: WorkloadCase, o: ExecuteOptions): Promise<C
       };
     }
     const gpuAfter = o.readGpu?.();
+    if (o.overhead !== false) stage('measuring the per-call overhead');
     const overhead = o.overhead === false ? undefined : await measureOverhead(c, inputs, o);
+    if (o.profile && loaded.profile) stage('profiling');
     const profile = o.profile && loaded.profile ? await loaded.profile(PROFILE_RUNS) : undefined;
     return {
       ...base,

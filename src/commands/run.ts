@@ -101,12 +101,11 @@ export async function runCommand(o: RunOptions, io: Io, resumePath?: string): Pr
   try {
     for (const [i, { c, b }] of todo.entries()) {
       const tag = `[${i + 1}/${todo.length}] ${c.id}${backends.length > 1 ? ` on ${b.name}` : ''}`;
-      io.err(`${tag} ...`);
       const peak = peakFor(options, gpus, b.executionProvider);
       const result = await executeIsolated({
         case: c, backend: b.name, deviceId: options.device, device: deviceOf(b), modelDir: options.modelDir,
         warmup: options.warmup, stopping: options.stopping, readGpu: gpus.length > 0, profile: options.profile, peakName: peak?.name,
-      }, b, { timeoutMs: options.caseTimeoutMs, heapLimitMb: options.heapLimitMb, signal: abort.signal });
+      }, b, { timeoutMs: options.caseTimeoutMs, heapLimitMb: options.heapLimitMb, signal: abort.signal, onStage: (stage) => io.err(`${tag}: ${stage}`) });
       if (abort.signal.aborted) break;
       session.add(result);
       const tps = result.throughput ? `${result.throughput.tokensPerSec.toPrecision(4)} tokens/s ±${(result.summary!.medianCiRelHalfWidth * 100).toFixed(1)}%` : '';
