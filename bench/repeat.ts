@@ -1,7 +1,9 @@
 /**
- * npm run bench:repeat — five separate `moebench run` processes on one stable case.
- * Each run reports its median with a 95% interval; repeatable measurement means the
- * medians fall within each other's intervals. Prints the medians, intervals and spread.
+ * npm run bench:repeat [-- --repetitions N] — five separate `moebench run` processes on one
+ * stable case. Each run reports its median with a 95% interval; repeatable measurement means
+ * the medians fall within each other's intervals. With --repetitions N (default 3) each run
+ * measures the case in N worker processes, so its interval covers the spread between
+ * processes; --repetitions 1 shows the within-process interval alone.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -12,9 +14,11 @@ import { readResultFile } from '../src/results/io.js';
 import { fmt, formatTable } from '../src/report/table.js';
 
 const RUNS = 5;
+const at = process.argv.indexOf('--repetitions');
+const REPETITIONS = at > 0 ? Number(process.argv[at + 1]) : 3;
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'moebench-repeat-'));
-const args = ['run', '--backend', 'ort-cpu', '--preset', 'small', '--layer', 'dense', '--phase', 'prefill', '--tokens', '256', '--model-dir', join(dir, 'models')];
+const args = ['run', '--backend', 'ort-cpu', '--preset', 'small', '--layer', 'dense', '--phase', 'prefill', '--tokens', '256', '--model-dir', join(dir, 'models'), '--repetitions', String(REPETITIONS)];
 
 const runs = [];
 for (let i = 0; i < RUNS; i++) {
@@ -39,6 +43,6 @@ for (const a of runs) {
 }
 const rows = [['run', 'median ms', '95% CI of median']];
 runs.forEach((r, i) => rows.push([String(i + 1), fmt(r.medianMs, 4), `[${fmt(r.ci[0], 4)}, ${fmt(r.ci[1], 4)}]`]));
-process.stdout.write(`${runs[0].id} on ${runs[0].device}, ${RUNS} separate processes\n\n${formatTable(rows, [false, true, true])}\n\n`);
+process.stdout.write(`${runs[0].id} on ${runs[0].device}, ${RUNS} separate runs of ${REPETITIONS} repetition(s) each\n\n${formatTable(rows, [false, true, true])}\n\n`);
 process.stdout.write(`spread of medians (max − min) / min: ${(spread * 100).toFixed(2)}%\n`);
 process.stdout.write(`medians inside another run's 95% interval: ${overlapping} of ${pairs} pairs\n`);

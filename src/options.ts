@@ -28,6 +28,8 @@ export interface RunOptions {
   /** V8 heap limit of each case worker, MiB. */
   heapLimitMb?: number;
   profile: boolean;
+  /** Each case runs in this many separate worker processes; its interval then covers the spread between them. */
+  repetitions: number;
   seed: number;
   out?: string;
   outDir: string;

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Backend } from '../backends/backend.js';
 import { availableBackends, resolveBackend } from '../backends/registry.js';
 import { executeIsolated } from '../caseProcess.js';
+import { combineRepetitions } from '../repetitions.js';
 import { UsageError } from '../errors.js';
 import { cardPeakByName, findCardPeak, type CardPeak } from '../env/datasheets.js';
 import { captureEnvironment, describeDevice } from '../env/machine.js';
@@ -102,11 +103,19 @@ export async function runCommand(o: RunOptions, io: Io, resumePath?: string): Pr
     for (const [i, { c, b }] of todo.entries()) {
       const tag = `[${i + 1}/${todo.length}] ${c.id}${backends.length > 1 ? ` on ${b.name}` : ''}`;
       const peak = peakFor(options, gpus, b.executionProvider);
-      const result = await executeIsolated({
-        case: c, backend: b.name, deviceId: options.device, device: deviceOf(b), modelDir: options.modelDir,
-        warmup: options.warmup, stopping: options.stopping, readGpu: gpus.length > 0, profile: options.profile, peakName: peak?.name,
-      }, b, { timeoutMs: options.caseTimeoutMs, heapLimitMb: options.heapLimitMb, signal: abort.signal, onStage: (stage) => io.err(`${tag}: ${stage}`) });
+      const repetitions = options.repetitions ?? 1;
+      const reps = [];
+      for (let rep = 1; rep <= repetitions && !abort.signal.aborted; rep++) {
+        const repTag = repetitions > 1 ? `${tag} (repetition ${rep}/${repetitions})` : tag;
+        const one = await executeIsolated({
+          case: c, backend: b.name, deviceId: options.device, device: deviceOf(b), modelDir: options.modelDir,
+          warmup: options.warmup, stopping: options.stopping, readGpu: gpus.length > 0, profile: options.profile && rep === 1, peakName: peak?.name,
+        }, b, { timeoutMs: options.caseTimeoutMs, heapLimitMb: options.heapLimitMb, signal: abort.signal, onStage: (stage) => io.err(`${repTag}: ${stage}`) });
+        reps.push(one);
+        if (one.status === 'failed' || one.status === 'invalid' || one.status === 'skipped') break;
+      }
       if (abort.signal.aborted) break;
+      const result = combineRepetitions(reps, options.stopping.targetRelHalfWidth, c.seed);
       session.add(result);
       const tps = result.throughput ? `${result.throughput.tokensPerSec.toPrecision(4)} tokens/s ±${(result.summary!.medianCiRelHalfWidth * 100).toFixed(1)}%` : '';
       io.err(`${tag}: ${result.status} ${tps}${result.error ? ` (${result.error})` : ''}`);

@@ -77,3 +77,29 @@ export function orderStatisticMedianCi(sorted: ArrayLike<number>): [number, numb
   const hi = Math.min(n - 1, Math.ceil(n / 2 + half));
   return [sorted[lo], sorted[hi]];
 }
+
+/**
+ * Two-level bootstrap 95% interval of the median over repetitions run in separate
+ * processes: resample the repetitions, then the samples within each. Unlike the
+ * pooled interval it widens with the spread between processes. Deterministic for a seed.
+ */
+export function hierarchicalMedianCi(groups: number[][], seed = 1, resamples = 1000): [number, number] {
+  const rng = makeRng(seed, 'hierarchical');
+  const total = groups.reduce((a, g) => a + g.length, 0);
+  const buf = new Float64Array(total);
+  const medians = new Float64Array(resamples);
+  for (let r = 0; r < resamples; r++) {
+    let k = 0;
+    for (let j = 0; j < groups.length; j++) {
+      const g = groups[Math.floor(rng() * groups.length)];
+      // every resampled repetition contributes as many samples as the repetition it stands in for
+      const n = groups[j].length;
+      for (let i = 0; i < n; i++) buf[k++] = g[Math.floor(rng() * g.length)];
+    }
+    const s = buf.subarray(0, k).sort();
+    medians[r] = k % 2 ? s[(k - 1) / 2] : (s[k / 2 - 1] + s[k / 2]) / 2;
+  }
+  medians.sort();
+  const sorted = Array.from(medians);
+  return [quantileSorted(sorted, 0.025), quantileSorted(sorted, 0.975)];
+}

@@ -1,0 +1,51 @@
+import { correctedThroughput, throughputOf } from './execute.js';
+import { hierarchicalMedianCi, summarize } from './measure/stats.js';
+import type { CaseResult } from './results/schema.js';
+
+/**
+ * One result from the same case run in several worker processes. Samples are
+ * pooled, and the median's interval comes from a two-level bootstrap (repetitions,
+ * then samples), so it covers the spread between processes as well as within one. Pure.
+ */
+export function combineRepetitions(results: CaseResult[], targetRelHalfWidth: number, seed: number): CaseResult {
+  if (results.length === 1) return results[0];
+  const repetitions = results.map((r) => ({
+    status: r.status, ...(r.summary ? { medianMs: r.summary.medianMs, medianCi95Ms: r.summary.medianCi95Ms, count: r.summary.count } : {}),
+  }));
+  const n = results.length;
+  const badIndex = results.findIndex((r) => r.status === 'failed' || r.status === 'invalid' || r.status === 'skipped');
+  if (badIndex >= 0) {
+    const bad = results[badIndex];
+    return { ...bad, error: `repetition ${badIndex + 1} of ${n}: ${bad.error ?? bad.status}`, repetitions };
+  }
+  const groups = results.map((r) => r.samplesMs!);
+  const pooled = groups.flat();
+  const base = summarize(pooled, seed);
+  const ci = hierarchicalMedianCi(groups, seed);
+  const summary = { ...base, medianCi95Ms: ci, medianCiRelHalfWidth: base.medianMs > 0 ? (ci[1] - ci[0]) / 2 / base.medianMs : 0 };
+  const first = results[0];
+  const last = results[n - 1];
+  const overheads = results.map((r) => r.overhead).filter((o): o is NonNullable<CaseResult['overhead']> => o !== undefined);
+  const overheadMedianMs = overheads.length ? overheads.map((o) => o.medianMs).sort((a, b) => a - b)[Math.floor(overheads.length / 2)] : undefined;
+  const converged = results.every((r) => r.status === 'ok') && summary.medianCiRelHalfWidth <= targetRelHalfWidth;
+  const worst = results.reduce((w, r) => (r.correctness && (!w || r.correctness.relativeL2Error > w.relativeL2Error) ? r.correctness : w), first.correctness);
+  return {
+    ...first,
+    status: converged ? 'ok' : 'noisy',
+    ...(converged ? { error: undefined } : { error: `over ${n} repetitions the 95% interval of the median is ±${(summary.medianCiRelHalfWidth * 100).toFixed(1)}% (target ±${(targetRelHalfWidth * 100).toFixed(1)}%)` }),
+    correctness: worst,
+    warmupSamplesMs: results.flatMap((r) => r.warmupSamplesMs ?? []),
+    samplesMs: pooled,
+    summary,
+    throughput: throughputOf(first.work, summary),
+    ...(overheadMedianMs !== undefined ? {
+      overhead: { ...overheads[0], medianMs: overheadMedianMs, count: overheads.reduce((a, o) => a + o.count, 0) },
+      throughputCorrected: correctedThroughput(first.work, summary, overheadMedianMs),
+    } : {}),
+    ...(first.roofline ? { roofline: { ...first.roofline, fraction: first.roofline.floorMs / summary.medianMs } } : {}),
+    memory: last.memory,
+    gpuAfter: last.gpuAfter,
+    endedAt: last.endedAt,
+    repetitions,
+  };
+}

@@ -1,0 +1,78 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { hierarchicalMedianCi, summarize } from '../measure/stats.js';
+import { combineRepetitions } from '../repetitions.js';
+import { readResultFile } from '../results/io.js';
+import type { CaseResult } from '../results/schema.js';
+import { moebench } from './helpers/cli.js';
+
+const FIXTURE = join(import.meta.dirname, 'fixtures', 'compare-base.json');
+
+describe('two-level bootstrap of the median over repetitions', () => {
+  const within = (center: number) => Array.from({ length: 60 }, (_, i) => center * (1 + 0.002 * ((i % 5) - 2)));
+
+  it('is deterministic for a seed', () => {
+    const groups = [within(10), within(10.3), within(9.8)];
+    expect(hierarchicalMedianCi(groups, 3)).toEqual(hierarchicalMedianCi(groups, 3));
+  });
+
+  it('widens with the spread between repetitions, which the pooled interval misses', () => {
+    const groups = [within(10), within(10.4), within(9.7)];
+    const pooled = summarize(groups.flat()).medianCi95Ms;
+    const [lo, hi] = hierarchicalMedianCi(groups);
+    expect(hi - lo).toBeGreaterThan(2 * (pooled[1] - pooled[0]));
+    expect(lo).toBeGreaterThanOrEqual(9.7 * 0.996);
+    expect(hi).toBeLessThanOrEqual(10.4 * 1.004);
+  });
+
+  it('is a point when every sample is equal', () => {
+    expect(hierarchicalMedianCi([[2, 2], [2, 2, 2]])).toEqual([2, 2]);
+  });
+});
+
+describe('combining repetitions of a case', () => {
+  const [c] = readResultFile(FIXTURE).cases; // t1: 2 ms every call
+  const rep = (scale: number): CaseResult => {
+    const samplesMs = c.samplesMs!.map((s) => s * scale);
+    const summary = summarize(samplesMs);
+    return { ...c, samplesMs, summary, throughput: { ...c.throughput!, tokensPerSec: c.work.tokensPerCall / (summary.medianMs / 1000) } };
+  };
+
+  it('pools the samples, keeps each repetition\'s median and takes the two-level interval', () => {
+    const r = combineRepetitions([rep(1), rep(1.01), rep(0.99)], 0.02, 1);
+    expect(r.samplesMs).toHaveLength(3 * c.samplesMs!.length);
+    expect(r.repetitions!.map((x) => x.medianMs)).toEqual([2, 2.02, 1.98]);
+    expect(r.summary!.medianMs).toBe(2);
+    expect(r.summary!.medianCi95Ms).toEqual(hierarchicalMedianCi([rep(1).samplesMs!, rep(1.01).samplesMs!, rep(0.99).samplesMs!], 1));
+    expect(r.throughput!.tokensPerSec).toBe(500);
+    expect(r.status).toBe('ok');
+  });
+
+  it('is noisy when the repetitions disagree by more than the target', () => {
+    const r = combineRepetitions([rep(1), rep(1.2), rep(0.8)], 0.02, 1);
+    expect(r.status).toBe('noisy');
+    expect(r.error).toMatch(/^over 3 repetitions the 95% interval of the median is ±\d+\.\d% \(target ±2\.0%\)/);
+  });
+
+  it('a failed repetition fails the case and says which', () => {
+    const failed: CaseResult = { ...c, status: 'failed', error: 'crashed: killed by SIGSEGV', throughput: undefined, summary: undefined, samplesMs: undefined };
+    const r = combineRepetitions([rep(1), failed], 0.02, 1);
+    expect(r.status).toBe('failed');
+    expect(r.error).toBe('repetition 2 of 2: crashed: killed by SIGSEGV');
+  });
+});
+
+describe('moebench run --repetitions', () => {
+  it('runs the case in separate workers and records every repetition', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'moebench-reps-')), 'r.json');
+    const r = moebench(['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '8', '--min-time-ms', '20', '--repetitions', '3', '--out', out], { MOEBENCH_FAKE_SCRIPT: JSON.stringify({ latenciesMs: [2] }) });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/\(repetition 3\/3\)/);
+    const [c] = readResultFile(out).cases;
+    expect(c.repetitions).toHaveLength(3);
+    expect(c.samplesMs).toHaveLength(3 * 14);
+    expect(c.summary!.medianCi95Ms).toEqual([2, 2]);
+  });
+});
