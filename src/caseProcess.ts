@@ -71,16 +71,16 @@ export function executeIsolated(job: CaseJob, backend: Pick<Backend, 'name' | 'e
     }, o.timeoutMs);
     const onAbort = () => child.kill('SIGKILL');
     o.signal?.addEventListener('abort', onAbort);
-    const base = baseResult(job.case, backend, job.device);
+    const startedAt = new Date().toISOString();
+    const failed = (error: string): CaseResult => ({ ...baseResult(job.case, backend, job.device), startedAt, status: 'failed', error, endedAt: new Date().toISOString() });
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       o.signal?.removeEventListener('abort', onAbort);
-      if (result) return resolve(result);
-      resolve({ ...base, status: 'failed', error: failureReason({ timedOut, timeoutMs: o.timeoutMs, code, signal, stderr }), endedAt: new Date().toISOString() });
+      resolve(result ?? failed(failureReason({ timedOut, timeoutMs: o.timeoutMs, code, signal, stderr })));
     });
     child.on('error', (err) => {
       clearTimeout(timer);
-      resolve({ ...base, status: 'failed', error: `could not start the case worker: ${err.message}`, endedAt: new Date().toISOString() });
+      resolve(failed(`could not start the case worker: ${err.message}`));
     });
     child.send(job);
   });

@@ -95,10 +95,16 @@ export async function executeCase(c: WorkloadCase, o: ExecuteOptions): Promise<C
       };
     }
     const gpuAfter = o.readGpu?.();
-    if (o.overhead !== false) stage('measuring the per-call overhead');
-    const overhead = o.overhead === false ? undefined : await measureOverhead(c, inputs, o);
-    if (o.profile && loaded.profile) stage('profiling');
-    const profile = o.profile && loaded.profile ? await loaded.profile(PROFILE_RUNS) : undefined;
+    let overhead;
+    if (o.overhead !== false) {
+      stage('measuring the per-call overhead');
+      overhead = await measureOverhead(c, inputs, o);
+    }
+    let profile;
+    if (o.profile && loaded.profile) {
+      stage('profiling');
+      profile = await loaded.profile(PROFILE_RUNS);
+    }
     return {
       ...base,
       status: m.converged ? 'ok' : 'noisy',
