@@ -82,6 +82,9 @@ export async function runCommand(o: RunOptions, io: Io, resumePath?: string): Pr
   const deviceOf = (b: Backend) => b.deviceLabel ?? describeDevice(b.executionProvider, options.device, gpus);
   const device = backends.length === 1 ? deviceOf(backends[0]) : [...new Set(backends.map(deviceOf))].join('; ');
 
+  // bad input (an unknown --card) must fail before a result file exists
+  const peaks = new Map(backends.map((b) => [b.name, peakFor(options, gpus, b.executionProvider)]));
+
   if (!session) {
     const path = options.out ?? defaultResultPath(options.outDir, label, device);
     const environment = captureEnvironment({ commandLine: io.argv, backendsAvailable: backends.map((b) => b.name), gpus, startedAt: new Date().toISOString() });
@@ -102,7 +105,7 @@ export async function runCommand(o: RunOptions, io: Io, resumePath?: string): Pr
   try {
     for (const [i, { c, b }] of todo.entries()) {
       const tag = `[${i + 1}/${todo.length}] ${c.id}${backends.length > 1 ? ` on ${b.name}` : ''}`;
-      const peak = peakFor(options, gpus, b.executionProvider);
+      const peak = peaks.get(b.name);
       const repetitions = options.repetitions ?? 1;
       const reps = [];
       for (let rep = 1; rep <= repetitions && !abort.signal.aborted; rep++) {

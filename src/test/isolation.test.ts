@@ -108,10 +108,12 @@ describe('measurement extras, exact with the fake backend', () => {
     expect(c.roofline!.source).toMatch(/H100 Tensor Core GPU datasheet/);
   });
 
-  it('an unknown card for the roofline is refused', () => {
-    const r = moebench(['run', '--backend', 'fake', '--card', 'Voodoo 5', '--preset', 'tiny']);
+  it('an unknown card for the roofline is refused before any result file is written', () => {
+    const out = join(tmp(), 'r.json');
+    const r = moebench(['run', '--backend', 'fake', '--card', 'Voodoo 5', '--preset', 'tiny', '--out', out]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/unknown card "Voodoo 5"/);
+    expect(existsSync(out)).toBe(false);
   });
 });
 

@@ -1,5 +1,6 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -15,8 +16,11 @@ export function lavapipeEnv(): Record<string, string> | undefined {
   };
 }
 
+/** A working folder of the test run's own, so default results/ and models/ never land in the checkout. */
+export const WORKDIR = mkdtempSync(join(tmpdir(), 'moebench-cwd-'));
+
 /** Runs the built CLI as a user would; the tests assert on exit code, stdout, stderr and files. */
 export function moebench(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 110_000): SpawnSyncReturns<string> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build (npm test does it first)`);
-  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: timeoutMs, cwd: ROOT });
+  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: timeoutMs, cwd: WORKDIR });
 }
