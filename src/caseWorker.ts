@@ -2,7 +2,7 @@
  * Runs one case in a child process so that a crash, an out-of-memory or a hang
  * costs that case only. Receives a CaseJob over IPC, answers with the CaseResult.
  */
-import { resolveBackend } from './backends/registry.js';
+import { backendByName } from './backends/registry.js';
 import { executeCase } from './execute.js';
 import { gpuReader } from './execute.js';
 import { hrClock } from './measure/clock.js';
@@ -11,7 +11,8 @@ import { cardPeakByName } from './env/datasheets.js';
 
 process.on('disconnect', () => process.exit(1));
 process.once('message', async (job: CaseJob) => {
-  const resolved = await resolveBackend(job.backend);
+  // the parent probed the backend already; a second probe would only cost time
+  const resolved = backendByName(job.backend);
   const result = await executeCase(job.case, {
     backend: resolved.backend, modelDir: job.modelDir, deviceId: job.deviceId, device: job.device,
     sampler: { warmup: job.warmup, stopping: job.stopping, clock: resolved.clock ?? hrClock },

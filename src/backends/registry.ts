@@ -33,11 +33,22 @@ export interface Resolved {
   skipped: { name: string; reason: string }[];
 }
 
-export async function resolveBackend(name: string, backends: Record<string, Backend> = createBackends()): Promise<Resolved> {
+/**
+ * A backend by its exact name, without probing: for a case worker, whose parent has
+ * already probed it. The fake comes with its own clock.
+ */
+export function backendByName(name: string, backends: Record<string, Backend> = createBackends()): { backend: Backend; clock?: Clock } {
   if (name === 'fake') {
     const fake = new FakeBackend(fakeScriptFromEnv());
-    return { backend: fake, clock: fake.clock, skipped: [] };
+    return { backend: fake, clock: fake.clock };
   }
+  const backend = backends[name];
+  if (!backend) throw new UsageError(`unknown backend "${name}": use auto, all-available, ${Object.keys(backends).join(', ')}`);
+  return { backend };
+}
+
+export async function resolveBackend(name: string, backends: Record<string, Backend> = createBackends()): Promise<Resolved> {
+  if (name === 'fake') return { ...backendByName(name), skipped: [] };
   if (name === 'auto') {
     const skipped: Resolved['skipped'] = [];
     for (const candidate of AUTO_ORDER) {
@@ -47,8 +58,7 @@ export async function resolveBackend(name: string, backends: Record<string, Back
     }
     throw new UsageError(`no backend available: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
   }
-  const backend = backends[name];
-  if (!backend) throw new UsageError(`unknown backend "${name}": use auto, all-available, ${Object.keys(backends).join(', ')}`);
+  const { backend } = backendByName(name, backends);
   const probe: Probe = await backend.probe();
   if (!probe.available) throw new UsageError(`backend ${name} is unavailable: ${probe.reason}. Fix: ${probe.fix}`);
   return { backend, skipped: [] };

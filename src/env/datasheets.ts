@@ -94,13 +94,17 @@ export interface Roofline {
   source: string;
 }
 
-export function rooflineOf(peak: CardPeak, dtype: 'fp32' | 'fp16', flops: number, bytes: number, medianMs: number): Roofline {
-  const peakTflops = peak.tflops[dtype];
-  const computeMs = (flops / (peakTflops * 1e12)) * 1000;
+/** Time the card's datasheet peaks allow for a call: compute-bound or memory-bound, whichever is slower. */
+export function rooflineTimes(peak: CardPeak, dtype: 'fp32' | 'fp16', flops: number, bytes: number): { computeMs: number; memoryMs: number; floorMs: number } {
+  const computeMs = (flops / (peak.tflops[dtype] * 1e12)) * 1000;
   const memoryMs = (bytes / (peak.memoryBandwidthTBps * 1e12)) * 1000;
-  const floorMs = Math.max(computeMs, memoryMs);
+  return { computeMs, memoryMs, floorMs: Math.max(computeMs, memoryMs) };
+}
+
+export function rooflineOf(peak: CardPeak, dtype: 'fp32' | 'fp16', flops: number, bytes: number, medianMs: number): Roofline {
+  const { computeMs, memoryMs, floorMs } = rooflineTimes(peak, dtype, flops, bytes);
   return {
-    card: peak.name, dtype, peakTflops, peakTBps: peak.memoryBandwidthTBps, floorMs,
+    card: peak.name, dtype, peakTflops: peak.tflops[dtype], peakTBps: peak.memoryBandwidthTBps, floorMs,
     fraction: medianMs > 0 ? floorMs / medianMs : 0, bound: computeMs >= memoryMs ? 'compute' : 'memory', source: peak.source,
   };
 }

@@ -25,6 +25,12 @@ export interface SampleSummary {
 /** Bootstrap resamples of the median; enough for a stable 95% interval, cheap for thousands of samples. */
 export const BOOTSTRAP_RESAMPLES = 2000;
 
+/** Median of values already sorted ascending; typed arrays too, so the bootstrap loops need no copies. */
+export function medianOfSorted(sorted: ArrayLike<number>): number {
+  const n = sorted.length;
+  return n % 2 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+}
+
 export function summarize(samplesMs: number[], seed = 1): SampleSummary {
   if (samplesMs.length === 0) throw new Error('no samples to summarize');
   const sorted = [...samplesMs].sort((a, b) => a - b);
@@ -58,8 +64,7 @@ export function bootstrapMedianCi(samplesMs: number[], seed = 1, resamples = BOO
   const buf = new Float64Array(n);
   for (let r = 0; r < resamples; r++) {
     for (let i = 0; i < n; i++) buf[i] = samplesMs[Math.floor(rng() * n)];
-    buf.sort();
-    medians[r] = n % 2 ? buf[(n - 1) / 2] : (buf[n / 2 - 1] + buf[n / 2]) / 2;
+    medians[r] = medianOfSorted(buf.sort());
   }
   medians.sort();
   const sorted = Array.from(medians);
@@ -96,8 +101,7 @@ export function hierarchicalMedianCi(groups: number[][], seed = 1, resamples = 1
       const n = groups[j].length;
       for (let i = 0; i < n; i++) buf[k++] = g[Math.floor(rng() * g.length)];
     }
-    const s = buf.subarray(0, k).sort();
-    medians[r] = k % 2 ? s[(k - 1) / 2] : (s[k / 2 - 1] + s[k / 2]) / 2;
+    medians[r] = medianOfSorted(buf.subarray(0, k).sort());
   }
   medians.sort();
   const sorted = Array.from(medians);

@@ -1,4 +1,5 @@
-import { orderStatisticMedianCi } from './stats.js';
+import { median } from 'simple-statistics';
+import { medianOfSorted, orderStatisticMedianCi } from './stats.js';
 
 export type StopDecision = 'continue' | 'converged' | 'timeout';
 
@@ -48,7 +49,7 @@ export class StdRelRule implements StoppingRule {
     const n = sorted.length;
     if (n < 2) return Infinity;
     const [lo, hi] = orderStatisticMedianCi(sorted);
-    const med = n % 2 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    const med = medianOfSorted(sorted);
     return med > 0 ? (hi - lo) / 2 / med : 0;
   }
 
@@ -87,14 +88,9 @@ export class WarmupRule {
     if (this.samples.length < this.opts.minSamples || elapsedMs < this.opts.minTimeMs) return false;
     const w = Math.max(1, Math.floor(this.samples.length / 4));
     if (this.samples.length < 2 * w) return false;
-    const last = medianOf(this.samples.slice(-w));
-    const prev = medianOf(this.samples.slice(-2 * w, -w));
+    const last = median(this.samples.slice(-w));
+    const prev = median(this.samples.slice(-2 * w, -w));
     return Math.abs(last - prev) <= this.opts.stableWithin * prev;
   }
 }
 
-function medianOf(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const n = s.length;
-  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}

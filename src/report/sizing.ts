@@ -1,7 +1,7 @@
 import type { Composition } from '../sizing/compose.js';
 import type { Sizing } from '../sizing/model.js';
 import type { Range } from '../sizing/range.js';
-import type { Scenario } from '../sizing/scenario.js';
+import { assumption, type Scenario } from '../sizing/scenario.js';
 import type { TornadoBar } from '../sizing/tornado.js';
 import { fmt, formatTable } from './table.js';
 
@@ -42,8 +42,7 @@ export function costTable(scenario: Scenario, s: Sizing): string {
   for (const x of s.streams) if (x.cost) rows.push([x.name, r(x.cost.perDay), r(x.cost.perMillionInputTokens, money), r(x.cost.perMillionOutputTokens, money)]);
   const api = scenario.cost.apiPrices;
   if (api) {
-    const a = (f: typeof api.inputPerMillion) => (typeof f === 'number' ? { low: f, high: f } : 'value' in f ? { low: f.value, high: f.value } : f);
-    rows.push(['API price (published)', '', r(a(api.inputPerMillion), money), r(a(api.outputPerMillion), money)]);
+    rows.push(['API price (published)', '', r(assumption(api.inputPerMillion), money), r(assumption(api.outputPerMillion), money)]);
   }
   return `cost\n${formatTable(rows, [false, true, true, true])}`;
 }
@@ -78,7 +77,7 @@ export function measuredSideBySide(scenario: Scenario, assumed: Sizing, measured
     for (const x of s.streams) rows.push([x.name, label, prefill, decode, r(x.cards), r(x.servers), ...(x.cost ? [r(x.cost.perDay)] : [])]);
   };
   const a = scenario.card;
-  const fig = (f: typeof a.prefillTokensPerSecPerCard) => (typeof f === 'number' ? fmt(f, 4) : 'value' in f ? fmt(f.value, 4) : `${fmt(f.low, 4)} – ${fmt(f.high, 4)}`);
+  const fig = (f: typeof a.prefillTokensPerSecPerCard) => r(assumption(f), (n) => fmt(n, 4));
   card(assumed, 'assumed', fig(a.prefillTokensPerSecPerCard), fig(a.decodeTokensPerSecPerCard));
   for (const m of measured) card(m.sizing, `measured: ${m.composition.card}`, fmt(m.composition.prefill.tokensPerSecPerCard, 4), fmt(m.composition.decode.tokensPerSecPerCard, 4));
   return `assumed vs measured per-card throughput (same demand, utilization and cards per server)\n${formatTable(rows, [false, false, true, true, true, true, true])}`;

@@ -1,4 +1,5 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { issuesText } from '../benchFiles.js';
 import { integrityOf } from './integrity.js';
 import { CollectionFileSchema, ResultFileSchema, SCHEMA_MAJOR, SCHEMA_VERSION, type CollectionFile, type ResultFile, type ResultFileBody } from './schema.js';
 
@@ -92,9 +93,7 @@ function validate(schema: typeof ResultFileSchema | typeof CollectionFileSchema,
   const version = record.schemaVersion as string;
   const parsed = schema.safeParse(record);
   if (!parsed.success) {
-    const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    const more = parsed.error.issues.length > 5 ? ` (and ${parsed.error.issues.length - 5} more)` : '';
-    throw new ResultFileError(path, `does not match result schema ${version}: ${issues.join('; ')}${more}`);
+    throw new ResultFileError(path, `does not match result schema ${version}: ${issuesText(parsed.error, 5)}`);
   }
   // the digest covers the file as written, including fields a newer minor version added
   if (integrityOf(record) !== parsed.data.integrity) {

@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import { cardPeakByName, findCardPeak, type CardPeak } from '../env/datasheets.js';
+import { cardPeakByName, findCardPeak, rooflineTimes, type CardPeak } from '../env/datasheets.js';
 import type { CaseResult, ResultFile } from '../results/schema.js';
 
 /** What composition reads of a result file (or of a run inside a collection). */
@@ -97,7 +97,7 @@ export function weightsPerCardBytes(preset: Preset, ep: number): number {
 }
 
 function rooflineMs(peak: CardPeak, dtype: 'fp32' | 'fp16', flops: number, bytes: number): number {
-  return Math.max(flops / (peak.tflops[dtype] * 1e12), bytes / (peak.memoryBandwidthTBps * 1e12)) * 1000;
+  return rooflineTimes(peak, dtype, flops, bytes).floorMs;
 }
 
 /**
