@@ -14,6 +14,7 @@ export interface CaseJob {
   deviceId: number;
   device: string;
   modelDir: string;
+  threads?: number;
   warmup: WarmupOptions;
   stopping: StdRelOptions;
   readGpu: boolean;

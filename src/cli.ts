@@ -77,6 +77,7 @@ export function runOptionsFrom(argv: Record<string, unknown>): RunOptions {
     heapLimitMb: argv.caseMemoryMb === undefined ? undefined : positive('case-memory-mb', argv.caseMemoryMb),
     profile: Boolean(argv.profile),
     repetitions: intsOf('repetitions', argv.repetitions ?? 1)![0],
+    threads: argv.threads === undefined ? undefined : intsOf('threads', argv.threads)![0],
     seed: Number(argv.seed ?? RUN_DEFAULTS.seed),
     out: argv.out as string | undefined,
     outDir: RUN_DEFAULTS.outDir,
@@ -111,6 +112,7 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
       .option('sweep', { type: 'string', describe: 'tokens=N1,N2,N3,...: run each workload at these token counts and fit time = a + b·tokens' })
       .option('profile', { type: 'boolean', default: false, describe: "summarise ORT's profiler per operator type" })
       .option('repetitions', { type: 'number', default: 1, describe: 'run each case in this many separate processes; the interval then covers the spread between processes' })
+      .option('threads', { type: 'number', describe: "ONNX Runtime's intra-op CPU threads (default: one per physical core); recorded per case" })
       .option('case-timeout-s', { type: 'number', describe: 'per-case limit; past it the case is killed and recorded as failed', default: RUN_DEFAULTS.caseTimeoutMs / 1000 })
       .option('case-memory-mb', { type: 'number', describe: 'V8 heap limit of each case process' })
       .option('dtype', { type: 'string', describe: 'fp32, fp16 (comma list)' })

@@ -14,6 +14,8 @@ export interface ExecuteOptions {
   sampler: SamplerOptions;
   modelDir: string;
   deviceId: number;
+  /** Intra-op CPU threads, where the backend can set them. */
+  threads?: number;
   /** Recorded card description. */
   device: string;
   /** Reads the card's clocks and temperature; absent without a GPU. */
@@ -33,7 +35,11 @@ export const PROFILE_RUNS = 10;
 
 /** The overhead model is cheap per call; a short sampling window is enough. */
 function overheadSampler(o: SamplerOptions): SamplerOptions {
-  return { ...o, stopping: { ...o.stopping, minTimeMs: Math.min(o.stopping.minTimeMs, 200), maxTimeMs: Math.min(o.stopping.maxTimeMs, 2000) } };
+  return {
+    ...o,
+    warmup: { ...o.warmup, minTimeMs: Math.min(o.warmup.minTimeMs, 200) },
+    stopping: { ...o.stopping, minTimeMs: Math.min(o.stopping.minTimeMs, 200), maxTimeMs: Math.min(o.stopping.maxTimeMs, 2000) },
+  };
 }
 
 /** Raw median minus the no-work call's median; undefined when the overhead is not smaller than the call. */
@@ -69,7 +75,7 @@ export async function executeCase(c: WorkloadCase, o: ExecuteOptions): Promise<C
     const stage = o.onStage ?? (() => undefined);
     stage('building inputs and loading the model');
     const inputs = makeInputs(c);
-    loaded = await o.backend.load(c, inputs, { modelDir: o.modelDir, deviceId: o.deviceId });
+    loaded = await o.backend.load(c, inputs, { modelDir: o.modelDir, deviceId: o.deviceId, threads: o.threads });
     stage('checking the output against the float64 reference');
     const memoryAfterLoad = loaded.memory?.();
     const correctness = await checkCorrectness(c, inputs, loaded);
@@ -125,7 +131,7 @@ export async function executeCase(c: WorkloadCase, o: ExecuteOptions): Promise<C
 }
 
 async function measureOverhead(c: WorkloadCase, inputs: CaseInputs, o: ExecuteOptions) {
-  const loaded = await o.backend.loadOverhead(c, inputs, { modelDir: o.modelDir, deviceId: o.deviceId });
+  const loaded = await o.backend.loadOverhead(c, inputs, { modelDir: o.modelDir, deviceId: o.deviceId, threads: o.threads });
   try {
     const m = await measure(() => loaded.run(), overheadSampler(o.sampler));
     const s = summarize(m.samplesMs, c.seed);

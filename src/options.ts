@@ -30,6 +30,8 @@ export interface RunOptions {
   profile: boolean;
   /** Each case runs in this many separate worker processes; its interval then covers the spread between them. */
   repetitions: number;
+  /** Intra-op CPU threads of ONNX Runtime; undefined leaves its default (one per physical core). */
+  threads?: number;
   seed: number;
   out?: string;
   outDir: string;

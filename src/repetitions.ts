@@ -1,11 +1,11 @@
 import { correctedThroughput, throughputOf } from './execute.js';
-import { hierarchicalMedianCi, summarize } from './measure/stats.js';
+import { repetitionMedianCi, summarize } from './measure/stats.js';
 import type { CaseResult } from './results/schema.js';
 
 /**
  * One result from the same case run in several worker processes. Samples are
- * pooled, and the median's interval comes from a two-level bootstrap (repetitions,
- * then samples), so it covers the spread between processes as well as within one. Pure.
+ * pooled, and the median's interval comes from the spread of the repetitions' medians
+ * (Student's t), so it covers the drift between processes as well as the noise within one. Pure.
  */
 export function combineRepetitions(results: CaseResult[], targetRelHalfWidth: number, seed: number): CaseResult {
   if (results.length === 1) return results[0];
@@ -21,7 +21,7 @@ export function combineRepetitions(results: CaseResult[], targetRelHalfWidth: nu
   const groups = results.map((r) => r.samplesMs!);
   const pooled = groups.flat();
   const base = summarize(pooled, seed);
-  const ci = hierarchicalMedianCi(groups, seed);
+  const ci = repetitionMedianCi(groups, seed);
   const summary = { ...base, medianCi95Ms: ci, medianCiRelHalfWidth: base.medianMs > 0 ? (ci[1] - ci[0]) / 2 / base.medianMs : 0 };
   const first = results[0];
   const last = results[n - 1];

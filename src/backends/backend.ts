@@ -12,6 +12,8 @@ export interface LoadOptions {
   modelDir: string;
   /** GPU index for CUDA and similar providers. */
   deviceId: number;
+  /** Intra-op CPU threads where the engine lets us set them (ORT); undefined leaves the engine's default. */
+  threads?: number;
 }
 
 /** A case ready to run: weights loaded, inputs staged, nothing left but the timed calls. */

@@ -55,9 +55,12 @@ export class OrtBackend implements Backend {
     this.executionProvider = provider;
   }
 
-  private sessionOptions(deviceId: number): OrtTypes.InferenceSession.SessionOptions {
+  private sessionOptions(deviceId: number, threads?: number): OrtTypes.InferenceSession.SessionOptions {
     const ep = this.provider === 'cuda' ? { name: 'cuda', deviceId } : this.provider === 'webgpu' ? { name: 'webgpu' } : { name: 'cpu' };
-    return { executionProviders: [ep], graphOptimizationLevel: 'all', logSeverityLevel: 4 };
+    // The layers are one chain of nodes, so inter-op parallelism has nothing to overlap; intra-op
+    // threads are what --threads controls.
+    const pool = threads === undefined ? {} : { intraOpNumThreads: threads, interOpNumThreads: 1 };
+    return { executionProviders: [ep], graphOptimizationLevel: 'all', logSeverityLevel: 4, ...pool };
   }
 
   async probe(): Promise<Probe> {
@@ -92,10 +95,13 @@ export class OrtBackend implements Backend {
   async load(c: WorkloadCase, inputs: CaseInputs, options: LoadOptions): Promise<LoadedCase> {
     const model = ensureModel(c, options.modelDir);
     const loaded = await this.open(c, inputs, model.path, options);
-    const sessionOptions = this.sessionOptions(options.deviceId);
+    const sessionOptions = this.sessionOptions(options.deviceId, options.threads);
     return {
       ...loaded,
-      details: { modelFile: model.path, weightBytes: model.weightBytes, externalData: model.externalData, modelCached: model.cached },
+      details: {
+        modelFile: model.path, weightBytes: model.weightBytes, externalData: model.externalData, modelCached: model.cached,
+        intraOpThreads: options.threads ?? 'default',
+      },
       async profile(runs: number) {
         const dir = mkdtempSync(join(tmpdir(), 'moebench-profile-'));
         const session = await ort().InferenceSession.create(model.path, { ...sessionOptions, enableProfiling: true, profileFilePrefix: join(dir, 'ort') });
@@ -121,8 +127,8 @@ export class OrtBackend implements Backend {
 
   private async open(c: WorkloadCase, inputs: CaseInputs, model: string | Uint8Array, options: LoadOptions): Promise<LoadedCase> {
     const session = typeof model === 'string'
-      ? await ort().InferenceSession.create(model, this.sessionOptions(options.deviceId))
-      : await ort().InferenceSession.create(model, this.sessionOptions(options.deviceId));
+      ? await ort().InferenceSession.create(model, this.sessionOptions(options.deviceId, options.threads))
+      : await ort().InferenceSession.create(model, this.sessionOptions(options.deviceId, options.threads));
     const feeds = toFeeds(c, inputs);
     return {
       details: {},

@@ -111,7 +111,7 @@ export async function runCommand(o: RunOptions, io: Io, resumePath?: string): Pr
       for (let rep = 1; rep <= repetitions && !abort.signal.aborted; rep++) {
         const repTag = repetitions > 1 ? `${tag} (repetition ${rep}/${repetitions})` : tag;
         const one = await executeIsolated({
-          case: c, backend: b.name, deviceId: options.device, device: deviceOf(b), modelDir: options.modelDir,
+          case: c, backend: b.name, deviceId: options.device, device: deviceOf(b), modelDir: options.modelDir, threads: options.threads,
           warmup: options.warmup, stopping: options.stopping, readGpu: gpus.length > 0, profile: options.profile && rep === 1, peakName: peak?.name,
         }, b, { timeoutMs: options.caseTimeoutMs, heapLimitMb: options.heapLimitMb, signal: abort.signal, onStage: (stage) => io.err(`${repTag}: ${stage}`) });
         reps.push(one);

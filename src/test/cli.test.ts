@@ -80,6 +80,7 @@ describe('bad input gives one clear line and exit 2', () => {
     [['run', '--preset', 'tiny', '--layer', 'moe', '--experts-per-card', '3'], /--experts-per-card 3 must divide the 8 experts/],
     [['run', '--preset', 'tiny', '--layer', 'moe', '--moe-impl', 'fused', '--experts-per-card', '2'], /fused cannot run an expert-parallel slice/],
     [['run', '--resume', join(dir, 'a-file')], /a-file: not valid JSON/],
+    [['run', '--preset', 'tiny', '--threads', '0'], /--threads must be positive integers, got "0"/],
     [['frobnicate'], /Unknown argument: frobnicate/],
   ])('%j', (args, message) => {
     const r = moebench(args as string[]);
@@ -93,6 +94,24 @@ describe('bad input gives one clear line and exit 2', () => {
     const r = moebench(['run', '--preset', 'tiny', '--backend', 'ort-cuda']);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/backend ort-cuda is unavailable: the CUDA execution provider is not installed .*Fix: npm run setup:cuda/);
+  });
+});
+
+describe('moebench run --threads', () => {
+  it("sets ONNX Runtime's intra-op threads and records them with the run and each case", () => {
+    const out = join(tmp(), 'r.json');
+    const r = moebench(['run', '--backend', 'ort-cpu', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '8', '--threads', '1', '--max-time-ms', '500', '--out', out, '--model-dir', tmp()]);
+    expect(r.status, r.stderr).toBe(0);
+    const file = readResultFile(out);
+    expect(file.run.options.threads).toBe(1);
+    expect(file.cases[0].details!.intraOpThreads).toBe(1);
+  });
+
+  it("without it the case says ONNX Runtime chose", () => {
+    const out = join(tmp(), 'r.json');
+    const r = moebench(['run', '--backend', 'ort-cpu', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '8', '--max-time-ms', '500', '--out', out, '--model-dir', tmp()]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readResultFile(out).cases[0].details!.intraOpThreads).toBe('default');
   });
 });
 

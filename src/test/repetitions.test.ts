@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hierarchicalMedianCi, summarize } from '../measure/stats.js';
+import { bootstrapMedianCi, repetitionMedianCi, summarize } from '../measure/stats.js';
 import { combineRepetitions } from '../repetitions.js';
 import { readResultFile } from '../results/io.js';
 import type { CaseResult } from '../results/schema.js';
@@ -10,25 +10,33 @@ import { moebench } from './helpers/cli.js';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'compare-base.json');
 
-describe('two-level bootstrap of the median over repetitions', () => {
+describe("interval of the median over repetitions (Student's t)", () => {
   const within = (center: number) => Array.from({ length: 60 }, (_, i) => center * (1 + 0.002 * ((i % 5) - 2)));
 
-  it('is deterministic for a seed', () => {
-    const groups = [within(10), within(10.3), within(9.8)];
-    expect(hierarchicalMedianCi(groups, 3)).toEqual(hierarchicalMedianCi(groups, 3));
+  it("is the pooled median ± t(0.975, k − 1) · sd(repetition medians) / √k", () => {
+    // medians 2, 3, 4: sd 1; t(0.975, 2) = 4.302653; pooled median 3
+    const [lo, hi] = repetitionMedianCi([[1, 2, 3], [2, 3, 4], [3, 4, 5]]);
+    expect(lo).toBeCloseTo(3 - 4.302653 / Math.sqrt(3), 5);
+    expect(hi).toBeCloseTo(3 + 4.302653 / Math.sqrt(3), 5);
   });
 
-  it('widens with the spread between repetitions, which the pooled interval misses', () => {
-    const groups = [within(10), within(10.4), within(9.7)];
-    const pooled = summarize(groups.flat()).medianCi95Ms;
-    const [lo, hi] = hierarchicalMedianCi(groups);
-    expect(hi - lo).toBeGreaterThan(2 * (pooled[1] - pooled[0]));
-    expect(lo).toBeGreaterThanOrEqual(9.7 * 0.996);
-    expect(hi).toBeLessThanOrEqual(10.4 * 1.004);
+  it('reaches past the extreme repetitions, which a bootstrap over three processes cannot', () => {
+    const [lo, hi] = repetitionMedianCi([within(10), within(10.4), within(9.7)]);
+    expect(lo).toBeLessThan(9.7);
+    expect(hi).toBeGreaterThan(10.4);
+  });
+
+  it('is never narrower than the pooled bootstrap interval', () => {
+    const groups = [[1, 2, 3, 9], [1, 2, 3, 9], [1, 2, 3, 9]];
+    expect(repetitionMedianCi(groups, 4)).toEqual(bootstrapMedianCi(groups.flat(), 4));
+  });
+
+  it('is the bootstrap interval for a single repetition', () => {
+    expect(repetitionMedianCi([within(10)], 2)).toEqual(bootstrapMedianCi(within(10), 2));
   });
 
   it('is a point when every sample is equal', () => {
-    expect(hierarchicalMedianCi([[2, 2], [2, 2, 2]])).toEqual([2, 2]);
+    expect(repetitionMedianCi([[2, 2], [2, 2, 2]])).toEqual([2, 2]);
   });
 });
 
@@ -40,12 +48,12 @@ describe('combining repetitions of a case', () => {
     return { ...c, samplesMs, summary, throughput: { ...c.throughput!, tokensPerSec: c.work.tokensPerCall / (summary.medianMs / 1000) } };
   };
 
-  it('pools the samples, keeps each repetition\'s median and takes the two-level interval', () => {
-    const r = combineRepetitions([rep(1), rep(1.01), rep(0.99)], 0.02, 1);
+  it('pools the samples, keeps each repetition\'s median and takes the interval over repetitions', () => {
+    const r = combineRepetitions([rep(1), rep(1.005), rep(0.995)], 0.02, 1);
     expect(r.samplesMs).toHaveLength(3 * c.samplesMs!.length);
-    expect(r.repetitions!.map((x) => x.medianMs)).toEqual([2, 2.02, 1.98]);
+    expect(r.repetitions!.map((x) => x.medianMs)).toEqual([2, 2.01, 1.99]);
     expect(r.summary!.medianMs).toBe(2);
-    expect(r.summary!.medianCi95Ms).toEqual(hierarchicalMedianCi([rep(1).samplesMs!, rep(1.01).samplesMs!, rep(0.99).samplesMs!], 1));
+    expect(r.summary!.medianCi95Ms).toEqual(repetitionMedianCi([rep(1).samplesMs!, rep(1.005).samplesMs!, rep(0.995).samplesMs!], 1));
     expect(r.throughput!.tokensPerSec).toBe(500);
     expect(r.status).toBe('ok');
   });
