@@ -114,7 +114,7 @@ export async function executeCase(c: WorkloadCase, o: ExecuteOptions): Promise<C
     return {
       ...base,
       status: m.converged ? 'ok' : 'noisy',
-      ...(m.converged ? {} : { error: `did not reach ±${(o.sampler.stopping.targetRelHalfWidth * 100).toFixed(1)}% in ${o.sampler.stopping.maxTimeMs} ms (${m.samplesMs.length} samples): the order-statistic 95% interval of the median stayed at ±${(m.relHalfWidth * 100).toFixed(1)}%` }),
+      ...(m.converged ? {} : { error: `did not reach ±${(o.sampler.stopping.targetRelHalfWidth * 100).toFixed(1)}% in ${o.sampler.stopping.maxTimeMs} ms (${m.samplesMs.length} samples): the 95% interval of the median (corrected for correlated calls) stayed at ±${(m.relHalfWidth * 100).toFixed(1)}%` }),
       correctness, warmupSamplesMs: m.warmupSamplesMs, samplesMs: m.samplesMs, summary,
       throughput: throughputOf(work, summary), details: loaded.details,
       ...(overhead ? { overhead, throughputCorrected: correctedThroughput(work, summary, overhead.medianMs) } : {}),

@@ -17,12 +17,17 @@ export interface SampleSummary {
   stddevMs: number;
   /** Median absolute deviation, not scaled by 1.4826. */
   madMs: number;
-  /** 95% bootstrap percentile interval of the median. */
+  /**
+   * 95% interval of the median: the bootstrap percentile interval, widened about the median by
+   * √medianVarianceInflation when successive calls are correlated.
+   */
   medianCi95Ms: [number, number];
   /** (high − low) / 2 / median of the interval above. */
   medianCiRelHalfWidth: number;
   /** Samples outside [Q1 − 1.5·IQR, Q3 + 1.5·IQR] (Tukey's fences). */
   outliers: number;
+  /** Lag-1 autocorrelation, in time order, of "this call took at most the median"; 0 for independent calls. */
+  lag1Autocorrelation: number;
 }
 
 /** Bootstrap resamples of the median; enough for a stable 95% interval, cheap for thousands of samples. */
@@ -40,8 +45,9 @@ export function summarize(samplesMs: number[], seed = 1): SampleSummary {
   const q1 = quantileSorted(sorted, 0.25);
   const q3 = quantileSorted(sorted, 0.75);
   const iqr = q3 - q1;
-  const ci = bootstrapMedianCi(samplesMs, seed);
   const med = median(samplesMs);
+  const lag1 = medianIndicatorLag1(samplesMs, med);
+  const ci = serialMedianCi(samplesMs, med, lag1, seed);
   return {
     count: samplesMs.length,
     medianMs: med,
@@ -55,7 +61,55 @@ export function summarize(samplesMs: number[], seed = 1): SampleSummary {
     medianCi95Ms: ci,
     medianCiRelHalfWidth: med > 0 ? (ci[1] - ci[0]) / 2 / med : 0,
     outliers: sorted.filter((x) => x < q1 - 1.5 * iqr || x > q3 + 1.5 * iqr).length,
+    lag1Autocorrelation: lag1,
   };
+}
+
+/**
+ * Lag-1 autocorrelation of the series 1{x_i ≤ median} in time order. The median's variance is
+ * that of this series' mean over the density at the median squared, so this is the correlation
+ * that matters for it, and unlike the samples' own autocorrelation one slow call cannot swing it.
+ */
+export function medianIndicatorLag1(samplesInOrder: ArrayLike<number>, medianMs: number): number {
+  const n = samplesInOrder.length;
+  let below = 0;
+  for (let i = 0; i < n; i++) if (samplesInOrder[i] <= medianMs) below++;
+  const p = below / n;
+  let num = 0;
+  let den = 0;
+  let prev = 0;
+  for (let i = 0; i < n; i++) {
+    const d = (samplesInOrder[i] <= medianMs ? 1 : 0) - p;
+    den += d * d;
+    if (i > 0) num += d * prev;
+    prev = d;
+  }
+  return den > 0 ? num / den : 0;
+}
+
+/**
+ * Factor by which serial correlation inflates the median's variance over independent calls,
+ * (1 + ρ) / (1 − ρ) for lag-1 autocorrelation ρ (first-order autoregressive approximation),
+ * with ρ clipped to [0, 0.95]. On a shared host the calls are not independent: load drifts over
+ * seconds, and on the development VM's CPU cases ρ was 0.2–0.6, a factor of 1.5–4.
+ */
+export function medianVarianceInflation(lag1: number): number {
+  const rho = Math.min(Math.max(lag1, 0), 0.95);
+  return (1 + rho) / (1 - rho);
+}
+
+/** The bootstrap interval of the median, widened about it by √(variance inflation), within the samples' range. */
+function serialMedianCi(samplesInOrder: number[], medianMs: number, lag1: number, seed: number): [number, number] {
+  const [lo, hi] = bootstrapMedianCi(samplesInOrder, seed);
+  const widen = Math.sqrt(medianVarianceInflation(lag1));
+  if (widen === 1) return [lo, hi];
+  return [Math.max(min(samplesInOrder), medianMs - (medianMs - lo) * widen), Math.min(max(samplesInOrder), medianMs + (hi - medianMs) * widen)];
+}
+
+/** The interval `summarize` reports: bootstrap of the median, corrected for serial correlation. */
+export function medianCi95(samplesInOrder: number[], seed = 1): [number, number] {
+  const med = median(samplesInOrder);
+  return serialMedianCi(samplesInOrder, med, medianIndicatorLag1(samplesInOrder, med), seed);
 }
 
 /** Percentile bootstrap of the median, deterministic for a seed. */
@@ -78,9 +132,10 @@ export function bootstrapMedianCi(samplesMs: number[], seed = 1, resamples = BOO
  * Distribution-free 95% interval of the median from order statistics (normal
  * approximation to the binomial); cheap enough to recompute after every sample.
  */
-export function orderStatisticMedianCi(sorted: ArrayLike<number>): [number, number] {
+export function orderStatisticMedianCi(sorted: ArrayLike<number>, varianceInflation = 1): [number, number] {
   const n = sorted.length;
-  const half = 1.959964 * Math.sqrt(n) / 2;
+  // serial correlation leaves fewer independent calls: n / inflation of them
+  const half = 1.959964 * Math.sqrt(n * varianceInflation) / 2;
   const lo = Math.max(0, Math.floor(n / 2 - half) - 1);
   const hi = Math.min(n - 1, Math.ceil(n / 2 + half));
   return [sorted[lo], sorted[hi]];
@@ -89,14 +144,14 @@ export function orderStatisticMedianCi(sorted: ArrayLike<number>): [number, numb
 /**
  * 95% interval of the median of a case run in k separate processes: Student's t over the
  * repetitions' medians (k − 1 degrees of freedom), centred on the pooled median, and never
- * narrower than the pooled bootstrap interval. Each process is one draw of the drift between
+ * narrower than the pooled samples' own interval (medianCi95). Each process is one draw of the drift between
  * processes (clocks, memory placement, neighbours on a shared host) that no single process can
  * see. A bootstrap over so few processes cannot reach past the extreme repetitions and covers
  * far less than 95%; the t quantile (4.30 for three) pays for knowing the spread from k draws.
  */
 export function repetitionMedianCi(groups: number[][], seed = 1): [number, number] {
   const pooled = groups.flat();
-  const [bootLo, bootHi] = bootstrapMedianCi(pooled, seed);
+  const [bootLo, bootHi] = medianCi95(pooled, seed);
   const k = groups.length;
   if (k < 2) return [bootLo, bootHi];
   const medians = groups.map((g) => median(g));

@@ -1,5 +1,5 @@
 import { median } from 'simple-statistics';
-import { medianOfSorted, orderStatisticMedianCi } from './stats.js';
+import { medianIndicatorLag1, medianOfSorted, medianVarianceInflation, orderStatisticMedianCi } from './stats.js';
 
 export type StopDecision = 'continue' | 'converged' | 'timeout';
 
@@ -48,8 +48,10 @@ export class StdRelRule implements StoppingRule {
     const sorted = this.sortedSamples();
     const n = sorted.length;
     if (n < 2) return Infinity;
-    const [lo, hi] = orderStatisticMedianCi(sorted);
     const med = medianOfSorted(sorted);
+    // the same correction for correlated calls as the reported interval, so "converged" means it
+    const inflation = medianVarianceInflation(medianIndicatorLag1(this.samples, med));
+    const [lo, hi] = orderStatisticMedianCi(sorted, inflation);
     return med > 0 ? (hi - lo) / 2 / med : 0;
   }
 

@@ -6,7 +6,7 @@ import { z } from 'zod';
  * bump MAJOR when a reader of the old version would misread the new file.
  */
 export const SCHEMA_MAJOR = 1;
-export const SCHEMA_MINOR = 0;
+export const SCHEMA_MINOR = 1;
 export const SCHEMA_VERSION = `${SCHEMA_MAJOR}.${SCHEMA_MINOR}`;
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
@@ -95,6 +95,8 @@ export const SummarySchema = z.object({
   medianCi95Ms: z.tuple([nonNegative, nonNegative]),
   medianCiRelHalfWidth: nonNegative,
   outliers: z.number().int(),
+  /** Since 1.1: lag-1 autocorrelation of "at most the median" in time order (see medianIndicatorLag1). */
+  lag1Autocorrelation: z.number().optional(),
 });
 
 export const ThroughputSchema = z.object({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bootstrapMedianCi, orderStatisticMedianCi, summarize } from '../measure/stats.js';
+import { bootstrapMedianCi, medianIndicatorLag1, medianVarianceInflation, orderStatisticMedianCi, summarize } from '../measure/stats.js';
 
 describe('summary statistics', () => {
   const samples = [7, 1, 9, 3, 100, 5, 2, 8, 4, 6];
@@ -68,9 +68,57 @@ describe('bootstrap interval of the median', () => {
 });
 
 describe('order-statistic interval of the median', () => {
+  const sorted = Array.from({ length: 100 }, (_, i) => i);
+
   it('uses ranks n/2 ∓ 1.96·√n/2', () => {
-    const sorted = Array.from({ length: 100 }, (_, i) => i);
     // half = 1.96·10/2 = 9.8: 1-based ranks 40 and 61 → 0-based 39 and 60
     expect(orderStatisticMedianCi(sorted)).toEqual([39, 60]);
+  });
+
+  it('counts n / inflation independent calls when calls are correlated', () => {
+    // inflation 4: half = 1.96·√400/2 = 19.6: 1-based ranks 30 and 70 → 0-based 29 and 70
+    expect(orderStatisticMedianCi(sorted, 4)).toEqual([29, 70]);
+  });
+});
+
+describe('serial correlation of the calls', () => {
+  it('lag-1 autocorrelation of "at most the median": two calls below, then two above', () => {
+    // indicators 1 1 0 0 about p = 0.5: (0.25 − 0.25 + 0.25) / 1
+    expect(medianIndicatorLag1([1, 2, 3, 4], 2.5)).toBe(0.25);
+  });
+
+  it('is negative for calls that alternate', () => {
+    expect(medianIndicatorLag1([1, 3, 1, 3], 2)).toBe(-0.75);
+  });
+
+  it('is 0 when every call equals the median', () => {
+    expect(medianIndicatorLag1([2, 2, 2], 2)).toBe(0);
+  });
+
+  it('inflates the variance by (1 + ρ) / (1 − ρ), ρ clipped to [0, 0.95]', () => {
+    expect(medianVarianceInflation(0.5)).toBe(3);
+    expect(medianVarianceInflation(-0.75)).toBe(1);
+    expect(medianVarianceInflation(0.99)).toBeCloseTo(39, 9);
+  });
+
+  // 10 ms ± 3%: once as a slow drift (a sine over 126 calls), once the same values scrambled
+  const drift = Array.from({ length: 200 }, (_, i) => 10 * (1 + 0.03 * Math.sin(i / 20)));
+  const scrambled = drift.map((_, i) => drift[(i * 37) % 200]);
+
+  it('the summary records it', () => {
+    expect(summarize(drift).lag1Autocorrelation).toBeGreaterThan(0.9);
+    expect(Math.abs(summarize(scrambled).lag1Autocorrelation)).toBeLessThan(0.3);
+  });
+
+  it('widens the reported interval of drifting calls over that of the same values in random order', () => {
+    const width = (ci: [number, number]) => ci[1] - ci[0];
+    expect(width(summarize(drift, 3).medianCi95Ms)).toBeGreaterThan(3 * width(bootstrapMedianCi(drift, 3)));
+    expect(summarize(drift, 3).medianCi95Ms[0]).toBeGreaterThanOrEqual(Math.min(...drift));
+    expect(summarize(drift, 3).medianCi95Ms[1]).toBeLessThanOrEqual(Math.max(...drift));
+  });
+
+  it('leaves the bootstrap interval as it is for uncorrelated calls', () => {
+    const alternating = Array.from({ length: 50 }, (_, i) => 10 + (i % 2) * 0.1 + i * 1e-4);
+    expect(summarize(alternating, 3).medianCi95Ms).toEqual(bootstrapMedianCi(alternating, 3));
   });
 });

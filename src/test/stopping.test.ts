@@ -68,6 +68,14 @@ describe('stdrel stopping rule', () => {
     expect(r.count).toBe(500);
   });
 
+  it('calls that drift slowly need more samples than the same values in random order', () => {
+    // 10 ms ± 1%: a slow drift over 314 calls, and the same values scrambled
+    const drift = (i: number) => 10 * (1 + 0.01 * Math.sin(i / 50));
+    const scrambled = (i: number) => drift((i * 7919) % 100_000);
+    const loose = { ...opts, targetRelHalfWidth: 0.003, maxTimeMs: 100_000 };
+    expect(feed(drift, loose).count).toBeGreaterThan(3 * feed(scrambled, loose).count);
+  });
+
   it('one call slower than the maximum time ends sampling after that call', () => {
     const r = feed(() => 5000);
     expect(r.decision).toBe('timeout');
