@@ -1,11 +1,12 @@
 import { correctedThroughput, throughputOf } from './execute.js';
-import { repetitionMedianCi, summarize } from './measure/stats.js';
+import { repetitionMedian, summarize } from './measure/stats.js';
 import type { CaseResult } from './results/schema.js';
 
 /**
- * One result from the same case run in several worker processes. Samples are
- * pooled, and the median's interval comes from the spread of the repetitions' medians
- * (Student's t), so it covers the drift between processes as well as the noise within one. Pure.
+ * One result from the same case run in several worker processes. Samples are pooled for the
+ * distribution figures (mean, percentiles, spread); the median is the mean of the repetitions'
+ * medians and its interval comes from their spread (Student's t), so it covers the drift between
+ * processes as well as the noise within one. Pure.
  */
 export function combineRepetitions(results: CaseResult[], targetRelHalfWidth: number, seed: number): CaseResult {
   if (results.length === 1) return results[0];
@@ -21,8 +22,8 @@ export function combineRepetitions(results: CaseResult[], targetRelHalfWidth: nu
   const groups = results.map((r) => r.samplesMs!);
   const pooled = groups.flat();
   const base = summarize(pooled, seed);
-  const ci = repetitionMedianCi(groups, seed);
-  const summary = { ...base, medianCi95Ms: ci, medianCiRelHalfWidth: base.medianMs > 0 ? (ci[1] - ci[0]) / 2 / base.medianMs : 0 };
+  const { medianMs, ci } = repetitionMedian(groups, seed);
+  const summary = { ...base, medianMs, medianCi95Ms: ci, medianCiRelHalfWidth: medianMs > 0 ? (ci[1] - ci[0]) / 2 / medianMs : 0 };
   const first = results[0];
   const last = results[n - 1];
   const overheads = results.map((r) => r.overhead).filter((o): o is NonNullable<CaseResult['overhead']> => o !== undefined);

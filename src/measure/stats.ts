@@ -142,20 +142,21 @@ export function orderStatisticMedianCi(sorted: ArrayLike<number>, varianceInflat
 }
 
 /**
- * 95% interval of the median of a case run in k separate processes: Student's t over the
- * repetitions' medians (k − 1 degrees of freedom), centred on the pooled median, and never
- * narrower than the pooled samples' own interval (medianCi95). Each process is one draw of the drift between
- * processes (clocks, memory placement, neighbours on a shared host) that no single process can
- * see. A bootstrap over so few processes cannot reach past the extreme repetitions and covers
- * far less than 95%; the t quantile (4.30 for three) pays for knowing the spread from k draws.
+ * The median of a case run in k separate processes, each process weighing the same: the mean of
+ * the repetitions' medians (pooling the samples would let a noisy process, which samples longest,
+ * outvote the others). Its 95% interval is Student's t over those medians (k − 1 degrees of
+ * freedom), never narrower than the pooled samples' own interval. Each process is one draw of the
+ * drift between processes (clocks, memory placement, neighbours on a shared host) that no single
+ * process can see. A bootstrap over so few processes cannot reach past the extreme repetitions and
+ * covers far less than 95%; the t quantile (4.30 for three) pays for knowing the spread from k draws.
  */
-export function repetitionMedianCi(groups: number[][], seed = 1): [number, number] {
+export function repetitionMedian(groups: number[][], seed = 1): { medianMs: number; ci: [number, number] } {
   const pooled = groups.flat();
-  const [bootLo, bootHi] = medianCi95(pooled, seed);
+  const [poolLo, poolHi] = medianCi95(pooled, seed);
   const k = groups.length;
-  if (k < 2) return [bootLo, bootHi];
+  if (k < 2) return { medianMs: median(pooled), ci: [poolLo, poolHi] };
   const medians = groups.map((g) => median(g));
+  const center = mean(medians);
   const halfWidth = jStat.studentt.inv(0.975, k - 1) * sampleStandardDeviation(medians) / Math.sqrt(k);
-  const center = median(pooled);
-  return [Math.min(bootLo, center - halfWidth), Math.max(bootHi, center + halfWidth)];
+  return { medianMs: center, ci: [Math.min(poolLo, center - halfWidth), Math.max(poolHi, center + halfWidth)] };
 }

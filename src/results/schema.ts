@@ -148,7 +148,8 @@ export const CaseResultSchema = z.object({
   profile: z.array(z.object({ opType: z.string(), callsPerRun: nonNegative, usPerRun: nonNegative, fraction: nonNegative })).optional(),
   /**
    * With --repetitions N: each repetition's own median and interval. The case's samples are then
-   * pooled and its interval is Student's t over the repetitions' medians (see repetitionMedianCi).
+   * pooled; summary.medianMs is the mean of the repetitions' medians and its interval is Student's t
+   * over them (see repetitionMedian).
    */
   repetitions: z.array(z.object({ status: CaseStatusSchema, medianMs: nonNegative.optional(), medianCi95Ms: z.tuple([nonNegative, nonNegative]).optional(), count: z.number().int().optional() })).optional(),
   /** The card's clocks and temperature just before and after the case, so throttling shows. */
