@@ -8,11 +8,12 @@ import type { CaseResult } from './results/schema.js';
  * medians and its interval comes from their spread (Student's t), so it covers the drift between
  * processes as well as the noise within one. Pure.
  */
-export function combineRepetitions(results: CaseResult[], targetRelHalfWidth: number, seed: number): CaseResult {
-  if (results.length === 1) return results[0];
+export function combineRepetitions(results: CaseResult[], targetRelHalfWidth: number, seed: number, planned = results.length): CaseResult {
   const repetitions = results.map((r) => ({
     status: r.status, ...(r.summary ? { medianMs: r.summary.medianMs, medianCi95Ms: r.summary.medianCi95Ms, count: r.summary.count } : {}),
   }));
+  // a case with more repetitions still to come lists the one it has, so a resumed run can tell
+  if (results.length === 1) return planned > 1 ? { ...results[0], repetitions } : results[0];
   const n = results.length;
   const badIndex = results.findIndex((r) => r.status === 'failed' || r.status === 'invalid' || r.status === 'skipped');
   if (badIndex >= 0) {
@@ -49,4 +50,38 @@ export function combineRepetitions(results: CaseResult[], targetRelHalfWidth: nu
     endedAt: last.endedAt,
     repetitions,
   };
+}
+
+/** Whether a case in a result file has all its planned repetitions (or ended early, failed or skipped). */
+export function isComplete(c: CaseResult, planned: number): boolean {
+  return isFinal(c) || (c.repetitions?.length ?? 1) >= planned;
+}
+
+/** A failed, invalid or skipped repetition ends the case: more processes would not change that. */
+export function isFinal(c: CaseResult): boolean {
+  return c.status === 'failed' || c.status === 'invalid' || c.status === 'skipped';
+}
+
+/**
+ * The per-process results a combined case was made of, recovered from the file: its pooled
+ * samples split by each repetition's count. Combining them again with more repetitions gives what
+ * an uninterrupted run would have; only warm-up samples and the per-call overhead stay pooled.
+ */
+export function splitRepetitions(c: CaseResult): CaseResult[] {
+  if (!c.repetitions || c.repetitions.length < 2) {
+    const { repetitions: _r, ...single } = c;
+    return [single];
+  }
+  let at = 0;
+  return c.repetitions.map((r) => {
+    const samplesMs = c.samplesMs?.slice(at, at + (r.count ?? 0));
+    at += r.count ?? 0;
+    const summary = samplesMs && samplesMs.length > 0 ? summarize(samplesMs, c.workload.seed) : undefined;
+    const { repetitions: _r, ...rest } = c;
+    return {
+      ...rest, status: r.status, samplesMs, summary,
+      throughput: summary ? throughputOf(c.work, summary) : undefined,
+      throughputCorrected: summary && c.overhead ? correctedThroughput(c.work, summary, c.overhead.medianMs) : undefined,
+    };
+  });
 }

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Backend } from '../backends/backend.js';
 import { availableBackends, resolveBackend } from '../backends/registry.js';
 import { executeIsolated } from '../caseProcess.js';
-import { combineRepetitions } from '../repetitions.js';
+import { combineRepetitions, isComplete, isFinal, splitRepetitions } from '../repetitions.js';
 import { UsageError } from '../errors.js';
 import { cardPeakByName, findCardPeak, type CardPeak } from '../env/datasheets.js';
 import { captureEnvironment, describeDevice } from '../env/machine.js';
@@ -93,35 +93,45 @@ export async function runCommand(o: RunOptions, io: Io, resumePath?: string): Pr
       options: { ...options, deviceAll: false } as Record<string, unknown>,
     }));
   }
-  const done = session.completedKeys();
+  const repetitions = options.repetitions ?? 1;
+  const done = session.completedKeys((c) => isComplete(c, repetitions));
   const todo = plan.cases.flatMap((c) => backends.map((b) => ({ c, b }))).filter(({ c, b }) => !done.has(caseKey(b.name, c.id)));
   io.err(`moebench: ${todo.length} case(s) on ${backends.map((b) => b.name).join(', ')} (${device})${done.size ? `, ${done.size} already in the file` : ''} → ${session.path}`);
 
+  // the repetitions each case already has: none, or those of a resumed file's unfinished case
+  const reps = new Map(todo.map(({ c, b }) => {
+    const saved = session!.cases.find((r) => caseKey(r.backend, r.id) === caseKey(b.name, c.id));
+    return [caseKey(b.name, c.id), saved ? splitRepetitions(saved) : []];
+  }));
   const abort = new AbortController();
   const stop = io.onInterrupt(() => {
     abort.abort();
-    io.err(`\ninterrupted: ${session!.cases.length} completed case(s) are saved in ${session!.path}; continue with: moebench run --resume ${session!.path}`);
+    const partial = session!.cases.filter((c) => !isComplete(c, repetitions)).length;
+    io.err(`\ninterrupted: ${session!.cases.length} case(s) are saved in ${session!.path}${partial ? ` (${partial} with fewer than ${repetitions} repetitions)` : ''}; continue with: moebench run --resume ${session!.path}`);
   });
   try {
-    for (const [i, { c, b }] of todo.entries()) {
-      const tag = `[${i + 1}/${todo.length}] ${c.id}${backends.length > 1 ? ` on ${b.name}` : ''}`;
-      const peak = peaks.get(b.name);
-      const repetitions = options.repetitions ?? 1;
-      const reps = [];
-      for (let rep = 1; rep <= repetitions && !abort.signal.aborted; rep++) {
-        const repTag = repetitions > 1 ? `${tag} (repetition ${rep}/${repetitions})` : tag;
+    // Repetitions go in rounds over the whole suite rather than back to back, so each case's
+    // processes are spread over the run and its interval sees the host's drift over minutes,
+    // and every case sees the same drift (randomized multiple interleaved trials, Abedi & Brecht).
+    for (let round = 1; round <= repetitions && !abort.signal.aborted; round++) {
+      for (const [i, { c, b }] of todo.entries()) {
+        const have = reps.get(caseKey(b.name, c.id))!;
+        if (have.length >= round || have.some(isFinal)) continue;
+        const tag = `[${i + 1}/${todo.length}] ${c.id}${backends.length > 1 ? ` on ${b.name}` : ''}`;
+        const repTag = repetitions > 1 ? `${tag} (repetition ${round}/${repetitions})` : tag;
+        const peak = peaks.get(b.name);
         const one = await executeIsolated({
           case: c, backend: b.name, deviceId: options.device, device: deviceOf(b), modelDir: options.modelDir, threads: options.threads,
-          warmup: options.warmup, stopping: options.stopping, readGpu: gpus.length > 0, profile: options.profile && rep === 1, peakName: peak?.name,
+          warmup: options.warmup, stopping: options.stopping, readGpu: gpus.length > 0, profile: options.profile && have.length === 0, peakName: peak?.name,
         }, b, { timeoutMs: options.caseTimeoutMs, heapLimitMb: options.heapLimitMb, signal: abort.signal, onStage: (stage) => io.err(`${repTag}: ${stage}`) });
-        reps.push(one);
-        if (one.status === 'failed' || one.status === 'invalid' || one.status === 'skipped') break;
+        if (abort.signal.aborted) break;
+        have.push(one);
+        const result = combineRepetitions(have, options.stopping.targetRelHalfWidth, c.seed, repetitions);
+        session.add(result);
+        const tps = result.throughput ? `${result.throughput.tokensPerSec.toPrecision(4)} tokens/s ±${(result.summary!.medianCiRelHalfWidth * 100).toFixed(1)}%` : '';
+        const finished = isComplete(result, repetitions);
+        io.err(`${finished ? tag : repTag}: ${finished ? '' : 'so far '}${result.status} ${tps}${result.error ? ` (${result.error})` : ''}`);
       }
-      if (abort.signal.aborted) break;
-      const result = combineRepetitions(reps, options.stopping.targetRelHalfWidth, c.seed);
-      session.add(result);
-      const tps = result.throughput ? `${result.throughput.tokensPerSec.toPrecision(4)} tokens/s ±${(result.summary!.medianCiRelHalfWidth * 100).toFixed(1)}%` : '';
-      io.err(`${tag}: ${result.status} ${tps}${result.error ? ` (${result.error})` : ''}`);
     }
   } finally {
     stop();

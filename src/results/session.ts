@@ -35,14 +35,17 @@ export class ResultSession {
     return this.body.run;
   }
 
-  /** backend + case id of every case already in the file. */
-  completedKeys(): Set<string> {
-    return new Set(this.body.cases.map((c) => caseKey(c.backend, c.id)));
+  /** backend + case id of every case already in the file that `complete` accepts (all, by default). */
+  completedKeys(complete: (c: CaseResult) => boolean = () => true): Set<string> {
+    return new Set(this.body.cases.filter(complete).map((c) => caseKey(c.backend, c.id)));
   }
 
   add(result: CaseResult): void {
     const key = caseKey(result.backend, result.id);
-    this.body = { ...this.body, cases: [...this.body.cases.filter((c) => caseKey(c.backend, c.id) !== key), result] };
+    // a case that gains a repetition keeps its place in the file
+    const at = this.body.cases.findIndex((c) => caseKey(c.backend, c.id) === key);
+    const cases = at < 0 ? [...this.body.cases, result] : this.body.cases.map((c, i) => (i === at ? result : c));
+    this.body = { ...this.body, cases };
     this.flush();
   }
 

@@ -71,6 +71,34 @@ describe('interrupted runs', () => {
   });
 });
 
+describe('interrupted runs with --repetitions', () => {
+  it('SIGTERM after the first round keeps each case with the repetition it has, and --resume adds the rest', async () => {
+    const out = join(tmp(), 'r.json');
+    const args = ['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--tokens', '4', '--min-time-ms', '5', '--repetitions', '3', '--out', out];
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...fake({ latenciesMs: [1] }) }, stdio: 'ignore' });
+    // both cases have their first repetition: the second round has begun (a worker takes far longer than a poll)
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      if (existsSync(out) && readResultFile(out).cases.length === 2) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    child.kill('SIGTERM');
+    await new Promise((r) => child.on('exit', r));
+    const interrupted = readResultFile(out);
+    expect(interrupted.cases.map((c) => c.repetitions!.length)).toEqual([1, 1]);
+    const perRepetition = interrupted.cases[0].samplesMs!.length;
+
+    const resumed = moebench(['run', '--resume', out], fake({ latenciesMs: [1] }));
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/2 case\(s\) on fake/);
+    const file = readResultFile(out);
+    expect(file.cases.map((c) => c.repetitions!.length)).toEqual([3, 3]);
+    expect(file.cases[0].samplesMs).toHaveLength(3 * perRepetition);
+    expect(file.cases[0].samplesMs!.slice(0, perRepetition)).toEqual(interrupted.cases[0].samplesMs);
+    expect(file.cases[0].startedAt).toBe(interrupted.cases[0].startedAt);
+  });
+});
+
 describe('measurement extras, exact with the fake backend', () => {
   it('subtracts the measured per-call overhead', () => {
     const out = join(tmp(), 'r.json');

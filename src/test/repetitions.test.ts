@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { medianCi95, repetitionMedian, summarize } from '../measure/stats.js';
-import { combineRepetitions } from '../repetitions.js';
+import { combineRepetitions, isComplete, splitRepetitions } from '../repetitions.js';
 import { readResultFile } from '../results/io.js';
 import type { CaseResult } from '../results/schema.js';
 import { moebench } from './helpers/cli.js';
@@ -71,6 +71,22 @@ describe('combining repetitions of a case', () => {
     expect(r.error).toMatch(/^over 3 repetitions the 95% interval of the median is ±\d+\.\d% \(target ±2\.0%\)/);
   });
 
+  it('a case with more repetitions to come lists the one it has', () => {
+    const r = combineRepetitions([rep(1)], 0.02, 1, 3);
+    expect(r.repetitions).toHaveLength(1);
+    expect(isComplete(r, 3)).toBe(false);
+    expect(isComplete(r, 1)).toBe(true);
+  });
+
+  it('splits back into the results it was combined from', () => {
+    const parts = [rep(1), rep(1.005), rep(0.995)];
+    const split = splitRepetitions(combineRepetitions(parts, 0.02, 1));
+    expect(split.map((r) => r.samplesMs)).toEqual(parts.map((r) => r.samplesMs));
+    expect(split.map((r) => r.summary!.medianMs)).toEqual([2, 2.01, 1.99]);
+    // so a resumed case combines to what an uninterrupted one would have
+    expect(combineRepetitions([...split.slice(0, 2), parts[2]], 0.02, 1).summary).toEqual(combineRepetitions(parts, 0.02, 1).summary);
+  });
+
   it('a failed repetition fails the case and says which', () => {
     const failed: CaseResult = { ...c, status: 'failed', error: 'crashed: killed by SIGSEGV', throughput: undefined, summary: undefined, samplesMs: undefined };
     const r = combineRepetitions([rep(1), failed], 0.02, 1);
@@ -80,6 +96,15 @@ describe('combining repetitions of a case', () => {
 });
 
 describe('moebench run --repetitions', () => {
+  it('goes in rounds over the suite: every case once, then every case again', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'moebench-reps-')), 'r.json');
+    const r = moebench(['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '8,16', '--min-time-ms', '20', '--repetitions', '2', '--out', out], { MOEBENCH_FAKE_SCRIPT: JSON.stringify({ latenciesMs: [2] }) });
+    expect(r.status).toBe(0);
+    const order = r.stderr.split('\n').filter((l) => l.endsWith(': measuring')).map((l) => l.replace(/ \(repetition (\d)\/2\): measuring$/, ' r$1'));
+    expect(order).toEqual(['[1/2] tiny/dense/decode/t8/fp32 r1', '[2/2] tiny/dense/decode/t16/fp32 r1', '[1/2] tiny/dense/decode/t8/fp32 r2', '[2/2] tiny/dense/decode/t16/fp32 r2']);
+    expect(readResultFile(out).cases.map((c) => [c.id, c.repetitions!.length])).toEqual([['tiny/dense/decode/t8/fp32', 2], ['tiny/dense/decode/t16/fp32', 2]]);
+  });
+
   it('runs the case in separate workers and records every repetition', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'moebench-reps-')), 'r.json');
     const r = moebench(['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '8', '--min-time-ms', '20', '--repetitions', '3', '--out', out], { MOEBENCH_FAKE_SCRIPT: JSON.stringify({ latenciesMs: [2] }) });
