@@ -11,6 +11,8 @@ import type { CaseResult } from './results/schema.js';
 export function combineRepetitions(results: CaseResult[], targetRelHalfWidth: number, seed: number, planned = results.length): CaseResult {
   const repetitions = results.map((r) => ({
     status: r.status, ...(r.summary ? { medianMs: r.summary.medianMs, medianCi95Ms: r.summary.medianCi95Ms, count: r.summary.count } : {}),
+    ...(r.warmupSamplesMs ? { warmupCount: r.warmupSamplesMs.length } : {}),
+    ...(r.overhead ? { overhead: r.overhead } : {}),
   }));
   // a case with more repetitions still to come lists the one it has, so a resumed run can tell
   if (results.length === 1) return planned > 1 ? { ...results[0], repetitions } : results[0];
@@ -64,24 +66,25 @@ export function isFinal(c: CaseResult): boolean {
 
 /**
  * The per-process results a combined case was made of, recovered from the file: its pooled
- * samples split by each repetition's count. Combining them again with more repetitions gives what
- * an uninterrupted run would have; only warm-up samples and the per-call overhead stay pooled.
+ * samples and warm-up samples split by each repetition's counts, each with its own overhead.
+ * Combining them again with more repetitions gives what an uninterrupted run would have.
  */
 export function splitRepetitions(c: CaseResult): CaseResult[] {
-  if (!c.repetitions || c.repetitions.length < 2) {
-    const { repetitions: _r, ...single } = c;
-    return [single];
-  }
+  const { repetitions: listed, ...single } = c;
+  if (!listed || listed.length < 2) return [single];
   let at = 0;
-  return c.repetitions.map((r) => {
+  let warmAt = 0;
+  return listed.map((r) => {
     const samplesMs = c.samplesMs?.slice(at, at + (r.count ?? 0));
     at += r.count ?? 0;
+    const warmupSamplesMs = c.warmupSamplesMs?.slice(warmAt, warmAt + (r.warmupCount ?? 0));
+    warmAt += r.warmupCount ?? 0;
     const summary = samplesMs && samplesMs.length > 0 ? summarize(samplesMs, c.workload.seed) : undefined;
-    const { repetitions: _r, ...rest } = c;
+    const corrected = summary && r.overhead ? correctedThroughput(c.work, summary, r.overhead.medianMs) : undefined;
     return {
-      ...rest, status: r.status, samplesMs, summary,
+      ...single, status: r.status, samplesMs, warmupSamplesMs, summary, overhead: r.overhead,
       throughput: summary ? throughputOf(c.work, summary) : undefined,
-      throughputCorrected: summary && c.overhead ? correctedThroughput(c.work, summary, c.overhead.medianMs) : undefined,
+      throughputCorrected: corrected,
     };
   });
 }

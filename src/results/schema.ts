@@ -115,6 +115,8 @@ export const CorrectnessSchema = z.object({
 
 export const CaseStatusSchema = z.enum(['ok', 'invalid', 'noisy', 'failed', 'skipped']);
 
+const OverheadSchema = z.object({ medianMs: nonNegative, medianCi95Ms: z.tuple([nonNegative, nonNegative]), count: z.number().int() });
+
 export const CaseResultSchema = z.object({
   id: z.string(),
   workload: WorkloadSchema,
@@ -134,7 +136,7 @@ export const CaseResultSchema = z.object({
   throughput: ThroughputSchema.optional(),
   details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
   /** The no-work model with the same inputs and output: the fixed cost of one call. */
-  overhead: z.object({ medianMs: nonNegative, medianCi95Ms: z.tuple([nonNegative, nonNegative]), count: z.number().int() }).optional(),
+  overhead: OverheadSchema.optional(),
   /** Throughput from (raw median − overhead median); absent when the overhead is not smaller than the call. */
   throughputCorrected: ThroughputSchema.extend({ medianMs: positive }).optional(),
   /** Fraction of the datasheet roofline floor, when the card's peaks are known. */
@@ -151,7 +153,12 @@ export const CaseResultSchema = z.object({
    * pooled; summary.medianMs is the mean of the repetitions' medians and its interval is Student's t
    * over them (see repetitionMedian).
    */
-  repetitions: z.array(z.object({ status: CaseStatusSchema, medianMs: nonNegative.optional(), medianCi95Ms: z.tuple([nonNegative, nonNegative]).optional(), count: z.number().int().optional() })).optional(),
+  repetitions: z.array(z.object({
+    status: CaseStatusSchema, medianMs: nonNegative.optional(), medianCi95Ms: z.tuple([nonNegative, nonNegative]).optional(), count: z.number().int().optional(),
+    /** Since 1.1: this process's warm-up sample count and overhead, so a resumed run can split the case back into its processes. */
+    warmupCount: z.number().int().optional(),
+    overhead: OverheadSchema.optional(),
+  })).optional(),
   /** The card's clocks and temperature just before and after the case, so throttling shows. */
   gpuBefore: GpuInfoSchema.optional(),
   gpuAfter: GpuInfoSchema.optional(),

@@ -49,10 +49,14 @@ describe("median over repetitions and its interval (Student's t)", () => {
 
 describe('combining repetitions of a case', () => {
   const [c] = readResultFile(FIXTURE).cases; // t1: 2 ms every call
-  const rep = (scale: number): CaseResult => {
+  const rep = (scale: number, warmupCount = 50, overheadMs = 0): CaseResult => {
     const samplesMs = c.samplesMs!.map((s) => s * scale);
-    const summary = summarize(samplesMs);
-    return { ...c, samplesMs, summary, throughput: { ...c.throughput!, tokensPerSec: c.work.tokensPerCall / (summary.medianMs / 1000) } };
+    // as executeCase does: the workload's seed drives the bootstrap
+    const summary = summarize(samplesMs, c.workload.seed);
+    return {
+      ...c, samplesMs, summary, throughput: { ...c.throughput!, tokensPerSec: c.work.tokensPerCall / (summary.medianMs / 1000) },
+      warmupSamplesMs: c.warmupSamplesMs!.slice(0, warmupCount), overhead: { ...c.overhead!, medianMs: overheadMs },
+    };
   };
 
   it('pools the samples, keeps each repetition\'s median and takes the interval over repetitions', () => {
@@ -79,12 +83,14 @@ describe('combining repetitions of a case', () => {
   });
 
   it('splits back into the results it was combined from', () => {
-    const parts = [rep(1), rep(1.005), rep(0.995)];
+    const parts = [rep(1, 50, 0.1), rep(1.005, 20, 0.3), rep(0.995, 35, 0.2)];
     const split = splitRepetitions(combineRepetitions(parts, 0.02, 1));
     expect(split.map((r) => r.samplesMs)).toEqual(parts.map((r) => r.samplesMs));
     expect(split.map((r) => r.summary!.medianMs)).toEqual([2, 2.01, 1.99]);
+    expect(split.map((r) => r.warmupSamplesMs!.length)).toEqual([50, 20, 35]);
+    expect(split.map((r) => r.overhead!.medianMs)).toEqual([0.1, 0.3, 0.2]);
     // so a resumed case combines to what an uninterrupted one would have
-    expect(combineRepetitions([...split.slice(0, 2), parts[2]], 0.02, 1).summary).toEqual(combineRepetitions(parts, 0.02, 1).summary);
+    expect(combineRepetitions([...split.slice(0, 2), parts[2]], 0.02, 1)).toEqual(combineRepetitions(parts, 0.02, 1));
   });
 
   it('a failed repetition fails the case and says which', () => {
