@@ -155,7 +155,7 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
       .option('baseline', { type: 'string', describe: 'side label or file to compare against' })
       .option('format', { type: 'string', default: 'table', describe: COMPARE_FORMATS.join(', ') })
       .option('min-difference', { type: 'number', default: COMPARE_DEFAULTS.minDifference * 100, describe: 'smallest difference worth a FASTER/SLOWER verdict, %' })
-      .option('alpha', { type: 'number', default: COMPARE_DEFAULTS.alpha, describe: 'significance level of the Mann-Whitney U test' }),
+      .option('alpha', { type: 'number', default: COMPARE_DEFAULTS.alpha, describe: 'significance level of the test behind FASTER/SLOWER' }),
     async (argv) => {
       const format = csvOf('format', argv.format, COMPARE_FORMATS)![0];
       code = await compareCommand((argv.inputs ?? []).map(String), {

@@ -1,7 +1,8 @@
-import { median } from 'simple-statistics';
+import { mean, median } from 'simple-statistics';
+import { splitRepetitions } from '../repetitions.js';
 import type { CaseResult } from '../results/schema.js';
 import type { Run } from '../results/runs.js';
-import { bootstrapRatioCi, mannWhitney } from './stats.js';
+import { bootstrapRatioCi, mannWhitney, processLevelRatio } from './stats.js';
 
 export type Verdict = 'FASTER' | 'SLOWER' | 'SAME' | 'UNCERTAIN';
 
@@ -12,7 +13,7 @@ export interface CompareOptions {
   baseline?: string;
   /** Smallest relative difference worth a FASTER/SLOWER verdict. */
   minDifference: number;
-  /** Significance level of the Mann-Whitney U test. */
+  /** Significance level of the test behind FASTER/SLOWER. */
   alpha: number;
 }
 
@@ -32,11 +33,18 @@ export interface Pair {
   candidateTokensPerSec: number;
   /** candidate tokens/s ÷ baseline tokens/s (= baseline median time ÷ candidate median time). */
   ratio: number;
-  /** Bootstrap 95% interval of the ratio, from both runs' samples. */
+  /** 95% interval of the ratio: Welch's t over processes, or a bootstrap of both sides' samples. */
   ratioCi95: [number, number];
-  /** Mann-Whitney U two-sided p-value of the two sample sets. */
+  /** Two-sided p-value of `test`. */
   p: number;
+  /**
+   * welch-processes: both sides have two or more processes (repetitions, or several runs), and
+   * they are compared process by process; mann-whitney-calls: one process on a side, so only its
+   * calls can be compared, and drift between processes is not accounted for.
+   */
+  test: 'welch-processes' | 'mann-whitney-calls';
   samples: { baseline: number; candidate: number };
+  processes: { baseline: number; candidate: number };
   verdict: Verdict;
 }
 
@@ -138,14 +146,15 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
     : sideLabels[0];
   if (!baseline) throw new Error(o.baseline ? `no side matches --baseline "${o.baseline}"; sides: ${sideLabels.join(', ')}` : 'no measured cases to compare');
 
-  // several runs of one side for one row: their samples are pooled
-  const pooled = new Map<string, { row: RowKey; samples: number[]; tokensPerCall: number }>();
+  // several runs of one side for one row: their samples are pooled, and their processes kept apart
+  const pooled = new Map<string, { row: RowKey; samples: number[]; processMediansMs: number[]; tokensPerCall: number }>();
   const rowOrder: string[] = [];
   for (const i of instances) {
     const key = `${i.side}\u0001${i.rowKey}`;
     if (!rowOrder.includes(i.rowKey)) rowOrder.push(i.rowKey);
-    const entry = pooled.get(key) ?? { row: i.row, samples: [], tokensPerCall: i.c.work.tokensPerCall };
+    const entry = pooled.get(key) ?? { row: i.row, samples: [], processMediansMs: [], tokensPerCall: i.c.work.tokensPerCall };
     entry.samples.push(...i.c.samplesMs!);
+    for (const process of splitRepetitions(i.c)) if (process.summary) entry.processMediansMs.push(process.summary.medianMs);
     pooled.set(key, entry);
   }
   const pairs: Pair[] = [];
@@ -158,16 +167,21 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
     if (!base) continue;
     for (const cand of present.filter((l) => l !== baseline)) {
       const other = pooled.get(`${cand}\u0001${rk}`)!;
-      const baseMs = median(base.samples);
-      const candMs = median(other.samples);
+      const byProcess = base.processMediansMs.length >= 2 && other.processMediansMs.length >= 2;
+      // as in a result file: a side measured in several processes is the mean of their medians
+      const baseMs = byProcess ? mean(base.processMediansMs) : median(base.samples);
+      const candMs = byProcess ? mean(other.processMediansMs) : median(other.samples);
       const ratio = baseMs / candMs;
-      const ci = bootstrapRatioCi(base.samples, other.samples);
       // samples are times: a smaller candidate time is a faster candidate
-      const { p } = mannWhitney(base.samples, other.samples);
+      const { ci, p } = byProcess
+        ? processLevelRatio(base.processMediansMs, other.processMediansMs)
+        : { ci: bootstrapRatioCi(base.samples, other.samples), p: mannWhitney(base.samples, other.samples).p };
       pairs.push({
         row, baseline, candidate: cand,
         baselineTokensPerSec: base.tokensPerCall / (baseMs / 1000), candidateTokensPerSec: other.tokensPerCall / (candMs / 1000),
-        ratio, ratioCi95: ci, p, samples: { baseline: base.samples.length, candidate: other.samples.length },
+        ratio, ratioCi95: ci, p, test: byProcess ? 'welch-processes' : 'mann-whitney-calls',
+        samples: { baseline: base.samples.length, candidate: other.samples.length },
+        processes: { baseline: base.processMediansMs.length, candidate: other.processMediansMs.length },
         verdict: verdictOf(ratio, ci, p, o),
       });
     }

@@ -1,5 +1,8 @@
-import { errorFunction, median, wilcoxonRankSum } from 'simple-statistics';
+import jstat from 'jstat';
+import { errorFunction, mean, median, sampleVariance, wilcoxonRankSum } from 'simple-statistics';
 import { makeRng } from '../workloads/rng.js';
+
+const { jStat } = jstat;
 
 export interface MannWhitney {
   /** U statistic of the first sample. */
@@ -35,4 +38,35 @@ export function bootstrapRatioCi(a: number[], b: number[], seed = 1, resamples =
   const resample = (xs: number[]) => median(Array.from(xs, () => xs[Math.floor(rng() * xs.length)]));
   const ratios = Array.from({ length: resamples }, () => resample(a) / resample(b)).sort((x, y) => x - y);
   return [ratios[Math.floor(0.025 * resamples)], ratios[Math.ceil(0.975 * resamples) - 1]];
+}
+
+export interface ProcessLevelRatio {
+  /** 95% interval of (baseline time ÷ candidate time), from the processes' medians. */
+  ci: [number, number];
+  /** Two-sided p-value of Welch's t-test on the log medians. */
+  p: number;
+  /** Welch–Satterthwaite degrees of freedom. */
+  df: number;
+}
+
+/**
+ * Compares two sides by their processes rather than their calls: Welch's t-test on the log of
+ * each process's median time (a ratio on the log scale is a difference), with the interval of the
+ * ratio from the same t. Calls within one process share that process's drift, so on a shared host
+ * thousands of calls are not thousands of independent observations; the processes are. Each side
+ * needs at least two processes.
+ */
+export function processLevelRatio(baselineMediansMs: number[], candidateMediansMs: number[]): ProcessLevelRatio {
+  if (baselineMediansMs.length < 2 || candidateMediansMs.length < 2) throw new Error('a process-level comparison needs at least two processes a side');
+  const lb = baselineMediansMs.map(Math.log);
+  const lc = candidateMediansMs.map(Math.log);
+  const d = mean(lb) - mean(lc);
+  const vb = sampleVariance(lb) / lb.length;
+  const vc = sampleVariance(lc) / lc.length;
+  const se = Math.sqrt(vb + vc);
+  if (se === 0) return { ci: [Math.exp(d), Math.exp(d)], p: d === 0 ? 1 : 0, df: lb.length + lc.length - 2 };
+  const df = (vb + vc) ** 2 / (vb ** 2 / (lb.length - 1) + vc ** 2 / (lc.length - 1));
+  const half = jStat.studentt.inv(0.975, df) * se;
+  const p = 2 * (1 - jStat.studentt.cdf(Math.abs(d) / se, df));
+  return { ci: [Math.exp(d - half), Math.exp(d + half)], p, df };
 }

@@ -1,3 +1,4 @@
+import { testOf } from '../compare/format.js';
 import type { Comparison } from '../compare/compare.js';
 import { fitSweeps } from '../measure/sweep.js';
 import type { Run } from '../results/runs.js';
@@ -68,10 +69,10 @@ export function renderReport(input: ReportInput, chartLibrarySource: string): st
   const data = chartData(input);
   const c = input.comparison;
   const comparisonHtml = c
-    ? `<p>Baseline: <b>${esc(c.baseline)}</b>, sides by ${esc(c.by)}. FASTER/SLOWER need p &lt; ${c.alpha} (Mann-Whitney U on both runs' samples) and a ratio at least ${(c.minDifference * 100).toFixed(0)}% from 1; SAME needs the ratio's 95% interval within ±${(c.minDifference * 100).toFixed(0)}%.</p>`
+    ? `<p>Baseline: <b>${esc(c.baseline)}</b>, sides by ${esc(c.by)}. FASTER/SLOWER need p &lt; ${c.alpha} (Welch's t over processes where each side has two or more, else Mann-Whitney U over calls) and a ratio at least ${(c.minDifference * 100).toFixed(0)}% from 1; SAME needs the ratio's 95% interval within ±${(c.minDifference * 100).toFixed(0)}%.</p>`
       + (c.envDifferences.length ? `<h3>Environment differences</h3>${table(['field', ...c.sides.map((s) => s.label)], c.envDifferences.map((d) => [d.field, ...c.sides.map((s) => d.values[s.label] ?? '-')]))}` : '')
-      + table(['case', 'backend', 'candidate', 'baseline tokens/s', 'candidate tokens/s', 'ratio', '95% CI', 'p', 'verdict'],
-        c.pairs.map((p) => [p.row.id, p.row.backend ?? '', p.candidate, num(p.baselineTokensPerSec), num(p.candidateTokensPerSec), p.ratio.toFixed(3), `[${p.ratioCi95[0].toFixed(3)}, ${p.ratioCi95[1].toFixed(3)}]`, p.p < 1e-4 ? '<1e-4' : p.p.toFixed(4), p.verdict]), 'verdicts')
+      + table(['case', 'backend', 'candidate', 'baseline tokens/s', 'candidate tokens/s', 'ratio', '95% CI', 'p', 'test', 'verdict'],
+        c.pairs.map((p) => [p.row.id, p.row.backend ?? '', p.candidate, num(p.baselineTokensPerSec), num(p.candidateTokensPerSec), p.ratio.toFixed(3), `[${p.ratioCi95[0].toFixed(3)}, ${p.ratioCi95[1].toFixed(3)}]`, p.p < 1e-4 ? '<1e-4' : p.p.toFixed(4), testOf(p), p.verdict]), 'verdicts')
       + (c.unmatched.length ? `<p>On some sides only: ${c.unmatched.map((u) => `${esc(u.row.id)} (only in ${esc(u.presentIn.join(', '))})`).join('; ')}</p>` : '')
     : '<p>Only one card (or side) in these files: nothing to compare.</p>';
   const envHtml = input.runs.map((r) => {

@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareRuns, COMPARE_DEFAULTS, verdictOf } from '../compare/compare.js';
-import { mannWhitney } from '../compare/stats.js';
+import { mannWhitney, processLevelRatio } from '../compare/stats.js';
+import { summarize } from '../measure/stats.js';
+import { combineRepetitions } from '../repetitions.js';
+import { readResultFile } from '../results/io.js';
+import type { CaseResult } from '../results/schema.js';
+import type { Run } from '../results/runs.js';
 import { loadRuns } from '../results/runs.js';
 import { moebench } from './helpers/cli.js';
 
@@ -77,6 +82,51 @@ describe('statistics of a comparison', () => {
   });
 });
 
+describe('compare process by process', () => {
+  it("Welch's t on log medians: d = 0.1, se = √(0.02/3), 4 degrees of freedom", () => {
+    // log medians 0.1, 0.2, 0.3 against 0, 0.1, 0.2: t = √1.5; p from the closed form of t with 4 df
+    const r = processLevelRatio([0.1, 0.2, 0.3].map(Math.exp), [0, 0.1, 0.2].map(Math.exp));
+    expect(r.df).toBeCloseTo(4, 9);
+    expect(r.p).toBeCloseTo(0.287864, 5);
+    expect(r.ci[0]).toBeCloseTo(Math.exp(0.1 - 2.776445 * Math.sqrt(0.02 / 3)), 5);
+    expect(r.ci[1]).toBeCloseTo(Math.exp(0.1 + 2.776445 * Math.sqrt(0.02 / 3)), 5);
+  });
+
+  it('processes that agree exactly give a point interval', () => {
+    expect(processLevelRatio([2, 2], [1, 1, 1])).toEqual({ ci: [2, 2], p: 0, df: 3 });
+    expect(processLevelRatio([2, 2], [2, 2])).toEqual({ ci: [1, 1], p: 1, df: 2 });
+  });
+
+  // the fixture's t1 case: 2 ms every call; each side measured in three processes that drift
+  const [t1] = readResultFile(BASE).cases.filter((c) => c.id === 'tiny/dense/decode/t1/fp32');
+  const processes = (scales: number[]): CaseResult => combineRepetitions(scales.map((k) => {
+    const samplesMs = t1.samplesMs!.map((x) => x * k);
+    return { ...t1, samplesMs, summary: summarize(samplesMs, t1.workload.seed) };
+  }), 0.02, 1);
+  const side = (source: string, card: string, c: CaseResult): Run => {
+    const file = readResultFile(BASE);
+    return { ...file, source, cases: [{ ...c, device: card }], environment: { ...file.environment, gpus: [] }, run: { ...file.run, device: card } } as unknown as Run;
+  };
+
+  it('a difference as large as the drift between processes is UNCERTAIN, though every call says FASTER', () => {
+    const runs = [side('a.json', 'gpu:0 A', processes([1, 1.1, 0.9])), side('b.json', 'gpu:0 B', processes([0.95, 0.85, 0.75]))];
+    const [pair] = compareRuns(runs, { ...COMPARE_DEFAULTS, by: 'card' }).pairs;
+    expect(pair.test).toBe('welch-processes');
+    expect(pair.processes).toEqual({ baseline: 3, candidate: 3 });
+    expect(pair.ratio).toBeCloseTo(2 / 1.7, 9);
+    expect(pair.verdict).toBe('UNCERTAIN');
+    // the same calls compared one by one look decisive
+    expect(mannWhitney(runs[0].cases[0].samplesMs!, runs[1].cases[0].samplesMs!).p).toBeLessThan(1e-4);
+  });
+
+  it('a side with one process is compared call by call', () => {
+    const runs = [side('a.json', 'gpu:0 A', processes([1, 1.1, 0.9])), side('b.json', 'gpu:0 B', { ...t1 })];
+    const [pair] = compareRuns(runs, { ...COMPARE_DEFAULTS, by: 'card' }).pairs;
+    expect(pair.test).toBe('mann-whitney-calls');
+    expect(pair.processes).toEqual({ baseline: 3, candidate: 1 });
+  });
+});
+
 describe('moebench compare', () => {
   it('prints environment differences above the table and the verdicts', () => {
     const r = moebench(['compare', BASE, CAND]);
@@ -85,8 +135,22 @@ describe('moebench compare', () => {
     const tableAt = r.stdout.indexOf('verdict');
     expect(envAt).toBeGreaterThan(0);
     expect(envAt).toBeLessThan(tableAt);
-    expect(r.stdout).toMatch(/tiny\/dense\/decode\/t1\/fp32 · fake\s+fake \(H200 stand-in\)\s+500\.0\s+1000\s+2\.000 \(\+100\.0%\)\s+\[2\.000, 2\.000\]\s+<1e-4\s+FASTER/);
+    expect(r.stdout).toMatch(/tiny\/dense\/decode\/t1\/fp32 · fake\s+fake \(H200 stand-in\)\s+500\.0\s+1000\s+2\.000 \(\+100\.0%\)\s+\[2\.000, 2\.000\]\s+<1e-4\s+MWU, calls\s+FASTER/);
     expect(r.stdout).toMatch(/tiny\/dense\/decode\/t16\/fp32 · fake: only in fake \(H100 stand-in\); missing in fake \(H200 stand-in\)/);
+  });
+
+  it('runs with --repetitions are compared process by process', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'moebench-cmp-reps-'));
+    const run = (device: string, latencyMs: number) => {
+      const out = join(dir, `${latencyMs}.json`);
+      const r = moebench(['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '8', '--min-time-ms', '20', '--repetitions', '3', '--out', out],
+        { MOEBENCH_FAKE_SCRIPT: JSON.stringify({ latenciesMs: [latencyMs], device }) });
+      expect(r.status, r.stderr).toBe(0);
+      return out;
+    };
+    const r = moebench(['compare', run('H100 stand-in', 2), run('H200 stand-in', 1)]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/tiny\/dense\/decode\/t8\/fp32 · fake\s+fake \(H200 stand-in\)\s+4000\s+8000\s+2\.000 \(\+100\.0%\)\s+\[2\.000, 2\.000\]\s+<1e-4\s+Welch, 3 v 3 processes\s+FASTER/);
   });
 
   it('--format markdown, csv and json', () => {
@@ -94,7 +158,7 @@ describe('moebench compare', () => {
     expect(md).toMatch(/^\| case \| candidate \| baseline tok\/s \|/m);
     expect(md).toMatch(/\| FASTER \|$/m);
     const csv = moebench(['compare', BASE, CAND, '--format', 'csv']).stdout.trim().split('\n');
-    expect(csv[0]).toBe('case,backend,device,baseline,candidate,baseline_tokens_per_sec,candidate_tokens_per_sec,ratio,ratio_ci_low,ratio_ci_high,p,verdict');
+    expect(csv[0]).toBe('case,backend,device,baseline,candidate,baseline_tokens_per_sec,candidate_tokens_per_sec,ratio,ratio_ci_low,ratio_ci_high,p,test,baseline_processes,candidate_processes,verdict');
     expect(csv).toHaveLength(5);
     const json = JSON.parse(moebench(['compare', BASE, CAND, '--format', 'json']).stdout);
     expect(json.pairs.map((p: { verdict: string }) => p.verdict)).toEqual(['FASTER', 'SLOWER', 'SAME', 'UNCERTAIN']);

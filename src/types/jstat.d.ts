@@ -1,5 +1,5 @@
-// jstat ships no type declarations; this covers the one function moebench uses.
+// jstat ships no type declarations; this covers the functions moebench uses.
 declare module 'jstat' {
-  const jstat: { jStat: { studentt: { inv(p: number, degreesOfFreedom: number): number } } };
+  const jstat: { jStat: { studentt: { inv(p: number, degreesOfFreedom: number): number; cdf(t: number, degreesOfFreedom: number): number } } };
   export default jstat;
 }
