@@ -17,7 +17,7 @@ export function combineRepetitions(results: CaseResult[], targetRelHalfWidth: nu
   // a case with more repetitions still to come lists the one it has, so a resumed run can tell
   if (results.length === 1) return planned > 1 ? { ...results[0], repetitions } : results[0];
   const n = results.length;
-  const badIndex = results.findIndex((r) => r.status === 'failed' || r.status === 'invalid' || r.status === 'skipped');
+  const badIndex = results.findIndex(isFinal);
   if (badIndex >= 0) {
     const bad = results[badIndex];
     return { ...bad, error: `repetition ${badIndex + 1} of ${n}: ${bad.error ?? bad.status}`, repetitions };
