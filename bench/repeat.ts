@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readResultFile } from '../src/results/io.js';
+import { COMPARE_DEFAULTS, verdictOf } from '../src/compare/compare.js';
+import { processLevelRatio } from '../src/compare/stats.js';
 import { fmt, formatTable } from '../src/report/table.js';
 
 const RUNS = 5;
@@ -55,3 +57,17 @@ process.stdout.write(`${runs[0].id} on ${runs[0].device}, ${RUNS} separate runs 
 process.stdout.write(`spread of medians (max − min) / min: ${(spread * 100).toFixed(2)}%\n`);
 process.stdout.write(`medians inside another run's 95% interval: ${inside} of ${pairs} ordered pairs\n`);
 process.stdout.write(`95% intervals that overlap: ${overlapping} of ${pairs} ordered pairs\n`);
+
+// What `moebench compare` would say of each two runs of the same case: anything but SAME or
+// UNCERTAIN would be a false difference.
+if (REPETITIONS >= 2) {
+  const verdicts = new Map<string, number>();
+  for (let i = 0; i < runs.length; i++) {
+    for (let j = i + 1; j < runs.length; j++) {
+      const { ci, p } = processLevelRatio(runs[i].repMediansMs, runs[j].repMediansMs);
+      const v = verdictOf(runs[i].medianMs / runs[j].medianMs, ci, p, COMPARE_DEFAULTS);
+      verdicts.set(v, (verdicts.get(v) ?? 0) + 1);
+    }
+  }
+  process.stdout.write(`compare's verdicts on the ${runs.length * (runs.length - 1) / 2} pairs of runs: ${[...verdicts].map(([v, n]) => `${v} ${n}`).join(', ')}\n`);
+}
