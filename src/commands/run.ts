@@ -112,7 +112,7 @@ export async function runCommand(o: RunOptions, io: Io, resumePath?: string): Pr
   try {
     // Repetitions go in rounds over the whole suite rather than back to back, so each case's
     // processes are spread over the run and its interval sees the host's drift over minutes,
-    // and every case sees the same drift (randomized multiple interleaved trials, Abedi & Brecht).
+    // and every case sees the same drift (Abedi & Brecht's multiple interleaved trials, in a fixed order).
     for (let round = 1; round <= repetitions && !abort.signal.aborted; round++) {
       for (const [i, { c, b }] of todo.entries()) {
         const have = reps.get(caseKey(b.name, c.id))!;
