@@ -11,6 +11,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { processMediansMs } from '../src/repetitions.js';
 import { readResultFile } from '../src/results/io.js';
 import { COMPARE_DEFAULTS, verdictOf } from '../src/compare/compare.js';
 import { processLevelRatio } from '../src/compare/stats.js';
@@ -32,7 +33,7 @@ for (let i = 0; i < RUNS; i++) {
   const r = spawnSync(process.execPath, [cli, ...args, '--out', out], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`run ${i + 1} failed: ${r.stderr}`);
   const [c] = readResultFile(out).cases;
-  runs.push({ medianMs: c.summary!.medianMs, ci: c.summary!.medianCi95Ms, status: c.status, repMediansMs: (c.repetitions ?? []).map((r) => r.medianMs ?? NaN), device: c.device, id: c.id });
+  runs.push({ medianMs: c.summary!.medianMs, ci: c.summary!.medianCi95Ms, status: c.status, repMediansMs: processMediansMs(c), device: c.device, id: c.id });
 }
 
 const medians = runs.map((r) => r.medianMs);

@@ -25,7 +25,7 @@ export function combineRepetitions(results: CaseResult[], targetRelHalfWidth: nu
   const groups = results.map((r) => r.samplesMs!);
   const pooled = groups.flat();
   const base = summarize(pooled, seed);
-  const { medianMs, ci } = repetitionMedian(groups, seed);
+  const { medianMs, ci } = repetitionMedian(groups, base);
   const summary = { ...base, medianMs, medianCi95Ms: ci, medianCiRelHalfWidth: medianMs > 0 ? (ci[1] - ci[0]) / 2 / medianMs : 0 };
   const first = results[0];
   const last = results[n - 1];
@@ -87,4 +87,10 @@ export function splitRepetitions(c: CaseResult): CaseResult[] {
       throughputCorrected: corrected,
     };
   });
+}
+
+/** The median of each process a case was measured in, as the file records them (one for a case without repetitions). */
+export function processMediansMs(c: CaseResult): number[] {
+  if (c.repetitions && c.repetitions.length > 1) return c.repetitions.flatMap((r) => (r.medianMs === undefined ? [] : [r.medianMs]));
+  return c.summary ? [c.summary.medianMs] : [];
 }

@@ -1,5 +1,5 @@
 import { mean, median } from 'simple-statistics';
-import { splitRepetitions } from '../repetitions.js';
+import { processMediansMs } from '../repetitions.js';
 import type { CaseResult } from '../results/schema.js';
 import type { Run } from '../results/runs.js';
 import { bootstrapRatioCi, mannWhitney, processLevelRatio } from './stats.js';
@@ -154,7 +154,7 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
     if (!rowOrder.includes(i.rowKey)) rowOrder.push(i.rowKey);
     const entry = pooled.get(key) ?? { row: i.row, samples: [], processMediansMs: [], tokensPerCall: i.c.work.tokensPerCall };
     entry.samples.push(...i.c.samplesMs!);
-    for (const process of splitRepetitions(i.c)) if (process.summary) entry.processMediansMs.push(process.summary.medianMs);
+    entry.processMediansMs.push(...processMediansMs(i.c));
     pooled.set(key, entry);
   }
   const pairs: Pair[] = [];

@@ -106,12 +106,6 @@ function serialMedianCi(samplesInOrder: number[], medianMs: number, lag1: number
   return [Math.max(min(samplesInOrder), medianMs - (medianMs - lo) * widen), Math.min(max(samplesInOrder), medianMs + (hi - medianMs) * widen)];
 }
 
-/** The interval `summarize` reports: bootstrap of the median, corrected for serial correlation. */
-export function medianCi95(samplesInOrder: number[], seed = 1): [number, number] {
-  const med = median(samplesInOrder);
-  return serialMedianCi(samplesInOrder, med, medianIndicatorLag1(samplesInOrder, med), seed);
-}
-
 /** Percentile bootstrap of the median, deterministic for a seed. */
 export function bootstrapMedianCi(samplesMs: number[], seed = 1, resamples = BOOTSTRAP_RESAMPLES): [number, number] {
   const n = samplesMs.length;
@@ -145,16 +139,15 @@ export function orderStatisticMedianCi(sorted: ArrayLike<number>, varianceInflat
  * The median of a case run in k separate processes, each process weighing the same: the mean of
  * the repetitions' medians (pooling the samples would let a noisy process, which samples longest,
  * outvote the others). Its 95% interval is Student's t over those medians (k − 1 degrees of
- * freedom), never narrower than the pooled samples' own interval. Each process is one draw of the
+ * freedom), never narrower than the pooled samples' own interval (`pooled`, their summary). Each process is one draw of the
  * drift between processes (clocks, memory placement, neighbours on a shared host) that no single
  * process can see. A bootstrap over so few processes cannot reach past the extreme repetitions and
  * covers far less than 95%; the t quantile (4.30 for three) pays for knowing the spread from k draws.
  */
-export function repetitionMedian(groups: number[][], seed = 1): { medianMs: number; ci: [number, number] } {
-  const pooled = groups.flat();
-  const [poolLo, poolHi] = medianCi95(pooled, seed);
+export function repetitionMedian(groups: number[][], pooled: SampleSummary): { medianMs: number; ci: [number, number] } {
+  const [poolLo, poolHi] = pooled.medianCi95Ms;
   const k = groups.length;
-  if (k < 2) return { medianMs: median(pooled), ci: [poolLo, poolHi] };
+  if (k < 2) return { medianMs: pooled.medianMs, ci: [poolLo, poolHi] };
   const medians = groups.map((g) => median(g));
   const center = mean(medians);
   const halfWidth = jStat.studentt.inv(0.975, k - 1) * sampleStandardDeviation(medians) / Math.sqrt(k);
