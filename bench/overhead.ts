@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { OrtBackend } from '../src/backends/ort.js';
-import { describeDevice } from '../src/env/machine.js';
+import { describeHostCpu } from '../src/env/machine.js';
 import { DEFAULT_SAMPLER, measure } from '../src/measure/sampler.js';
 import { median } from 'simple-statistics';
 import { ensureModel } from '../src/onnx/modelFile.js';
@@ -67,6 +67,6 @@ for (const c of cases) {
 if (process.argv.includes('--json')) {
   process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
 } else {
-  process.stdout.write(`${describeDevice('cpu', 0, [])}, onnxruntime-node ${ort.env.versions.node}, CPU EP, ${ROUNDS} alternating rounds\n\n`);
+  process.stdout.write(`${describeHostCpu()}, onnxruntime-node ${ort.env.versions.node}, CPU EP, ${ROUNDS} alternating rounds\n\n`);
   process.stdout.write(`${formatTable(rows, [false, true, true, true, true])}\n`);
 }

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { OrtBackend } from '../src/backends/ort.js';
 import { executeCase } from '../src/execute.js';
-import { describeDevice } from '../src/env/machine.js';
+import { describeHostCpu } from '../src/env/machine.js';
 import { DEFAULT_SAMPLER, measure } from '../src/measure/sampler.js';
 import { summarize } from '../src/measure/stats.js';
 import { squareMatMulModel } from '../src/onnx/matmul.js';
@@ -25,7 +25,7 @@ const json = process.argv.includes('--json');
 const backend = new OrtBackend('cpu');
 const modelDir = mkdtempSync(join(tmpdir(), 'moebench-scaling-'));
 const sampler = { ...DEFAULT_SAMPLER, stopping: { ...DEFAULT_SAMPLER.stopping, minTimeMs: 1000, maxTimeMs: 15_000 } };
-const device = describeDevice('cpu', 0, []);
+const device = describeHostCpu();
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
 async function layer(entry: Parameters<typeof planCases>[0][0]) {

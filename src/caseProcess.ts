@@ -11,13 +11,17 @@ import type { WorkloadCase } from './workloads/spec.js';
 export interface CaseJob {
   case: WorkloadCase;
   backend: string;
+  /** The engine's device index (0 when workerEnv pins the worker to its card). */
   deviceId: number;
+  /** Added to the worker's environment: CUDA_VISIBLE_DEVICES pinning a CUDA engine to its card. */
+  workerEnv: Record<string, string>;
   device: string;
   modelDir: string;
   threads?: number;
   warmup: WarmupOptions;
   stopping: StdRelOptions;
-  readGpu: boolean;
+  /** UUID of the card read before and after the case, when the card is known. */
+  gpuUuid?: string;
   profile: boolean;
   /** Datasheet card (CARD_PEAKS name) for the roofline; a RegExp does not survive IPC, a name does. */
   peakName?: string;
@@ -55,6 +59,7 @@ export function executeIsolated(job: CaseJob, backend: Pick<Backend, 'name' | 'e
     const child = fork(WORKER, [], {
       execArgv: o.heapLimitMb ? [`--max-old-space-size=${o.heapLimitMb}`] : [],
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      env: { ...process.env, ...job.workerEnv },
     });
     let stderr = '';
     let result: CaseResult | undefined;

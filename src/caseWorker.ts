@@ -16,10 +16,13 @@ process.once('message', async (job: CaseJob) => {
   const result = await executeCase(job.case, {
     backend: resolved.backend, modelDir: job.modelDir, deviceId: job.deviceId, threads: job.threads, device: job.device,
     sampler: { warmup: job.warmup, stopping: job.stopping, clock: resolved.clock ?? hrClock },
-    readGpu: job.readGpu ? gpuReader(job.deviceId) : undefined,
+    readGpu: job.gpuUuid ? gpuReader(job.gpuUuid) : undefined,
     profile: job.profile,
     peak: job.peakName ? cardPeakByName(job.peakName) : undefined,
     onStage: (stage) => process.send!({ stage }),
   });
-  process.send!(result, () => process.exit(0));
+  // the pinning is part of what ran: record the CUDA device list the engine saw
+  const pinned = 'CUDA_VISIBLE_DEVICES' in job.workerEnv ? process.env.CUDA_VISIBLE_DEVICES : undefined;
+  const recorded = pinned === undefined ? result : { ...result, details: { ...result.details, cudaVisibleDevices: pinned } };
+  process.send!(recorded, () => process.exit(0));
 });

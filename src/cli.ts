@@ -53,8 +53,8 @@ function sweepTokens(v: unknown): number[] | undefined {
 
 export function runOptionsFrom(argv: Record<string, unknown>): RunOptions {
   const deviceAll = argv.device === 'all';
-  const device = deviceAll ? 0 : Number(argv.device ?? RUN_DEFAULTS.device);
-  if (!Number.isInteger(device) || device < 0) throw new UsageError(`--device must be a GPU index (0, 1, ...) or all, got "${argv.device}"`);
+  const device = deviceAll || argv.device === undefined ? undefined : Number(argv.device);
+  if (device !== undefined && (!Number.isInteger(device) || device < 0)) throw new UsageError(`--device must be a GPU index (0, 1, ...) or all, got "${argv.device}"`);
   const sweep = sweepTokens(argv.sweep);
   if (sweep && argv.tokens !== undefined) throw new UsageError('--sweep tokens=... and --tokens both set the token counts: use one');
   return {
@@ -107,7 +107,7 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
       .option('phase', { type: 'string', describe: 'prefill, decode (comma list)' })
       .option('tokens', { type: 'string', describe: 'tokens per call (comma list): prefill sequence length or decode batch' })
       .option('backend', { type: 'string', describe: 'auto, all-available, ort-cpu, ort-cuda, ort-webgpu, tfjs-node-gpu, tfjs-node, tfjs-webgpu, tfjs-wasm, tfjs-cpu' })
-      .option('device', { type: 'string', describe: 'GPU index, or all: one process per card', default: '0' })
+      .option('device', { type: 'string', describe: "GPU (nvidia-smi's index; default: the first CUDA may use), or all: one process per card" })
       .option('card', { type: 'string', describe: 'datasheet card for the roofline when it is not detected, e.g. "NVIDIA H100 SXM5 80GB"' })
       .option('sweep', { type: 'string', describe: 'tokens=N1,N2,N3,...: run each workload at these token counts and fit time = a + b·tokens' })
       .option('profile', { type: 'boolean', default: false, describe: "summarise ORT's profiler per operator type" })

@@ -58,8 +58,9 @@ export function throughputOf(work: WorkAccounting, s: SampleSummary): NonNullabl
   };
 }
 
-export function gpuReader(deviceId: number): () => GpuInfo | undefined {
-  return () => queryGpus().find((g) => g.index === deviceId);
+/** Reads one card's clocks and temperature, found by UUID (its index means nothing inside a pinned worker). */
+export function gpuReader(uuid: string): () => GpuInfo | undefined {
+  return () => queryGpus().find((g) => g.uuid === uuid);
 }
 
 /** Load → check against the reference → measure → one result. Errors become a failed result, never an exception. */

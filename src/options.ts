@@ -17,8 +17,8 @@ export interface RunOptions {
   topK?: number[];
   experts?: number;
   backend?: string;
-  /** GPU index for the CUDA provider. */
-  device: number;
+  /** --device N: nvidia-smi's index of the card; undefined: the first card CUDA may use. */
+  device?: number;
   /** --device all: one process per GPU. */
   deviceAll: boolean;
   /** Card whose datasheet peaks give the roofline, when it cannot be detected. */
@@ -44,7 +44,6 @@ export interface RunOptions {
 
 export const RUN_DEFAULTS = {
   seed: DEFAULTS.seed,
-  device: 0,
   caseTimeoutMs: 30 * 60_000,
   outDir: 'results',
   modelDir: 'models',

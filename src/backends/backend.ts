@@ -1,3 +1,4 @@
+import type { Placement } from '../env/cards.js';
 import type { OpTypeTime } from '../profile.js';
 import type { CaseInputs } from '../workloads/tensors.js';
 import type { WorkloadCase } from '../workloads/spec.js';
@@ -10,7 +11,7 @@ export type Probe =
 export interface LoadOptions {
   /** Where generated model files are cached. */
   modelDir: string;
-  /** GPU index for CUDA and similar providers. */
+  /** CUDA device index (0 once the worker is pinned to its card through CUDA_VISIBLE_DEVICES). */
   deviceId: number;
   /** Intra-op CPU threads where the engine lets us set them (ORT); undefined leaves the engine's default. */
   threads?: number;
@@ -37,6 +38,8 @@ export interface Backend {
   readonly name: string;
   readonly engine: string;
   readonly executionProvider: string;
+  /** Where its work runs (a CUDA card, the WebGPU adapter, the host CPU): decides what --device can do. */
+  readonly placement: Placement;
   /** What the backend runs on, when it knows better than the host description (the fake's scripted card). */
   readonly deviceLabel?: string;
   probe(): Promise<Probe>;

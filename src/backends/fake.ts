@@ -1,3 +1,4 @@
+import type { Placement } from '../env/cards.js';
 import type { Clock } from '../measure/clock.js';
 import { referenceRows } from '../workloads/reference.js';
 import type { WorkloadCase } from '../workloads/spec.js';
@@ -12,6 +13,8 @@ export interface FakeScript {
   latencyByCase?: Record<string, number | number[]>;
   /** What the fake says it runs on, so fixtures can stand for different cards. */
   device?: string;
+  /** Where it claims to run (default cuda: it stands in for a card that can be pinned). */
+  placement?: Placement;
   /** Added per token of the case, so token sweeps have a slope (default 0). */
   msPerToken?: number;
   /** Adds this relative error to the output, to exercise the invalid path. */
@@ -45,11 +48,13 @@ export class FakeBackend implements Backend {
   readonly executionProvider = 'fake';
   readonly clock = new FakeClock();
   readonly deviceLabel: string;
+  readonly placement: Placement;
   private call = 0;
 
   constructor(private readonly script: FakeScript) {
     if (script.latenciesMs.length === 0) throw new Error('fake backend needs at least one latency');
     this.deviceLabel = `fake (${script.device ?? 'scripted latencies'})`;
+    this.placement = script.placement ?? 'cuda';
   }
 
   async probe(): Promise<Probe> {

@@ -9,6 +9,7 @@ import { summarizeOrtProfile } from '../profile.js';
 import { fromHalfArray, toHalfArray } from '../workloads/float16.js';
 import type { WorkloadCase } from '../workloads/spec.js';
 import type { CaseInputs } from '../workloads/tensors.js';
+import type { Placement } from '../env/cards.js';
 import type { Backend, LoadedCase, LoadOptions, Probe } from './backend.js';
 import { identityProbeModel } from './probeModel.js';
 
@@ -49,10 +50,12 @@ export class OrtBackend implements Backend {
   readonly engine = 'onnxruntime';
   readonly name: string;
   readonly executionProvider: string;
+  readonly placement: Placement;
 
   constructor(readonly provider: OrtProvider) {
     this.name = `ort-${provider}`;
     this.executionProvider = provider;
+    this.placement = provider === 'cpu' ? 'host' : provider;
   }
 
   private sessionOptions(deviceId: number, threads?: number): OrtTypes.InferenceSession.SessionOptions {

@@ -9,6 +9,7 @@ import { executeIsolated } from '../caseProcess.js';
 import { combineRepetitions, isComplete, isFinal, splitRepetitions } from '../repetitions.js';
 import { UsageError } from '../errors.js';
 import { cardPeakByName, findCardPeak, type CardPeak } from '../env/datasheets.js';
+import { chooseCard, perCardSchedule, visibleCards, type CardChoice } from '../env/cards.js';
 import { captureEnvironment, describeDevice } from '../env/machine.js';
 import { queryGpus } from '../env/gpus.js';
 import { fitSweeps } from '../measure/sweep.js';
@@ -37,15 +38,17 @@ function openSession(path: string, create: () => ResultSession): ResultSession {
   }
 }
 
-function peakFor(o: RunOptions, gpus: GpuInfo[], provider: string): CardPeak | undefined {
+/** Datasheet peaks for the roofline: --card, else the card the cases run on (or the model every card shares). */
+function peakFor(o: RunOptions, b: Backend, choice: CardChoice, gpus: GpuInfo[]): CardPeak | undefined {
   if (o.card) {
     const peak = cardPeakByName(o.card);
     if (!peak) throw new UsageError(`unknown card "${o.card}" for the roofline: see src/env/datasheets.ts for the cards with datasheet peaks`);
     return peak;
   }
-  if (provider === 'cpu' || provider === 'fake') return undefined;
-  const gpu = gpus.find((g) => g.index === o.device);
-  return gpu ? findCardPeak(gpu.name) : undefined;
+  if (b.placement === 'host') return undefined;
+  const sameModel = gpus.length > 0 && gpus.every((g) => g.name === gpus[0].name) ? gpus[0] : undefined;
+  const card = choice.card ?? sameModel;
+  return card ? findCardPeak(card.name) : undefined;
 }
 
 /** `moebench run`: plan → backend → each case in its own process → result file → table. Returns the exit code. */
@@ -65,8 +68,8 @@ export async function runCommand(o: RunOptions, io: Io, resumePath?: string): Pr
   }
 
   const gpus = queryGpus();
-  if (options.deviceAll && gpus.length > 1) return runPerCard(options, gpus, io);
-
+  const cudaVisible = process.env.CUDA_VISIBLE_DEVICES;
+  const visible = visibleCards(gpus, cudaVisible);
   const backendName = resumePath ? session!.run.backend : plan.backend;
   let backends: Backend[];
   if (backendName === 'all-available') {
@@ -78,12 +81,21 @@ export async function runCommand(o: RunOptions, io: Io, resumePath?: string): Pr
     for (const s of resolved.skipped) io.err(`auto: skipped ${s.name} (${s.reason})`);
     backends = [resolved.backend];
   }
-  const label = backends.length === 1 ? backends[0].name : 'all-available';
-  const deviceOf = (b: Backend) => b.deviceLabel ?? describeDevice(b.executionProvider, options.device, gpus);
-  const device = backends.length === 1 ? deviceOf(backends[0]) : [...new Set(backends.map(deviceOf))].join('; ');
+  if (options.deviceAll && (visible ?? gpus).length > 1) {
+    const unpinnable = backends.filter((b) => b.placement !== 'cuda');
+    if (unpinnable.length) {
+      throw new UsageError(`--device all runs one process per card, pinned to it through CUDA_VISIBLE_DEVICES, which only CUDA engines (ort-cuda, tfjs-node-gpu) obey: ${unpinnable.map((b) => `${b.name} runs on ${b.placement === 'host' ? 'the host CPU' : 'the adapter Dawn picks'}`).join(', ')}`);
+    }
+    if (!visible) throw new UsageError(`--device all: CUDA_VISIBLE_DEVICES=${cudaVisible} names MIG devices, which nvidia-smi's card list cannot pin; run each with --device N instead`);
+    return runPerCard(options, visible, backends.length === 1 ? backends[0].name : backendName, io);
+  }
 
-  // bad input (an unknown --card) must fail before a result file exists
-  const peaks = new Map(backends.map((b) => [b.name, peakFor(options, gpus, b.executionProvider)]));
+  // bad input (a card that is not there, an unknown --card) must fail before a result file exists
+  const choices = new Map(backends.map((b) => [b.name, chooseCard(b.name, b.placement, options.device, gpus, visible, cudaVisible)]));
+  const label = backends.length === 1 ? backends[0].name : 'all-available';
+  const deviceOf = (b: Backend) => b.deviceLabel ?? describeDevice(b.placement, choices.get(b.name)!, gpus);
+  const device = backends.length === 1 ? deviceOf(backends[0]) : [...new Set(backends.map(deviceOf))].join('; ');
+  const peaks = new Map(backends.map((b) => [b.name, peakFor(options, b, choices.get(b.name)!, gpus)]));
 
   if (!session) {
     const path = options.out ?? defaultResultPath(options.outDir, label, device);
@@ -120,9 +132,11 @@ export async function runCommand(o: RunOptions, io: Io, resumePath?: string): Pr
         const tag = `[${i + 1}/${todo.length}] ${c.id}${backends.length > 1 ? ` on ${b.name}` : ''}`;
         const repTag = repetitions > 1 ? `${tag} (repetition ${round}/${repetitions})` : tag;
         const peak = peaks.get(b.name);
+        const choice = choices.get(b.name)!;
         const one = await executeIsolated({
-          case: c, backend: b.name, deviceId: options.device, device: deviceOf(b), modelDir: options.modelDir, threads: options.threads,
-          warmup: options.warmup, stopping: options.stopping, readGpu: gpus.length > 0, profile: options.profile && have.length === 0, peakName: peak?.name,
+          case: c, backend: b.name, deviceId: choice.deviceId, workerEnv: choice.workerEnv, gpuUuid: choice.card?.uuid, device: deviceOf(b),
+          modelDir: options.modelDir, threads: options.threads,
+          warmup: options.warmup, stopping: options.stopping, profile: options.profile && have.length === 0, peakName: peak?.name,
         }, b, { timeoutMs: options.caseTimeoutMs, heapLimitMb: options.heapLimitMb, signal: abort.signal, onStage: (stage) => io.err(`${repTag}: ${stage}`) });
         if (abort.signal.aborted) break;
         have.push(one);
@@ -145,15 +159,22 @@ export async function runCommand(o: RunOptions, io: Io, resumePath?: string): Pr
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli.js');
 
-/** --device all: one `moebench run --device N` process per card, in parallel (cards share nothing but the host). */
-async function runPerCard(o: RunOptions, gpus: GpuInfo[], io: Io): Promise<number> {
+/**
+ * --device all: one `moebench run --device N` process per card, each pinned to its card through
+ * CUDA_VISIBLE_DEVICES (so even its own probe of the engine touches only that card), in parallel
+ * when the host has a core per card (perCardSchedule).
+ */
+async function runPerCard(o: RunOptions, cards: GpuInfo[], backend: string, io: Io): Promise<number> {
   const args = io.argv.slice(2);
   const runAt = args.indexOf('run');
-  const base = args.slice(runAt + 1).filter((a, i, all) => a !== '--device' && all[i - 1] !== '--device' && !a.startsWith('--device=') && a !== '--out' && all[i - 1] !== '--out' && !a.startsWith('--out='));
-  io.err(`moebench: --device all: ${gpus.length} cards, one process each`);
-  const codes = await Promise.all(gpus.map((g) => new Promise<number>((resolve) => {
+  const dropped = new Set(['--device', '--out', '--backend', '--threads']);
+  const base = args.slice(runAt + 1).filter((a, i, all) => !dropped.has(a) && !dropped.has(all[i - 1]) && ![...dropped].some((d) => a.startsWith(`${d}=`)));
+  const schedule = perCardSchedule(cards.length, os.availableParallelism(), o.threads);
+  io.err(`moebench: --device all: ${cards.length} cards, one process each, ${schedule.why}`);
+  const runCard = (g: GpuInfo) => new Promise<number>((resolve) => {
     const out = o.out ? o.out.replace(/(\.json)?$/, `-gpu${g.index}.json`) : undefined;
-    const child = spawn(process.execPath, [CLI, 'run', ...base, '--device', String(g.index), ...(out ? ['--out', out] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const cardArgs = ['--backend', backend, '--device', String(g.index), ...(schedule.threadsPerCard ? ['--threads', String(schedule.threadsPerCard)] : []), ...(out ? ['--out', out] : [])];
+    const child = spawn(process.execPath, [CLI, 'run', ...base, ...cardArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CUDA_VISIBLE_DEVICES: g.uuid } });
     const prefix = (stream: NodeJS.ReadableStream, write: (s: string) => void) => {
       let buf = '';
       stream.on('data', (d: Buffer) => {
@@ -167,6 +188,9 @@ async function runPerCard(o: RunOptions, gpus: GpuInfo[], io: Io): Promise<numbe
     prefix(child.stdout!, io.out);
     prefix(child.stderr!, io.err);
     child.on('exit', (code) => resolve(code ?? 1));
-  })));
+  });
+  const codes: number[] = [];
+  if (schedule.parallel) codes.push(...await Promise.all(cards.map(runCard)));
+  else for (const g of cards) codes.push(await runCard(g));
   return Math.max(...codes);
 }

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Environment, GpuInfo } from '../results/schema.js';
 import { softwareVulkanSelected } from '../backends/ort.js';
+import type { CardChoice, Placement } from './cards.js';
 
 const require = createRequire(import.meta.url);
 
@@ -81,14 +82,21 @@ export function captureEnvironment(inputs: EnvironmentInputs): Environment {
   };
 }
 
-/** The card a case runs on, as recorded: "gpu:N (name)" or the host CPU described. */
-export function describeDevice(backendProvider: string, deviceId: number, gpus: GpuInfo[]): string {
-  if (backendProvider === 'cpu' || backendProvider === 'wasm') {
-    const cpus = os.cpus();
-    return `cpu (${cpus[0]?.model?.trim() ?? 'unknown'}, ${cpus.length} cores, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB)`;
+/** The host CPU as a card: model, cores, memory. */
+export function describeHostCpu(): string {
+  const cpus = os.cpus();
+  return `cpu (${cpus[0]?.model?.trim() ?? 'unknown'}, ${cpus.length} cores, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB)`;
+}
+
+/** The card a case runs on, as recorded: "gpu:N (name)", the host CPU described, or what is known of a WebGPU adapter. */
+export function describeDevice(placement: Placement, choice: CardChoice, gpus: GpuInfo[]): string {
+  if (placement === 'host') return describeHostCpu();
+  const cpus = os.cpus();
+  if (placement === 'webgpu' && softwareVulkanSelected()) return `cpu via software WebGPU (lavapipe; ${cpus[0]?.model?.trim() ?? 'unknown'}, ${cpus.length} cores)`;
+  if (choice.card) return `gpu:${choice.card.index} (${choice.card.name})`;
+  if (placement === 'webgpu') {
+    return gpus.length > 1 ? `gpu (the adapter Dawn picked, one of ${gpus.length} cards: ${[...new Set(gpus.map((g) => g.name))].join(', ')})` : 'gpu (WebGPU adapter)';
   }
-  const gpu = gpus.find((g) => g.index === deviceId);
-  if (gpu) return `gpu:${deviceId} (${gpu.name})`;
-  if (backendProvider === 'webgpu' && softwareVulkanSelected()) return `cpu via software WebGPU (lavapipe; ${os.cpus()[0]?.model?.trim() ?? 'unknown'}, ${os.cpus().length} cores)`;
-  return `gpu:${deviceId}`;
+  // a CUDA engine without nvidia-smi's list: CUDA's own numbering
+  return `gpu:${choice.deviceId}`;
 }

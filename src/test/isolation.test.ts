@@ -145,27 +145,63 @@ describe('measurement extras, exact with the fake backend', () => {
   });
 });
 
-describe('--device all', () => {
-  it('runs one process per card and records each card', () => {
+describe('cards', () => {
+  // a stand-in nvidia-smi reporting two H100s, in the documented query format
+  const twoCards = () => {
     const bin = tmp();
-    // a stand-in nvidia-smi reporting two H100s, in the documented query format
     writeFileSync(join(bin, 'nvidia-smi'), `#!/bin/sh
 echo "0, NVIDIA H100 80GB HBM3, GPU-aaaa, 81559 MiB, 550.54.15, 1980 MHz, 1980 MHz, 700.00 W, 35"
 echo "1, NVIDIA H100 80GB HBM3, GPU-bbbb, 81559 MiB, 550.54.15, 1755 MHz, 1980 MHz, 700.00 W, 61"
 `);
     chmodSync(join(bin, 'nvidia-smi'), 0o755);
+    return { PATH: `${bin}:${process.env.PATH}`, CUDA_VISIBLE_DEVICES: undefined };
+  };
+  const ONE = ['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '4', '--min-time-ms', '5'];
+
+  it('--device all runs one process per card, each pinned to its card, and records the card', () => {
     const out = join(tmp(), 'r.json');
-    const r = moebench(['run', '--backend', 'fake', '--device', 'all', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '4', '--min-time-ms', '5', '--out', out],
-      { ...fake({ latenciesMs: [1] }), PATH: `${bin}:${process.env.PATH}` });
-    expect(r.status).toBe(0);
-    expect(r.stderr).toMatch(/--device all: 2 cards, one process each/);
-    for (const i of [0, 1]) {
+    const r = moebench([...ONE, '--device', 'all', '--out', out], { ...fake({ latenciesMs: [1] }), ...twoCards() });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/--device all: 2 cards, one process each, (in parallel|one after another)/);
+    for (const [i, uuid] of [[0, 'GPU-aaaa'], [1, 'GPU-bbbb']] as const) {
       const file = readResultFile(out.replace(/\.json$/, `-gpu${i}.json`));
       expect(file.run.device).toBe('fake (scripted latencies)');
       expect(file.environment.gpus.map((g) => g.uuid)).toEqual(['GPU-aaaa', 'GPU-bbbb']);
       expect((file.run.options as { device: number }).device).toBe(i);
-      expect(file.cases[0].gpuBefore!.index).toBe(i);
+      // the worker saw only its own card: CUDA_VISIBLE_DEVICES set to the card's UUID
+      expect(file.cases[0].details!.cudaVisibleDevices).toBe(uuid);
+      expect(file.cases[0].gpuBefore!.uuid).toBe(uuid);
     }
+  });
+
+  it('--device N pins the case worker to card N by UUID and reads that card before and after', () => {
+    const out = join(tmp(), 'r.json');
+    const r = moebench([...ONE, '--device', '1', '--out', out], { ...fake({ latenciesMs: [1] }), ...twoCards() });
+    expect(r.status, r.stderr).toBe(0);
+    const [c] = readResultFile(out).cases;
+    expect(c.details!.cudaVisibleDevices).toBe('GPU-bbbb');
+    expect([c.gpuBefore!.index, c.gpuAfter!.index]).toEqual([1, 1]);
+  });
+
+  it('without --device takes the first card CUDA_VISIBLE_DEVICES leaves', () => {
+    const out = join(tmp(), 'r.json');
+    const r = moebench([...ONE, '--out', out], { ...fake({ latenciesMs: [1] }), ...twoCards(), CUDA_VISIBLE_DEVICES: 'GPU-bbbb' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(readResultFile(out).cases[0].gpuBefore!.index).toBe(1);
+  });
+
+  it('a card that is not there is refused before any result file is written', () => {
+    const out = join(tmp(), 'r.json');
+    const r = moebench([...ONE, '--device', '5', '--out', out], { ...fake({ latenciesMs: [1] }), ...twoCards() });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe("moebench: no GPU 5: the cards are 0, 1 (--device takes nvidia-smi's index)");
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('--device all refuses an engine that cannot be pinned to a card', () => {
+    const r = moebench([...ONE, '--device', 'all'], { ...fake({ latenciesMs: [1], placement: 'webgpu' }), ...twoCards() });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--device all runs one process per card, pinned to it through CUDA_VISIBLE_DEVICES, which only CUDA engines \(ort-cuda, tfjs-node-gpu\) obey: fake runs on the adapter Dawn picks/);
   });
 });
 

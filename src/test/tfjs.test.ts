@@ -113,7 +113,7 @@ describe('TF.js memory', () => {
 
 describe('--backend auto knows the TF.js backends', () => {
   const stub = (name: string, probe: Probe): Backend => ({
-    name, engine: 'stub', executionProvider: name, probe: async () => probe, unsupported: () => undefined,
+    name, engine: 'stub', executionProvider: name, placement: 'host', probe: async () => probe, unsupported: () => undefined,
     load: async () => { throw new Error('not used'); }, loadOverhead: async () => { throw new Error('not used'); },
   });
   const down: Probe = { available: false, reason: 'not here', fix: 'none' };

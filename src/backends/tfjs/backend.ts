@@ -1,6 +1,7 @@
 import type { WorkloadCase } from '../../workloads/spec.js';
 import type { CaseInputs } from '../../workloads/tensors.js';
 import { accountFor } from '../../workloads/accounting.js';
+import type { Placement } from '../../env/cards.js';
 import type { Backend, LoadedCase, LoadOptions, Probe } from '../backend.js';
 import { forward, uploadInputs, uploadWeights } from './layers.js';
 import { activateTfjs, TfjsUnavailable, type TfjsKind } from './runtime.js';
@@ -13,10 +14,13 @@ export class TfjsBackend implements Backend {
   readonly engine = 'tfjs';
   readonly name: string;
   readonly executionProvider: string;
+  readonly placement: Placement;
 
   constructor(readonly kind: TfjsKind) {
     this.name = `tfjs-${kind}`;
     this.executionProvider = kind;
+    // libtensorflow's GPU build places ops on its first CUDA device, which pinning makes the chosen card
+    this.placement = kind === 'node-gpu' ? 'cuda' : kind === 'webgpu' ? 'webgpu' : 'host';
   }
 
   async probe(): Promise<Probe> {

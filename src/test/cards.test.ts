@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { chooseCard, perCardSchedule, visibleCards } from '../env/cards.js';
+import { parseNvidiaSmi } from '../env/gpus.js';
+import { describeDevice } from '../env/machine.js';
+import { createBackends } from '../backends/registry.js';
+
+const gpus = parseNvidiaSmi(`0, NVIDIA H100 80GB HBM3, GPU-aaaa-1111, 81559 MiB, 550.54.15, 1980 MHz, 1980 MHz, 700.00 W, 35
+1, NVIDIA H100 80GB HBM3, GPU-bbbb-2222, 81559 MiB, 550.54.15, 1980 MHz, 1980 MHz, 700.00 W, 36
+2, NVIDIA H100 80GB HBM3, GPU-cccc-3333, 81559 MiB, 550.54.15, 1980 MHz, 1980 MHz, 700.00 W, 37`);
+const indices = (cards: ReturnType<typeof visibleCards>) => cards?.map((g) => g.index);
+
+describe('visibleCards: what CUDA_VISIBLE_DEVICES leaves of nvidia-smi\'s list', () => {
+  it('unset: every card', () => {
+    expect(indices(visibleCards(gpus, undefined))).toEqual([0, 1, 2]);
+  });
+  it('indices, in the order given', () => {
+    expect(indices(visibleCards(gpus, '2,0'))).toEqual([2, 0]);
+  });
+  it('UUIDs and unique UUID prefixes', () => {
+    expect(indices(visibleCards(gpus, 'GPU-cccc-3333, GPU-bb'))).toEqual([2, 1]);
+  });
+  it('ends at the first entry that names no card, as CUDA does', () => {
+    expect(indices(visibleCards(gpus, '1,7,2'))).toEqual([1]);
+  });
+  it('empty: no card', () => {
+    expect(visibleCards(gpus, '')).toEqual([]);
+  });
+  it('MIG devices cannot be mapped to cards', () => {
+    expect(visibleCards(gpus, 'MIG-4b1e-0c2d')).toBeUndefined();
+  });
+});
+
+describe('chooseCard', () => {
+  it('pins a CUDA engine to the requested card by UUID and hands it device 0', () => {
+    expect(chooseCard('ort-cuda', 'cuda', 2, gpus, gpus)).toEqual({ card: gpus[2], workerEnv: { CUDA_VISIBLE_DEVICES: 'GPU-cccc-3333' }, deviceId: 0 });
+  });
+  it('without --device takes the first card CUDA may use', () => {
+    expect(chooseCard('ort-cuda', 'cuda', undefined, gpus, visibleCards(gpus, '1,2'), '1,2').card).toBe(gpus[1]);
+  });
+  it('refuses a card that is not there', () => {
+    expect(() => chooseCard('ort-cuda', 'cuda', 5, gpus, gpus)).toThrow("no GPU 5: the cards are 0, 1, 2 (--device takes nvidia-smi's index)");
+  });
+  it('refuses a card CUDA_VISIBLE_DEVICES hides, and says so', () => {
+    expect(() => chooseCard('ort-cuda', 'cuda', 0, gpus, visibleCards(gpus, '1'), '1'))
+      .toThrow("no GPU 0: the cards are 1 (CUDA_VISIBLE_DEVICES=1 hides the others) (--device takes nvidia-smi's index)");
+  });
+  it('refuses to run when CUDA_VISIBLE_DEVICES hides every card', () => {
+    expect(() => chooseCard('ort-cuda', 'cuda', undefined, gpus, [], '')).toThrow('no GPU visible: CUDA_VISIBLE_DEVICES= hides all 3 cards nvidia-smi lists');
+  });
+  it('without nvidia-smi passes --device to CUDA unchanged and names no card', () => {
+    expect(chooseCard('ort-cuda', 'cuda', 3, [], [])).toEqual({ workerEnv: {}, deviceId: 3 });
+  });
+  it('with MIG devices leaves CUDA\'s numbering alone', () => {
+    expect(chooseCard('ort-cuda', 'cuda', 1, gpus, undefined, 'MIG-4b1e')).toEqual({ workerEnv: {}, deviceId: 1 });
+  });
+  it('refuses to point a WebGPU engine at one of several cards', () => {
+    expect(() => chooseCard('ort-webgpu', 'webgpu', 1, gpus, gpus))
+      .toThrow('ort-webgpu runs on the adapter Dawn picks and cannot be pointed at card 1 of the 3 nvidia-smi lists: use ort-cuda or tfjs-node-gpu to choose a card, or leave out --device');
+  });
+  it('names no card for a WebGPU engine among several, and the only card when there is one', () => {
+    expect(chooseCard('ort-webgpu', 'webgpu', undefined, gpus, gpus).card).toBeUndefined();
+    expect(chooseCard('tfjs-webgpu', 'webgpu', 0, gpus.slice(0, 1), gpus.slice(0, 1)).card).toBe(gpus[0]);
+  });
+  it('a host engine runs on the CPU whatever the cards', () => {
+    expect(chooseCard('ort-cpu', 'host', 2, gpus, gpus)).toEqual({ workerEnv: {}, deviceId: 0 });
+  });
+});
+
+describe('perCardSchedule: --device all in parallel only with a core per card', () => {
+  it('shares the host cores out among the cards', () => {
+    expect(perCardSchedule(8, 64, undefined)).toEqual({ parallel: true, threadsPerCard: 8, why: 'in parallel: each pinned to its card, 8 ORT thread(s) each of 64 host cores' });
+  });
+  it('keeps --threads when given', () => {
+    expect(perCardSchedule(2, 16, 3).threadsPerCard).toBe(3);
+  });
+  it('runs one card after another when the host has fewer cores than cards', () => {
+    expect(perCardSchedule(8, 4, undefined)).toEqual({
+      parallel: false, threadsPerCard: undefined,
+      why: 'one after another: 8 cards but 4 host cores, and processes in parallel would compete for the CPU that feeds the cards',
+    });
+  });
+});
+
+describe('describeDevice: the card a result names', () => {
+  const backends = createBackends();
+  it.each(['ort-cpu', 'tfjs-node', 'tfjs-wasm', 'tfjs-cpu'])('%s on a GPU box is the host CPU', (name) => {
+    const b = backends[name];
+    expect(describeDevice(b.placement, chooseCard(name, b.placement, undefined, gpus, gpus), gpus)).toMatch(/^cpu \(.+, \d+ cores, \d+ GiB\)$/);
+  });
+  it.each(['ort-cuda', 'tfjs-node-gpu'])('%s names the card it is pinned to', (name) => {
+    const b = backends[name];
+    expect(describeDevice(b.placement, chooseCard(name, b.placement, 1, gpus, gpus), gpus)).toBe('gpu:1 (NVIDIA H100 80GB HBM3)');
+  });
+});
