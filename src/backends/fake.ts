@@ -13,6 +13,8 @@ export interface FakeScript {
   latencyByCase?: Record<string, number | number[]>;
   /** What the fake says it runs on, so fixtures can stand for different cards. */
   device?: string;
+  /** Its probe crashes the process it runs in (SIGSEGV), as a broken driver can. */
+  probeCrash?: boolean;
   /** Where it claims to run (default cuda: it stands in for a card that can be pinned). */
   placement?: Placement;
   /** Added per token of the case, so token sweeps have a slope (default 0). */
@@ -58,6 +60,7 @@ export class FakeBackend implements Backend {
   }
 
   async probe(): Promise<Probe> {
+    if (this.script.probeCrash) process.kill(process.pid, 'SIGSEGV');
     return { available: true, detail: 'scripted latencies for tests', hardware: false };
   }
 

@@ -3,6 +3,7 @@ import type { Clock } from '../measure/clock.js';
 import type { Backend, Probe } from './backend.js';
 import { FakeBackend, fakeScriptFromEnv } from './fake.js';
 import { OrtBackend } from './ort.js';
+import { probeBackend } from './probeProcess.js';
 import { TfjsBackend } from './tfjs/backend.js';
 
 /** Every backend moebench knows, by name; an object built on request, not a global filled by imports. */
@@ -52,14 +53,14 @@ export async function resolveBackend(name: string, backends: Record<string, Back
   if (name === 'auto') {
     const skipped: Resolved['skipped'] = [];
     for (const candidate of AUTO_ORDER) {
-      const probe = await backends[candidate].probe();
+      const probe = await probeBackend(backends[candidate]);
       if (probe.available && (probe.hardware || CPU_ENGINES.has(candidate))) return { backend: backends[candidate], skipped };
       skipped.push({ name: candidate, reason: probe.available ? 'software adapter only' : probe.reason });
     }
     throw new UsageError(`no backend available: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
   }
   const { backend } = backendByName(name, backends);
-  const probe: Probe = await backend.probe();
+  const probe: Probe = await probeBackend(backend);
   if (!probe.available) throw new UsageError(`backend ${name} is unavailable: ${probe.reason}. Fix: ${probe.fix}`);
   return { backend, skipped: [] };
 }
@@ -69,7 +70,7 @@ export async function availableBackends(backends: Record<string, Backend> = crea
   const available: Backend[] = [];
   const unavailable: { name: string; reason: string }[] = [];
   for (const name of AUTO_ORDER) {
-    const probe = await backends[name].probe();
+    const probe = await probeBackend(backends[name]);
     if (probe.available) available.push(backends[name]);
     else unavailable.push({ name, reason: probe.reason });
   }

@@ -1,3 +1,4 @@
+import { probeBackend } from '../backends/probeProcess.js';
 import { createBackends } from '../backends/registry.js';
 import { cudaProviderState, ortNativeDir } from '../backends/ort.js';
 import { queryGpus } from '../env/gpus.js';
@@ -8,7 +9,7 @@ import type { Io } from './io.js';
 /** `moebench env`: what can run here, what cannot and why, and what a result file will record. */
 export async function envCommand(io: Io, json: boolean): Promise<number> {
   const backends = createBackends();
-  const probes = await Promise.all(Object.values(backends).map(async (b) => ({ name: b.name, probe: await b.probe() })));
+  const probes = await Promise.all(Object.values(backends).map(async (b) => ({ name: b.name, probe: await probeBackend(b) })));
   const cuda = cudaProviderState();
   const gpus = queryGpus();
   const versions = { moebench: moebenchVersion(), gitSha: gitSha(), node: process.version, ...packageVersions() };
