@@ -1,3 +1,4 @@
+import { processMediansMs } from '../repetitions.js';
 import type { SweepFit } from '../measure/sweep.js';
 import type { CaseResult } from '../results/schema.js';
 import type { WorkAccounting } from '../workloads/accounting.js';
@@ -34,8 +35,12 @@ export function caseTable(cases: readonly CaseResult[]): string {
       c.correctness ? c.correctness.relativeL2Error.toExponential(1) : '-',
     ]);
   }
-  const failures = cases.filter((c) => c.error).map((c) => `  ${c.id}: ${c.error}`);
-  return formatTable(rows, [false, false, false, true, true, true, true, true, true, true, true]) + (failures.length ? `\n\nnotes:\n${failures.join('\n')}` : '');
+  const notes = cases.filter((c) => c.error).map((c) => `  ${c.id}: ${c.error}`);
+  const singleProcess = cases.filter((c) => c.summary && processMediansMs(c).length < 2).length;
+  if (singleProcess) {
+    notes.push(`  ±95% of ${singleProcess === cases.length ? 'every case' : `${singleProcess} case(s)`} is the median's interval within one process: it cannot see how much the next process will differ; --repetitions 3 measures each case in three processes and puts that drift in the interval`);
+  }
+  return formatTable(rows, [false, false, false, true, true, true, true, true, true, true, true]) + (notes.length ? `\n\nnotes:\n${notes.join('\n')}` : '');
 }
 
 /** Fits of time = a + b·tokens, one line each. */
