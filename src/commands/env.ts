@@ -1,6 +1,7 @@
 import { probeBackend } from '../backends/probeProcess.js';
 import { createBackends } from '../backends/registry.js';
 import { cudaProviderState, ortNativeDir } from '../backends/ort.js';
+import { visibleCards } from '../env/cards.js';
 import { queryGpus } from '../env/gpus.js';
 import { gitSha, moebenchVersion, packageVersions, RECORDED_ENV_VARS } from '../env/machine.js';
 import { formatTable } from '../report/table.js';
@@ -12,13 +13,15 @@ export async function envCommand(io: Io, json: boolean): Promise<number> {
   const probes = await Promise.all(Object.values(backends).map(async (b) => ({ name: b.name, probe: await probeBackend(b) })));
   const cuda = cudaProviderState();
   const gpus = queryGpus();
+  const cudaVisible = process.env.CUDA_VISIBLE_DEVICES;
+  const visible = visibleCards(gpus, cudaVisible);
   const versions = { moebench: moebenchVersion(), gitSha: gitSha(), node: process.version, ...packageVersions() };
   const envVars = Object.fromEntries(RECORDED_ENV_VARS.filter((v) => process.env[v]).map((v) => [v, process.env[v]]));
   const cudaProvider = cuda.installed
     ? `installed in ${cuda.dir}`
     : `not installed (${cuda.missing.join(', ')} missing in ${cuda.dir}); run npm run setup:cuda on a box with internet, or copy the files there (README)`;
   if (json) {
-    io.out(JSON.stringify({ backends: probes, cudaProvider: { ...cuda }, gpus, versions, envVars }, null, 2));
+    io.out(JSON.stringify({ backends: probes, cudaProvider: { ...cuda }, gpus, cudaCards: visible?.map((g) => g.index) ?? null, versions, envVars }, null, 2));
     return 0;
   }
   const rows = [['backend', 'status', 'detail']];
@@ -37,6 +40,11 @@ export async function envCommand(io: Io, json: boolean): Promise<number> {
       ? formatTable([['gpu', 'name', 'memory MiB', 'driver', 'SM MHz', 'max SM MHz', 'power W', 'temp C'],
         ...gpus.map((g) => [String(g.index), g.name, String(g.memoryTotalMiB ?? '-'), g.driverVersion ?? '-', String(g.smClockMHz ?? '-'), String(g.maxSmClockMHz ?? '-'), String(g.powerLimitW ?? '-'), String(g.temperatureC ?? '-')])])
       : 'GPUs: none found (no nvidia-smi); the host CPU is the card',
+    ...(gpus.length && cudaVisible !== undefined
+      ? [visible === undefined
+        ? `CUDA_VISIBLE_DEVICES=${cudaVisible} names MIG devices: --device is passed to CUDA as its own device number`
+        : `CUDA_VISIBLE_DEVICES=${cudaVisible} leaves ${visible.length ? `card(s) ${visible.map((g) => g.index).join(', ')}` : 'no card'} to the CUDA engines (ort-cuda, tfjs-node-gpu)`]
+      : []),
     '',
     'recorded versions:',
     ...Object.entries(versions).map(([k, v]) => `  ${k}: ${v ?? '-'}`),

@@ -198,6 +198,12 @@ echo "1, NVIDIA H100 80GB HBM3, GPU-bbbb, 81559 MiB, 550.54.15, 1755 MHz, 1980 M
     expect(existsSync(out)).toBe(false);
   });
 
+  it('moebench env says which cards CUDA_VISIBLE_DEVICES leaves to the CUDA engines', () => {
+    const r = moebench(['env'], { ...twoCards(), CUDA_VISIBLE_DEVICES: '1' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('CUDA_VISIBLE_DEVICES=1 leaves card(s) 1 to the CUDA engines (ort-cuda, tfjs-node-gpu)');
+  });
+
   it('--device all refuses an engine that cannot be pinned to a card', () => {
     const r = moebench([...ONE, '--device', 'all'], { ...fake({ latenciesMs: [1], placement: 'webgpu' }), ...twoCards() });
     expect(r.status).toBe(2);
