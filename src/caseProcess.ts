@@ -1,4 +1,3 @@
-import { fork } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Backend } from './backends/backend.js';
@@ -6,6 +5,7 @@ import { baseResult } from './execute.js';
 import type { StdRelOptions, WarmupOptions } from './measure/stopping.js';
 import type { CaseResult } from './results/schema.js';
 import type { WorkloadCase } from './workloads/spec.js';
+import { runWorker } from './workerProcess.js';
 
 /** What a case worker needs; plain data, sent over IPC. */
 export interface CaseJob {
@@ -39,7 +39,6 @@ export interface IsolationOptions {
 }
 
 const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'caseWorker.js');
-const STDERR_TAIL_BYTES = 4096;
 
 /** Why a worker ended without a result, in words a user can act on. */
 export function failureReason(o: { timedOut: boolean; timeoutMs: number; code: number | null; signal: NodeJS.Signals | null; stderr: string }): string {
@@ -54,40 +53,13 @@ export function failureReason(o: { timedOut: boolean; timeoutMs: number; code: n
 }
 
 /** Runs one case in its own process; always resolves, with a failed result when the worker dies. */
-export function executeIsolated(job: CaseJob, backend: Pick<Backend, 'name' | 'engine' | 'executionProvider'>, o: IsolationOptions): Promise<CaseResult> {
-  return new Promise((resolve) => {
-    const child = fork(WORKER, [], {
-      execArgv: o.heapLimitMb ? [`--max-old-space-size=${o.heapLimitMb}`] : [],
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      env: { ...process.env, ...job.workerEnv },
-    });
-    let stderr = '';
-    let result: CaseResult | undefined;
-    let timedOut = false;
-    child.stderr!.on('data', (d: Buffer) => {
-      stderr = (stderr + d.toString()).slice(-STDERR_TAIL_BYTES);
-    });
-    child.on('message', (m) => {
-      if (m && typeof m === 'object' && 'stage' in m) o.onStage?.(String((m as { stage: unknown }).stage));
-      else result = m as CaseResult;
-    });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, o.timeoutMs);
-    const onAbort = () => child.kill('SIGKILL');
-    o.signal?.addEventListener('abort', onAbort);
-    const startedAt = new Date().toISOString();
-    const failed = (error: string): CaseResult => ({ ...baseResult(job.case, backend, job.device), startedAt, status: 'failed', error, endedAt: new Date().toISOString() });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      o.signal?.removeEventListener('abort', onAbort);
-      resolve(result ?? failed(failureReason({ timedOut, timeoutMs: o.timeoutMs, code, signal, stderr })));
-    });
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      resolve(failed(`could not start the case worker: ${err.message}`));
-    });
-    child.send(job);
+export async function executeIsolated(job: CaseJob, backend: Pick<Backend, 'name' | 'engine' | 'executionProvider'>, o: IsolationOptions): Promise<CaseResult> {
+  const startedAt = new Date().toISOString();
+  const end = await runWorker<CaseResult>(WORKER, job, {
+    timeoutMs: o.timeoutMs, env: job.workerEnv, signal: o.signal, onStage: o.onStage,
+    execArgv: o.heapLimitMb ? [`--max-old-space-size=${o.heapLimitMb}`] : [],
   });
+  if (end.answer) return end.answer;
+  const error = end.startError ? `could not start the case worker: ${end.startError}` : failureReason({ ...end, timeoutMs: o.timeoutMs });
+  return { ...baseResult(job.case, backend, job.device), startedAt, status: 'failed', error, endedAt: new Date().toISOString() };
 }

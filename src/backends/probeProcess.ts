@@ -1,13 +1,12 @@
-import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { failureReason } from '../caseProcess.js';
 import { projectRoot } from '../env/machine.js';
+import { runWorker } from '../workerProcess.js';
 import type { Backend, Probe } from './backend.js';
 
 // the built worker, also when this module runs from source (tests)
 const WORKER = join(projectRoot(), 'dist', 'src', 'backends', 'probeWorker.js');
 const PROBE_TIMEOUT_MS = 120_000;
-const STDERR_TAIL_BYTES = 4096;
 
 /**
  * Whether a backend can run here, asked so that the long-lived `moebench run` process never holds
@@ -21,31 +20,9 @@ export function probeBackend(backend: Backend): Promise<Probe> {
 }
 
 /** Runs `backend.probe()` for a backend of the registry, by name, in a child process. */
-export function probeInProcess(name: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<Probe> {
-  return new Promise((resolve) => {
-    const child = fork(WORKER, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-    let stderr = '';
-    let probe: Probe | undefined;
-    let timedOut = false;
-    child.stderr!.on('data', (d: Buffer) => {
-      stderr = (stderr + d.toString()).slice(-STDERR_TAIL_BYTES);
-    });
-    child.on('message', (m) => {
-      probe = m as Probe;
-    });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    const failed = (reason: string): Probe => ({ available: false, reason: `the probe ${reason}`, fix: 'see the driver and library messages above; moebench env lists every backend' });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve(probe ?? failed(timedOut ? `timed out after ${timeoutMs / 1000} s` : failureReason({ timedOut, timeoutMs, code, signal, stderr })));
-    });
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      resolve(failed(`could not start: ${err.message}`));
-    });
-    child.send(name);
-  });
+export async function probeInProcess(name: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<Probe> {
+  const end = await runWorker<Probe>(WORKER, name, { timeoutMs });
+  if (end.answer) return end.answer;
+  const why = end.startError ? `could not start: ${end.startError}` : end.timedOut ? `timed out after ${timeoutMs / 1000} s` : failureReason({ ...end, timeoutMs });
+  return { available: false, reason: `the probe ${why}`, fix: 'see the driver and library messages above; moebench env lists every backend' };
 }

@@ -1,0 +1,65 @@
+import { fork } from 'node:child_process';
+
+const STDERR_TAIL_BYTES = 4096;
+
+/** How a worker process ended, for failureReason when it sent no answer. */
+export interface WorkerEnd<T> {
+  /** The worker's answer: its last message that was not progress. */
+  answer?: T;
+  timedOut: boolean;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** The last few KiB of its stderr. */
+  stderr: string;
+  /** Set when the process could not be started at all. */
+  startError?: string;
+}
+
+export interface WorkerOptions {
+  /** Past this the worker is killed (SIGKILL). */
+  timeoutMs: number;
+  env?: Record<string, string>;
+  execArgv?: string[];
+  /** Aborting kills the worker. */
+  signal?: AbortSignal;
+  /** Messages of the form { stage } are progress, passed here rather than taken as the answer. */
+  onStage?: (stage: string) => void;
+}
+
+/**
+ * Forks `script`, sends it `message` and resolves when it exits, with its answer if it gave one:
+ * the one way moebench runs code that may crash, exhaust memory or hang (case workers, probes).
+ */
+export function runWorker<T>(script: string, message: unknown, o: WorkerOptions): Promise<WorkerEnd<T>> {
+  return new Promise((resolve) => {
+    const child = fork(script, [], {
+      execArgv: o.execArgv ?? [],
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      env: { ...process.env, ...o.env },
+    });
+    let stderr = '';
+    let answer: T | undefined;
+    let timedOut = false;
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-STDERR_TAIL_BYTES);
+    });
+    child.on('message', (m) => {
+      if (m && typeof m === 'object' && 'stage' in m) o.onStage?.(String((m as { stage: unknown }).stage));
+      else answer = m as T;
+    });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, o.timeoutMs);
+    const onAbort = () => child.kill('SIGKILL');
+    o.signal?.addEventListener('abort', onAbort);
+    const done = (end: WorkerEnd<T>) => {
+      clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onAbort);
+      resolve(end);
+    };
+    child.on('exit', (code, signal) => done({ answer, timedOut, code, signal, stderr }));
+    child.on('error', (err) => done({ timedOut, code: null, signal: null, stderr, startError: err.message }));
+    child.send(message as object);
+  });
+}
