@@ -116,7 +116,7 @@ function envFields(run: Run, cases: CaseResult[]): Record<string, string> {
   const e = run.environment;
   const out: Record<string, string> = {
     host: e.host, os: `${e.os.platform} ${e.os.release}`, cpu: `${e.cpu.model} (${e.cpu.cores} cores)`, node: e.node,
-    moebench: `${e.moebench.version}${e.moebench.gitSha ? ` ${e.moebench.gitSha.slice(0, 10)}` : ''}`,
+    moebench: `${e.moebench.version}${e.moebench.gitSha ? ` ${e.moebench.gitSha.slice(0, 10)}${e.moebench.gitSha.endsWith('-dirty') ? '-dirty' : ''}` : ''}`,
   };
   for (const [k, v] of Object.entries(e.packages)) out[`packages.${k}`] = v;
   for (const [k, v] of Object.entries(e.envVars)) out[`envVars.${k}`] = v;

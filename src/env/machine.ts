@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, type ExecFileSyncOptionsWithStringEncoding } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -35,11 +35,28 @@ export function moebenchVersion(): string {
   return (JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 }
 
+/**
+ * The commit moebench runs from, with "-dirty" when tracked files differ from it (results from a
+ * modified tree must not pass for the commit's); a packed bundle (scripts/pack-offline.sh), which
+ * has no .git, carries it in GIT_SHA.
+ */
 export function gitSha(): string | undefined {
+  const root = projectRoot();
+  const git: ExecFileSyncOptionsWithStringEncoding = { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 };
   try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: projectRoot(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim();
+    const sha = execFileSync('git', ['rev-parse', 'HEAD'], git).trim();
+    try {
+      execFileSync('git', ['diff', '--quiet', 'HEAD', '--'], git);
+      return sha;
+    } catch (err) {
+      return (err as { status?: number }).status === 1 ? `${sha}-dirty` : sha;
+    }
   } catch {
-    return undefined;
+    try {
+      return readFileSync(join(root, 'GIT_SHA'), 'utf8').trim() || undefined;
+    } catch {
+      return undefined;
+    }
   }
 }
 
