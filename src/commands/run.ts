@@ -14,6 +14,7 @@ import { captureEnvironment, describeDevice } from '../env/machine.js';
 import { queryGpus } from '../env/gpus.js';
 import { fitSweeps } from '../measure/sweep.js';
 import { planRun, type RunOptions } from '../options.js';
+import { progressText } from '../report/progress.js';
 import { caseTable, planTable, sweepTable } from '../report/table.js';
 import type { GpuInfo } from '../results/schema.js';
 import { caseKey, ResultSession } from '../results/session.js';
@@ -125,6 +126,12 @@ export async function runCommand(o: RunOptions, io: Io, resumePath?: string): Pr
     // Repetitions go in rounds over the whole suite rather than back to back, so each case's
     // processes are spread over the run and its interval sees the host's drift over minutes,
     // and every case sees the same drift (Abedi & Brecht's multiple interleaved trials, in a fixed order).
+    const left = () => todo.reduce((n, { c, b }) => {
+      const have = reps.get(caseKey(b.name, c.id))!;
+      return n + (have.some(isFinal) ? 0 : Math.max(0, repetitions - have.length));
+    }, 0);
+    const startedMs = Date.now();
+    let processesDone = 0;
     for (let round = 1; round <= repetitions && !abort.signal.aborted; round++) {
       for (const [i, { c, b }] of todo.entries()) {
         const have = reps.get(caseKey(b.name, c.id))!;
@@ -145,6 +152,8 @@ export async function runCommand(o: RunOptions, io: Io, resumePath?: string): Pr
         const tps = result.throughput ? `${result.throughput.tokensPerSec.toPrecision(4)} tokens/s ±${(result.summary!.medianCiRelHalfWidth * 100).toFixed(1)}%` : '';
         const finished = isComplete(result, repetitions);
         io.err(`${finished ? tag : repTag}: ${finished ? '' : 'so far '}${result.status} ${tps}${result.error ? ` (${result.error})` : ''}`);
+        processesDone++;
+        if (todo.length * repetitions > 1) io.err(`moebench: ${progressText(processesDone, left(), Date.now() - startedMs)}`);
       }
     }
   } finally {
