@@ -51,6 +51,19 @@ function sweepTokens(v: unknown): number[] | undefined {
   return tokens;
 }
 
+/**
+ * The stopping rule's minimum and maximum time per case. A maximum under the default minimum (a
+ * quick check) lowers the minimum to it; an explicit minimum over the maximum is refused: the
+ * case could then only ever stop at the maximum, as noisy.
+ */
+function sampleTimes(argv: Record<string, unknown>): { minTimeMs: number; maxTimeMs: number } {
+  const maxTimeMs = positive('max-time-ms', argv.maxTimeMs ?? RUN_DEFAULTS.maxTimeMs);
+  if (argv.minTimeMs === undefined) return { minTimeMs: Math.min(RUN_DEFAULTS.minTimeMs, maxTimeMs), maxTimeMs };
+  const minTimeMs = positive('min-time-ms', argv.minTimeMs);
+  if (minTimeMs > maxTimeMs) throw new UsageError(`--min-time-ms ${minTimeMs} is more than --max-time-ms ${maxTimeMs}: no case could stop before the maximum, so every one would be noisy`);
+  return { minTimeMs, maxTimeMs };
+}
+
 export function runOptionsFrom(argv: Record<string, unknown>): RunOptions {
   const deviceAll = argv.device === 'all';
   const device = deviceAll || argv.device === undefined ? undefined : Number(argv.device);
@@ -88,8 +101,7 @@ export function runOptionsFrom(argv: Record<string, unknown>): RunOptions {
     stopping: {
       targetRelHalfWidth: positive('target-ci', argv.targetCi ?? RUN_DEFAULTS.targetRelHalfWidth * 100) / 100,
       minSamples: positive('min-samples', argv.minSamples ?? RUN_DEFAULTS.minSamples),
-      minTimeMs: positive('min-time-ms', argv.minTimeMs ?? RUN_DEFAULTS.minTimeMs),
-      maxTimeMs: positive('max-time-ms', argv.maxTimeMs ?? RUN_DEFAULTS.maxTimeMs),
+      ...sampleTimes(argv),
       maxSamples: RUN_DEFAULTS.maxSamples,
     },
   };
@@ -127,7 +139,7 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
       .option('model-dir', { type: 'string', describe: 'where generated ONNX models are cached', default: RUN_DEFAULTS.modelDir })
       .option('target-ci', { type: 'number', describe: 'stop when the 95% CI of the median is within ±this %', default: RUN_DEFAULTS.targetRelHalfWidth * 100 })
       .option('min-samples', { type: 'number', default: RUN_DEFAULTS.minSamples })
-      .option('min-time-ms', { type: 'number', default: RUN_DEFAULTS.minTimeMs })
+      .option('min-time-ms', { type: 'number', describe: `per case (default ${RUN_DEFAULTS.minTimeMs}, or --max-time-ms when that is less)` })
       .option('max-time-ms', { type: 'number', describe: 'per case; past it the case is reported noisy', default: RUN_DEFAULTS.maxTimeMs })
       .option('json', { type: 'boolean', default: false })
       .option('dry-run', { type: 'boolean', default: false, describe: 'print the planned cases and their work per call; build and run nothing' }),

@@ -2,7 +2,8 @@ import type { Backend } from './backends/backend.js';
 import { checkCorrectness } from './correctness.js';
 import { queryGpus } from './env/gpus.js';
 import { measure, type SamplerOptions } from './measure/sampler.js';
-import { summarize, type SampleSummary } from './measure/stats.js';
+import { medianVarianceInflation, summarize, type SampleSummary } from './measure/stats.js';
+import type { StdRelOptions } from './measure/stopping.js';
 import type { CaseResult, GpuInfo } from './results/schema.js';
 import { accountFor, type WorkAccounting } from './workloads/accounting.js';
 import type { WorkloadCase } from './workloads/spec.js';
@@ -115,7 +116,7 @@ export async function executeCase(c: WorkloadCase, o: ExecuteOptions): Promise<C
     return {
       ...base,
       status: m.converged ? 'ok' : 'noisy',
-      ...(m.converged ? {} : { error: `did not reach ±${(o.sampler.stopping.targetRelHalfWidth * 100).toFixed(1)}% in ${o.sampler.stopping.maxTimeMs} ms (${m.samplesMs.length} samples): the 95% interval of the median (corrected for correlated calls) stayed at ±${(m.relHalfWidth * 100).toFixed(1)}%` }),
+      ...(m.converged ? {} : { error: noisyReason(o.sampler.stopping, m.samplesMs.length, m.relHalfWidth, summary.lag1Autocorrelation) }),
       correctness, warmupSamplesMs: m.warmupSamplesMs, samplesMs: m.samplesMs, summary,
       throughput: throughputOf(work, summary), details: loaded.details,
       ...(overhead ? { overhead, throughputCorrected: correctedThroughput(work, summary, overhead.medianMs) } : {}),
@@ -129,6 +130,17 @@ export async function executeCase(c: WorkloadCase, o: ExecuteOptions): Promise<C
   } finally {
     await loaded?.dispose().catch(() => undefined);
   }
+}
+
+/** Why a case stayed noisy, with what made its interval wide when it was the calls' correlation. */
+export function noisyReason(stopping: StdRelOptions, samples: number, relHalfWidth: number, lag1: number): string {
+  if (samples < stopping.minSamples) {
+    return `took ${samples} sample(s) in ${stopping.maxTimeMs} ms, fewer than the ${stopping.minSamples} the stopping rule needs: raise --max-time-ms for calls this slow`;
+  }
+  const text = `did not reach ±${(stopping.targetRelHalfWidth * 100).toFixed(1)}% in ${stopping.maxTimeMs} ms (${samples} samples): the 95% interval of the median (corrected for correlated calls) stayed at ±${(relHalfWidth * 100).toFixed(1)}%`;
+  const inflation = medianVarianceInflation(lag1);
+  // below 1.5× the correlation is not what kept the interval wide
+  return inflation < 1.5 ? text : `${text}; successive calls were correlated (lag-1 ${lag1.toFixed(2)}: slow and fast calls came in runs, as when the host's load drifts), so they count as ${inflation.toFixed(1)}× fewer independent calls`;
 }
 
 async function measureOverhead(c: WorkloadCase, inputs: CaseInputs, o: ExecuteOptions) {

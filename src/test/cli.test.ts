@@ -81,6 +81,7 @@ describe('bad input gives one clear line and exit 2', () => {
     [['run', '--preset', 'tiny', '--layer', 'moe', '--moe-impl', 'fused', '--experts-per-card', '2'], /fused cannot run an expert-parallel slice/],
     [['run', '--resume', join(dir, 'a-file')], /a-file: not valid JSON/],
     [['run', '--preset', 'tiny', '--threads', '0'], /--threads must be positive integers, got "0"/],
+    [['run', '--preset', 'tiny', '--min-time-ms', '300', '--max-time-ms', '200'], /--min-time-ms 300 is more than --max-time-ms 200: no case could stop before the maximum/],
     [['frobnicate'], /Unknown argument: frobnicate/],
   ])('%j', (args, message) => {
     const r = moebench(args as string[]);
@@ -94,6 +95,18 @@ describe('bad input gives one clear line and exit 2', () => {
     const r = moebench(['run', '--preset', 'tiny', '--backend', 'ort-cuda']);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/backend ort-cuda is unavailable: the CUDA execution provider is not installed .*Fix: npm run setup:cuda/);
+  });
+});
+
+describe('the stopping rule\'s times', () => {
+  it('a --max-time-ms under the default minimum lowers the minimum, so a steady case converges', () => {
+    const out = join(tmp(), 'r.json');
+    const r = moebench(['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '4', '--max-time-ms', '200', '--out', out],
+      { MOEBENCH_FAKE_SCRIPT: JSON.stringify({ latenciesMs: [1] }) });
+    expect(r.status, r.stderr).toBe(0);
+    const [c] = readResultFile(out).cases;
+    expect(c.status).toBe('ok');
+    expect((readResultFile(out).run.options as { stopping: { minTimeMs: number } }).stopping.minTimeMs).toBe(200);
   });
 });
 
