@@ -163,7 +163,7 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
     })
     .command('compare <inputs..>', 'compare result files or folders: ratios with confidence intervals and verdicts', (y) => y
       .positional('inputs', { type: 'string', array: true, describe: 'result files, collections or folders; the first is the baseline' })
-      .option('by', { type: 'string', default: COMPARE_DEFAULTS.by, describe: 'what tells the sides apart: card, backend, or an environment field (node, host, packages.onnxruntime-node, ...)' })
+      .option('by', { type: 'string', default: COMPARE_DEFAULTS.by, describe: 'what tells the sides apart: card, backend, file (each file a side), or an environment field (node, host, packages.onnxruntime-node, ...)' })
       .option('baseline', { type: 'string', describe: 'side label or file to compare against' })
       .option('format', { type: 'string', default: 'table', describe: COMPARE_FORMATS.join(', ') })
       .option('min-difference', { type: 'number', default: COMPARE_DEFAULTS.minDifference * 100, describe: 'smallest difference worth a FASTER/SLOWER verdict, %' })

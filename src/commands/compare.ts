@@ -16,7 +16,7 @@ export async function compareCommand(paths: string[], o: CompareOptions & { form
     throw new UsageError((err as Error).message);
   }
   if (comparison.sides.length < 2) {
-    throw new UsageError(`everything given is one side (${comparison.sides[0]?.label ?? 'none'}) when grouped by ${o.by}: compare files from different cards, or use --by backend or --by <environment field>`);
+    throw new UsageError(`everything given is one side (${comparison.sides[0]?.label ?? 'none'}) when grouped by ${o.by}: compare files from different cards, or use --by file (each file a side), --by backend or --by <environment field>`);
   }
   io.out(formatComparison(comparison, o.format));
   return bad.length ? 1 : 0;

@@ -7,7 +7,7 @@ import { bootstrapRatioCi, mannWhitney, processLevelRatio } from './stats.js';
 export type Verdict = 'FASTER' | 'SLOWER' | 'SAME' | 'UNCERTAIN';
 
 export interface CompareOptions {
-  /** What tells the sides apart: card (default), backend, or an environment field such as node or packages.onnxruntime-node. */
+  /** What tells the sides apart: card (default), backend, file, or an environment field such as node or packages.onnxruntime-node. */
   by: string;
   /** Side label (or a source file of it) to compare against; default: the side of the first run. */
   baseline?: string;
@@ -94,6 +94,8 @@ function envValue(run: Run, field: string): string {
 
 function sideOf(run: Run, c: CaseResult, by: string): string {
   if (by === 'card') return c.device;
+  // each file its own side: runs of one card before and after a change, or repeated runs
+  if (by === 'file') return run.source;
   if (by === 'backend') return c.backend;
   return `${by}=${envValue(run, by)}`;
 }

@@ -153,6 +153,25 @@ describe('moebench compare', () => {
     expect(r.stdout).toMatch(/tiny\/dense\/decode\/t8\/fp32 · fake\s+fake \(H200 stand-in\)\s+4000\s+8000\s+2\.000 \(\+100\.0%\)\s+\[2\.000, 2\.000\]\s+<1e-4\s+Welch, 3 v 3 processes\s+FASTER/);
   });
 
+  it('--by file makes each file a side: two runs of one card', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'moebench-cmp-file-'));
+    const run = (name: string, latencyMs: number) => {
+      const out = join(dir, `${name}.json`);
+      const r = moebench(['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '8', '--min-time-ms', '20', '--out', out],
+        { MOEBENCH_FAKE_SCRIPT: JSON.stringify({ latenciesMs: [latencyMs], device: 'H100 stand-in' }) });
+      expect(r.status, r.stderr).toBe(0);
+      return out;
+    };
+    const before = run('before', 2);
+    const after = run('after', 1);
+    expect(moebench(['compare', before, after]).stderr).toMatch(/everything given is one side .* use --by file/);
+    const r = moebench(['compare', before, after, '--by', 'file', '--format', 'json']);
+    expect(r.status, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.sides.map((side: { label: string }) => side.label)).toEqual([before, after]);
+    expect(json.pairs.map((p: { row: { device: string }; ratio: number; verdict: string }) => [p.row.device, p.ratio, p.verdict])).toEqual([['fake (H100 stand-in)', 2, 'FASTER']]);
+  });
+
   it('--format markdown, csv and json', () => {
     const md = moebench(['compare', BASE, CAND, '--format', 'markdown']).stdout;
     expect(md).toMatch(/^\| case \| candidate \| baseline tok\/s \|/m);
