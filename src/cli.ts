@@ -89,7 +89,7 @@ export function runOptionsFrom(argv: Record<string, unknown>): RunOptions {
     caseTimeoutMs: positive('case-timeout-s', argv.caseTimeoutS ?? RUN_DEFAULTS.caseTimeoutMs / 1000) * 1000,
     heapLimitMb: argv.caseMemoryMb === undefined ? undefined : positive('case-memory-mb', argv.caseMemoryMb),
     profile: Boolean(argv.profile),
-    repetitions: intsOf('repetitions', argv.repetitions ?? 1)![0],
+    repetitions: intsOf('repetitions', argv.repetitions ?? RUN_DEFAULTS.repetitions)![0],
     threads: argv.threads === undefined ? undefined : intsOf('threads', argv.threads)![0],
     seed: Number(argv.seed ?? RUN_DEFAULTS.seed),
     out: argv.out as string | undefined,
@@ -123,7 +123,7 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
       .option('card', { type: 'string', describe: 'datasheet card for the roofline when it is not detected, e.g. "NVIDIA H100 SXM5 80GB"' })
       .option('sweep', { type: 'string', describe: 'tokens=N1,N2,N3,...: run each workload at these token counts and fit time = a + b·tokens' })
       .option('profile', { type: 'boolean', default: false, describe: "summarise ORT's profiler per operator type" })
-      .option('repetitions', { type: 'number', default: 1, describe: 'run each case in this many separate processes; the interval then covers the spread between processes' })
+      .option('repetitions', { type: 'number', default: RUN_DEFAULTS.repetitions, describe: 'run each case in this many separate processes, so its interval covers the drift between processes (1: one process, a quick look)' })
       .option('threads', { type: 'number', describe: "ONNX Runtime's intra-op CPU threads (default: one per physical core); recorded per case" })
       .option('case-timeout-s', { type: 'number', describe: 'per-case limit; past it the case is killed and recorded as failed', default: RUN_DEFAULTS.caseTimeoutMs / 1000 })
       .option('case-memory-mb', { type: 'number', describe: 'V8 heap limit of each case process' })

@@ -44,6 +44,11 @@ export interface RunOptions {
 
 export const RUN_DEFAULTS = {
   seed: DEFAULTS.seed,
+  // One process's interval cannot see how much the next process will differ: two back-to-back
+  // single-process runs of the default suite on the development VM differed by up to 11.5% with
+  // intervals of ±2%. Three processes per case (JMH forks, pyperf's worker processes) put that
+  // drift in the interval and let compare test processes rather than calls.
+  repetitions: 3,
   caseTimeoutMs: 30 * 60_000,
   outDir: 'results',
   modelDir: 'models',

@@ -38,7 +38,7 @@ export function caseTable(cases: readonly CaseResult[]): string {
   const notes = cases.filter((c) => c.error).map((c) => `  ${c.id}: ${c.error}`);
   const singleProcess = cases.filter((c) => c.summary && processMediansMs(c).length < 2).length;
   if (singleProcess) {
-    notes.push(`  ±95% of ${singleProcess === cases.length ? 'every case' : `${singleProcess} case(s)`} is the median's interval within one process: it cannot see how much the next process will differ; --repetitions 3 measures each case in three processes and puts that drift in the interval`);
+    notes.push(`  ±95% of ${singleProcess === cases.length ? 'every case' : `${singleProcess} case(s)`} is the median's interval within one process: it cannot see how much the next process will differ; the default of three processes per case (--repetitions 3) puts that drift in the interval`);
   }
   return formatTable(rows, [false, false, false, true, true, true, true, true, true, true, true]) + (notes.length ? `\n\nnotes:\n${notes.join('\n')}` : '');
 }

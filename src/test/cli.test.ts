@@ -11,7 +11,7 @@ const fake = (script: object) => ({ MOEBENCH_FAKE_SCRIPT: JSON.stringify(script)
 describe('moebench run with the fake backend (exact)', () => {
   it('turns scripted latencies into exact statistics and throughput', () => {
     const out = join(tmp(), 'r.json');
-    const r = moebench(['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '8', '--min-time-ms', '20', '--out', out], fake({ latenciesMs: [2] }));
+    const r = moebench(['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '8', '--min-time-ms', '20', '--repetitions', '1', '--out', out], fake({ latenciesMs: [2] }));
     expect(r.status).toBe(0);
     const [c] = readResultFile(out).cases;
     expect(c.status).toBe('ok');
@@ -22,6 +22,16 @@ describe('moebench run with the fake backend (exact)', () => {
     // 8 tokens × 6 × 32 × 48 FLOPs in 2 ms
     expect(c.throughput!.gflopsPerSec).toBeCloseTo((8 * 6 * 32 * 48) / 0.002 / 1e9, 12);
     expect(r.stdout).toMatch(/tiny\/dense\/decode\/t8\/fp32\s+fake\s+ok\s+4000\s+2\.000\s+0\.0%/);
+  });
+
+  it('by default measures each case in three processes', () => {
+    const out = join(tmp(), 'r.json');
+    const r = moebench(['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '8', '--min-time-ms', '20', '--out', out], fake({ latenciesMs: [2] }));
+    expect(r.status, r.stderr).toBe(0);
+    const file = readResultFile(out);
+    expect((file.run.options as { repetitions: number }).repetitions).toBe(3);
+    expect(file.cases[0].repetitions!.map((rep) => rep.medianMs)).toEqual([2, 2, 2]);
+    expect(r.stdout).not.toMatch(/within one process/);
   });
 
   it('a case whose output is wrong is invalid, has no throughput, and the run exits 1', () => {
@@ -113,7 +123,7 @@ describe('the stopping rule\'s times', () => {
 describe('moebench run --threads', () => {
   it("sets ONNX Runtime's intra-op threads and records them with the run and each case", () => {
     const out = join(tmp(), 'r.json');
-    const r = moebench(['run', '--backend', 'ort-cpu', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '8', '--threads', '1', '--max-time-ms', '500', '--out', out, '--model-dir', tmp()]);
+    const r = moebench(['run', '--backend', 'ort-cpu', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '8', '--threads', '1', '--max-time-ms', '500', '--repetitions', '1', '--out', out, '--model-dir', tmp()]);
     expect(r.status, r.stderr).toBe(0);
     const file = readResultFile(out);
     expect(file.run.options.threads).toBe(1);
@@ -122,7 +132,7 @@ describe('moebench run --threads', () => {
 
   it("without it the case says ONNX Runtime chose", () => {
     const out = join(tmp(), 'r.json');
-    const r = moebench(['run', '--backend', 'ort-cpu', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '8', '--max-time-ms', '500', '--out', out, '--model-dir', tmp()]);
+    const r = moebench(['run', '--backend', 'ort-cpu', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '8', '--max-time-ms', '500', '--repetitions', '1', '--out', out, '--model-dir', tmp()]);
     expect(r.status, r.stderr).toBe(0);
     expect(readResultFile(out).cases[0].details!.intraOpThreads).toBe('default');
   });
@@ -132,7 +142,7 @@ describe('moebench run --suite default on the CPU', () => {
   it('writes a result file with a positive tokens/sec for every case', { timeout: 180_000 }, () => {
     const out = join(tmp(), 'default.json');
     // force the CPU: the default suite's auto backend would also pick the CPU on CI, but not on a GPU box
-    const r = moebench(['run', '--suite', 'default', '--backend', 'ort-cpu', '--out', out, '--model-dir', tmp()]);
+    const r = moebench(['run', '--suite', 'default', '--backend', 'ort-cpu', '--repetitions', '1', '--out', out, '--model-dir', tmp()]);
     expect(r.stderr).toMatch(/\[8\/8\]/);
     expect(r.status).toBe(0);
     const file = readResultFile(out);

@@ -44,7 +44,7 @@ describe('each case runs in its own process', () => {
 describe('interrupted runs', () => {
   it('SIGTERM mid-suite leaves a valid file with every completed case, and --resume completes it', async () => {
     const out = join(tmp(), 'r.json');
-    const child = spawn(process.execPath, [CLI, ...FOUR, '--out', out], { env: { ...process.env, ...fake({ latenciesMs: [1], hangCases: ['dense/prefill'] }) }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [CLI, ...FOUR, '--repetitions', '1', '--out', out], { env: { ...process.env, ...fake({ latenciesMs: [1], hangCases: ['dense/prefill'] }) }, stdio: 'ignore' });
     // wait until the two cases before the hanging one are in the file
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
@@ -227,7 +227,7 @@ describe('why a case worker died, in words', () => {
 describe('--profile on the ORT CPU EP', () => {
   it('stores kernel time per operator type', () => {
     const out = join(tmp(), 'r.json');
-    const r = moebench(['run', '--backend', 'ort-cpu', '--profile', '--preset', 'tiny', '--layer', 'moe', '--phase', 'prefill', '--tokens', '16', '--moe-impl', 'routed', '--max-time-ms', '500', '--out', out]);
+    const r = moebench(['run', '--backend', 'ort-cpu', '--profile', '--preset', 'tiny', '--layer', 'moe', '--phase', 'prefill', '--tokens', '16', '--moe-impl', 'routed', '--max-time-ms', '500', '--repetitions', '1', '--out', out]);
     expect(r.status, r.stderr).toBe(0);
     const [c] = readResultFile(out).cases;
     const ops = new Map(c.profile!.map((p) => [p.opType, p]));

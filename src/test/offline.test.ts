@@ -28,7 +28,7 @@ describe('npm run pack:offline: moebench for a box with no network and no Node',
 
   it('runs a case with no node on PATH and records the commit it was packed from', () => {
     const out = join(dir, 'r.json');
-    const r = spawnSync(join(box, 'moebench', 'moebench'), ['run', '--backend', 'ort-cpu', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '4', '--max-time-ms', '300', '--out', out],
+    const r = spawnSync(join(box, 'moebench', 'moebench'), ['run', '--backend', 'ort-cpu', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '4', '--max-time-ms', '300', '--repetitions', '1', '--out', out],
       { cwd: dir, encoding: 'utf8', env: { PATH: '/nonexistent', HOME: dir }, timeout: 120_000 });
     expect(r.status, r.stderr).toBe(0);
     const file = readResultFile(out);

@@ -4,7 +4,7 @@ import { caseTable } from '../report/table.js';
 import { readResultFile } from '../results/io.js';
 
 const FIX = join(import.meta.dirname, 'fixtures');
-const NOTE = /±95% of (every case|\d+ case\(s\)) is the median's interval within one process: it cannot see how much the next process will differ; --repetitions 3 measures each case in three processes and puts that drift in the interval/;
+const NOTE = /±95% of (every case|\d+ case\(s\)) is the median's interval within one process: it cannot see how much the next process will differ; the default of three processes per case \(--repetitions 3\) puts that drift in the interval/;
 
 describe('the run table says what its intervals cover', () => {
   const cases = readResultFile(join(FIX, 'fake-run.json')).cases;

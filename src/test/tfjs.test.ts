@@ -149,7 +149,7 @@ describe('TF.js WebGPU on Mesa lavapipe, and every available backend in one run'
 
   it('--backend all-available runs the same cases on every engine, with comparable rows', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'moebench-all-')), 'r.json');
-    const r = moebench(['run', '--backend', 'all-available', '--preset', 'tiny', '--phase', 'prefill', '--tokens', '16', '--moe-impl', 'routed', '--max-time-ms', '1500', '--out', out], env);
+    const r = moebench(['run', '--backend', 'all-available', '--preset', 'tiny', '--phase', 'prefill', '--tokens', '16', '--moe-impl', 'routed', '--max-time-ms', '1500', '--repetitions', '1', '--out', out], env);
     expect(r.status, r.stderr).toBe(0);
     const file = readResultFile(out);
     expect(file.run.backend).toBe('all-available');
