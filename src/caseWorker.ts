@@ -8,8 +8,16 @@ import { gpuReader } from './execute.js';
 import { hrClock } from './measure/clock.js';
 import type { CaseJob } from './caseProcess.js';
 import { cardPeakByName } from './env/datasheets.js';
+import { startGpuMonitor } from './env/gpuMonitor.js';
 
-process.on('disconnect', () => process.exit(1));
+// the parent is gone: end this worker and whatever it started (its process group)
+process.on('disconnect', () => {
+  try {
+    process.kill(0, 'SIGKILL');
+  } catch {
+    process.exit(1);
+  }
+});
 process.once('message', async (job: CaseJob) => {
   // the parent probed the backend already; a second probe would only cost time
   const resolved = backendByName(job.backend);
@@ -17,6 +25,7 @@ process.once('message', async (job: CaseJob) => {
     backend: resolved.backend, modelDir: job.modelDir, deviceId: job.deviceId, threads: job.threads, device: job.device,
     sampler: { warmup: job.warmup, stopping: job.stopping, clock: resolved.clock ?? hrClock },
     readGpu: job.gpuUuid ? gpuReader(job.gpuUuid) : undefined,
+    monitorGpu: job.gpuUuid ? () => startGpuMonitor(job.gpuUuid!) : undefined,
     profile: job.profile,
     peak: job.peakName ? cardPeakByName(job.peakName) : undefined,
     onStage: (stage) => process.send!({ stage }),

@@ -1,6 +1,7 @@
 import type { Backend } from './backends/backend.js';
 import { checkCorrectness } from './correctness.js';
 import { queryGpus } from './env/gpus.js';
+import type { GpuMonitor } from './env/gpuMonitor.js';
 import { measure, type SamplerOptions } from './measure/sampler.js';
 import { medianVarianceInflation, summarize, type SampleSummary } from './measure/stats.js';
 import type { StdRelOptions } from './measure/stopping.js';
@@ -21,6 +22,8 @@ export interface ExecuteOptions {
   device: string;
   /** Reads the card's clocks and temperature; absent without a GPU. */
   readGpu?: () => GpuInfo | undefined;
+  /** Starts reading the card through warm-up and the timed calls; absent without a GPU. */
+  monitorGpu?: () => GpuMonitor;
   /** Datasheet peaks of the card, for the roofline fraction; absent when unknown (e.g. a CPU). */
   peak?: CardPeak;
   /** Summarise ORT's profiler over a few extra calls after the timed ones. */
@@ -90,7 +93,16 @@ export async function executeCase(c: WorkloadCase, o: ExecuteOptions): Promise<C
       };
     }
     stage('measuring');
-    const m = await measure(() => loaded!.run(), o.sampler);
+    const monitor = o.monitorGpu?.();
+    let m, gpuAfter, gpuDuring;
+    try {
+      m = await measure(() => loaded!.run(), o.sampler);
+      // right after the timed calls, while the card still runs at its working clocks
+      gpuAfter = o.readGpu?.();
+    } finally {
+      // never leave nvidia-smi's loop running, whatever the calls did
+      gpuDuring = await monitor?.stop();
+    }
     const summary = summarize(m.samplesMs, c.seed);
     const memoryAfterRuns = loaded.memory?.();
     const memory = memoryAfterLoad ? { afterLoad: memoryAfterLoad, afterFirstCall: memoryAfterFirstCall!, afterRuns: memoryAfterRuns! } : undefined;
@@ -102,7 +114,6 @@ export async function executeCase(c: WorkloadCase, o: ExecuteOptions): Promise<C
         endedAt: new Date().toISOString(),
       };
     }
-    const gpuAfter = o.readGpu?.();
     let overhead;
     if (o.overhead !== false) {
       stage('measuring the per-call overhead');
@@ -123,7 +134,7 @@ export async function executeCase(c: WorkloadCase, o: ExecuteOptions): Promise<C
       ...(o.peak ? { roofline: rooflineOf(o.peak, c.dtype, work.flopsPerCall, work.bytesPerCall, summary.medianMs) } : {}),
       ...(profile ? { profile } : {}),
       ...(memory ? { memory } : {}),
-      gpuBefore, gpuAfter, endedAt: new Date().toISOString(),
+      gpuBefore, ...(gpuDuring ? { gpuDuring } : {}), gpuAfter, endedAt: new Date().toISOString(),
     };
   } catch (err) {
     return { ...base, status: 'failed', error: errorText(err), gpuBefore, endedAt: new Date().toISOString() };

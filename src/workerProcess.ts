@@ -32,11 +32,21 @@ export interface WorkerOptions {
  */
 export function runWorker<T>(script: string, message: unknown, o: WorkerOptions): Promise<WorkerEnd<T>> {
   return new Promise((resolve) => {
+    // its own process group, so that killing it also kills what it started (nvidia-smi's reading
+    // loop, an engine's helpers), which a SIGKILL to the worker alone would leave running
     const child = fork(script, [], {
       execArgv: o.execArgv ?? [],
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       env: { ...process.env, ...o.env },
+      detached: true,
     });
+    const killGroup = () => {
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // the group is already gone
+      }
+    };
     let stderr = '';
     let answer: T | undefined;
     let timedOut = false;
@@ -49,16 +59,26 @@ export function runWorker<T>(script: string, message: unknown, o: WorkerOptions)
     });
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
+      killGroup();
     }, o.timeoutMs);
-    const onAbort = () => child.kill('SIGKILL');
+    const onAbort = () => killGroup();
     o.signal?.addEventListener('abort', onAbort);
+    let finished = false;
     const done = (end: WorkerEnd<T>) => {
+      if (finished) return;
+      finished = true;
       clearTimeout(timer);
       o.signal?.removeEventListener('abort', onAbort);
       resolve(end);
     };
-    child.on('exit', (code, signal) => done({ answer, timedOut, code, signal, stderr }));
+    // 'exit' can come before the worker's last IPC message has been read (seen: a probe's answer
+    // lost under load, "exited with code 0"); 'close' waits for the channel and the pipes, which
+    // killing what the worker left behind lets close
+    child.on('exit', (code, signal) => {
+      killGroup();
+      setTimeout(() => done({ answer, timedOut, code, signal, stderr }), 5000).unref();
+    });
+    child.on('close', (code, signal) => done({ answer, timedOut, code, signal, stderr }));
     child.on('error', (err) => done({ timedOut, code: null, signal: null, stderr, startError: err.message }));
     child.send(message as object);
   });

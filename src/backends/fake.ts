@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import type { Placement } from '../env/cards.js';
 import type { Clock } from '../measure/clock.js';
 import { referenceRows } from '../workloads/reference.js';
@@ -13,6 +15,8 @@ export interface FakeScript {
   latencyByCase?: Record<string, number | number[]>;
   /** What the fake says it runs on, so fixtures can stand for different cards. */
   device?: string;
+  /** Each load starts a long-lived helper process (as engines and nvidia-smi's loop do) and writes its pid here. */
+  helperPidFile?: string;
   /** Its probe crashes the process it runs in (SIGSEGV), as a broken driver can. */
   probeCrash?: boolean;
   /** Where it claims to run (default cuda: it stands in for a card that can be pinned). */
@@ -69,6 +73,7 @@ export class FakeBackend implements Backend {
   }
 
   async load(c: WorkloadCase, inputs: CaseInputs): Promise<LoadedCase> {
+    if (this.script.helperPidFile) writeFileSync(this.script.helperPidFile, String(spawn('sleep', ['600'], { stdio: 'ignore' }).pid));
     const hit = (list?: string[]) => list?.some((s) => c.id.includes(s));
     if (hit(this.script.failCases)) throw new Error(`scripted failure loading ${c.id}`);
     if (hit(this.script.crashCases)) process.kill(process.pid, 'SIGSEGV');

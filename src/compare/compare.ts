@@ -2,6 +2,7 @@ import { mean, median } from 'simple-statistics';
 import { processMediansMs } from '../repetitions.js';
 import type { CaseResult } from '../results/schema.js';
 import type { Run } from '../results/runs.js';
+import { clockFraction, THROTTLE_FRACTION, throttled } from '../report/throttling.js';
 import { bootstrapRatioCi, mannWhitney, processLevelRatio } from './stats.js';
 
 export type Verdict = 'FASTER' | 'SLOWER' | 'SAME' | 'UNCERTAIN';
@@ -128,8 +129,8 @@ function envFields(run: Run, cases: CaseResult[]): Record<string, string> {
     out[`gpu${g.index}.maxSmClockMHz`] = String(g.maxSmClockMHz ?? '-');
     out[`gpu${g.index}.powerLimitW`] = String(g.powerLimitW ?? '-');
   }
-  const throttled = cases.filter((c) => c.gpuAfter && c.gpuAfter.smClockMHz !== undefined && c.gpuAfter.maxSmClockMHz !== undefined && c.gpuAfter.smClockMHz < 0.9 * c.gpuAfter.maxSmClockMHz);
-  if (cases.some((c) => c.gpuAfter)) out.throttling = throttled.length ? `SM clock under 90% of max after ${throttled.length} case(s)` : 'none seen';
+  const slow = cases.filter(throttled);
+  if (cases.some((c) => clockFraction(c) !== undefined)) out.throttling = slow.length ? `SM clock under ${THROTTLE_FRACTION * 100}% of max in ${slow.length} case(s)` : 'none seen';
   return out;
 }
 

@@ -1,4 +1,5 @@
 import { processMediansMs } from '../repetitions.js';
+import { THROTTLE_FRACTION, throttled } from './throttling.js';
 import type { SweepFit } from '../measure/sweep.js';
 import type { CaseResult } from '../results/schema.js';
 import type { WorkAccounting } from '../workloads/accounting.js';
@@ -36,6 +37,10 @@ export function caseTable(cases: readonly CaseResult[]): string {
     ]);
   }
   const notes = cases.filter((c) => c.error).map((c) => `  ${c.id}: ${c.error}`);
+  for (const c of cases.filter(throttled)) {
+    const low = c.gpuDuring?.smClockMHz.min ?? c.gpuAfter?.smClockMHz;
+    notes.push(`  ${c.id}: the card ran at ${low} MHz ${c.gpuDuring ? 'during' : 'right after'} the timed calls, under ${THROTTLE_FRACTION * 100}% of its ${c.gpuAfter?.maxSmClockMHz ?? c.gpuBefore?.maxSmClockMHz} MHz maximum: throttled (temperature up to ${c.gpuDuring?.temperatureC.max ?? c.gpuAfter?.temperatureC ?? '-'} C)`);
+  }
   const singleProcess = cases.filter((c) => c.summary && processMediansMs(c).length < 2).length;
   if (singleProcess) {
     notes.push(`  ±95% of ${singleProcess === cases.length ? 'every case' : `${singleProcess} case(s)`} is the median's interval within one process: it cannot see how much the next process will differ; the default of three processes per case (--repetitions 3) puts that drift in the interval`);

@@ -6,12 +6,19 @@ import { z } from 'zod';
  * bump MAJOR when a reader of the old version would misread the new file.
  */
 export const SCHEMA_MAJOR = 1;
-export const SCHEMA_MINOR = 1;
+export const SCHEMA_MINOR = 2;
 export const SCHEMA_VERSION = `${SCHEMA_MAJOR}.${SCHEMA_MINOR}`;
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 const nonNegative = finite.refine((x) => x >= 0, 'must be ≥ 0');
 const positive = finite.refine((x) => x > 0, 'must be > 0');
+
+export const GpuDuringSchema = z.object({
+  readings: z.number().int().positive(),
+  smClockMHz: z.object({ min: nonNegative, median: nonNegative, max: nonNegative }),
+  temperatureC: z.object({ max: finite }),
+});
+export type GpuDuring = z.infer<typeof GpuDuringSchema>;
 
 export const GpuInfoSchema = z.object({
   index: z.number().int(),
@@ -161,6 +168,8 @@ export const CaseResultSchema = z.object({
   })).optional(),
   /** The card's clocks and temperature just before and after the case, so throttling shows. */
   gpuBefore: GpuInfoSchema.optional(),
+  /** Since 1.2: the card read every 250 ms through warm-up and the timed calls (nvidia-smi -lms). */
+  gpuDuring: GpuDuringSchema.optional(),
   gpuAfter: GpuInfoSchema.optional(),
   startedAt: z.string(),
   endedAt: z.string(),

@@ -2,6 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { chooseCard, perCardSchedule, visibleCards } from '../env/cards.js';
 import { parseNvidiaSmi } from '../env/gpus.js';
 import { describeDevice } from '../env/machine.js';
+import { summarizeGpuReadings } from '../env/gpuMonitor.js';
+import { readResultFile } from '../results/io.js';
+import { caseTable } from '../report/table.js';
+import { join } from 'node:path';
 import { createBackends } from '../backends/registry.js';
 
 const gpus = parseNvidiaSmi(`0, NVIDIA H100 80GB HBM3, GPU-aaaa-1111, 81559 MiB, 550.54.15, 1980 MHz, 1980 MHz, 700.00 W, 35
@@ -90,5 +94,21 @@ describe('describeDevice: the card a result names', () => {
   it.each(['ort-cuda', 'tfjs-node-gpu'])('%s names the card it is pinned to', (name) => {
     const b = backends[name];
     expect(describeDevice(b.placement, chooseCard(name, b.placement, 1, gpus, gpus), gpus)).toBe('gpu:1 (NVIDIA H100 80GB HBM3)');
+  });
+});
+
+describe('the card read through the timed calls', () => {
+  it('summarises nvidia-smi -lms lines (csv, no units) exactly', () => {
+    expect(summarizeGpuReadings('1980, 41\n1755, 63\n1980, 62\n')).toEqual({ readings: 3, smClockMHz: { min: 1755, median: 1980, max: 1980 }, temperatureC: { max: 63 } });
+  });
+  it('ignores what is not a reading, and has nothing to say without one', () => {
+    expect(summarizeGpuReadings('[N/A], [N/A]\n1980, 40\n')!.readings).toBe(1);
+    expect(summarizeGpuReadings('')).toBeUndefined();
+  });
+  it('the run table names a case whose card clocked under 90% of its maximum during the calls', () => {
+    const [c] = readResultFile(join(import.meta.dirname, 'fixtures', 'fake-run.json')).cases;
+    const hot = { ...c, gpuAfter: gpus[0], gpuDuring: { readings: 8, smClockMHz: { min: 1410, median: 1755, max: 1980 }, temperatureC: { max: 87 } } };
+    expect(caseTable([hot])).toContain(`${c.id}: the card ran at 1410 MHz during the timed calls, under 90% of its 1980 MHz maximum: throttled (temperature up to 87 C)`);
+    expect(caseTable([{ ...hot, gpuDuring: { ...hot.gpuDuring, smClockMHz: { min: 1900, median: 1980, max: 1980 } } }])).not.toContain('throttled');
   });
 });

@@ -31,6 +31,26 @@ describe('each case runs in its own process', () => {
     expect(cases[3].error).toMatch(/^out of memory: .*heap out of memory/i);
   });
 
+  it('a hung case\'s worker is killed with every process it started', async () => {
+    const out = join(tmp(), 'r.json');
+    const pidFile = join(tmp(), 'helper.pid');
+    const r = moebench(['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '4', '--repetitions', '1', '--case-timeout-s', '2', '--out', out],
+      fake({ latenciesMs: [1], hangCases: ['dense/decode'], helperPidFile: pidFile }));
+    expect(r.status).toBe(1);
+    const helper = Number(readFileSync(pidFile, 'utf8'));
+    const alive = () => {
+      try {
+        process.kill(helper, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    // the orphaned helper is reaped by init a moment after the kill
+    for (let i = 0; i < 40 && alive(); i++) await new Promise((res) => setTimeout(res, 50));
+    expect(alive()).toBe(false);
+  });
+
   it('a case that hangs is killed at the per-case timeout and the suite finishes', () => {
     const out = join(tmp(), 'r.json');
     const r = moebench([...FOUR, '--case-timeout-s', '2', '--out', out], fake({ latenciesMs: [1], hangCases: ['moe/prefill'] }));
@@ -149,7 +169,11 @@ describe('cards', () => {
   // a stand-in nvidia-smi reporting two H100s, in the documented query format
   const twoCards = () => {
     const bin = tmp();
+    // with -lms it reads the card in a loop, as nvidia-smi does, until it is stopped
     writeFileSync(join(bin, 'nvidia-smi'), `#!/bin/sh
+case "$*" in
+  *-lms*) while :; do echo "1755, 61"; sleep 0.05; done ;;
+esac
 echo "0, NVIDIA H100 80GB HBM3, GPU-aaaa, 81559 MiB, 550.54.15, 1980 MHz, 1980 MHz, 700.00 W, 35"
 echo "1, NVIDIA H100 80GB HBM3, GPU-bbbb, 81559 MiB, 550.54.15, 1755 MHz, 1980 MHz, 700.00 W, 61"
 `);
@@ -181,6 +205,9 @@ echo "1, NVIDIA H100 80GB HBM3, GPU-bbbb, 81559 MiB, 550.54.15, 1755 MHz, 1980 M
     const [c] = readResultFile(out).cases;
     expect(c.details!.cudaVisibleDevices).toBe('GPU-bbbb');
     expect([c.gpuBefore!.index, c.gpuAfter!.index]).toEqual([1, 1]);
+    // read in a loop through warm-up and the timed calls: the stand-in's 1755 MHz of 1980 is not under 90%
+    expect(c.gpuDuring).toMatchObject({ smClockMHz: { min: 1755, median: 1755, max: 1755 }, temperatureC: { max: 61 } });
+    expect(c.gpuDuring!.readings).toBeGreaterThanOrEqual(1);
   });
 
   it('without --device takes the first card CUDA_VISIBLE_DEVICES leaves', () => {
