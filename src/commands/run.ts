@@ -196,7 +196,8 @@ async function runPerCard(o: RunOptions, cards: GpuInfo[], backend: string, io: 
     };
     prefix(child.stdout!, io.out);
     prefix(child.stderr!, io.err);
-    child.on('exit', (code) => resolve(code ?? 1));
+    // 'close', not 'exit': the card's last lines (its table) may still be in the pipes at exit
+    child.on('close', (code) => resolve(code ?? 1));
   });
   const codes: number[] = [];
   if (schedule.parallel) codes.push(...await Promise.all(cards.map(runCard)));
