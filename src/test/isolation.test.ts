@@ -187,6 +187,8 @@ echo "1, NVIDIA H100 80GB HBM3, GPU-bbbb, 81559 MiB, 550.54.15, 1755 MHz, 1980 M
     const r = moebench([...ONE, '--device', 'all', '--out', out], { ...fake({ latenciesMs: [1] }), ...twoCards() });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/--device all: 2 cards, one process each, (in parallel|one after another)/);
+    // each card's table and file, to the last line
+    for (const i of [0, 1]) expect(r.stdout).toContain(`[gpu ${i}] result file: ${out.replace(/\.json$/, `-gpu${i}.json`)}`);
     for (const [i, uuid] of [[0, 'GPU-aaaa'], [1, 'GPU-bbbb']] as const) {
       const file = readResultFile(out.replace(/\.json$/, `-gpu${i}.json`));
       expect(file.run.device).toBe('fake (scripted latencies)');
