@@ -17,6 +17,7 @@ import { planRun, type RunOptions } from '../options.js';
 import { progressText } from '../report/progress.js';
 import { caseTable, planTable, sweepTable } from '../report/table.js';
 import type { GpuInfo } from '../results/schema.js';
+import { resumeDifferences } from '../results/environment.js';
 import { caseKey, ResultSession } from '../results/session.js';
 import { accountFor } from '../workloads/accounting.js';
 import type { Io } from './io.js';
@@ -70,6 +71,14 @@ export async function runCommand(o: RunOptions, io: Io, resumePath?: string): Pr
 
   const gpus = queryGpus();
   const cudaVisible = process.env.CUDA_VISIBLE_DEVICES;
+  if (session) {
+    // a file names one machine and one moebench: cases from another must not join it
+    const here = captureEnvironment({ commandLine: io.argv, backendsAvailable: [], gpus, startedAt: session.environment.startedAt });
+    const differences = resumeDifferences(session.environment, here);
+    if (differences.length) {
+      throw new UsageError(`${resumePath} was started on another machine or software (${differences.join('; ')}): its cases and this machine's would share one environment that names only the first; start a new run`);
+    }
+  }
   const visible = visibleCards(gpus, cudaVisible);
   const backendName = resumePath ? session!.run.backend : plan.backend;
   let backends: Backend[];
@@ -160,7 +169,9 @@ export async function runCommand(o: RunOptions, io: Io, resumePath?: string): Pr
     stop();
   }
   const sweeps = fitSweeps(session.cases);
-  session.finish(sweeps);
+  if (todo.length > 0) session.finish(sweeps);
+  // a resumed file with nothing left keeps its end time; one interrupted after its last case ends with that case
+  else if (!session.environment.endedAt) session.finish(sweeps, session.cases.map((c) => c.endedAt).sort().pop());
   const sweepText = sweeps.length ? `\n\ntime = a + b·tokens:\n${sweepTable(sweeps)}` : '';
   io.out(options.json ? JSON.stringify({ file: session.path, cases: session.cases, sweeps }, null, 2) : `${caseTable(session.cases)}${sweepText}\n\nresult file: ${session.path}`);
   return session.cases.some((c) => c.status === 'failed' || c.status === 'invalid') ? 1 : 0;

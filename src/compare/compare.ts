@@ -3,6 +3,7 @@ import { processMediansMs } from '../repetitions.js';
 import type { CaseResult } from '../results/schema.js';
 import type { Run } from '../results/runs.js';
 import { clockFraction, THROTTLE_FRACTION, throttled } from '../report/throttling.js';
+import { environmentFields } from '../results/environment.js';
 import { bootstrapRatioCi, mannWhitney, processLevelRatio } from './stats.js';
 
 export type Verdict = 'FASTER' | 'SLOWER' | 'SAME' | 'UNCERTAIN';
@@ -114,21 +115,9 @@ export function verdictOf(ratio: number, ci: [number, number], p: number, o: Pic
   return 'UNCERTAIN';
 }
 
-/** Flattened environment fields that explain why two sides differ. */
+/** Flattened environment fields that explain why two sides differ, and whether their cards throttled. */
 function envFields(run: Run, cases: CaseResult[]): Record<string, string> {
-  const e = run.environment;
-  const out: Record<string, string> = {
-    host: e.host, os: `${e.os.platform} ${e.os.release}`, cpu: `${e.cpu.model} (${e.cpu.cores} cores)`, node: e.node,
-    moebench: `${e.moebench.version}${e.moebench.gitSha ? ` ${e.moebench.gitSha.slice(0, 10)}${e.moebench.gitSha.endsWith('-dirty') ? '-dirty' : ''}` : ''}`,
-  };
-  for (const [k, v] of Object.entries(e.packages)) out[`packages.${k}`] = v;
-  for (const [k, v] of Object.entries(e.envVars)) out[`envVars.${k}`] = v;
-  for (const g of e.gpus) {
-    out[`gpu${g.index}`] = g.name;
-    out[`gpu${g.index}.driver`] = g.driverVersion ?? '-';
-    out[`gpu${g.index}.maxSmClockMHz`] = String(g.maxSmClockMHz ?? '-');
-    out[`gpu${g.index}.powerLimitW`] = String(g.powerLimitW ?? '-');
-  }
+  const out = environmentFields(run.environment);
   const slow = cases.filter(throttled);
   if (cases.some((c) => clockFraction(c) !== undefined)) out.throttling = slow.length ? `SM clock under ${THROTTLE_FRACTION * 100}% of max in ${slow.length} case(s)` : 'none seen';
   return out;

@@ -35,6 +35,10 @@ export class ResultSession {
     return this.body.run;
   }
 
+  get environment(): Environment {
+    return this.body.environment;
+  }
+
   /** backend + case id of every case already in the file that `complete` accepts (all, by default). */
   completedKeys(complete: (c: CaseResult) => boolean = () => true): Set<string> {
     return new Set(this.body.cases.filter(complete).map((c) => caseKey(c.backend, c.id)));
@@ -49,8 +53,9 @@ export class ResultSession {
     this.flush();
   }
 
-  finish(sweeps?: ResultFileBody['sweeps']): void {
-    this.body = { ...this.body, ...(sweeps?.length ? { sweeps } : {}), environment: { ...this.body.environment, endedAt: new Date().toISOString() } };
+  /** Marks the run ended (now, or `endedAt`) with its sweep fits. */
+  finish(sweeps?: ResultFileBody['sweeps'], endedAt = new Date().toISOString()): void {
+    this.body = { ...this.body, ...(sweeps?.length ? { sweeps } : {}), environment: { ...this.body.environment, endedAt } };
     this.flush();
   }
 

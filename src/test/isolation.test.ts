@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseResultFile, readResultFile } from '../results/io.js';
 import { CLI, moebench } from './helpers/cli.js';
 import { failureReason } from '../caseProcess.js';
+import { integrityOf } from '../results/integrity.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'moebench-iso-'));
 const fake = (script: object) => ({ MOEBENCH_FAKE_SCRIPT: JSON.stringify(script) });
@@ -88,6 +89,38 @@ describe('interrupted runs', () => {
     ]);
     expect(file.cases[0].startedAt).toBe(interrupted.cases[0].startedAt);
     expect(file.environment.endedAt).toBeDefined();
+  });
+});
+
+describe('what --resume accepts', () => {
+  const run = () => {
+    const out = join(tmp(), 'r.json');
+    const r = moebench([...FOUR, '--repetitions', '1', '--out', out], fake({ latenciesMs: [1] }));
+    expect(r.status, r.stderr).toBe(0);
+    return out;
+  };
+
+  it('a complete file has nothing left to run and is left exactly as it was', () => {
+    const out = run();
+    const before = readFileSync(out, 'utf8');
+    const resumed = moebench(['run', '--resume', out], fake({ latenciesMs: [1] }));
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/0 case\(s\) on fake .*, 4 already in the file/);
+    expect(readFileSync(out, 'utf8')).toBe(before);
+  });
+
+  it('a file started on another machine is refused, naming what differs', () => {
+    const out = run();
+    const data = JSON.parse(readFileSync(out, 'utf8'));
+    data.environment.host = 'another-box';
+    data.cases = data.cases.slice(0, 2);
+    data.integrity = integrityOf(data);
+    writeFileSync(out, JSON.stringify(data));
+    const resumed = moebench(['run', '--resume', out], fake({ latenciesMs: [1] }));
+    expect(resumed.status).toBe(2);
+    expect(resumed.stderr).toContain(`was started on another machine or software (host: another-box → ${hostname()}): `);
+    expect(resumed.stderr).toMatch(/start a new run$/m);
+    expect(readResultFile(out).cases).toHaveLength(2);
   });
 });
 
