@@ -1,4 +1,5 @@
 import { correctedThroughput, throughputOf } from './execute.js';
+import { median } from 'simple-statistics';
 import { repetitionMedian, summarize } from './measure/stats.js';
 import type { CaseResult } from './results/schema.js';
 
@@ -13,6 +14,8 @@ export function combineRepetitions(results: CaseResult[], targetRelHalfWidth: nu
     status: r.status, ...(r.summary ? { medianMs: r.summary.medianMs, medianCi95Ms: r.summary.medianCi95Ms, count: r.summary.count } : {}),
     ...(r.warmupSamplesMs ? { warmupCount: r.warmupSamplesMs.length } : {}),
     ...(r.overhead ? { overhead: r.overhead } : {}),
+    ...(r.error ? { error: r.error } : {}),
+    ...(r.gpuDuring ? { gpuDuring: r.gpuDuring } : {}),
   }));
   // a case with more repetitions still to come lists the one it has, so a resumed run can tell
   if (results.length === 1) return planned > 1 ? { ...results[0], repetitions } : results[0];
@@ -31,12 +34,18 @@ export function combineRepetitions(results: CaseResult[], targetRelHalfWidth: nu
   const last = results[n - 1];
   const overheads = results.map((r) => r.overhead).filter((o): o is NonNullable<CaseResult['overhead']> => o !== undefined);
   const overheadMedianMs = overheads.length ? overheads.map((o) => o.medianMs).sort((a, b) => a - b)[Math.floor(overheads.length / 2)] : undefined;
-  const converged = results.every((r) => r.status === 'ok') && summary.medianCiRelHalfWidth <= targetRelHalfWidth;
+  const withinTarget = summary.medianCiRelHalfWidth <= targetRelHalfWidth;
+  const noisy = results.flatMap((r, i) => (r.status === 'ok' ? [] : [i]));
+  const converged = noisy.length === 0 && withinTarget;
+  const interval = `over ${n} repetitions the 95% interval of the median is ±${(summary.medianCiRelHalfWidth * 100).toFixed(1)}% (target ±${(targetRelHalfWidth * 100).toFixed(1)}%)`;
+  // a process that reached its time limit unconverged makes the case noisy even when the interval over processes is narrow
+  const noisyText = noisy.map((i) => `repetition ${i + 1} of ${n} ${results[i].error ?? 'was noisy'}`).join('; ');
+  const error = withinTarget ? `${noisyText}; ${interval}` : noisy.length ? `${interval}; ${noisyText}` : interval;
   const worst = results.reduce((w, r) => (r.correctness && (!w || r.correctness.relativeL2Error > w.relativeL2Error) ? r.correctness : w), first.correctness);
   return {
     ...first,
     status: converged ? 'ok' : 'noisy',
-    ...(converged ? { error: undefined } : { error: `over ${n} repetitions the 95% interval of the median is ±${(summary.medianCiRelHalfWidth * 100).toFixed(1)}% (target ±${(targetRelHalfWidth * 100).toFixed(1)}%)` }),
+    ...(converged ? { error: undefined } : { error }),
     correctness: worst,
     warmupSamplesMs: results.flatMap((r) => r.warmupSamplesMs ?? []),
     samplesMs: pooled,
@@ -48,6 +57,7 @@ export function combineRepetitions(results: CaseResult[], targetRelHalfWidth: nu
     } : {}),
     ...(first.roofline ? { roofline: { ...first.roofline, fraction: first.roofline.floorMs / summary.medianMs } } : {}),
     memory: last.memory,
+    ...combinedGpuDuring(results),
     gpuAfter: last.gpuAfter,
     endedAt: last.endedAt,
     repetitions,
@@ -82,7 +92,7 @@ export function splitRepetitions(c: CaseResult): CaseResult[] {
     const summary = samplesMs && samplesMs.length > 0 ? summarize(samplesMs, c.workload.seed) : undefined;
     const corrected = summary && r.overhead ? correctedThroughput(c.work, summary, r.overhead.medianMs) : undefined;
     return {
-      ...single, status: r.status, samplesMs, warmupSamplesMs, summary, overhead: r.overhead,
+      ...single, status: r.status, error: r.error, gpuDuring: r.gpuDuring, samplesMs, warmupSamplesMs, summary, overhead: r.overhead,
       throughput: summary ? throughputOf(c.work, summary) : undefined,
       throughputCorrected: corrected,
     };
@@ -93,4 +103,17 @@ export function splitRepetitions(c: CaseResult): CaseResult[] {
 export function processMediansMs(c: CaseResult): number[] {
   if (c.repetitions && c.repetitions.length > 1) return c.repetitions.flatMap((r) => (r.medianMs === undefined ? [] : [r.medianMs]));
   return c.summary ? [c.summary.medianMs] : [];
+}
+
+/** The card through every repetition's timed calls: lowest and highest clock, hottest reading, the median of their medians. */
+function combinedGpuDuring(results: CaseResult[]): Pick<CaseResult, 'gpuDuring'> {
+  const during = results.flatMap((r) => (r.gpuDuring ? [r.gpuDuring] : []));
+  if (during.length === 0) return {};
+  return {
+    gpuDuring: {
+      readings: during.reduce((a, d) => a + d.readings, 0),
+      smClockMHz: { min: Math.min(...during.map((d) => d.smClockMHz.min)), median: median(during.map((d) => d.smClockMHz.median)), max: Math.max(...during.map((d) => d.smClockMHz.max)) },
+      temperatureC: { max: Math.max(...during.map((d) => d.temperatureC.max)) },
+    },
+  };
 }

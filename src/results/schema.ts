@@ -165,6 +165,9 @@ export const CaseResultSchema = z.object({
     /** Since 1.1: this process's warm-up sample count and overhead, so a resumed run can split the case back into its processes. */
     warmupCount: z.number().int().optional(),
     overhead: OverheadSchema.optional(),
+    /** Since 1.2: why this process was noisy, and its card's readings, so the combined case can say which and a resume keeps them. */
+    error: z.string().optional(),
+    gpuDuring: GpuDuringSchema.optional(),
   })).optional(),
   /** The card's clocks and temperature just before and after the case, so throttling shows. */
   gpuBefore: GpuInfoSchema.optional(),

@@ -78,6 +78,22 @@ describe('combining repetitions of a case', () => {
     expect(r.error).toMatch(/^over 3 repetitions the 95% interval of the median is ±\d+\.\d% \(target ±2\.0%\)/);
   });
 
+  it('a process that timed out unconverged makes the case noisy and is named, even when the interval over processes is narrow', () => {
+    const timedOut = { ...rep(1.005), status: 'noisy' as const, error: 'did not reach ±2.0% in 10000 ms (412 samples): the 95% interval of the median (corrected for correlated calls) stayed at ±2.4%' };
+    const r = combineRepetitions([rep(1), timedOut, rep(0.995)], 0.02, 1);
+    expect(r.status).toBe('noisy');
+    expect(r.error).toMatch(/^repetition 2 of 3 did not reach ±2\.0% in 10000 ms \(412 samples\): .*stayed at ±2\.4%; over 3 repetitions the 95% interval of the median is ±\d+\.\d% \(target ±2\.0%\)$/);
+    // and a resume, which splits the case back into its processes, says the same
+    const [a, b] = splitRepetitions(r);
+    expect(combineRepetitions([a, b, rep(0.995)], 0.02, 1).error).toBe(r.error);
+  });
+
+  it('keeps the card\'s lowest clock and hottest reading over every process', () => {
+    const during = (minMHz: number, medianMHz: number, tempC: number) => ({ readings: 4, smClockMHz: { min: minMHz, median: medianMHz, max: 1980 }, temperatureC: { max: tempC } });
+    const r = combineRepetitions([{ ...rep(1), gpuDuring: during(1900, 1980, 60) }, { ...rep(1.005), gpuDuring: during(1410, 1755, 84) }, { ...rep(0.995), gpuDuring: during(1980, 1980, 58) }], 0.02, 1);
+    expect(r.gpuDuring).toEqual({ readings: 12, smClockMHz: { min: 1410, median: 1980, max: 1980 }, temperatureC: { max: 84 } });
+  });
+
   it('a case with more repetitions to come lists the one it has', () => {
     const r = combineRepetitions([rep(1)], 0.02, 1, 3);
     expect(r.repetitions).toHaveLength(1);
