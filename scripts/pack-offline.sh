@@ -23,9 +23,10 @@ if sha="$(git rev-parse HEAD 2>/dev/null)"; then
   echo "$sha" > "$root/GIT_SHA"
 fi
 
-# production packages only (npm's own list), merged into place
+# production packages only (npm's own list); a package's nested node_modules come with it
 npm ls --omit=dev --all --parseable 2>/dev/null | tail -n +2 | while read -r dir; do
   rel="${dir#"$PWD"/}"
+  case "$rel" in node_modules/*/node_modules/*) continue ;; esac
   mkdir -p "$root/$rel"
   cp -r "$rel/." "$root/$rel/"
 done

@@ -1,4 +1,4 @@
-import type { Backend } from './backends/backend.js';
+import type { Backend, LoadOptions } from './backends/backend.js';
 import { checkCorrectness } from './correctness.js';
 import { queryGpus } from './env/gpus.js';
 import type { GpuMonitor } from './env/gpuMonitor.js';
@@ -67,6 +67,11 @@ export function gpuReader(uuid: string): () => GpuInfo | undefined {
   return () => queryGpus().find((g) => g.uuid === uuid);
 }
 
+/** What the backend needs to load a case and its overhead model alike. */
+function loadOptions(o: ExecuteOptions): LoadOptions {
+  return { modelDir: o.modelDir, deviceId: o.deviceId, threads: o.threads };
+}
+
 /** Load → check against the reference → measure → one result. Errors become a failed result, never an exception. */
 export async function executeCase(c: WorkloadCase, o: ExecuteOptions): Promise<CaseResult> {
   const base = baseResult(c, o.backend, o.device);
@@ -80,7 +85,7 @@ export async function executeCase(c: WorkloadCase, o: ExecuteOptions): Promise<C
     const stage = o.onStage ?? (() => undefined);
     stage('building inputs and loading the model');
     const inputs = makeInputs(c);
-    loaded = await o.backend.load(c, inputs, { modelDir: o.modelDir, deviceId: o.deviceId, threads: o.threads });
+    loaded = await o.backend.load(c, inputs, loadOptions(o));
     stage('checking the output against the float64 reference');
     const memoryAfterLoad = loaded.memory?.();
     const correctness = await checkCorrectness(c, inputs, loaded);
@@ -155,7 +160,7 @@ export function noisyReason(stopping: StdRelOptions, samples: number, relHalfWid
 }
 
 async function measureOverhead(c: WorkloadCase, inputs: CaseInputs, o: ExecuteOptions) {
-  const loaded = await o.backend.loadOverhead(c, inputs, { modelDir: o.modelDir, deviceId: o.deviceId, threads: o.threads });
+  const loaded = await o.backend.loadOverhead(c, inputs, loadOptions(o));
   try {
     const m = await measure(() => loaded.run(), overheadSampler(o.sampler));
     const s = summarize(m.samplesMs, c.seed);

@@ -2,7 +2,7 @@ import { mean, median } from 'simple-statistics';
 import { processMediansMs } from '../repetitions.js';
 import type { CaseResult } from '../results/schema.js';
 import type { Run } from '../results/runs.js';
-import { clockFraction, THROTTLE_FRACTION, throttled } from '../report/throttling.js';
+import { lowestClock, THROTTLE_FRACTION, throttled } from '../report/throttling.js';
 import { environmentFields } from '../results/environment.js';
 import { bootstrapRatioCi, mannWhitney, processLevelRatio } from './stats.js';
 
@@ -119,7 +119,7 @@ export function verdictOf(ratio: number, ci: [number, number], p: number, o: Pic
 function envFields(run: Run, cases: CaseResult[]): Record<string, string> {
   const out = environmentFields(run.environment);
   const slow = cases.filter(throttled);
-  if (cases.some((c) => clockFraction(c) !== undefined)) out.throttling = slow.length ? `SM clock under ${THROTTLE_FRACTION * 100}% of max in ${slow.length} case(s)` : 'none seen';
+  if (cases.some((c) => lowestClock(c) !== undefined)) out.throttling = slow.length ? `SM clock under ${THROTTLE_FRACTION * 100}% of max in ${slow.length} case(s)` : 'none seen';
   return out;
 }
 

@@ -1,5 +1,5 @@
 import { processMediansMs } from '../repetitions.js';
-import { THROTTLE_FRACTION, throttled } from './throttling.js';
+import { lowestClock, THROTTLE_FRACTION, throttled } from './throttling.js';
 import type { SweepFit } from '../measure/sweep.js';
 import type { CaseResult } from '../results/schema.js';
 import type { WorkAccounting } from '../workloads/accounting.js';
@@ -38,8 +38,8 @@ export function caseTable(cases: readonly CaseResult[]): string {
   }
   const notes = cases.filter((c) => c.error).map((c) => `  ${c.id}: ${c.error}`);
   for (const c of cases.filter(throttled)) {
-    const low = c.gpuDuring?.smClockMHz.min ?? c.gpuAfter?.smClockMHz;
-    notes.push(`  ${c.id}: the card ran at ${low} MHz ${c.gpuDuring ? 'during' : 'right after'} the timed calls, under ${THROTTLE_FRACTION * 100}% of its ${c.gpuAfter?.maxSmClockMHz ?? c.gpuBefore?.maxSmClockMHz} MHz maximum: throttled (temperature up to ${c.gpuDuring?.temperatureC.max ?? c.gpuAfter?.temperatureC ?? '-'} C)`);
+    const { lowMHz, maxMHz, during } = lowestClock(c)!;
+    notes.push(`  ${c.id}: the card ran at ${lowMHz} MHz ${during ? 'during' : 'right after'} the timed calls, under ${THROTTLE_FRACTION * 100}% of its ${maxMHz} MHz maximum: throttled (temperature up to ${c.gpuDuring?.temperatureC.max ?? c.gpuAfter?.temperatureC ?? '-'} C)`);
   }
   const singleProcess = cases.filter((c) => c.summary && processMediansMs(c).length < 2).length;
   if (singleProcess) {
