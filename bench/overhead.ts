@@ -14,7 +14,7 @@ import { describeHostCpu } from '../src/env/machine.js';
 import { DEFAULT_SAMPLER, measure } from '../src/measure/sampler.js';
 import { median } from 'simple-statistics';
 import { ensureModel } from '../src/onnx/modelFile.js';
-import { fmt, formatTable } from '../src/report/table.js';
+import { fmt, formatTable } from '../src/text/table.js';
 import { planCases } from '../src/workloads/plan.js';
 import { makeInputs } from '../src/workloads/tensors.js';
 

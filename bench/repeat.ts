@@ -11,11 +11,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { processMediansMs } from '../src/repetitions.js';
+import { processMediansMs } from '../src/results/repetitions.js';
 import { readResultFile } from '../src/results/io.js';
 import { COMPARE_DEFAULTS, verdictOf } from '../src/compare/compare.js';
 import { processLevelRatio } from '../src/compare/stats.js';
-import { fmt, formatTable } from '../src/report/table.js';
+import { fmt, formatTable } from '../src/text/table.js';
 
 const RUNS = 5;
 const at = process.argv.indexOf('--repetitions');

@@ -11,12 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { OrtBackend } from '../src/backends/ort.js';
-import { executeCase } from '../src/execute.js';
+import { executeCase } from '../src/run/execute.js';
 import { describeHostCpu } from '../src/env/machine.js';
 import { DEFAULT_SAMPLER, measure } from '../src/measure/sampler.js';
 import { summarize } from '../src/measure/stats.js';
 import { squareMatMulModel } from '../src/onnx/matmul.js';
-import { fmt, formatTable } from '../src/report/table.js';
+import { fmt, formatTable } from '../src/text/table.js';
 import { planCases } from '../src/workloads/plan.js';
 
 const require = createRequire(import.meta.url);

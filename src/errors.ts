@@ -1,8 +1,41 @@
+/**
+ * The errors moebench tells apart, each with its exit code. Anything else that reaches the CLI is
+ * a bug: it is printed with its stack and exits with EXIT.internal.
+ */
+export const EXIT = {
+  ok: 0,
+  /** A case failed or came out invalid, or an input among several could not be read. */
+  failed: 1,
+  /** Bad input: an option, a file, a path. One line, never a stack trace. */
+  usage: 2,
+  /** A bug in moebench (sysexits' EX_SOFTWARE). */
+  internal: 70,
+} as const;
+
 /** Bad input from the user: printed as one line, exit code 2, never a stack trace. */
 export class UsageError extends Error {
-  readonly exitCode = 2;
+  readonly exitCode: number = EXIT.usage;
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';
+  }
+}
+
+/** A result file or collection that cannot be used, naming the file and why. It is input, so exit 2. */
+export class ResultFileError extends UsageError {
+  constructor(readonly path: string, reason: string) {
+    super(`${path}: ${reason}`);
+    this.name = 'ResultFileError';
+  }
+}
+
+/**
+ * A file moebench could not write (full disk, read-only mount, permissions): one line, exit 2.
+ * The file it would have replaced is left as it was.
+ */
+export class WriteError extends UsageError {
+  constructor(readonly path: string, readonly code: string) {
+    super(`cannot write ${path}: ${code}${code === 'ENOSPC' ? ' (the disk is full)' : code === 'EROFS' ? ' (read-only file system)' : ''}; the file there, if any, is unchanged`);
+    this.name = 'WriteError';
   }
 }

@@ -1,5 +1,5 @@
 import type { Placement } from '../env/cards.js';
-import type { OpTypeTime } from '../profile.js';
+import type { OpTypeTime } from './ortProfile.js';
 import type { CaseInputs } from '../workloads/tensors.js';
 import type { WorkloadCase } from '../workloads/spec.js';
 

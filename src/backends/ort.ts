@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 import type * as OrtTypes from 'onnxruntime-node';
 import { ensureModel } from '../onnx/modelFile.js';
 import { overheadModel } from '../onnx/overhead.js';
-import { summarizeOrtProfile } from '../profile.js';
+import { summarizeOrtProfile } from './ortProfile.js';
+import { softwareVulkanSelected } from '../env/vulkan.js';
 import { fromHalfArray, toHalfArray } from '../workloads/float16.js';
 import type { WorkloadCase } from '../workloads/spec.js';
 import type { CaseInputs } from '../workloads/tensors.js';
@@ -35,15 +36,6 @@ export function cudaProviderState(): { installed: boolean; missing: string[]; di
   const dir = ortNativeDir();
   const missing = CUDA_PROVIDER_FILES.filter((f) => !existsSync(join(dir, f)));
   return { installed: missing.length === 0, missing, dir };
-}
-
-/**
- * A Vulkan ICD chosen through the environment that is a CPU rasteriser (lavapipe)
- * means WebGPU runs in software: fine for tests, never what `auto` should pick.
- */
-export function softwareVulkanSelected(env: NodeJS.ProcessEnv = process.env): boolean {
-  const files = `${env.VK_ICD_FILENAMES ?? ''}:${env.VK_DRIVER_FILES ?? ''}`;
-  return /lvp|lavapipe|swiftshader/i.test(files);
 }
 
 export class OrtBackend implements Backend {

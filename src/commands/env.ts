@@ -1,10 +1,10 @@
-import { probeBackend } from '../backends/probeProcess.js';
+import { probeBackend } from '../run/isolate.js';
 import { createBackends } from '../backends/registry.js';
 import { cudaProviderState, ortNativeDir } from '../backends/ort.js';
 import { visibleCards } from '../env/cards.js';
 import { queryGpus } from '../env/gpus.js';
 import { gitSha, moebenchVersion, packageVersions, RECORDED_ENV_VARS } from '../env/machine.js';
-import { formatTable } from '../report/table.js';
+import { formatTable } from '../text/table.js';
 import type { Io } from './io.js';
 
 /** `moebench env`: what can run here, what cannot and why, and what a result file will record. */

@@ -1,5 +1,3 @@
-import { ensureDir } from '../fsUtil.js';
-import { dirname } from 'node:path';
 import { UsageError } from '../errors.js';
 import { writeCollectionAtomic } from '../results/io.js';
 import { mergeRuns } from '../results/merge.js';
@@ -12,12 +10,7 @@ export async function mergeCommand(paths: string[], out: string, io: Io): Promis
   for (const b of bad) io.err(`moebench: skipped ${b.path}: ${b.reason}`);
   if (runs.length === 0) throw new UsageError(`no readable result files in ${paths.join(', ')}`);
   const merged = mergeRuns(runs);
-  try {
-    ensureDir(dirname(out));
-    writeCollectionAtomic(out, { tool: 'moebench', kind: 'collection', ...merged });
-  } catch (err) {
-    throw new UsageError(`cannot write ${out}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+  writeCollectionAtomic(out, { tool: 'moebench', kind: 'collection', ...merged });
   const cases = merged.runs.reduce((a, r) => a + r.cases.length, 0);
   for (const c of merged.conflicts) io.err(`moebench: conflict: ${c.key}: kept ${c.kept}, differs in ${c.other} (kept in the collection's conflicts)`);
   io.out(`${out}: ${merged.runs.length} run(s), ${cases} case(s), ${merged.duplicates} exact duplicate(s) folded, ${merged.conflicts.length} conflict(s)${bad.length ? `, ${bad.length} unreadable file(s) skipped` : ''}`);

@@ -1,13 +1,14 @@
-import { ensureDir } from '../fsUtil.js';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileDurable } from '../files/durable.js';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { compareRuns, COMPARE_DEFAULTS } from '../compare/compare.js';
 import { UsageError } from '../errors.js';
 import { renderReport, type ReportSizing } from '../report/html.js';
 import { loadRuns, type Run } from '../results/runs.js';
-import { cardFiguresOf, sizeScenario } from '../sizing/model.js';
-import { compose, COMPOSE_DEFAULTS, parseLayout } from '../sizing/compose.js';
+import { sizeScenario } from '../sizing/model.js';
+import { parseLayout } from '../sizing/compose.js';
+import { sizeFromRun } from '../sizing/measured.js';
 import { loadScenario } from '../sizing/scenario.js';
 import type { Io } from './io.js';
 
@@ -18,6 +19,10 @@ export interface ReportOptions {
   scenario?: string;
   model: string;
   layout: string;
+  /** As for `size`: context tokens per decoded token, all-to-all GB/s per card, the card to size for. */
+  contextTokens: number;
+  linkGBps: number;
+  card?: string;
 }
 
 function sizingFor(runs: Run[], o: ReportOptions): ReportSizing | undefined {
@@ -29,16 +34,15 @@ function sizingFor(runs: Run[], o: ReportOptions): ReportSizing | undefined {
     for (const x of s.streams) rows.push({ label, stream: x.name, cards: [x.cards.low, x.cards.high], servers: [x.servers.low, x.servers.high] });
   };
   add('assumed', sizeScenario(scenario));
+  const composeOptions = { model: o.model, layout: parseLayout(o.layout), contextTokens: o.contextTokens, linkGBps: o.linkGBps, card: o.card };
   for (const run of runs) {
     try {
-      const c = compose(run, run.source, { model: o.model, layout: parseLayout(o.layout), contextTokens: COMPOSE_DEFAULTS.contextTokens, linkGBps: COMPOSE_DEFAULTS.linkGBps });
-      add(`measured: ${c.card} (${run.source})`, sizeScenario(scenario, {
-        ...cardFiguresOf(scenario),
-        prefillTokensPerSecPerCard: { low: c.prefill.tokensPerSecPerCard, high: c.prefill.tokensPerSecPerCard },
-        decodeTokensPerSecPerCard: { low: c.decode.tokensPerSecPerCard, high: c.decode.tokensPerSecPerCard },
-      }));
+      const m = sizeFromRun(scenario, run, run.source, composeOptions);
+      add(`measured: ${m.composition.card} (${run.source})`, m.sizing);
     } catch (err) {
-      notes.push(`${run.source}: not sized: ${(err as Error).message}`);
+      // a run that cannot be sized is named on the page; anything but bad input is a bug
+      if (!(err instanceof UsageError)) throw err;
+      notes.push(`${run.source}: not sized: ${err.message}`);
     }
   }
   return { scenario: scenario.name, rows, notes };
@@ -56,12 +60,7 @@ export async function reportCommand(paths: string[], o: ReportOptions, io: Io): 
     title: `moebench report: ${paths.join(', ')}`, runs, bad, generatedAt: new Date().toISOString(),
     comparison: comparison.sides.length > 1 ? comparison : undefined, sizing: sizingFor(runs, o),
   }, chartJs);
-  try {
-    ensureDir(dirname(o.out));
-    writeFileSync(o.out, html);
-  } catch (err) {
-    throw new UsageError(`cannot write ${o.out}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+  writeFileDurable(o.out, html);
   io.out(`${o.out}: ${runs.length} run(s), ${runs.reduce((a, r) => a + r.cases.length, 0)} case(s)${bad.length ? `, ${bad.length} unreadable file(s) named on the page` : ''}`);
   return bad.length ? 1 : 0;
 }

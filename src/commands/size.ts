@@ -1,6 +1,7 @@
 import { loadRuns } from '../results/runs.js';
-import { cardFiguresOf, sizeScenario, type CardFigures, type Sizing } from '../sizing/model.js';
-import { compose, parseLayout, type Composition } from '../sizing/compose.js';
+import { sizeScenario } from '../sizing/model.js';
+import { parseLayout } from '../sizing/compose.js';
+import { sizeFromRun } from '../sizing/measured.js';
 import { loadScenario } from '../sizing/scenario.js';
 import { tornado } from '../sizing/tornado.js';
 import { compositionText, costTable, measuredSideBySide, sizingJson, sizingTable, tornadoTable } from '../report/sizing.js';
@@ -17,12 +18,6 @@ export interface SizeOptions {
   card?: string;
 }
 
-export interface MeasuredSizing {
-  composition: Composition;
-  card: CardFigures;
-  sizing: Sizing;
-}
-
 /** `moebench size`: a scenario's demand and per-card figures → cards, servers, cost, sensitivity; with --from, measured figures beside the assumed ones. */
 export async function sizeCommand(o: SizeOptions, io: Io): Promise<number> {
   const scenario = loadScenario(o.scenario);
@@ -30,15 +25,8 @@ export async function sizeCommand(o: SizeOptions, io: Io): Promise<number> {
   const layout = parseLayout(o.layout);
   const loaded = o.from.length ? loadRuns(o.from) : { runs: [], bad: [] };
   for (const b of loaded.bad) io.err(`moebench: skipped ${b.path}: ${b.reason}`);
-  const measured: MeasuredSizing[] = loaded.runs.map((run) => {
-    const composition = compose(run, run.source, { model: o.model, layout, contextTokens: o.contextTokens, linkGBps: o.linkGBps, card: o.card });
-    const card: CardFigures = {
-      ...cardFiguresOf(scenario),
-      prefillTokensPerSecPerCard: { low: composition.prefill.tokensPerSecPerCard, high: composition.prefill.tokensPerSecPerCard },
-      decodeTokensPerSecPerCard: { low: composition.decode.tokensPerSecPerCard, high: composition.decode.tokensPerSecPerCard },
-    };
-    return { composition, card, sizing: sizeScenario(scenario, card) };
-  });
+  const composeOptions = { model: o.model, layout, contextTokens: o.contextTokens, linkGBps: o.linkGBps, card: o.card };
+  const measured = loaded.runs.map((run) => sizeFromRun(scenario, run, run.source, composeOptions));
   if (o.json) {
     io.out(JSON.stringify({
       scenario: scenario.name, ...sizingJson(assumed), sensitivity: tornado(scenario),

@@ -1,8 +1,9 @@
+import { UsageError } from '../errors.js';
 import { mean, median } from 'simple-statistics';
-import { processMediansMs } from '../repetitions.js';
+import { processMediansMs } from '../results/repetitions.js';
 import type { CaseResult } from '../results/schema.js';
 import type { Run } from '../results/runs.js';
-import { lowestClock, THROTTLE_FRACTION, throttled } from '../report/throttling.js';
+import { lowestClock, THROTTLE_FRACTION, throttled } from '../results/throttling.js';
 import { environmentFields } from '../results/environment.js';
 import { bootstrapRatioCi, mannWhitney, processLevelRatio } from './stats.js';
 
@@ -136,7 +137,7 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
   const baseline = o.baseline
     ? sideLabels.find((l) => l === o.baseline || sources(l).includes(o.baseline!)) ?? sideLabels.find((l) => l.includes(o.baseline!))
     : sideLabels[0];
-  if (!baseline) throw new Error(o.baseline ? `no side matches --baseline "${o.baseline}"; sides: ${sideLabels.join(', ')}` : 'no measured cases to compare');
+  if (!baseline) throw new UsageError(o.baseline ? `no side matches --baseline "${o.baseline}"; sides: ${sideLabels.join(', ')}` : 'no measured cases to compare');
 
   // several runs of one side for one row: their samples are pooled, and their processes kept apart
   const pooled = new Map<string, { row: RowKey; samples: number[]; processMediansMs: number[]; tokensPerCall: number }>();

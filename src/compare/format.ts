@@ -1,4 +1,4 @@
-import { fmt, formatTable } from '../report/table.js';
+import { fmt, formatTable } from '../text/table.js';
 import type { Comparison, Pair, RowKey } from './compare.js';
 
 export type CompareFormat = 'table' | 'markdown' | 'csv' | 'json';

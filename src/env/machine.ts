@@ -5,7 +5,8 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Environment, GpuInfo } from '../results/schema.js';
-import { softwareVulkanSelected } from '../backends/ort.js';
+import { softwareVulkanSelected } from './vulkan.js';
+import { projectRoot } from '../files/projectRoot.js';
 import type { CardChoice, Placement } from './cards.js';
 
 const require = createRequire(import.meta.url);
@@ -15,21 +16,6 @@ export const RECORDED_PACKAGES = ['onnxruntime-node', 'onnxruntime-common', 'onn
 
 /** Variables that change which device or driver a run uses. */
 export const RECORDED_ENV_VARS = ['VK_ICD_FILENAMES', 'VK_DRIVER_FILES', 'CUDA_VISIBLE_DEVICES', 'OMP_NUM_THREADS', 'LD_LIBRARY_PATH'];
-
-export function projectRoot(): string {
-  // dist/src/env/machine.js or src/env/machine.ts → project root
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string };
-      if (pkg.name === 'moebench') return dir;
-    } catch {
-      /* keep climbing */
-    }
-    dir = dirname(dir);
-  }
-  return process.cwd();
-}
 
 export function moebenchVersion(): string {
   return (JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version;

@@ -1,6 +1,6 @@
-import { ensureDir } from '../fsUtil.js';
+import { ensureDir, writeFileDurable } from '../files/durable.js';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { WorkloadCase } from '../workloads/spec.js';
 import { onnx, type GraphBuilder, type TensorProto } from './graph.js';
@@ -46,56 +46,42 @@ export function ensureModel(c: WorkloadCase, dir: string, externalThresholdBytes
   return { path, weightBytes, externalData, cached: false };
 }
 
-/** Writes graph and weights to temporary files and renames them, so a crash never leaves a half model. */
+/**
+ * Writes the weights (external data) and then the graph through the one durable path, so a crash
+ * or a full disk never leaves a half model under its final name.
+ */
 export function writeModel(g: GraphBuilder, path: string, externalData: boolean): void {
-  const tmp = `${path}.${process.pid}.tmp`;
   const dataPath = `${path}.data`;
   const initializers: TensorProto[] = [...g.constants];
-  try {
-    if (externalData) {
-      const fd = openSync(`${dataPath}.${process.pid}.tmp`, 'w');
-      let offset = 0;
-      try {
-        for (const init of g.initializers) {
-          for (const chunk of init.chunks()) writeSync(fd, chunk);
-          initializers.push({
-            name: init.name, dims: init.dims, dataType: init.elemType,
-            dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
-            externalData: [
-              { key: 'location', value: basename(dataPath) },
-              { key: 'offset', value: String(offset) },
-              { key: 'length', value: String(init.byteLength) },
-            ],
-          });
-          offset += init.byteLength;
-        }
-      } finally {
-        closeSync(fd);
-      }
-    } else {
-      for (const init of g.initializers) {
-        initializers.push({ name: init.name, dims: init.dims, dataType: init.elemType, rawData: concat([...init.chunks()], init.byteLength) });
-      }
+  if (externalData) {
+    let offset = 0;
+    for (const init of g.initializers) {
+      initializers.push({
+        name: init.name, dims: init.dims, dataType: init.elemType,
+        dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+        externalData: [
+          { key: 'location', value: basename(dataPath) },
+          { key: 'offset', value: String(offset) },
+          { key: 'length', value: String(init.byteLength) },
+        ],
+      });
+      offset += init.byteLength;
     }
-    const model = onnx.ModelProto.create({
-      irVersion: 8,
-      producerName: 'moebench',
-      opsetImport: [{ domain: '', version: 18 }, { domain: 'com.microsoft', version: 1 }],
-      graph: { name: g.name, node: g.nodes, input: g.inputs, output: g.outputs, initializer: initializers },
-    });
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, onnx.ModelProto.encode(model).finish());
-    } finally {
-      closeSync(fd);
+    writeFileDurable(dataPath, (function* () {
+      for (const init of g.initializers) yield* init.chunks();
+    })());
+  } else {
+    for (const init of g.initializers) {
+      initializers.push({ name: init.name, dims: init.dims, dataType: init.elemType, rawData: concat([...init.chunks()], init.byteLength) });
     }
-    if (externalData) renameSync(`${dataPath}.${process.pid}.tmp`, dataPath);
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    rmSync(`${dataPath}.${process.pid}.tmp`, { force: true });
-    throw err;
   }
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    producerName: 'moebench',
+    opsetImport: [{ domain: '', version: 18 }, { domain: 'com.microsoft', version: 1 }],
+    graph: { name: g.name, node: g.nodes, input: g.inputs, output: g.outputs, initializer: initializers },
+  });
+  writeFileDurable(path, onnx.ModelProto.encode(model).finish());
 }
 
 function concat(chunks: Uint8Array[], total: number): Uint8Array {

@@ -1,5 +1,5 @@
 import type { CaseResult } from '../results/schema.js';
-import { fmt, formatTable } from './table.js';
+import { fmt, formatTable } from '../text/table.js';
 
 export interface EngineRow {
   id: string;

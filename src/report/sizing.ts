@@ -3,7 +3,7 @@ import type { Sizing } from '../sizing/model.js';
 import type { Range } from '../sizing/range.js';
 import { assumption, type Scenario } from '../sizing/scenario.js';
 import type { TornadoBar } from '../sizing/tornado.js';
-import { fmt, formatTable } from './table.js';
+import { fmt, formatTable } from '../text/table.js';
 
 const int = (x: number) => Math.round(x).toLocaleString('en-US');
 const r = (x: Range, f: (n: number) => string = int) => (x.low === x.high ? f(x.low) : `${f(x.low)} – ${f(x.high)}`);

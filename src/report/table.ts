@@ -1,24 +1,10 @@
-import { processMediansMs } from '../repetitions.js';
-import { lowestClock, THROTTLE_FRACTION, throttled } from './throttling.js';
+import { processMediansMs } from '../results/repetitions.js';
+import { lowestClock, THROTTLE_FRACTION, throttled } from '../results/throttling.js';
+import { fmt, formatTable } from '../text/table.js';
 import type { SweepFit } from '../measure/sweep.js';
 import type { CaseResult } from '../results/schema.js';
 import type { WorkAccounting } from '../workloads/accounting.js';
 import type { WorkloadCase } from '../workloads/spec.js';
-
-/** Fixed-width text table; the first row is the header. */
-export function formatTable(rows: string[][], rightAligned: boolean[] = []): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.map((cell, i) => (rightAligned[i] ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ').trimEnd();
-  return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
-}
-
-export function fmt(x: number | undefined, digits = 3): string {
-  if (x === undefined || !Number.isFinite(x)) return '-';
-  if (x === 0) return '0';
-  const abs = Math.abs(x);
-  if (abs >= 1e4 || abs < 1e-3) return x.toExponential(digits - 1);
-  return x.toPrecision(digits);
-}
 
 /** The per-case table of a run: throughput with its noise, and the correctness error. */
 export function caseTable(cases: readonly CaseResult[]): string {

@@ -1,15 +1,10 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { issuesText } from '../benchFiles.js';
+import { readFileSync } from 'node:fs';
+import { ResultFileError } from '../errors.js';
+import { issuesText } from '../files/benchFiles.js';
+import { writeFileDurable } from '../files/durable.js';
 import { integrityOf } from './integrity.js';
 import { CollectionFileSchema, ResultFileSchema, SCHEMA_MAJOR, SCHEMA_VERSION, type CollectionFile, type ResultFile, type ResultFileBody } from './schema.js';
 
-/** A result file that cannot be used, with a message that says why. */
-export class ResultFileError extends Error {
-  constructor(readonly path: string, reason: string) {
-    super(`${path}: ${reason}`);
-    this.name = 'ResultFileError';
-  }
-}
 
 /** Serializes a result file with its integrity digest. Pure. */
 export function serializeResultFile(body: ResultFileBody): string {
@@ -18,26 +13,9 @@ export function serializeResultFile(body: ResultFileBody): string {
   return `${JSON.stringify(file, null, 2)}\n`;
 }
 
-/** Temporary file + fsync + rename: a crash leaves either the old file or the new one, never half of one. */
+/** Written through the one durable path: a crash or a full disk leaves the old file or the new one, never half of one. */
 export function writeResultFileAtomic(path: string, body: ResultFileBody): void {
-  writeTextAtomic(path, serializeResultFile(body));
-}
-
-function writeTextAtomic(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
+  writeFileDurable(path, serializeResultFile(body));
 }
 
 /** Validates text as a result file: JSON, version, schema, integrity. */
@@ -109,5 +87,5 @@ export function readResultFile(path: string): ResultFile {
 /** Writes a collection with its integrity digest, atomically. */
 export function writeCollectionAtomic(path: string, body: Omit<CollectionFile, 'integrity' | 'schemaVersion'>): void {
   const versioned = { ...body, schemaVersion: SCHEMA_VERSION };
-  writeTextAtomic(path, `${JSON.stringify({ ...versioned, integrity: integrityOf(versioned) }, null, 2)}\n`);
+  writeFileDurable(path, `${JSON.stringify({ ...versioned, integrity: integrityOf(versioned) }, null, 2)}\n`);
 }

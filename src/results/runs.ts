@@ -1,6 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { readAnyFile, ResultFileError } from './io.js';
+import { ResultFileError } from '../errors.js';
+import { readAnyFile } from './io.js';
 import type { CaseResult, CollectedRun } from './schema.js';
 
 /** One run's environment and cases, from a result file or from inside a collection. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { loadBenchFile, validateInput } from '../benchFiles.js';
+import { loadBenchFile, validateInput } from '../files/benchFiles.js';
 import type { Range } from './range.js';
 
 /** Where an assumption comes from; every figure in a scenario should say. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { OrtBackend } from '../backends/ort.js';
-import { checkCorrectness } from '../correctness.js';
+import { checkCorrectness } from '../run/correctness.js';
 import { ensureModel } from '../onnx/modelFile.js';
 import { buildLayerGraph } from '../onnx/layers.js';
 import { expertHistogram } from '../workloads/routing.js';

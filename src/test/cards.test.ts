@@ -7,6 +7,7 @@ import { readResultFile } from '../results/io.js';
 import { caseTable } from '../report/table.js';
 import { join } from 'node:path';
 import { createBackends } from '../backends/registry.js';
+import type { Backend } from '../backends/backend.js';
 
 const gpus = parseNvidiaSmi(`0, NVIDIA H100 80GB HBM3, GPU-aaaa-1111, 81559 MiB, 550.54.15, 1980 MHz, 1980 MHz, 700.00 W, 35
 1, NVIDIA H100 80GB HBM3, GPU-bbbb-2222, 81559 MiB, 550.54.15, 1980 MHz, 1980 MHz, 700.00 W, 36
@@ -86,7 +87,7 @@ describe('perCardSchedule: --device all in parallel only with a core per card', 
 });
 
 describe('describeDevice: the card a result names', () => {
-  const backends = createBackends();
+  const backends: Record<string, Backend> = createBackends();
   it.each(['ort-cpu', 'tfjs-node', 'tfjs-wasm', 'tfjs-cpu'])('%s on a GPU box is the host CPU', (name) => {
     const b = backends[name];
     expect(describeDevice(b.placement, chooseCard(name, b.placement, undefined, gpus, gpus), gpus)).toMatch(/^cpu \(.+, \d+ cores, \d+ GiB\)$/);

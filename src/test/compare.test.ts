@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { compareRuns, COMPARE_DEFAULTS, verdictOf } from '../compare/compare.js';
 import { mannWhitney, processLevelRatio } from '../compare/stats.js';
 import { summarize } from '../measure/stats.js';
-import { combineRepetitions } from '../repetitions.js';
+import { combineRepetitions } from '../run/repetitions.js';
 import { readResultFile } from '../results/io.js';
 import type { CaseResult } from '../results/schema.js';
 import type { Run } from '../results/runs.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeBackend } from '../backends/fake.js';
-import { probeBackend } from '../backends/probeProcess.js';
+import { probeBackend } from '../run/isolate.js';
 import { createBackends } from '../backends/registry.js';
 import { lavapipeEnv } from './helpers/cli.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { noisyReason } from '../execute.js';
+import { noisyReason } from '../run/execute.js';
 import { StdRelRule, WarmupRule, type StdRelOptions } from '../measure/stopping.js';
 import { makeRng } from '../workloads/rng.js';
 

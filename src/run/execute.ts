@@ -1,15 +1,16 @@
-import type { Backend, LoadOptions } from './backends/backend.js';
+import type { Backend, LoadOptions } from '../backends/backend.js';
 import { checkCorrectness } from './correctness.js';
-import { queryGpus } from './env/gpus.js';
-import type { GpuMonitor } from './env/gpuMonitor.js';
-import { measure, type SamplerOptions } from './measure/sampler.js';
-import { medianVarianceInflation, summarize, type SampleSummary } from './measure/stats.js';
-import type { StdRelOptions } from './measure/stopping.js';
-import type { CaseResult, GpuInfo } from './results/schema.js';
-import { accountFor, type WorkAccounting } from './workloads/accounting.js';
-import type { WorkloadCase } from './workloads/spec.js';
-import { makeInputs, type CaseInputs } from './workloads/tensors.js';
-import { rooflineOf, type CardPeak } from './env/datasheets.js';
+import { queryGpus } from '../env/gpus.js';
+import type { GpuMonitor } from '../env/gpuMonitor.js';
+import { measure, type SamplerOptions } from '../measure/sampler.js';
+import { medianVarianceInflation, summarize, type SampleSummary } from '../measure/stats.js';
+import type { StdRelOptions } from '../measure/stopping.js';
+import type { CaseResult, GpuInfo } from '../results/schema.js';
+import { accountFor, type WorkAccounting } from '../workloads/accounting.js';
+import type { WorkloadCase } from '../workloads/spec.js';
+import { makeInputs, type CaseInputs } from '../workloads/tensors.js';
+import { rooflineOf, type CardPeak } from '../env/datasheets.js';
+import { correctedThroughput, throughputOf } from '../measure/throughput.js';
 
 export interface ExecuteOptions {
   backend: Backend;
@@ -43,22 +44,6 @@ function overheadSampler(o: SamplerOptions): SamplerOptions {
     ...o,
     warmup: { ...o.warmup, minTimeMs: Math.min(o.warmup.minTimeMs, 200) },
     stopping: { ...o.stopping, minTimeMs: Math.min(o.stopping.minTimeMs, 200), maxTimeMs: Math.min(o.stopping.maxTimeMs, 2000) },
-  };
-}
-
-/** Raw median minus the no-work call's median; undefined when the overhead is not smaller than the call. */
-export function correctedThroughput(work: WorkAccounting, s: SampleSummary, overheadMedianMs: number) {
-  const medianMs = s.medianMs - overheadMedianMs;
-  if (!(medianMs > 0)) return undefined;
-  return { medianMs, ...throughputOf(work, { ...s, medianMs }) };
-}
-
-export function throughputOf(work: WorkAccounting, s: SampleSummary): NonNullable<CaseResult['throughput']> {
-  const seconds = s.medianMs / 1000;
-  return {
-    tokensPerSec: work.tokensPerCall / seconds,
-    gflopsPerSec: work.flopsPerCall / seconds / 1e9,
-    gbytesPerSec: work.bytesPerCall / seconds / 1e9,
   };
 }
 

@@ -1,8 +1,8 @@
-import type { LoadedCase } from './backends/backend.js';
-import { accountFor } from './workloads/accounting.js';
-import { referenceRows, relativeL2Error, rowsToCheck, TOLERANCE } from './workloads/reference.js';
-import type { WorkloadCase } from './workloads/spec.js';
-import { WeightStore, type CaseInputs } from './workloads/tensors.js';
+import type { LoadedCase } from '../backends/backend.js';
+import { accountFor } from '../workloads/accounting.js';
+import { referenceRows, relativeL2Error, rowsToCheck, TOLERANCE } from '../workloads/reference.js';
+import type { WorkloadCase } from '../workloads/spec.js';
+import { WeightStore, type CaseInputs } from '../workloads/tensors.js';
 
 export interface CorrectnessCheck {
   /** ‖y − y_ref‖₂ / ‖y_ref‖₂ over the checked rows, against a float64 reference. */

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseResultFile, readResultFile, serializeResultFile, writeResultFileAtomic, ResultFileError } from '../results/io.js';
+import { parseResultFile, readResultFile, serializeResultFile, writeResultFileAtomic } from '../results/io.js';
+import { ResultFileError } from '../errors.js';
 import { integrityOf } from '../results/integrity.js';
 import { SCHEMA_VERSION, type ResultFileBody } from '../results/schema.js';
 

@@ -2,13 +2,13 @@
  * Runs one case in a child process so that a crash, an out-of-memory or a hang
  * costs that case only. Receives a CaseJob over IPC, answers with the CaseResult.
  */
-import { backendByName } from './backends/registry.js';
+import { backendByName } from '../backends/registry.js';
 import { executeCase } from './execute.js';
 import { gpuReader } from './execute.js';
-import { hrClock } from './measure/clock.js';
-import type { CaseJob } from './caseProcess.js';
-import { cardPeakByName } from './env/datasheets.js';
-import { startGpuMonitor } from './env/gpuMonitor.js';
+import { hrClock } from '../measure/clock.js';
+import type { CaseJob } from './isolate.js';
+import { cardPeakByName } from '../env/datasheets.js';
+import { startGpuMonitor } from '../env/gpuMonitor.js';
 
 // the parent is gone: end this worker and whatever it started (its process group)
 process.on('disconnect', () => {

@@ -1,7 +1,8 @@
-import { correctedThroughput, throughputOf } from './execute.js';
+import { correctedThroughput, throughputOf } from '../measure/throughput.js';
+import { isFinal } from '../results/repetitions.js';
 import { median } from 'simple-statistics';
-import { repetitionMedian, summarize } from './measure/stats.js';
-import type { CaseResult } from './results/schema.js';
+import { repetitionMedian, summarize } from '../measure/stats.js';
+import type { CaseResult } from '../results/schema.js';
 
 /**
  * One result from the same case run in several worker processes. Samples are pooled for the
@@ -64,16 +65,6 @@ export function combineRepetitions(results: CaseResult[], targetRelHalfWidth: nu
   };
 }
 
-/** Whether a case in a result file has all its planned repetitions (or ended early, failed or skipped). */
-export function isComplete(c: CaseResult, planned: number): boolean {
-  return isFinal(c) || (c.repetitions?.length ?? 1) >= planned;
-}
-
-/** A failed, invalid or skipped repetition ends the case: more processes would not change that. */
-export function isFinal(c: CaseResult): boolean {
-  return c.status === 'failed' || c.status === 'invalid' || c.status === 'skipped';
-}
-
 /**
  * The per-process results a combined case was made of, recovered from the file: its pooled
  * samples and warm-up samples split by each repetition's counts, each with its own overhead.
@@ -97,12 +88,6 @@ export function splitRepetitions(c: CaseResult): CaseResult[] {
       throughputCorrected: corrected,
     };
   });
-}
-
-/** The median of each process a case was measured in, as the file records them (one for a case without repetitions). */
-export function processMediansMs(c: CaseResult): number[] {
-  if (c.repetitions && c.repetitions.length > 1) return c.repetitions.flatMap((r) => (r.medianMs === undefined ? [] : [r.medianMs]));
-  return c.summary ? [c.summary.medianMs] : [];
 }
 
 /** The card through every repetition's timed calls: lowest and highest clock, hottest reading, the median of their medians. */

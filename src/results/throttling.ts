@@ -1,4 +1,4 @@
-import type { CaseResult } from '../results/schema.js';
+import type { CaseResult } from './schema.js';
 
 /** Under this fraction of the card's maximum SM clock a case counts as throttled. */
 export const THROTTLE_FRACTION = 0.9;

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
-import { projectRoot } from './env/machine.js';
-import { UsageError } from './errors.js';
+import { projectRoot } from './projectRoot.js';
+import { UsageError } from '../errors.js';
 
 /** Issues of a failed validation, as one line. */
 export function issuesText(error: z.ZodError, max = 4): string {

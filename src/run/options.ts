@@ -1,0 +1,179 @@
+import { z } from 'zod';
+import { UsageError } from '../errors.js';
+import { issuesText } from '../files/benchFiles.js';
+import { DEFAULT_STDREL, DEFAULT_WARMUP } from '../measure/stopping.js';
+import { DEFAULTS } from '../workloads/plan.js';
+import { DTYPES, MOE_IMPLS, PHASES, type Dtype, type MoeImpl, type Phase } from '../workloads/spec.js';
+
+/**
+ * Every default of `moebench run`, in one place: the CLI's help shows these, the parser fills
+ * them in, and a resumed file's options are read through the same schema.
+ */
+export const RUN_DEFAULTS = {
+  backend: 'auto',
+  seed: DEFAULTS.seed,
+  // One process's interval cannot see how much the next process will differ: two back-to-back
+  // single-process runs of the default suite on the development VM differed by up to 11.5% with
+  // intervals of ±2%. Three processes per case (JMH forks, pyperf's worker processes) put that
+  // drift in the interval and let compare test processes rather than calls.
+  repetitions: 3,
+  caseTimeoutMs: 30 * 60_000,
+  outDir: 'results',
+  modelDir: 'models',
+  stopping: DEFAULT_STDREL,
+  warmup: DEFAULT_WARMUP,
+} as const;
+
+const positiveInt = z.number().int().positive();
+const positiveNumber = z.number().positive().refine(Number.isFinite, 'must be finite');
+
+/**
+ * `moebench run` options after parsing: units in names. Fields that files written by older
+ * versions lack default to what those versions did (one process per case, no profile).
+ */
+export const RunOptionsSchema = z.object({
+  suite: z.string().optional(),
+  preset: z.array(z.string()).optional(),
+  layer: z.array(z.enum(['dense', 'moe'])).optional(),
+  phase: z.array(z.enum(PHASES as [Phase, ...Phase[]])).optional(),
+  tokens: z.array(positiveInt).optional(),
+  dtype: z.array(z.enum(DTYPES as [Dtype, ...Dtype[]])).optional(),
+  moeImpl: z.array(z.enum(MOE_IMPLS as [MoeImpl, ...MoeImpl[]])).optional(),
+  routing: z.array(z.string()).optional(),
+  expertsPerCard: positiveInt.optional(),
+  topK: z.array(positiveInt).optional(),
+  experts: positiveInt.optional(),
+  /** auto, all-available or an engine's name; undefined: the suite's backend, else auto. */
+  backend: z.string().optional(),
+  /** --device N: nvidia-smi's index of the card; undefined: the first card CUDA may use. */
+  device: z.number().int().nonnegative().optional(),
+  /** --device all: one process per GPU. */
+  deviceAll: z.boolean().default(false),
+  /** Card whose datasheet peaks give the roofline, when it cannot be detected. */
+  card: z.string().optional(),
+  /** Per-case wall-clock limit; past it the case worker is killed and the case fails. */
+  caseTimeoutMs: positiveNumber.default(RUN_DEFAULTS.caseTimeoutMs),
+  /** V8 heap limit of each case worker, MiB. */
+  heapLimitMb: positiveNumber.optional(),
+  profile: z.boolean().default(false),
+  /** Each case runs in this many separate worker processes; its interval then covers the spread between them. */
+  repetitions: positiveInt.default(1),
+  /** Intra-op CPU threads of ONNX Runtime; undefined leaves its default (one per physical core). */
+  threads: positiveInt.optional(),
+  seed: z.number().int().default(RUN_DEFAULTS.seed),
+  out: z.string().optional(),
+  outDir: z.string().default(RUN_DEFAULTS.outDir),
+  modelDir: z.string().default(RUN_DEFAULTS.modelDir),
+  json: z.boolean().default(false),
+  dryRun: z.boolean().default(false),
+  warmup: z.object({ minSamples: positiveInt, minTimeMs: positiveNumber, maxTimeMs: positiveNumber, maxSamples: positiveInt, stableWithin: positiveNumber }).default(RUN_DEFAULTS.warmup),
+  stopping: z.object({ targetRelHalfWidth: positiveNumber, minSamples: positiveNumber, minTimeMs: positiveNumber, maxTimeMs: positiveNumber, maxSamples: positiveInt }),
+});
+
+export type RunOptions = z.infer<typeof RunOptionsSchema>;
+
+/** The options a result file recorded, for --resume: validated, never cast. */
+export function recordedRunOptions(recorded: Record<string, unknown>, path: string): RunOptions {
+  const parsed = RunOptionsSchema.safeParse(recorded);
+  if (!parsed.success) throw new UsageError(`${path}: its recorded run options cannot be resumed: ${issuesText(parsed.error)}`);
+  return parsed.data;
+}
+
+/** Options built from the command line → validated; a value out of range names its option (--seed, not seed). */
+function checked(raw: Record<string, unknown>): RunOptions {
+  const parsed = RunOptionsSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const flag = String(issue.path[0] ?? '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  throw new UsageError(`--${flag}${issue.path.length > 1 ? ` (${issue.path.slice(1).join('.')})` : ''}: ${issue.message}, got ${JSON.stringify(raw[String(issue.path[0])])}`);
+}
+
+// ---- the command line → RunOptions --------------------------------------------------------------
+
+const csv = (v: unknown): string[] | undefined =>
+  v === undefined ? undefined : (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(',')).map((s) => s.trim()).filter(Boolean);
+
+export function csvOf<T extends string>(name: string, v: unknown, allowed: readonly T[]): T[] | undefined {
+  const items = csv(v);
+  for (const i of items ?? []) if (!allowed.includes(i as T)) throw new UsageError(`--${name} "${i}": use ${allowed.join(', ')}`);
+  return items as T[] | undefined;
+}
+
+function intsOf(name: string, v: unknown): number[] | undefined {
+  return csv(v)?.map((s) => {
+    const n = Number(s);
+    if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} must be positive integers, got "${s}"`);
+    return n;
+  });
+}
+
+export function positive(name: string, v: unknown): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number, got "${v}"`);
+  return n;
+}
+
+function sweepTokens(v: unknown): number[] | undefined {
+  if (v === undefined) return undefined;
+  const m = /^tokens=(.+)$/.exec(String(v));
+  if (!m) throw new UsageError(`--sweep "${v}": use --sweep tokens=64,128,256`);
+  const tokens = intsOf('sweep', m[1])!;
+  if (new Set(tokens).size < 3) throw new UsageError('--sweep needs at least three token counts to fit time = a + b·tokens');
+  return tokens;
+}
+
+/**
+ * The stopping rule's minimum and maximum time per case. A maximum under the default minimum (a
+ * quick check) lowers the minimum to it; an explicit minimum over the maximum is refused: the
+ * case could then only ever stop at the maximum, as noisy.
+ */
+function sampleTimes(argv: Record<string, unknown>): { minTimeMs: number; maxTimeMs: number } {
+  const maxTimeMs = positive('max-time-ms', argv.maxTimeMs ?? RUN_DEFAULTS.stopping.maxTimeMs);
+  if (argv.minTimeMs === undefined) return { minTimeMs: Math.min(RUN_DEFAULTS.stopping.minTimeMs, maxTimeMs), maxTimeMs };
+  const minTimeMs = positive('min-time-ms', argv.minTimeMs);
+  if (minTimeMs > maxTimeMs) throw new UsageError(`--min-time-ms ${minTimeMs} is more than --max-time-ms ${maxTimeMs}: no case could stop before the maximum, so every one would be noisy`);
+  return { minTimeMs, maxTimeMs };
+}
+
+/** yargs' parsed arguments of `run` → validated options, every default filled in from RUN_DEFAULTS. */
+export function runOptionsFrom(argv: Record<string, unknown>): RunOptions {
+  const deviceAll = argv.device === 'all';
+  const device = deviceAll || argv.device === undefined ? undefined : Number(argv.device);
+  if (device !== undefined && (!Number.isInteger(device) || device < 0)) throw new UsageError(`--device must be a GPU index (0, 1, ...) or all, got "${argv.device}"`);
+  const sweep = sweepTokens(argv.sweep);
+  if (sweep && argv.tokens !== undefined) throw new UsageError('--sweep tokens=... and --tokens both set the token counts: use one');
+  const one = (name: string, v: unknown) => (v === undefined ? undefined : intsOf(name, v)?.[0]);
+  return checked({
+    suite: argv.suite as string | undefined,
+    preset: csv(argv.preset),
+    layer: csvOf('layer', argv.layer, ['dense', 'moe'] as const),
+    phase: csvOf('phase', argv.phase, PHASES),
+    tokens: sweep ?? intsOf('tokens', argv.tokens),
+    dtype: csvOf('dtype', argv.dtype, DTYPES),
+    moeImpl: csvOf('moe-impl', argv.moeImpl, MOE_IMPLS),
+    routing: csv(argv.routing),
+    expertsPerCard: one('experts-per-card', argv.expertsPerCard),
+    topK: intsOf('top-k', argv.topK),
+    experts: one('experts', argv.experts),
+    backend: argv.backend as string | undefined,
+    device,
+    deviceAll,
+    card: argv.card as string | undefined,
+    caseTimeoutMs: argv.caseTimeoutS === undefined ? undefined : positive('case-timeout-s', argv.caseTimeoutS) * 1000,
+    heapLimitMb: argv.caseMemoryMb === undefined ? undefined : positive('case-memory-mb', argv.caseMemoryMb),
+    profile: Boolean(argv.profile),
+    repetitions: one('repetitions', argv.repetitions) ?? RUN_DEFAULTS.repetitions,
+    threads: one('threads', argv.threads),
+    seed: argv.seed === undefined ? undefined : Number(argv.seed),
+    out: argv.out as string | undefined,
+    modelDir: argv.modelDir as string | undefined,
+    json: Boolean(argv.json),
+    dryRun: Boolean(argv.dryRun),
+    stopping: {
+      targetRelHalfWidth: positive('target-ci', argv.targetCi ?? RUN_DEFAULTS.stopping.targetRelHalfWidth * 100) / 100,
+      minSamples: positive('min-samples', argv.minSamples ?? RUN_DEFAULTS.stopping.minSamples),
+      ...sampleTimes(argv),
+      maxSamples: RUN_DEFAULTS.stopping.maxSamples,
+    },
+  });
+}

@@ -1,0 +1,15 @@
+/** Fixed-width text table; the first row is the header. */
+export function formatTable(rows: string[][], rightAligned: boolean[] = []): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) => r.map((cell, i) => (rightAligned[i] ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ').trimEnd();
+  return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
+}
+
+/** A number to `digits` significant figures; exponent notation only for the very large and very small. */
+export function fmt(x: number | undefined, digits = 3): string {
+  if (x === undefined || !Number.isFinite(x)) return '-';
+  if (x === 0) return '0';
+  const abs = Math.abs(x);
+  if (abs >= 1e4 || abs < 1e-3) return x.toExponential(digits - 1);
+  return x.toPrecision(digits);
+}
