@@ -14,7 +14,10 @@ import { readResultFile } from '../src/results/io.js';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli.js');
 const out = process.argv[2] ?? join(mkdtempSync(join(tmpdir(), 'moebench-engines-')), 'engines.json');
-const r = spawnSync(process.execPath, [cli, 'run', '--suite', 'default', '--backend', 'all-available', '--out', out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+const r = spawnSync(process.execPath, [cli, 'run', '--suite', 'default', '--backend', 'all-available', '--out', out], {
+  encoding: 'utf8',
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 const file = readResultFile(out);
 process.stdout.write(`${file.run.device}\n\n${engineTable(file.cases)}\n\nresult file: ${out}\n`);
 const notes = file.cases.filter((c) => c.status !== 'ok').map((c) => `  ${c.backend} ${c.id}: ${c.status}${c.error ? ` (${c.error})` : ''}`);

@@ -24,7 +24,25 @@ const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli.js')
 const dir = mkdtempSync(join(tmpdir(), 'moebench-repeat-'));
 // One intra-op thread: on a 2-vCPU VM two threads wait for each other at every GEMM barrier,
 // so whichever vCPU the host is slowing sets the pace and the case is far less stable.
-const args = ['run', '--backend', 'ort-cpu', '--preset', 'small', '--layer', 'dense', '--phase', 'prefill', '--tokens', '256', '--threads', '1', '--model-dir', join(dir, 'models'), '--repetitions', String(REPETITIONS)];
+const args = [
+  'run',
+  '--backend',
+  'ort-cpu',
+  '--preset',
+  'small',
+  '--layer',
+  'dense',
+  '--phase',
+  'prefill',
+  '--tokens',
+  '256',
+  '--threads',
+  '1',
+  '--model-dir',
+  join(dir, 'models'),
+  '--repetitions',
+  String(REPETITIONS),
+];
 
 const runs = [];
 for (let i = 0; i < RUNS; i++) {
@@ -33,7 +51,14 @@ for (let i = 0; i < RUNS; i++) {
   const r = spawnSync(process.execPath, [cli, ...args, '--out', out], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`run ${i + 1} failed: ${r.stderr}`);
   const [c] = readResultFile(out).cases;
-  runs.push({ medianMs: c.summary!.medianMs, ci: c.summary!.medianCi95Ms, status: c.status, repMediansMs: processMediansMs(c), device: c.device, id: c.id });
+  runs.push({
+    medianMs: c.summary!.medianMs,
+    ci: c.summary!.medianCi95Ms,
+    status: c.status,
+    repMediansMs: processMediansMs(c),
+    device: c.device,
+    id: c.id,
+  });
 }
 
 const medians = runs.map((r) => r.medianMs);
@@ -50,11 +75,19 @@ for (const a of runs) {
   }
 }
 const rows = [['run', 'median ms', '95% CI of median', '±%', 'status', 'repetition medians ms']];
-runs.forEach((r, i) => rows.push([
-  String(i + 1), fmt(r.medianMs, 4), `[${fmt(r.ci[0], 4)}, ${fmt(r.ci[1], 4)}]`, ((r.ci[1] - r.ci[0]) / 2 / r.medianMs * 100).toFixed(2),
-  r.status, r.repMediansMs.map((m) => fmt(m, 4)).join(', '),
-]));
-process.stdout.write(`${runs[0].id} on ${runs[0].device}, ${RUNS} separate runs of ${REPETITIONS} repetition(s) each\n\n${formatTable(rows, [false, true, true, true, false, false])}\n\n`);
+runs.forEach((r, i) =>
+  rows.push([
+    String(i + 1),
+    fmt(r.medianMs, 4),
+    `[${fmt(r.ci[0], 4)}, ${fmt(r.ci[1], 4)}]`,
+    (((r.ci[1] - r.ci[0]) / 2 / r.medianMs) * 100).toFixed(2),
+    r.status,
+    r.repMediansMs.map((m) => fmt(m, 4)).join(', '),
+  ]),
+);
+process.stdout.write(
+  `${runs[0].id} on ${runs[0].device}, ${RUNS} separate runs of ${REPETITIONS} repetition(s) each\n\n${formatTable(rows, [false, true, true, true, false, false])}\n\n`,
+);
 process.stdout.write(`spread of medians (max − min) / min: ${(spread * 100).toFixed(2)}%\n`);
 process.stdout.write(`medians inside another run's 95% interval: ${inside} of ${pairs} ordered pairs\n`);
 process.stdout.write(`95% intervals that overlap: ${overlapping} of ${pairs} ordered pairs\n`);
@@ -70,5 +103,7 @@ if (REPETITIONS >= 2) {
       verdicts.set(v, (verdicts.get(v) ?? 0) + 1);
     }
   }
-  process.stdout.write(`compare's verdicts on the ${runs.length * (runs.length - 1) / 2} pairs of runs: ${[...verdicts].map(([v, n]) => `${v} ${n}`).join(', ')}\n`);
+  process.stdout.write(
+    `compare's verdicts on the ${(runs.length * (runs.length - 1)) / 2} pairs of runs: ${[...verdicts].map(([v, n]) => `${v} ${n}`).join(', ')}\n`,
+  );
 }

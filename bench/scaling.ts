@@ -33,7 +33,14 @@ async function layer(entry: Parameters<typeof planCases>[0][0]) {
   log(`bench:scaling: ${c.id}`);
   const r = await executeCase(c, { backend, sampler, modelDir, deviceId: 0, device });
   if (!r.throughput || !r.summary) throw new Error(`${c.id}: ${r.status} ${r.error ?? ''}`);
-  return { id: c.id, status: r.status, medianMs: r.summary.medianMs, ciPct: r.summary.medianCiRelHalfWidth * 100, gflopsPerSec: r.throughput.gflopsPerSec, tokensPerSec: r.throughput.tokensPerSec };
+  return {
+    id: c.id,
+    status: r.status,
+    medianMs: r.summary.medianMs,
+    ciPct: r.summary.medianCiRelHalfWidth * 100,
+    gflopsPerSec: r.throughput.gflopsPerSec,
+    tokensPerSec: r.throughput.tokensPerSec,
+  };
 }
 
 async function squareMatMul(n: number) {
@@ -46,7 +53,14 @@ async function squareMatMul(n: number) {
   }, sampler);
   await session.release();
   const s = summarize(m.samplesMs);
-  return { id: `matmul ${n}`, status: m.converged ? 'ok' : 'noisy', medianMs: s.medianMs, ciPct: s.medianCiRelHalfWidth * 100, gflopsPerSec: (2 * n ** 3) / (s.medianMs / 1000) / 1e9, tokensPerSec: NaN };
+  return {
+    id: `matmul ${n}`,
+    status: m.converged ? 'ok' : 'noisy',
+    medianMs: s.medianMs,
+    ciPct: s.medianCiRelHalfWidth * 100,
+    gflopsPerSec: (2 * n ** 3) / (s.medianMs / 1000) / 1e9,
+    tokensPerSec: NaN,
+  };
 }
 
 const moe: ({ k: number } & Awaited<ReturnType<typeof layer>>)[] = [];
@@ -61,10 +75,13 @@ if (json) {
   process.stdout.write(`${JSON.stringify({ device, moe, dense, matmul, denseVsMatmul }, null, 2)}\n`);
 } else {
   const rows = [['case', 'status', 'median ms', '±95%', 'GFLOP/s', 'time / k=1']];
-  for (const r of moe) rows.push([`${r.id} (k=${r.k})`, r.status, fmt(r.medianMs, 4), `${r.ciPct.toFixed(1)}%`, fmt(r.gflopsPerSec), fmt(r.medianMs / moe[0].medianMs)]);
+  for (const r of moe)
+    rows.push([`${r.id} (k=${r.k})`, r.status, fmt(r.medianMs, 4), `${r.ciPct.toFixed(1)}%`, fmt(r.gflopsPerSec), fmt(r.medianMs / moe[0].medianMs)]);
   rows.push([dense.id, dense.status, fmt(dense.medianMs, 4), `${dense.ciPct.toFixed(1)}%`, fmt(dense.gflopsPerSec), '']);
   rows.push([matmul.id, matmul.status, fmt(matmul.medianMs, 4), `${matmul.ciPct.toFixed(1)}%`, fmt(matmul.gflopsPerSec), '']);
-  process.stdout.write(`${device}, onnxruntime-node ${ort.env.versions.node}, CPU EP\n\n${formatTable(rows, [false, false, true, true, true, true])}\n\n`);
+  process.stdout.write(
+    `${device}, onnxruntime-node ${ort.env.versions.node}, CPU EP\n\n${formatTable(rows, [false, false, true, true, true, true])}\n\n`,
+  );
   process.stdout.write(`routed MoE time grows with k: ${moe.every((r, i) => i === 0 || r.medianMs > moe[i - 1].medianMs) ? 'yes' : 'NO'}\n`);
   process.stdout.write(`dense layer GFLOP/s / square MatMul GFLOP/s: ${(denseVsMatmul * 100).toFixed(1)}% (target ≥ 85%)\n`);
 }

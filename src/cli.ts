@@ -23,99 +23,187 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
   const parser = yargs(args)
     .scriptName('moebench')
     .usage('$0 <command> [options]\n\nMoE and dense transformer-layer benchmarks: tokens/sec per card, with honest statistics.')
-    .command('run', 'run benchmark cases and write a result file', (y) => y
-      .option('suite', { type: 'string', describe: 'suite in bench/suites (default, deepseek-v3, mixtral, qwen3-moe, llama-dense) or a .json path' })
-      .option('preset', { type: 'string', describe: `model shapes: ${presetNames().join(', ')}` })
-      .option('layer', { type: 'string', describe: 'dense, moe (comma list)' })
-      .option('phase', { type: 'string', describe: 'prefill, decode (comma list)' })
-      .option('tokens', { type: 'string', describe: 'tokens per call (comma list): prefill sequence length or decode batch' })
-      .option('backend', { type: 'string', describe: `${BACKEND_CHOICES.join(', ')} (default: the suite's, else ${d.backend})` })
-      .option('device', { type: 'string', describe: "GPU (nvidia-smi's index; default: the first CUDA may use), or all: one process per card" })
-      .option('card', { type: 'string', describe: 'datasheet card for the roofline when it is not detected, e.g. "NVIDIA H100 SXM5 80GB"' })
-      .option('sweep', { type: 'string', describe: 'tokens=N1,N2,N3,...: run each workload at these token counts and fit time = a + b·tokens' })
-      .option('profile', { type: 'boolean', describe: "summarise ORT's profiler per operator type" })
-      .option('repetitions', { type: 'number', describe: `run each case in this many separate processes, so its interval covers the drift between processes (default ${d.repetitions}; 1: one process, a quick look)` })
-      .option('threads', { type: 'number', describe: "ONNX Runtime's intra-op CPU threads (default: one per physical core); recorded per case" })
-      .option('case-timeout-s', { type: 'number', describe: `per-case limit; past it the case is killed and recorded as failed (default ${d.caseTimeoutMs / 1000})` })
-      .option('case-memory-mb', { type: 'number', describe: 'V8 heap limit of each case process' })
-      .option('dtype', { type: 'string', describe: 'fp32, fp16 (comma list)' })
-      .option('moe-impl', { type: 'string', describe: 'routed, fused, dense-all (comma list)' })
-      .option('routing', { type: 'string', describe: 'uniform, zipf:S, hot:F, file:PATH (comma list)' })
-      .option('experts-per-card', { type: 'string', describe: "benchmark one card's share of the experts (expert parallelism)" })
-      .option('top-k', { type: 'string', describe: "override the preset's top-k (comma list)" })
-      .option('experts', { type: 'string', describe: "override the preset's number of routed experts" })
-      .option('seed', { type: 'number', describe: `(default ${d.seed})` })
-      .option('out', { type: 'string', describe: `result file (default ${d.outDir}/<date>-<host>-<backend>.json)` })
-      .option('resume', { type: 'string', describe: 'continue an interrupted result file: runs only its missing cases' })
-      .option('model-dir', { type: 'string', describe: `where generated ONNX models are cached (default ${d.modelDir})` })
-      .option('target-ci', { type: 'number', describe: `stop when the 95% CI of the median is within ±this % (default ${d.stopping.targetRelHalfWidth * 100})` })
-      .option('min-samples', { type: 'number', describe: `(default ${d.stopping.minSamples})` })
-      .option('min-time-ms', { type: 'number', describe: `per case (default ${d.stopping.minTimeMs}, or --max-time-ms when that is less)` })
-      .option('max-time-ms', { type: 'number', describe: `per case; past it the case is reported noisy (default ${d.stopping.maxTimeMs})` })
-      .option('json', { type: 'boolean' })
-      .option('dry-run', { type: 'boolean', describe: 'print the planned cases and their work per call; build and run nothing' }),
-    async (argv) => {
-      const { runCommand } = await import('./commands/run.js');
-      code = await runCommand(runOptionsFrom(argv), io, argv.resume);
-    })
-    .command('size', 'cards and servers for a demand scenario, from assumed or measured per-card throughput', (y) => y
-      .option('scenario', { type: 'string', demandOption: true, describe: 'bench/scenarios/NAME.json (e.g. seed) or a .json path' })
-      .option('from', { type: 'string', array: true, describe: 'result files, collections or folders whose measured cases give the per-card prefill and decode throughput (one row per run)' })
-      .option('model', { type: 'string', default: SIZING_DEFAULTS.model, describe: 'the model the measured layers compose into' })
-      .option('layout', { type: 'string', default: SIZING_DEFAULTS.layout, describe: 'expert and tensor parallelism of one serving instance' })
-      .option('context', { type: 'number', default: COMPOSE_DEFAULTS.contextTokens, describe: 'tokens of context per decoded token (attention estimate)' })
-      .option('link-gbps', { type: 'number', default: COMPOSE_DEFAULTS.linkGBps, describe: 'expert-parallel all-to-all bandwidth per card, GB/s' })
-      .option('card', { type: 'string', describe: 'size for this datasheet card instead of the one measured' })
-      .option('json', { type: 'boolean', default: false }),
-    async (argv) => {
-      const { sizeCommand } = await import('./commands/size.js');
-      code = await sizeCommand({
-        scenario: argv.scenario, json: argv.json, from: (argv.from ?? []).map(String), model: argv.model, layout: argv.layout,
-        contextTokens: positive('context', argv.context), linkGBps: positive('link-gbps', argv.linkGbps), card: argv.card,
-      }, io);
-    })
-    .command('compare <inputs..>', 'compare result files or folders: ratios with confidence intervals and verdicts', (y) => y
-      .positional('inputs', { type: 'string', array: true, describe: 'result files, collections or folders; the first is the baseline' })
-      .option('by', { type: 'string', default: COMPARE_DEFAULTS.by, describe: 'what tells the sides apart: card, backend, file (each file a side), or an environment field (node, host, packages.onnxruntime-node, ...)' })
-      .option('baseline', { type: 'string', describe: 'side label or file to compare against' })
-      .option('format', { type: 'string', default: 'table', describe: COMPARE_FORMATS.join(', ') })
-      .option('min-difference', { type: 'number', default: COMPARE_DEFAULTS.minDifference * 100, describe: 'smallest difference worth a FASTER/SLOWER verdict, %' })
-      .option('alpha', { type: 'number', default: COMPARE_DEFAULTS.alpha, describe: 'significance level of the test behind FASTER/SLOWER' }),
-    async (argv) => {
-      const { compareCommand } = await import('./commands/compare.js');
-      const format = csvOf('format', argv.format, COMPARE_FORMATS)![0];
-      code = await compareCommand((argv.inputs ?? []).map(String), {
-        by: argv.by, baseline: argv.baseline, format, minDifference: positive('min-difference', argv.minDifference) / 100, alpha: positive('alpha', argv.alpha),
-      }, io);
-    })
-    .command('merge <inputs..>', 'fold result files from many machines into one collection, de-duplicated', (y) => y
-      .positional('inputs', { type: 'string', array: true, describe: 'result files, collections or folders' })
-      .option('out', { type: 'string', demandOption: true, describe: 'the collection file to write' }),
-    async (argv) => {
-      const { mergeCommand } = await import('./commands/merge.js');
-      code = await mergeCommand((argv.inputs ?? []).map(String), argv.out, io);
-    })
-    .command('report <inputs..>', 'one self-contained HTML page: throughput, sweeps, roofline, routing, comparison, environments', (y) => y
-      .positional('inputs', { type: 'string', array: true, describe: 'result files, collections or folders' })
-      .option('out', { type: 'string', default: 'report.html' })
-      .option('scenario', { type: 'string', describe: 'add the sizing table of this scenario, per card' })
-      .option('model', { type: 'string', default: SIZING_DEFAULTS.model })
-      .option('layout', { type: 'string', default: SIZING_DEFAULTS.layout })
-      .option('context', { type: 'number', default: COMPOSE_DEFAULTS.contextTokens, describe: 'as for size' })
-      .option('link-gbps', { type: 'number', default: COMPOSE_DEFAULTS.linkGBps, describe: 'as for size' })
-      .option('card', { type: 'string', describe: 'as for size' }),
-    async (argv) => {
-      const { reportCommand } = await import('./commands/report.js');
-      code = await reportCommand((argv.inputs ?? []).map(String), {
-        out: argv.out, scenario: argv.scenario, model: argv.model, layout: argv.layout,
-        contextTokens: positive('context', argv.context), linkGBps: positive('link-gbps', argv.linkGbps), card: argv.card,
-      }, io);
-    })
-    .command('env', 'list backends (available or why not), GPUs and recorded versions', (y) => y.option('json', { type: 'boolean', default: false }),
+    .command(
+      'run',
+      'run benchmark cases and write a result file',
+      (y) =>
+        y
+          .option('suite', {
+            type: 'string',
+            describe: 'suite in bench/suites (default, deepseek-v3, mixtral, qwen3-moe, llama-dense) or a .json path',
+          })
+          .option('preset', { type: 'string', describe: `model shapes: ${presetNames().join(', ')}` })
+          .option('layer', { type: 'string', describe: 'dense, moe (comma list)' })
+          .option('phase', { type: 'string', describe: 'prefill, decode (comma list)' })
+          .option('tokens', { type: 'string', describe: 'tokens per call (comma list): prefill sequence length or decode batch' })
+          .option('backend', { type: 'string', describe: `${BACKEND_CHOICES.join(', ')} (default: the suite's, else ${d.backend})` })
+          .option('device', { type: 'string', describe: "GPU (nvidia-smi's index; default: the first CUDA may use), or all: one process per card" })
+          .option('card', { type: 'string', describe: 'datasheet card for the roofline when it is not detected, e.g. "NVIDIA H100 SXM5 80GB"' })
+          .option('sweep', { type: 'string', describe: 'tokens=N1,N2,N3,...: run each workload at these token counts and fit time = a + b·tokens' })
+          .option('profile', { type: 'boolean', describe: "summarise ORT's profiler per operator type" })
+          .option('repetitions', {
+            type: 'number',
+            describe: `run each case in this many separate processes, so its interval covers the drift between processes (default ${d.repetitions}; 1: one process, a quick look)`,
+          })
+          .option('threads', { type: 'number', describe: "ONNX Runtime's intra-op CPU threads (default: one per physical core); recorded per case" })
+          .option('case-timeout-s', {
+            type: 'number',
+            describe: `per-case limit; past it the case is killed and recorded as failed (default ${d.caseTimeoutMs / 1000})`,
+          })
+          .option('case-memory-mb', { type: 'number', describe: 'V8 heap limit of each case process' })
+          .option('dtype', { type: 'string', describe: 'fp32, fp16 (comma list)' })
+          .option('moe-impl', { type: 'string', describe: 'routed, fused, dense-all (comma list)' })
+          .option('routing', { type: 'string', describe: 'uniform, zipf:S, hot:F, file:PATH (comma list)' })
+          .option('experts-per-card', { type: 'string', describe: "benchmark one card's share of the experts (expert parallelism)" })
+          .option('top-k', { type: 'string', describe: "override the preset's top-k (comma list)" })
+          .option('experts', { type: 'string', describe: "override the preset's number of routed experts" })
+          .option('seed', { type: 'number', describe: `(default ${d.seed})` })
+          .option('out', { type: 'string', describe: `result file (default ${d.outDir}/<date>-<host>-<backend>.json)` })
+          .option('resume', { type: 'string', describe: 'continue an interrupted result file: runs only its missing cases' })
+          .option('model-dir', { type: 'string', describe: `where generated ONNX models are cached (default ${d.modelDir})` })
+          .option('target-ci', {
+            type: 'number',
+            describe: `stop when the 95% CI of the median is within ±this % (default ${d.stopping.targetRelHalfWidth * 100})`,
+          })
+          .option('min-samples', { type: 'number', describe: `(default ${d.stopping.minSamples})` })
+          .option('min-time-ms', { type: 'number', describe: `per case (default ${d.stopping.minTimeMs}, or --max-time-ms when that is less)` })
+          .option('max-time-ms', { type: 'number', describe: `per case; past it the case is reported noisy (default ${d.stopping.maxTimeMs})` })
+          .option('json', { type: 'boolean' })
+          .option('dry-run', { type: 'boolean', describe: 'print the planned cases and their work per call; build and run nothing' }),
+      async (argv) => {
+        const { runCommand } = await import('./commands/run.js');
+        code = await runCommand(runOptionsFrom(argv), io, argv.resume);
+      },
+    )
+    .command(
+      'size',
+      'cards and servers for a demand scenario, from assumed or measured per-card throughput',
+      (y) =>
+        y
+          .option('scenario', { type: 'string', demandOption: true, describe: 'bench/scenarios/NAME.json (e.g. seed) or a .json path' })
+          .option('from', {
+            type: 'string',
+            array: true,
+            describe: 'result files, collections or folders whose measured cases give the per-card prefill and decode throughput (one row per run)',
+          })
+          .option('model', { type: 'string', default: SIZING_DEFAULTS.model, describe: 'the model the measured layers compose into' })
+          .option('layout', { type: 'string', default: SIZING_DEFAULTS.layout, describe: 'expert and tensor parallelism of one serving instance' })
+          .option('context', {
+            type: 'number',
+            default: COMPOSE_DEFAULTS.contextTokens,
+            describe: 'tokens of context per decoded token (attention estimate)',
+          })
+          .option('link-gbps', {
+            type: 'number',
+            default: COMPOSE_DEFAULTS.linkGBps,
+            describe: 'expert-parallel all-to-all bandwidth per card, GB/s',
+          })
+          .option('card', { type: 'string', describe: 'size for this datasheet card instead of the one measured' })
+          .option('json', { type: 'boolean', default: false }),
+      async (argv) => {
+        const { sizeCommand } = await import('./commands/size.js');
+        code = await sizeCommand(
+          {
+            scenario: argv.scenario,
+            json: argv.json,
+            from: (argv.from ?? []).map(String),
+            model: argv.model,
+            layout: argv.layout,
+            contextTokens: positive('context', argv.context),
+            linkGBps: positive('link-gbps', argv.linkGbps),
+            card: argv.card,
+          },
+          io,
+        );
+      },
+    )
+    .command(
+      'compare <inputs..>',
+      'compare result files or folders: ratios with confidence intervals and verdicts',
+      (y) =>
+        y
+          .positional('inputs', { type: 'string', array: true, describe: 'result files, collections or folders; the first is the baseline' })
+          .option('by', {
+            type: 'string',
+            default: COMPARE_DEFAULTS.by,
+            describe:
+              'what tells the sides apart: card, backend, file (each file a side), or an environment field (node, host, packages.onnxruntime-node, ...)',
+          })
+          .option('baseline', { type: 'string', describe: 'side label or file to compare against' })
+          .option('format', { type: 'string', default: 'table', describe: COMPARE_FORMATS.join(', ') })
+          .option('min-difference', {
+            type: 'number',
+            default: COMPARE_DEFAULTS.minDifference * 100,
+            describe: 'smallest difference worth a FASTER/SLOWER verdict, %',
+          })
+          .option('alpha', { type: 'number', default: COMPARE_DEFAULTS.alpha, describe: 'significance level of the test behind FASTER/SLOWER' }),
+      async (argv) => {
+        const { compareCommand } = await import('./commands/compare.js');
+        const format = csvOf('format', argv.format, COMPARE_FORMATS)![0];
+        code = await compareCommand(
+          (argv.inputs ?? []).map(String),
+          {
+            by: argv.by,
+            baseline: argv.baseline,
+            format,
+            minDifference: positive('min-difference', argv.minDifference) / 100,
+            alpha: positive('alpha', argv.alpha),
+          },
+          io,
+        );
+      },
+    )
+    .command(
+      'merge <inputs..>',
+      'fold result files from many machines into one collection, de-duplicated',
+      (y) =>
+        y
+          .positional('inputs', { type: 'string', array: true, describe: 'result files, collections or folders' })
+          .option('out', { type: 'string', demandOption: true, describe: 'the collection file to write' }),
+      async (argv) => {
+        const { mergeCommand } = await import('./commands/merge.js');
+        code = await mergeCommand((argv.inputs ?? []).map(String), argv.out, io);
+      },
+    )
+    .command(
+      'report <inputs..>',
+      'one self-contained HTML page: throughput, sweeps, roofline, routing, comparison, environments',
+      (y) =>
+        y
+          .positional('inputs', { type: 'string', array: true, describe: 'result files, collections or folders' })
+          .option('out', { type: 'string', default: 'report.html' })
+          .option('scenario', { type: 'string', describe: 'add the sizing table of this scenario, per card' })
+          .option('model', { type: 'string', default: SIZING_DEFAULTS.model })
+          .option('layout', { type: 'string', default: SIZING_DEFAULTS.layout })
+          .option('context', { type: 'number', default: COMPOSE_DEFAULTS.contextTokens, describe: 'as for size' })
+          .option('link-gbps', { type: 'number', default: COMPOSE_DEFAULTS.linkGBps, describe: 'as for size' })
+          .option('card', { type: 'string', describe: 'as for size' }),
+      async (argv) => {
+        const { reportCommand } = await import('./commands/report.js');
+        code = await reportCommand(
+          (argv.inputs ?? []).map(String),
+          {
+            out: argv.out,
+            scenario: argv.scenario,
+            model: argv.model,
+            layout: argv.layout,
+            contextTokens: positive('context', argv.context),
+            linkGBps: positive('link-gbps', argv.linkGbps),
+            card: argv.card,
+          },
+          io,
+        );
+      },
+    )
+    .command(
+      'env',
+      'list backends (available or why not), GPUs and recorded versions',
+      (y) => y.option('json', { type: 'boolean', default: false }),
       async (argv) => {
         const { envCommand } = await import('./commands/env.js');
         code = await envCommand(io, argv.json);
-      })
+      },
+    )
     .demandCommand(1, 'name a command: run, compare, size, merge, report or env')
     .strict()
     .help()
@@ -131,7 +219,7 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
       io.err(`moebench: ${err.message}`);
       return err.exitCode;
     }
-    io.err(`moebench: internal error (a bug; please report it with this trace): ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    io.err(`moebench: internal error (a bug; please report it with this trace): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     return EXIT.internal;
   }
   return code;

@@ -23,7 +23,10 @@ export class UsageError extends Error {
 
 /** A result file or collection that cannot be used, naming the file and why. It is input, so exit 2. */
 export class ResultFileError extends UsageError {
-  constructor(readonly path: string, reason: string) {
+  constructor(
+    readonly path: string,
+    reason: string,
+  ) {
     super(`${path}: ${reason}`);
     this.name = 'ResultFileError';
   }
@@ -34,8 +37,14 @@ export class ResultFileError extends UsageError {
  * The file it would have replaced is left as it was.
  */
 export class WriteError extends UsageError {
-  constructor(readonly path: string, readonly code: string) {
-    super(`cannot write ${path}: ${code}${code === 'ENOSPC' ? ' (the disk is full)' : code === 'EROFS' ? ' (read-only file system)' : ''}; the file there, if any, is unchanged`);
+  constructor(
+    readonly path: string,
+    readonly code: string,
+    what = 'file',
+  ) {
+    super(
+      `cannot write ${what} ${path}: ${code}${code === 'ENOSPC' ? ' (the disk is full)' : code === 'EROFS' ? ' (read-only file system)' : ''}; the file there, if any, is unchanged`,
+    );
     this.name = 'WriteError';
   }
 }

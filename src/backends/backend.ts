@@ -4,9 +4,7 @@ import type { CaseInputs } from '../workloads/tensors.js';
 import type { WorkloadCase } from '../workloads/spec.js';
 
 /** Whether a backend can run here; when not, why and the command that fixes it. */
-export type Probe =
-  | { available: true; detail: string; hardware: boolean }
-  | { available: false; reason: string; fix: string };
+export type Probe = { available: true; detail: string; hardware: boolean } | { available: false; reason: string; fix: string };
 
 export interface LoadOptions {
   /** Where generated model files are cached. */

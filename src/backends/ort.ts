@@ -74,9 +74,12 @@ export class OrtBackend implements Backend {
       await session.release();
     } catch (err) {
       const message = firstLine(err);
-      const fix = this.provider === 'webgpu'
-        ? 'install a Vulkan driver for the GPU, or for a CPU adapter: eval "$(bash scripts/setup-lavapipe.sh --env)"'
-        : this.provider === 'cuda' ? 'install CUDA 12 and cuDNN 9 and put their libraries on LD_LIBRARY_PATH' : 'reinstall onnxruntime-node';
+      const fix =
+        this.provider === 'webgpu'
+          ? 'install a Vulkan driver for the GPU, or for a CPU adapter: eval "$(bash scripts/setup-lavapipe.sh --env)"'
+          : this.provider === 'cuda'
+            ? 'install CUDA 12 and cuDNN 9 and put their libraries on LD_LIBRARY_PATH'
+            : 'reinstall onnxruntime-node';
       return { available: false, reason: `${this.provider} execution provider failed to start: ${message}`, fix };
     }
     const hardware = this.provider === 'cuda' || (this.provider === 'webgpu' && !softwareVulkanSelected());
@@ -94,12 +97,19 @@ export class OrtBackend implements Backend {
     return {
       ...loaded,
       details: {
-        modelFile: model.path, weightBytes: model.weightBytes, externalData: model.externalData, modelCached: model.cached,
+        modelFile: model.path,
+        weightBytes: model.weightBytes,
+        externalData: model.externalData,
+        modelCached: model.cached,
         intraOpThreads: options.threads ?? 'default',
       },
       async profile(runs: number) {
         const dir = mkdtempSync(join(tmpdir(), 'moebench-profile-'));
-        const session = await ort().InferenceSession.create(model.path, { ...sessionOptions, enableProfiling: true, profileFilePrefix: join(dir, 'ort') });
+        const session = await ort().InferenceSession.create(model.path, {
+          ...sessionOptions,
+          enableProfiling: true,
+          profileFilePrefix: join(dir, 'ort'),
+        });
         try {
           const feeds = toFeeds(c, inputs);
           for (let i = 0; i < runs; i++) disposeAll(await session.run(feeds));
@@ -121,9 +131,10 @@ export class OrtBackend implements Backend {
   }
 
   private async open(c: WorkloadCase, inputs: CaseInputs, model: string | Uint8Array, options: LoadOptions): Promise<LoadedCase> {
-    const session = typeof model === 'string'
-      ? await ort().InferenceSession.create(model, this.sessionOptions(options.deviceId, options.threads))
-      : await ort().InferenceSession.create(model, this.sessionOptions(options.deviceId, options.threads));
+    const session =
+      typeof model === 'string'
+        ? await ort().InferenceSession.create(model, this.sessionOptions(options.deviceId, options.threads))
+        : await ort().InferenceSession.create(model, this.sessionOptions(options.deviceId, options.threads));
     const feeds = toFeeds(c, inputs);
     return {
       details: {},
@@ -159,7 +170,11 @@ function disposeAll(out: OrtTypes.InferenceSession.OnnxValueMapType): void {
 
 function firstLine(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
-  const line = text.split('\n').find((l) => l.trim())?.trim() ?? text;
+  const line =
+    text
+      .split('\n')
+      .find((l) => l.trim())
+      ?.trim() ?? text;
   const afterAssert = line.split(' was false. ').pop() ?? line;
   return afterAssert.replace(/^\/onnxruntime_src\/\S+ /, '');
 }

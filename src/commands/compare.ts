@@ -11,7 +11,9 @@ export async function compareCommand(paths: string[], o: CompareOptions & { form
   if (runs.length === 0) throw new UsageError(`no readable result files in ${paths.join(', ')}`);
   const comparison = compareRuns(runs, o);
   if (comparison.sides.length < 2) {
-    throw new UsageError(`everything given is one side (${comparison.sides[0]?.label ?? 'none'}) when grouped by ${o.by}: compare files from different cards, or use --by file (each file a side), --by backend or --by <environment field>`);
+    throw new UsageError(
+      `everything given is one side (${comparison.sides[0]?.label ?? 'none'}) when grouped by ${o.by}: compare files from different cards, or use --by file (each file a side), --by backend or --by <environment field>`,
+    );
   }
   io.out(formatComparison(comparison, o.format));
   return bad.length ? EXIT.failed : EXIT.ok;

@@ -21,14 +21,22 @@ export async function envCommand(io: Io, json: boolean): Promise<number> {
     ? `installed in ${cuda.dir}`
     : `not installed (${cuda.missing.join(', ')} missing in ${cuda.dir}); run npm run setup:cuda on a box with internet, or copy the files there (README)`;
   if (json) {
-    io.out(JSON.stringify({ backends: probes, cudaProvider: { ...cuda }, gpus, cudaCards: visible?.map((g) => g.index) ?? null, versions, envVars }, null, 2));
+    io.out(
+      JSON.stringify(
+        { backends: probes, cudaProvider: { ...cuda }, gpus, cudaCards: visible?.map((g) => g.index) ?? null, versions, envVars },
+        null,
+        2,
+      ),
+    );
     return 0;
   }
   const rows = [['backend', 'status', 'detail']];
   for (const { name, probe } of probes) {
-    rows.push(probe.available
-      ? [name, 'available', `${probe.detail}${probe.hardware ? '' : ' (runs on the CPU)'}`]
-      : [name, 'unavailable', `${probe.reason}; fix: ${probe.fix}`]);
+    rows.push(
+      probe.available
+        ? [name, 'available', `${probe.detail}${probe.hardware ? '' : ' (runs on the CPU)'}`]
+        : [name, 'unavailable', `${probe.reason}; fix: ${probe.fix}`],
+    );
   }
   const lines = [
     formatTable(rows),
@@ -37,13 +45,26 @@ export async function envCommand(io: Io, json: boolean): Promise<number> {
     `onnxruntime native folder: ${ortNativeDir()}`,
     '',
     gpus.length
-      ? formatTable([['gpu', 'name', 'memory MiB', 'driver', 'SM MHz', 'max SM MHz', 'power W', 'temp C'],
-        ...gpus.map((g) => [String(g.index), g.name, String(g.memoryTotalMiB ?? '-'), g.driverVersion ?? '-', String(g.smClockMHz ?? '-'), String(g.maxSmClockMHz ?? '-'), String(g.powerLimitW ?? '-'), String(g.temperatureC ?? '-')])])
+      ? formatTable([
+          ['gpu', 'name', 'memory MiB', 'driver', 'SM MHz', 'max SM MHz', 'power W', 'temp C'],
+          ...gpus.map((g) => [
+            String(g.index),
+            g.name,
+            String(g.memoryTotalMiB ?? '-'),
+            g.driverVersion ?? '-',
+            String(g.smClockMHz ?? '-'),
+            String(g.maxSmClockMHz ?? '-'),
+            String(g.powerLimitW ?? '-'),
+            String(g.temperatureC ?? '-'),
+          ]),
+        ])
       : 'GPUs: none found (no nvidia-smi); the host CPU is the card',
     ...(gpus.length && cudaVisible !== undefined
-      ? [visible === undefined
-        ? `CUDA_VISIBLE_DEVICES=${cudaVisible} names MIG devices: --device is passed to CUDA as its own device number`
-        : `CUDA_VISIBLE_DEVICES=${cudaVisible} leaves ${visible.length ? `card(s) ${visible.map((g) => g.index).join(', ')}` : 'no card'} to the CUDA engines (ort-cuda, tfjs-node-gpu)`]
+      ? [
+          visible === undefined
+            ? `CUDA_VISIBLE_DEVICES=${cudaVisible} names MIG devices: --device is passed to CUDA as its own device number`
+            : `CUDA_VISIBLE_DEVICES=${cudaVisible} leaves ${visible.length ? `card(s) ${visible.map((g) => g.index).join(', ')}` : 'no card'} to the CUDA engines (ort-cuda, tfjs-node-gpu)`,
+        ]
       : []),
     '',
     'recorded versions:',

@@ -12,7 +12,10 @@ export async function mergeCommand(paths: string[], out: string, io: Io): Promis
   const merged = mergeRuns(runs);
   writeCollectionAtomic(out, { tool: 'moebench', kind: 'collection', ...merged });
   const cases = merged.runs.reduce((a, r) => a + r.cases.length, 0);
-  for (const c of merged.conflicts) io.err(`moebench: conflict: ${c.key}: kept ${c.kept}, differs in ${c.other} (kept in the collection's conflicts)`);
-  io.out(`${out}: ${merged.runs.length} run(s), ${cases} case(s), ${merged.duplicates} exact duplicate(s) folded, ${merged.conflicts.length} conflict(s)${bad.length ? `, ${bad.length} unreadable file(s) skipped` : ''}`);
+  for (const c of merged.conflicts)
+    io.err(`moebench: conflict: ${c.key}: kept ${c.kept}, differs in ${c.other} (kept in the collection's conflicts)`);
+  io.out(
+    `${out}: ${merged.runs.length} run(s), ${cases} case(s), ${merged.duplicates} exact duplicate(s) folded, ${merged.conflicts.length} conflict(s)${bad.length ? `, ${bad.length} unreadable file(s) skipped` : ''}`,
+  );
   return merged.conflicts.length || bad.length ? 1 : 0;
 }

@@ -56,11 +56,20 @@ export async function reportCommand(paths: string[], o: ReportOptions, io: Io): 
   const comparison = compareRuns(runs, { ...COMPARE_DEFAULTS });
   // the UMD build defines a global Chart and needs no module loader in the page
   const chartJs = readFileSync(join(dirname(require.resolve('chart.js')), 'chart.umd.js'), 'utf8');
-  const html = renderReport({
-    title: `moebench report: ${paths.join(', ')}`, runs, bad, generatedAt: new Date().toISOString(),
-    comparison: comparison.sides.length > 1 ? comparison : undefined, sizing: sizingFor(runs, o),
-  }, chartJs);
-  writeFileDurable(o.out, html);
-  io.out(`${o.out}: ${runs.length} run(s), ${runs.reduce((a, r) => a + r.cases.length, 0)} case(s)${bad.length ? `, ${bad.length} unreadable file(s) named on the page` : ''}`);
+  const html = renderReport(
+    {
+      title: `moebench report: ${paths.join(', ')}`,
+      runs,
+      bad,
+      generatedAt: new Date().toISOString(),
+      comparison: comparison.sides.length > 1 ? comparison : undefined,
+      sizing: sizingFor(runs, o),
+    },
+    chartJs,
+  );
+  writeFileDurable(o.out, html, 'report');
+  io.out(
+    `${o.out}: ${runs.length} run(s), ${runs.reduce((a, r) => a + r.cases.length, 0)} case(s)${bad.length ? `, ${bad.length} unreadable file(s) named on the page` : ''}`,
+  );
   return bad.length ? 1 : 0;
 }

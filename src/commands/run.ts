@@ -36,7 +36,9 @@ export async function runCommand(given: RunOptions, io: Io, resumePath?: string)
   if (options.dryRun) {
     const plan = planRun(options);
     const planned = plan.cases.map((c) => ({ case: c, work: accountFor(c) }));
-    io.out(options.json ? JSON.stringify({ backend: plan.backend, cases: planned.map((p) => ({ ...p.case, ...p.work })) }, null, 2) : planTable(planned));
+    io.out(
+      options.json ? JSON.stringify({ backend: plan.backend, cases: planned.map((p) => ({ ...p.case, ...p.work })) }, null, 2) : planTable(planned),
+    );
     return EXIT.ok;
   }
 
@@ -48,7 +50,10 @@ export async function runCommand(given: RunOptions, io: Io, resumePath?: string)
     log(`moebench: --device all: ${perCard.cards.length} cards, one process each, ${schedule.why}`);
     for (const r of runs) {
       const prefix = `[gpu ${r.card.index}] `;
-      prepared.push({ p: await prepareRun(r.options, { argv: io.argv, log: (l) => log(prefix + l), probeEnv: { CUDA_VISIBLE_DEVICES: r.card.uuid } }), prefix });
+      prepared.push({
+        p: await prepareRun(r.options, { argv: io.argv, log: (l) => log(prefix + l), probeEnv: { CUDA_VISIBLE_DEVICES: r.card.uuid } }),
+        prefix,
+      });
     }
   } else {
     prepared.push({ p: await prepareRun(options, { argv: io.argv, log }, resumed), prefix: '' });
@@ -60,7 +65,11 @@ export async function runCommand(given: RunOptions, io: Io, resumePath?: string)
     for (const { p, prefix } of prepared) io.err(`\n${prefix}${interruptedText(p)}`);
   });
   try {
-    const rounds = prepared.map(({ p, prefix }) => () => runRounds(p, (l) => log(prefix + l), abort.signal));
+    const rounds = prepared.map(
+      ({ p, prefix }) =>
+        () =>
+          runRounds(p, (l) => log(prefix + l), abort.signal),
+    );
     if (perCard && perCardOptions(options, perCard.cards, perCard.backend).schedule.parallel) await Promise.all(rounds.map((r) => r()));
     else for (const r of rounds) await r();
   } finally {
@@ -68,7 +77,14 @@ export async function runCommand(given: RunOptions, io: Io, resumePath?: string)
   }
   for (const { p, prefix } of prepared) {
     const text = summaryText(p, options.json);
-    io.out(prefix ? text.split('\n').map((l) => prefix + l).join('\n') : text);
+    io.out(
+      prefix
+        ? text
+            .split('\n')
+            .map((l) => prefix + l)
+            .join('\n')
+        : text,
+    );
   }
   return prepared.some(({ p }) => failed(p)) ? EXIT.failed : EXIT.ok;
 }

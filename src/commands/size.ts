@@ -28,10 +28,23 @@ export async function sizeCommand(o: SizeOptions, io: Io): Promise<number> {
   const composeOptions = { model: o.model, layout, contextTokens: o.contextTokens, linkGBps: o.linkGBps, card: o.card };
   const measured = loaded.runs.map((run) => sizeFromRun(scenario, run, run.source, composeOptions));
   if (o.json) {
-    io.out(JSON.stringify({
-      scenario: scenario.name, ...sizingJson(assumed), sensitivity: tornado(scenario),
-      measured: measured.map((m) => ({ card: m.composition.card, file: m.composition.file, composition: { ...m.composition, peak: undefined }, ...sizingJson(m.sizing) })),
-    }, null, 2));
+    io.out(
+      JSON.stringify(
+        {
+          scenario: scenario.name,
+          ...sizingJson(assumed),
+          sensitivity: tornado(scenario),
+          measured: measured.map((m) => ({
+            card: m.composition.card,
+            file: m.composition.file,
+            composition: { ...m.composition, peak: undefined },
+            ...sizingJson(m.sizing),
+          })),
+        },
+        null,
+        2,
+      ),
+    );
     return 0;
   }
   const parts = [

@@ -120,24 +120,28 @@ export function verdictOf(ratio: number, ci: [number, number], p: number, o: Pic
 function envFields(run: Run, cases: CaseResult[]): Record<string, string> {
   const out = environmentFields(run.environment);
   const slow = cases.filter(throttled);
-  if (cases.some((c) => lowestClock(c) !== undefined)) out.throttling = slow.length ? `SM clock under ${THROTTLE_FRACTION * 100}% of max in ${slow.length} case(s)` : 'none seen';
+  if (cases.some((c) => lowestClock(c) !== undefined))
+    out.throttling = slow.length ? `SM clock under ${THROTTLE_FRACTION * 100}% of max in ${slow.length} case(s)` : 'none seen';
   return out;
 }
 
 /** Matches cases across sides and decides each pair from both runs' samples. Pure. */
 export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
-  const instances: Instance[] = runs.flatMap((run) => run.cases
-    .filter((c) => c.samplesMs && c.samplesMs.length > 0 && (c.status === 'ok' || c.status === 'noisy'))
-    .map((c) => {
-      const row = rowOf(c, o.by);
-      return { run, c, side: sideOf(run, c, o.by), row, rowKey: rowKeyText(row) };
-    }));
+  const instances: Instance[] = runs.flatMap((run) =>
+    run.cases
+      .filter((c) => c.samplesMs && c.samplesMs.length > 0 && (c.status === 'ok' || c.status === 'noisy'))
+      .map((c) => {
+        const row = rowOf(c, o.by);
+        return { run, c, side: sideOf(run, c, o.by), row, rowKey: rowKeyText(row) };
+      }),
+  );
   const sideLabels = [...new Set(instances.map((i) => i.side))];
   const sources = (label: string) => [...new Set(instances.filter((i) => i.side === label).map((i) => i.run.source))];
   const baseline = o.baseline
-    ? sideLabels.find((l) => l === o.baseline || sources(l).includes(o.baseline!)) ?? sideLabels.find((l) => l.includes(o.baseline!))
+    ? (sideLabels.find((l) => l === o.baseline || sources(l).includes(o.baseline!)) ?? sideLabels.find((l) => l.includes(o.baseline!)))
     : sideLabels[0];
-  if (!baseline) throw new UsageError(o.baseline ? `no side matches --baseline "${o.baseline}"; sides: ${sideLabels.join(', ')}` : 'no measured cases to compare');
+  if (!baseline)
+    throw new UsageError(o.baseline ? `no side matches --baseline "${o.baseline}"; sides: ${sideLabels.join(', ')}` : 'no measured cases to compare');
 
   // several runs of one side for one row: their samples are pooled, and their processes kept apart
   const pooled = new Map<string, { row: RowKey; samples: number[]; processMediansMs: number[]; tokensPerCall: number }>();
@@ -170,9 +174,15 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
         ? processLevelRatio(base.processMediansMs, other.processMediansMs)
         : { ci: bootstrapRatioCi(base.samples, other.samples), p: mannWhitney(base.samples, other.samples).p };
       pairs.push({
-        row, baseline, candidate: cand,
-        baselineTokensPerSec: base.tokensPerCall / (baseMs / 1000), candidateTokensPerSec: other.tokensPerCall / (candMs / 1000),
-        ratio, ratioCi95: ci, p, test: byProcess ? 'welch-processes' : 'mann-whitney-calls',
+        row,
+        baseline,
+        candidate: cand,
+        baselineTokensPerSec: base.tokensPerCall / (baseMs / 1000),
+        candidateTokensPerSec: other.tokensPerCall / (candMs / 1000),
+        ratio,
+        ratioCi95: ci,
+        p,
+        test: byProcess ? 'welch-processes' : 'mann-whitney-calls',
         samples: { baseline: base.samples.length, candidate: other.samples.length },
         processes: { baseline: base.processMediansMs.length, candidate: other.processMediansMs.length },
         verdict: verdictOf(ratio, ci, p, o),
@@ -196,7 +206,13 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
   });
 
   return {
-    by: o.by, baseline, sides: sideLabels.map((label) => ({ label, sources: sources(label) })),
-    pairs, unmatched, envDifferences, minDifference: o.minDifference, alpha: o.alpha,
+    by: o.by,
+    baseline,
+    sides: sideLabels.map((label) => ({ label, sources: sources(label) })),
+    pairs,
+    unmatched,
+    envDifferences,
+    minDifference: o.minDifference,
+    alpha: o.alpha,
   };
 }

@@ -57,7 +57,8 @@ export interface ProcessLevelRatio {
  * needs at least two processes.
  */
 export function processLevelRatio(baselineMediansMs: number[], candidateMediansMs: number[]): ProcessLevelRatio {
-  if (baselineMediansMs.length < 2 || candidateMediansMs.length < 2) throw new Error('a process-level comparison needs at least two processes a side');
+  if (baselineMediansMs.length < 2 || candidateMediansMs.length < 2)
+    throw new Error('a process-level comparison needs at least two processes a side');
   const lb = baselineMediansMs.map(Math.log);
   const lc = candidateMediansMs.map(Math.log);
   const d = mean(lb) - mean(lc);

@@ -21,7 +21,10 @@ export type Placement = 'cuda' | 'webgpu' | 'host';
  */
 export function visibleCards(gpus: GpuInfo[], cudaVisibleDevices: string | undefined): GpuInfo[] | undefined {
   if (cudaVisibleDevices === undefined) return gpus;
-  const entries = cudaVisibleDevices.split(',').map((s) => s.trim()).filter(Boolean);
+  const entries = cudaVisibleDevices
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (entries.some((e) => e.startsWith('MIG-'))) return undefined;
   const found: GpuInfo[] = [];
   for (const entry of entries) {
@@ -48,21 +51,33 @@ export interface CardChoice {
  * Which card a backend with this placement runs on, for `--device requested` (undefined: not
  * given). Refuses what would be recorded as one card while running on another.
  */
-export function chooseCard(backend: string, placement: Placement, requested: number | undefined, gpus: GpuInfo[], visible: GpuInfo[] | undefined, cudaVisibleDevices?: string): CardChoice {
+export function chooseCard(
+  backend: string,
+  placement: Placement,
+  requested: number | undefined,
+  gpus: GpuInfo[],
+  visible: GpuInfo[] | undefined,
+  cudaVisibleDevices?: string,
+): CardChoice {
   if (placement === 'host') return { workerEnv: {}, deviceId: 0 };
   if (placement === 'webgpu') {
     if (gpus.length > 1 && requested !== undefined) {
-      throw new UsageError(`${backend} runs on the adapter Dawn picks and cannot be pointed at card ${requested} of the ${gpus.length} nvidia-smi lists: use ort-cuda or tfjs-node-gpu to choose a card, or leave out --device`);
+      throw new UsageError(
+        `${backend} runs on the adapter Dawn picks and cannot be pointed at card ${requested} of the ${gpus.length} nvidia-smi lists: use ort-cuda or tfjs-node-gpu to choose a card, or leave out --device`,
+      );
     }
-    if (requested !== undefined && gpus.length === 1 && requested !== gpus[0].index) throw new UsageError(`no GPU ${requested}: nvidia-smi lists only card ${gpus[0].index}`);
+    if (requested !== undefined && gpus.length === 1 && requested !== gpus[0].index)
+      throw new UsageError(`no GPU ${requested}: nvidia-smi lists only card ${gpus[0].index}`);
     return { card: gpus.length === 1 ? gpus[0] : undefined, workerEnv: {}, deviceId: 0 };
   }
   // cuda: without nvidia-smi's list (or with MIG devices) only CUDA's own numbering is known
   if (gpus.length === 0 || visible === undefined) return { workerEnv: {}, deviceId: requested ?? 0 };
   const hidden = cudaVisibleDevices === undefined ? '' : ` (CUDA_VISIBLE_DEVICES=${cudaVisibleDevices} hides the others)`;
-  if (visible.length === 0) throw new UsageError(`no GPU visible: CUDA_VISIBLE_DEVICES=${cudaVisibleDevices ?? ''} hides all ${gpus.length} cards nvidia-smi lists`);
+  if (visible.length === 0)
+    throw new UsageError(`no GPU visible: CUDA_VISIBLE_DEVICES=${cudaVisibleDevices ?? ''} hides all ${gpus.length} cards nvidia-smi lists`);
   const card = requested === undefined ? visible[0] : visible.find((g) => g.index === requested);
-  if (!card) throw new UsageError(`no GPU ${requested}: the cards are ${visible.map((g) => g.index).join(', ')}${hidden} (--device takes nvidia-smi's index)`);
+  if (!card)
+    throw new UsageError(`no GPU ${requested}: the cards are ${visible.map((g) => g.index).join(', ')}${hidden} (--device takes nvidia-smi's index)`);
   return { card, workerEnv: { CUDA_VISIBLE_DEVICES: card.uuid }, deviceId: 0 };
 }
 
@@ -83,8 +98,16 @@ export interface PerCardSchedule {
  */
 export function perCardSchedule(cards: number, hostCores: number, threads: number | undefined): PerCardSchedule {
   if (cards > hostCores) {
-    return { parallel: false, threadsPerCard: threads, why: `one after another: ${cards} cards but ${hostCores} host cores, and processes in parallel would compete for the CPU that feeds the cards` };
+    return {
+      parallel: false,
+      threadsPerCard: threads,
+      why: `one after another: ${cards} cards but ${hostCores} host cores, and processes in parallel would compete for the CPU that feeds the cards`,
+    };
   }
   const threadsPerCard = threads ?? Math.floor(hostCores / cards);
-  return { parallel: true, threadsPerCard, why: `in parallel: each pinned to its card, ${threadsPerCard} ORT thread(s) each of ${hostCores} host cores` };
+  return {
+    parallel: true,
+    threadsPerCard,
+    why: `in parallel: each pinned to its card, ${threadsPerCard} ORT thread(s) each of ${hostCores} host cores`,
+  };
 }

@@ -10,10 +10,17 @@ export const GPU_MONITOR_INTERVAL_MS = 250;
  * --format=csv,noheader,nounits` lines ("1980, 41"); undefined when there are none.
  */
 export function summarizeGpuReadings(text: string): GpuDuring | undefined {
-  const readings = text.split('\n').map((l) => l.split(',').map((f) => Number.parseFloat(f))).filter((f) => f.length === 2 && f.every(Number.isFinite));
+  const readings = text
+    .split('\n')
+    .map((l) => l.split(',').map((f) => Number.parseFloat(f)))
+    .filter((f) => f.length === 2 && f.every(Number.isFinite));
   if (readings.length === 0) return undefined;
   const clocks = readings.map((r) => r[0]);
-  return { readings: readings.length, smClockMHz: { min: min(clocks), median: median(clocks), max: max(clocks) }, temperatureC: { max: max(readings.map((r) => r[1])) } };
+  return {
+    readings: readings.length,
+    smClockMHz: { min: min(clocks), median: median(clocks), max: max(clocks) },
+    temperatureC: { max: max(readings.map((r) => r[1])) },
+  };
 }
 
 export interface GpuMonitor {
@@ -34,7 +41,11 @@ export function startGpuMonitor(uuid: string, intervalMs = GPU_MONITOR_INTERVAL_
   const gotLine = new Promise<void>((resolve) => {
     firstLine = resolve;
   });
-  const child = spawn('nvidia-smi', ['--query-gpu=clocks.sm,temperature.gpu', '--format=csv,noheader,nounits', '-lms', String(intervalMs), '-i', uuid], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(
+    'nvidia-smi',
+    ['--query-gpu=clocks.sm,temperature.gpu', '--format=csv,noheader,nounits', '-lms', String(intervalMs), '-i', uuid],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
   const exited = new Promise<void>((resolve) => {
     child.on('close', () => resolve());
     child.on('error', () => resolve());

@@ -2,8 +2,7 @@ import { execFileSync, type ExecFileSyncOptionsWithStringEncoding } from 'node:c
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Environment, GpuInfo } from '../results/schema.js';
 import { softwareVulkanSelected } from './vulkan.js';
 import { projectRoot } from '../files/projectRoot.js';
@@ -12,7 +11,19 @@ import type { CardChoice, Placement } from './cards.js';
 const require = createRequire(import.meta.url);
 
 /** The engine packages whose versions go into every result file. */
-export const RECORDED_PACKAGES = ['onnxruntime-node', 'onnxruntime-common', 'onnx-proto', 'simple-statistics', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu', 'webgpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'];
+export const RECORDED_PACKAGES = [
+  'onnxruntime-node',
+  'onnxruntime-common',
+  'onnx-proto',
+  'simple-statistics',
+  '@tensorflow/tfjs-core',
+  '@tensorflow/tfjs-backend-cpu',
+  '@tensorflow/tfjs-backend-wasm',
+  '@tensorflow/tfjs-backend-webgpu',
+  'webgpu',
+  '@tensorflow/tfjs-node',
+  '@tensorflow/tfjs-node-gpu',
+];
 
 /** Variables that change which device or driver a run uses. */
 export const RECORDED_ENV_VARS = ['VK_ICD_FILENAMES', 'VK_DRIVER_FILES', 'CUDA_VISIBLE_DEVICES', 'OMP_NUM_THREADS', 'LD_LIBRARY_PATH'];
@@ -95,10 +106,13 @@ export function describeHostCpu(): string {
 export function describeDevice(placement: Placement, choice: CardChoice, gpus: GpuInfo[]): string {
   if (placement === 'host') return describeHostCpu();
   const cpus = os.cpus();
-  if (placement === 'webgpu' && softwareVulkanSelected()) return `cpu via software WebGPU (lavapipe; ${cpus[0]?.model?.trim() ?? 'unknown'}, ${cpus.length} cores)`;
+  if (placement === 'webgpu' && softwareVulkanSelected())
+    return `cpu via software WebGPU (lavapipe; ${cpus[0]?.model?.trim() ?? 'unknown'}, ${cpus.length} cores)`;
   if (choice.card) return `gpu:${choice.card.index} (${choice.card.name})`;
   if (placement === 'webgpu') {
-    return gpus.length > 1 ? `gpu (the adapter Dawn picked, one of ${gpus.length} cards: ${[...new Set(gpus.map((g) => g.name))].join(', ')})` : 'gpu (WebGPU adapter)';
+    return gpus.length > 1
+      ? `gpu (the adapter Dawn picked, one of ${gpus.length} cards: ${[...new Set(gpus.map((g) => g.name))].join(', ')})`
+      : 'gpu (WebGPU adapter)';
   }
   // a CUDA engine without nvidia-smi's list: CUDA's own numbering
   return `gpu:${choice.deviceId}`;

@@ -7,7 +7,12 @@ import { UsageError } from '../errors.js';
 /** Issues of a failed validation, as one line. */
 export function issuesText(error: z.ZodError, max = 4): string {
   const more = error.issues.length > max ? ` (and ${error.issues.length - max} more)` : '';
-  return error.issues.slice(0, max).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') + more;
+  return (
+    error.issues
+      .slice(0, max)
+      .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+      .join('; ') + more
+  );
 }
 
 /** Validates data against a schema; bad data is the user's to fix: one line, exit 2. */

@@ -29,7 +29,7 @@ function writeAll(fd: number, bytes: Uint8Array): void {
  * leaves either the old file or the new one, never half of one; on failure the temporary file is
  * removed and a WriteError names the path and the reason.
  */
-export function writeFileDurable(path: string, content: string | Uint8Array | Iterable<Uint8Array>): void {
+export function writeFileDurable(path: string, content: string | Uint8Array | Iterable<Uint8Array>, what = 'file'): void {
   const tmp = `${path}.${process.pid}.tmp`;
   try {
     ensureDir(dirname(path));
@@ -46,7 +46,7 @@ export function writeFileDurable(path: string, content: string | Uint8Array | It
   } catch (err) {
     rmSync(tmp, { force: true });
     const code = (err as NodeJS.ErrnoException).code;
-    if (code) throw new WriteError(path, code);
+    if (code) throw new WriteError(path, code, what);
     throw err;
   }
 }

@@ -129,7 +129,7 @@ export function bootstrapMedianCi(samplesMs: number[], seed = 1, resamples = BOO
 export function orderStatisticMedianCi(sorted: ArrayLike<number>, varianceInflation = 1): [number, number] {
   const n = sorted.length;
   // serial correlation leaves fewer independent calls: n / inflation of them
-  const half = 1.959964 * Math.sqrt(n * varianceInflation) / 2;
+  const half = (1.959964 * Math.sqrt(n * varianceInflation)) / 2;
   const lo = Math.max(0, Math.floor(n / 2 - half) - 1);
   const hi = Math.min(n - 1, Math.ceil(n / 2 + half));
   return [sorted[lo], sorted[hi]];
@@ -150,6 +150,6 @@ export function repetitionMedian(groups: number[][], pooled: SampleSummary): { m
   if (k < 2) return { medianMs: pooled.medianMs, ci: [poolLo, poolHi] };
   const medians = groups.map((g) => median(g));
   const center = mean(medians);
-  const halfWidth = jStat.studentt.inv(0.975, k - 1) * sampleStandardDeviation(medians) / Math.sqrt(k);
+  const halfWidth = (jStat.studentt.inv(0.975, k - 1) * sampleStandardDeviation(medians)) / Math.sqrt(k);
   return { medianMs: center, ci: [Math.min(poolLo, center - halfWidth), Math.max(poolHi, center + halfWidth)] };
 }

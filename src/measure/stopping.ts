@@ -98,4 +98,3 @@ export class WarmupRule {
     return Math.abs(last - prev) <= this.opts.stableWithin * prev;
   }
 }
-

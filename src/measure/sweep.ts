@@ -29,13 +29,20 @@ export function fitSweeps(cases: readonly CaseResult[]): SweepFit[] {
   }
   const fits: SweepFit[] = [];
   for (const group of groups.values()) {
-    const points = group.map((c) => ({ tokens: c.work.tokensPerCall, medianMs: c.summary!.medianMs, caseId: c.id })).sort((a, b) => a.tokens - b.tokens);
+    const points = group
+      .map((c) => ({ tokens: c.work.tokensPerCall, medianMs: c.summary!.medianMs, caseId: c.id }))
+      .sort((a, b) => a.tokens - b.tokens);
     if (new Set(points.map((p) => p.tokens)).size < 3) continue;
     const xy = points.map((p) => [p.tokens, p.medianMs]);
     const { m, b } = linearRegression(xy);
     const r2 = rSquared(xy, linearRegressionLine({ m, b }));
     fits.push({
-      key: sweepKey(group[0]), backend: group[0].backend, device: group[0].device, points, interceptMs: b, slopeMsPerToken: m,
+      key: sweepKey(group[0]),
+      backend: group[0].backend,
+      device: group[0].device,
+      points,
+      interceptMs: b,
+      slopeMsPerToken: m,
       ...(m > 0 ? { marginalTokensPerSec: 1000 / m } : {}),
       // identical times everywhere: the flat line fits exactly
       rSquared: Number.isFinite(r2) ? r2 : 1,

@@ -18,7 +18,11 @@ export function throughputOf(work: WorkAccounting, s: Pick<SampleSummary, 'media
 }
 
 /** Raw median minus the no-work call's median; undefined when the overhead is not smaller than the call. */
-export function correctedThroughput(work: WorkAccounting, s: Pick<SampleSummary, 'medianMs'>, overheadMedianMs: number): (Throughput & { medianMs: number }) | undefined {
+export function correctedThroughput(
+  work: WorkAccounting,
+  s: Pick<SampleSummary, 'medianMs'>,
+  overheadMedianMs: number,
+): (Throughput & { medianMs: number }) | undefined {
   const medianMs = s.medianMs - overheadMedianMs;
   if (!(medianMs > 0)) return undefined;
   return { medianMs, ...throughputOf(work, { medianMs }) };

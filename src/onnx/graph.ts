@@ -64,7 +64,11 @@ export class GraphBuilder {
     const id = this.counter++;
     const outputs = Array.from({ length: opts.outputs ?? 1 }, (_, i) => `${opType.toLowerCase()}_${id}_${i}`);
     this.nodes.push({
-      opType, input: inputs, output: outputs, name: `${opType}_${id}`, domain: opts.domain ?? '',
+      opType,
+      input: inputs,
+      output: outputs,
+      name: `${opType}_${id}`,
+      domain: opts.domain ?? '',
       attribute: Object.entries(attrs).map(([name, a]) => ({ name, ...a })),
     });
     return outputs;

@@ -21,7 +21,10 @@ function toBytes(c: WorkloadCase, values: Float32Array): Uint8Array {
 function weight(g: GraphBuilder, c: WorkloadCase, decl: TensorDecl): string {
   const count = decl.dims.reduce((a, x) => a * x, 1);
   return g.initializer({
-    name: decl.name, dims: decl.dims, elemType: elemTypeOf(c), byteLength: count * bytesPerElement(c.dtype),
+    name: decl.name,
+    dims: decl.dims,
+    elemType: elemTypeOf(c),
+    byteLength: count * bytesPerElement(c.dtype),
     chunks: () => [toBytes(c, tensorValues(c, decl))],
   });
 }
@@ -82,7 +85,13 @@ function moe(g: GraphBuilder, c: WorkloadCase, m: MoeShape, store: WeightStore, 
 /** softmax → top-k → (renormalise) → a dense [tokens, E] gate matrix, zero off the top-k. */
 function routerGates(g: GraphBuilder, m: MoeShape, logits: string): string {
   const probs = g.op('Softmax', [logits], { axis: attr.int(-1) });
-  let [values, indices] = g.node('TopK', [probs, g.int64([m.topK])], { axis: attr.int(-1), largest: attr.int(1), sorted: attr.int(0) }, { outputs: 2 });
+  const [topValues, indices] = g.node(
+    'TopK',
+    [probs, g.int64([m.topK])],
+    { axis: attr.int(-1), largest: attr.int(1), sorted: attr.int(0) },
+    { outputs: 2 },
+  );
+  let values = topValues;
   if (m.renormalize) values = g.op('Div', [values, g.op('ReduceSum', [values, g.int64([-1])], { keepdims: attr.int(1) })]);
   const zeros = g.op('Mul', [probs, g.op('CastLike', [g.int64([0], []), probs])]);
   return g.op('ScatterElements', [zeros, indices, values], { axis: attr.int(1) });
@@ -133,7 +142,10 @@ function fusedExperts(g: GraphBuilder, c: WorkloadCase, m: MoeShape, store: Weig
   const E = m.numExperts;
   const b = bytesPerElement(c.dtype);
   const fc1 = g.initializer({
-    name: 'fc1_experts', dims: [E, 2 * ff, d], elemType: elemTypeOf(c), byteLength: E * 2 * ff * d * b,
+    name: 'fc1_experts',
+    dims: [E, 2 * ff, d],
+    elemType: elemTypeOf(c),
+    byteLength: E * 2 * ff * d * b,
     chunks: function* () {
       for (let e = 0; e < E; e++) {
         const gate = tensorValues(c, store.decl(`${expertPrefix(e)}w_gate`));
@@ -150,7 +162,10 @@ function fusedExperts(g: GraphBuilder, c: WorkloadCase, m: MoeShape, store: Weig
     },
   });
   const fc2 = g.initializer({
-    name: 'fc2_experts', dims: [E, d, ff], elemType: elemTypeOf(c), byteLength: E * d * ff * b,
+    name: 'fc2_experts',
+    dims: [E, d, ff],
+    elemType: elemTypeOf(c),
+    byteLength: E * d * ff * b,
     chunks: function* () {
       for (let e = 0; e < E; e++) {
         const down = tensorValues(c, store.decl(`${expertPrefix(e)}w_down`));
@@ -160,13 +175,18 @@ function fusedExperts(g: GraphBuilder, c: WorkloadCase, m: MoeShape, store: Weig
       }
     },
   });
-  return g.op('MoE', [x, logits, fc1, '', fc2], {
-    k: attr.int(m.topK),
-    activation_type: attr.str('swiglu'),
-    swiglu_fusion: attr.int(1),
-    activation_alpha: attr.float(1),
-    activation_beta: attr.float(0),
-    swiglu_limit: attr.float(3.0e38),
-    normalize_routing_weights: attr.int(m.renormalize ? 1 : 0),
-  }, 'com.microsoft');
+  return g.op(
+    'MoE',
+    [x, logits, fc1, '', fc2],
+    {
+      k: attr.int(m.topK),
+      activation_type: attr.str('swiglu'),
+      swiglu_fusion: attr.int(1),
+      activation_alpha: attr.float(1),
+      activation_beta: attr.float(0),
+      swiglu_limit: attr.float(3.0e38),
+      normalize_routing_weights: attr.int(m.renormalize ? 1 : 0),
+    },
+    'com.microsoft',
+  );
 }

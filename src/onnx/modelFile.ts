@@ -22,14 +22,20 @@ export interface ModelFile {
 /** What determines the graph's bytes; token count and routing are inputs, not part of it. */
 export function modelSpec(c: WorkloadCase): Record<string, unknown> {
   return {
-    builder: BUILDER_VERSION, layer: c.layer, dtype: c.dtype, seed: c.seed,
+    builder: BUILDER_VERSION,
+    layer: c.layer,
+    dtype: c.dtype,
+    seed: c.seed,
     moeImpl: c.layer.kind === 'moe' ? (c.moeImpl ?? 'routed') : undefined,
     expertsPerCard: c.expertsPerCard,
   };
 }
 
 export function modelFileName(c: WorkloadCase): string {
-  const hash = createHash('sha256').update(JSON.stringify(modelSpec(c))).digest('hex').slice(0, 16);
+  const hash = createHash('sha256')
+    .update(JSON.stringify(modelSpec(c)))
+    .digest('hex')
+    .slice(0, 16);
   const impl = c.layer.kind === 'moe' ? `-${c.moeImpl ?? 'routed'}${c.expertsPerCard !== undefined ? `-ep${c.expertsPerCard}` : ''}` : '';
   return `${c.preset}-${c.layer.kind}${impl}-${c.dtype}-${hash}.onnx`;
 }
@@ -57,7 +63,9 @@ export function writeModel(g: GraphBuilder, path: string, externalData: boolean)
     let offset = 0;
     for (const init of g.initializers) {
       initializers.push({
-        name: init.name, dims: init.dims, dataType: init.elemType,
+        name: init.name,
+        dims: init.dims,
+        dataType: init.elemType,
         dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
         externalData: [
           { key: 'location', value: basename(dataPath) },
@@ -67,9 +75,12 @@ export function writeModel(g: GraphBuilder, path: string, externalData: boolean)
       });
       offset += init.byteLength;
     }
-    writeFileDurable(dataPath, (function* () {
-      for (const init of g.initializers) yield* init.chunks();
-    })());
+    writeFileDurable(
+      dataPath,
+      (function* () {
+        for (const init of g.initializers) yield* init.chunks();
+      })(),
+    );
   } else {
     for (const init of g.initializers) {
       initializers.push({ name: init.name, dims: init.dims, dataType: init.elemType, rawData: concat([...init.chunks()], init.byteLength) });
@@ -78,10 +89,13 @@ export function writeModel(g: GraphBuilder, path: string, externalData: boolean)
   const model = onnx.ModelProto.create({
     irVersion: 8,
     producerName: 'moebench',
-    opsetImport: [{ domain: '', version: 18 }, { domain: 'com.microsoft', version: 1 }],
+    opsetImport: [
+      { domain: '', version: 18 },
+      { domain: 'com.microsoft', version: 1 },
+    ],
     graph: { name: g.name, node: g.nodes, input: g.inputs, output: g.outputs, initializer: initializers },
   });
-  writeFileDurable(path, onnx.ModelProto.encode(model).finish());
+  writeFileDurable(path, onnx.ModelProto.encode(model).finish(), 'model');
 }
 
 function concat(chunks: Uint8Array[], total: number): Uint8Array {

@@ -20,8 +20,12 @@ export function overheadModel(c: WorkloadCase, inputs: CaseInputs): Uint8Array {
     y = g.op('Add', [y, zero]);
   }
   g.finish(y === 'x' ? g.op('Identity', ['x']) : y, 'y', et, ['tokens', d]);
-  return onnx.ModelProto.encode(onnx.ModelProto.create({
-    irVersion: 8, producerName: 'moebench', opsetImport: [{ domain: '', version: 18 }],
-    graph: { name: g.name, node: g.nodes, input: g.inputs, output: g.outputs, initializer: g.constants },
-  })).finish();
+  return onnx.ModelProto.encode(
+    onnx.ModelProto.create({
+      irVersion: 8,
+      producerName: 'moebench',
+      opsetImport: [{ domain: '', version: 18 }],
+      graph: { name: g.name, node: g.nodes, input: g.inputs, output: g.outputs, initializer: g.constants },
+    }),
+  ).finish();
 }

@@ -28,10 +28,13 @@ export function engineTable(cases: readonly CaseResult[]): string {
   const header = ['case', ...backends];
   const body = rows.map((r) => {
     const best = r.fastest ? r.tokensPerSec[r.fastest]! : undefined;
-    return [r.id, ...backends.map((b) => {
-      const v = r.tokensPerSec[b];
-      return v === undefined || best === undefined ? '-' : `${fmt(v, 4)} (${(v / best).toFixed(2)})`;
-    })];
+    return [
+      r.id,
+      ...backends.map((b) => {
+        const v = r.tokensPerSec[b];
+        return v === undefined || best === undefined ? '-' : `${fmt(v, 4)} (${(v / best).toFixed(2)})`;
+      }),
+    ];
   });
   return formatTable([header, ...body], [false, ...backends.map(() => true)]);
 }

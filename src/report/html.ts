@@ -46,7 +46,8 @@ export function chartData(input: ReportInput) {
     rSquared: f.rSquared,
   }));
   const seen = new Set<string>();
-  const histograms = cases.filter(({ c }) => c.work.expertTokens && c.workload.layer.kind === 'moe')
+  const histograms = cases
+    .filter(({ c }) => c.work.expertTokens && c.workload.layer.kind === 'moe')
     .filter(({ c }) => {
       if (seen.has(c.id)) return false;
       seen.add(c.id);
@@ -58,7 +59,8 @@ export function chartData(input: ReportInput) {
 }
 
 const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
-const num = (x: number, d = 4) => (Number.isFinite(x) ? (Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(d - 1) : x.toPrecision(d)) : '-');
+const num = (x: number, d = 4) =>
+  Number.isFinite(x) ? (Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(d - 1) : x.toPrecision(d)) : '-';
 
 function table(head: string[], rows: (string | number)[][], cls = ''): string {
   return `<table class="${cls}"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
@@ -69,26 +71,79 @@ export function renderReport(input: ReportInput, chartLibrarySource: string): st
   const data = chartData(input);
   const c = input.comparison;
   const comparisonHtml = c
-    ? `<p>Baseline: <b>${esc(c.baseline)}</b>, sides by ${esc(c.by)}. FASTER/SLOWER need p &lt; ${c.alpha} (Welch's t over processes where each side has two or more, else Mann-Whitney U over calls) and a ratio at least ${(c.minDifference * 100).toFixed(0)}% from 1; SAME needs the ratio's 95% interval within ±${(c.minDifference * 100).toFixed(0)}%.</p>`
-      + (c.envDifferences.length ? `<h3>Environment differences</h3>${table(['field', ...c.sides.map((s) => s.label)], c.envDifferences.map((d) => [d.field, ...c.sides.map((s) => d.values[s.label] ?? '-')]))}` : '')
-      + table(['case', 'backend', 'candidate', 'baseline tokens/s', 'candidate tokens/s', 'ratio', '95% CI', 'p', 'test', 'verdict'],
-        c.pairs.map((p) => [p.row.id, p.row.backend ?? '', p.candidate, num(p.baselineTokensPerSec), num(p.candidateTokensPerSec), p.ratio.toFixed(3), `[${p.ratioCi95[0].toFixed(3)}, ${p.ratioCi95[1].toFixed(3)}]`, p.p < 1e-4 ? '<1e-4' : p.p.toFixed(4), testOf(p), p.verdict]), 'verdicts')
-      + (c.unmatched.length ? `<p>On some sides only: ${c.unmatched.map((u) => `${esc(u.row.id)} (only in ${esc(u.presentIn.join(', '))})`).join('; ')}</p>` : '')
+    ? `<p>Baseline: <b>${esc(c.baseline)}</b>, sides by ${esc(c.by)}. FASTER/SLOWER need p &lt; ${c.alpha} (Welch's t over processes where each side has two or more, else Mann-Whitney U over calls) and a ratio at least ${(c.minDifference * 100).toFixed(0)}% from 1; SAME needs the ratio's 95% interval within ±${(c.minDifference * 100).toFixed(0)}%.</p>` +
+      (c.envDifferences.length
+        ? `<h3>Environment differences</h3>${table(
+            ['field', ...c.sides.map((s) => s.label)],
+            c.envDifferences.map((d) => [d.field, ...c.sides.map((s) => d.values[s.label] ?? '-')]),
+          )}`
+        : '') +
+      table(
+        ['case', 'backend', 'candidate', 'baseline tokens/s', 'candidate tokens/s', 'ratio', '95% CI', 'p', 'test', 'verdict'],
+        c.pairs.map((p) => [
+          p.row.id,
+          p.row.backend ?? '',
+          p.candidate,
+          num(p.baselineTokensPerSec),
+          num(p.candidateTokensPerSec),
+          p.ratio.toFixed(3),
+          `[${p.ratioCi95[0].toFixed(3)}, ${p.ratioCi95[1].toFixed(3)}]`,
+          p.p < 1e-4 ? '<1e-4' : p.p.toFixed(4),
+          testOf(p),
+          p.verdict,
+        ]),
+        'verdicts',
+      ) +
+      (c.unmatched.length
+        ? `<p>On some sides only: ${c.unmatched.map((u) => `${esc(u.row.id)} (only in ${esc(u.presentIn.join(', '))})`).join('; ')}</p>`
+        : '')
     : '<p>Only one card (or side) in these files: nothing to compare.</p>';
-  const envHtml = input.runs.map((r) => {
-    const e = r.environment;
-    const rows: [string, string][] = [
-      ['source', r.source], ['host', e.host], ['os', `${e.os.platform} ${e.os.release} ${e.os.arch}`], ['cpu', `${e.cpu.model}, ${e.cpu.cores} cores`],
-      ['memory', `${(e.memoryBytes / 1024 ** 3).toFixed(0)} GiB`], ['node', e.node], ['moebench', `${e.moebench.version} ${e.moebench.gitSha ?? ''}`],
-      ['backends', e.backendsAvailable.join(', ')], ['gpus', e.gpus.map((g) => `${g.index}: ${g.name} (driver ${g.driverVersion ?? '-'}, ${g.maxSmClockMHz ?? '-'} MHz max, ${g.powerLimitW ?? '-'} W)`).join('; ') || 'none'],
-      ['packages', Object.entries(e.packages).map(([k, v]) => `${k} ${v}`).join(', ')], ['command', e.commandLine.join(' ')], ['started', e.startedAt], ['ended', e.endedAt ?? '(interrupted)'],
-    ];
-    return `<details><summary>${esc(r.source)}: ${esc(e.host)}, ${esc(r.run.device)}</summary>${table(['field', 'value'], rows)}</details>`;
-  }).join('\n');
+  const envHtml = input.runs
+    .map((r) => {
+      const e = r.environment;
+      const rows: [string, string][] = [
+        ['source', r.source],
+        ['host', e.host],
+        ['os', `${e.os.platform} ${e.os.release} ${e.os.arch}`],
+        ['cpu', `${e.cpu.model}, ${e.cpu.cores} cores`],
+        ['memory', `${(e.memoryBytes / 1024 ** 3).toFixed(0)} GiB`],
+        ['node', e.node],
+        ['moebench', `${e.moebench.version} ${e.moebench.gitSha ?? ''}`],
+        ['backends', e.backendsAvailable.join(', ')],
+        [
+          'gpus',
+          e.gpus
+            .map((g) => `${g.index}: ${g.name} (driver ${g.driverVersion ?? '-'}, ${g.maxSmClockMHz ?? '-'} MHz max, ${g.powerLimitW ?? '-'} W)`)
+            .join('; ') || 'none',
+        ],
+        [
+          'packages',
+          Object.entries(e.packages)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', '),
+        ],
+        ['command', e.commandLine.join(' ')],
+        ['started', e.startedAt],
+        ['ended', e.endedAt ?? '(interrupted)'],
+      ];
+      return `<details><summary>${esc(r.source)}: ${esc(e.host)}, ${esc(r.run.device)}</summary>${table(['field', 'value'], rows)}</details>`;
+    })
+    .join('\n');
   const sizingHtml = input.sizing
-    ? `<h2>Sizing: ${esc(input.sizing.scenario)}</h2>${table(['per-card figures', 'stream', 'cards', 'servers'], input.sizing.rows.map((r) => [r.label, r.stream, `${r.cards[0].toLocaleString('en-US')} – ${r.cards[1].toLocaleString('en-US')}`, `${r.servers[0].toLocaleString('en-US')} – ${r.servers[1].toLocaleString('en-US')}`]), 'sizing')}${input.sizing.notes.map((n) => `<p class="note">${esc(n)}</p>`).join('')}`
+    ? `<h2>Sizing: ${esc(input.sizing.scenario)}</h2>${table(
+        ['per-card figures', 'stream', 'cards', 'servers'],
+        input.sizing.rows.map((r) => [
+          r.label,
+          r.stream,
+          `${r.cards[0].toLocaleString('en-US')} – ${r.cards[1].toLocaleString('en-US')}`,
+          `${r.servers[0].toLocaleString('en-US')} – ${r.servers[1].toLocaleString('en-US')}`,
+        ]),
+        'sizing',
+      )}${input.sizing.notes.map((n) => `<p class="note">${esc(n)}</p>`).join('')}`
     : '';
-  const badHtml = input.bad.length ? `<div class="bad"><b>Files left out:</b><ul>${input.bad.map((b) => `<li>${esc(b.path)}: ${esc(b.reason)}</li>`).join('')}</ul></div>` : '';
+  const badHtml = input.bad.length
+    ? `<div class="bad"><b>Files left out:</b><ul>${input.bad.map((b) => `<li>${esc(b.path)}: ${esc(b.reason)}</li>`).join('')}</ul></div>`
+    : '';
   const histCanvases = data.histograms.map((_, i) => `<div class="chart small"><canvas id="hist${i}"></canvas></div>`).join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(input.title)}</title>

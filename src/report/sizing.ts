@@ -13,9 +13,14 @@ const money = (x: number) => x.toFixed(2);
 export function sizingJson(s: Sizing) {
   return {
     streams: s.streams.map((x) => ({
-      name: x.name, cards: x.cards, cardsExact: x.cardsExact, servers: x.servers,
-      prefillCardsExact: x.prefillCardsExact, decodeCardsExact: x.decodeCardsExact,
-      peakInputTokensPerSec: x.peakInputTokensPerSec, peakOutputTokensPerSec: x.peakOutputTokensPerSec,
+      name: x.name,
+      cards: x.cards,
+      cardsExact: x.cardsExact,
+      servers: x.servers,
+      prefillCardsExact: x.prefillCardsExact,
+      decodeCardsExact: x.decodeCardsExact,
+      peakInputTokensPerSec: x.peakInputTokensPerSec,
+      peakOutputTokensPerSec: x.peakOutputTokensPerSec,
       ...(x.cost ? { cost: x.cost } : {}),
     })),
     total: s.total,
@@ -28,7 +33,13 @@ export function sizingTable(scenario: Scenario, s: Sizing, title = 'cards and se
   const rows = [['stream', 'card-equivalents', 'cards', 'servers', ...(published.size ? ['published cards', 'published servers'] : [])]];
   for (const x of s.streams) {
     const p = published.get(x.name);
-    rows.push([x.name, r(x.cardsExact, (n) => n.toFixed(1)), r(x.cards), r(x.servers), ...(published.size ? [p ? r(p.cards) : '-', p ? r(p.servers) : '-'] : [])]);
+    rows.push([
+      x.name,
+      r(x.cardsExact, (n) => n.toFixed(1)),
+      r(x.cards),
+      r(x.servers),
+      ...(published.size ? [p ? r(p.cards) : '-', p ? r(p.servers) : '-'] : []),
+    ]);
   }
   rows.push(['total', r(s.total.cardsExact, (n) => n.toFixed(1)), r(s.total.cards), r(s.total.servers), ...(published.size ? ['', ''] : [])]);
   return `${title}\n${formatTable(rows, [false, true, true, true, true, true])}`;
@@ -39,7 +50,8 @@ export function costTable(scenario: Scenario, s: Sizing): string {
   if (!scenario.cost) return '';
   const cur = scenario.cost.currency;
   const rows = [['stream', `${cur} per day`, `${cur} per M input tokens`, `${cur} per M output tokens`]];
-  for (const x of s.streams) if (x.cost) rows.push([x.name, r(x.cost.perDay), r(x.cost.perMillionInputTokens, money), r(x.cost.perMillionOutputTokens, money)]);
+  for (const x of s.streams)
+    if (x.cost) rows.push([x.name, r(x.cost.perDay), r(x.cost.perMillionInputTokens, money), r(x.cost.perMillionOutputTokens, money)]);
   const api = scenario.cost.apiPrices;
   if (api) {
     rows.push(['API price (published)', '', r(assumption(api.inputPerMillion), money), r(assumption(api.outputPerMillion), money)]);
@@ -50,35 +62,64 @@ export function costTable(scenario: Scenario, s: Sizing): string {
 export function tornadoTable(bars: TornadoBar[]): string {
   const rows = [['input', 'low', 'high', 'cards at low', 'cards at high', 'swing']];
   for (const b of bars) {
-    rows.push([`${b.input}${b.synthetic ? ' (±25%)' : ''}`, fmt(b.lowValue, 4), fmt(b.highValue, 4), int(b.cardsAtLow), int(b.cardsAtHigh), int(b.swing)]);
+    rows.push([
+      `${b.input}${b.synthetic ? ' (±25%)' : ''}`,
+      fmt(b.lowValue, 4),
+      fmt(b.highValue, 4),
+      int(b.cardsAtLow),
+      int(b.cardsAtHigh),
+      int(b.swing),
+    ]);
   }
   return `sensitivity (each input at its low and high, the others at their midpoints)\n${formatTable(rows, [false, true, true, true, true, true])}`;
 }
 
 /** How the per-card throughput was composed, term by term, each with its source. */
 export function compositionText(c: Composition): string {
-  const lines = [`per-card throughput of ${c.model} on ${c.card}, layout ep=${c.layout.ep},tp=${c.layout.tp}, from ${c.file}`,
-    `weights per card ${c.memory.weightsGiBPerCard.toFixed(1)} GiB of ${c.memory.cardGiB} GiB`];
+  const lines = [
+    `per-card throughput of ${c.model} on ${c.card}, layout ep=${c.layout.ep},tp=${c.layout.tp}, from ${c.file}`,
+    `weights per card ${c.memory.weightsGiBPerCard.toFixed(1)} GiB of ${c.memory.cardGiB} GiB`,
+  ];
   for (const p of [c.prefill, c.decode]) {
     const rows = [['term', 'layers', 'ms per layer', 'ms per step', 'kind', 'source']];
     for (const t of p.terms) rows.push([t.name, String(t.layers), fmt(t.perLayerMs, 4), fmt(t.totalMs, 4), t.kind, t.source]);
-    lines.push('', `${p.phase}: ${p.tokensPerStepPerCard} tokens per card per step, step ${fmt(p.stepMs, 4)} ms → ${fmt(p.tokensPerSecPerCard, 4)} tokens/s per card`);
+    lines.push(
+      '',
+      `${p.phase}: ${p.tokensPerStepPerCard} tokens per card per step, step ${fmt(p.stepMs, 4)} ms → ${fmt(p.tokensPerSecPerCard, 4)} tokens/s per card`,
+    );
     lines.push(formatTable(rows, [false, true, true, true, false, false]));
   }
   const kinds = new Set([...c.prefill.terms, ...c.decode.terms].map((t) => t.kind));
-  if (kinds.has('extrapolated') || kinds.has('scaled')) lines.push('', 'note: some terms are not measured on this card and shape (kind column): read them as estimates');
+  if (kinds.has('extrapolated') || kinds.has('scaled'))
+    lines.push('', 'note: some terms are not measured on this card and shape (kind column): read them as estimates');
   return lines.join('\n');
 }
 
 /** Assumed and measured per-card throughput side by side: cards, servers and cost per stream. */
 export function measuredSideBySide(scenario: Scenario, assumed: Sizing, measured: { composition: Composition; sizing: Sizing }[]): string {
-  const rows = [['stream', 'per-card figures', 'prefill tok/s', 'decode tok/s', 'cards', 'servers', ...(scenario.cost ? [`${scenario.cost.currency} per day`] : [])]];
+  const rows = [
+    [
+      'stream',
+      'per-card figures',
+      'prefill tok/s',
+      'decode tok/s',
+      'cards',
+      'servers',
+      ...(scenario.cost ? [`${scenario.cost.currency} per day`] : []),
+    ],
+  ];
   const card = (s: Sizing, label: string, prefill: string, decode: string) => {
     for (const x of s.streams) rows.push([x.name, label, prefill, decode, r(x.cards), r(x.servers), ...(x.cost ? [r(x.cost.perDay)] : [])]);
   };
   const a = scenario.card;
   const fig = (f: typeof a.prefillTokensPerSecPerCard) => r(assumption(f), (n) => fmt(n, 4));
   card(assumed, 'assumed', fig(a.prefillTokensPerSecPerCard), fig(a.decodeTokensPerSecPerCard));
-  for (const m of measured) card(m.sizing, `measured: ${m.composition.card}`, fmt(m.composition.prefill.tokensPerSecPerCard, 4), fmt(m.composition.decode.tokensPerSecPerCard, 4));
+  for (const m of measured)
+    card(
+      m.sizing,
+      `measured: ${m.composition.card}`,
+      fmt(m.composition.prefill.tokensPerSecPerCard, 4),
+      fmt(m.composition.decode.tokensPerSecPerCard, 4),
+    );
   return `assumed vs measured per-card throughput (same demand, utilization and cards per server)\n${formatTable(rows, [false, false, true, true, true, true, true])}`;
 }

@@ -11,7 +11,9 @@ export function caseTable(cases: readonly CaseResult[]): string {
   const rows = [['case', 'backend', 'status', 'tokens/s', 'median ms', '±95%', 'call ovh ms', 'GFLOP/s', 'GB/s', 'roofline', 'rel err']];
   for (const c of cases) {
     rows.push([
-      c.id, c.backend, c.status,
+      c.id,
+      c.backend,
+      c.status,
       fmt(c.throughput?.tokensPerSec, 4),
       fmt(c.summary?.medianMs, 4),
       c.summary ? `${(c.summary.medianCiRelHalfWidth * 100).toFixed(1)}%` : '-',
@@ -25,20 +27,34 @@ export function caseTable(cases: readonly CaseResult[]): string {
   const notes = cases.filter((c) => c.error).map((c) => `  ${c.id}: ${c.error}`);
   for (const c of cases.filter(throttled)) {
     const { lowMHz, maxMHz, during } = lowestClock(c)!;
-    notes.push(`  ${c.id}: the card ran at ${lowMHz} MHz ${during ? 'during' : 'right after'} the timed calls, under ${THROTTLE_FRACTION * 100}% of its ${maxMHz} MHz maximum: throttled (temperature up to ${c.gpuDuring?.temperatureC.max ?? c.gpuAfter?.temperatureC ?? '-'} C)`);
+    notes.push(
+      `  ${c.id}: the card ran at ${lowMHz} MHz ${during ? 'during' : 'right after'} the timed calls, under ${THROTTLE_FRACTION * 100}% of its ${maxMHz} MHz maximum: throttled (temperature up to ${c.gpuDuring?.temperatureC.max ?? c.gpuAfter?.temperatureC ?? '-'} C)`,
+    );
   }
   const singleProcess = cases.filter((c) => c.summary && processMediansMs(c).length < 2).length;
   if (singleProcess) {
-    notes.push(`  ±95% of ${singleProcess === cases.length ? 'every case' : `${singleProcess} case(s)`} is the median's interval within one process: it cannot see how much the next process will differ; the default of three processes per case (--repetitions 3) puts that drift in the interval`);
+    notes.push(
+      `  ±95% of ${singleProcess === cases.length ? 'every case' : `${singleProcess} case(s)`} is the median's interval within one process: it cannot see how much the next process will differ; the default of three processes per case (--repetitions 3) puts that drift in the interval`,
+    );
   }
-  return formatTable(rows, [false, false, false, true, true, true, true, true, true, true, true]) + (notes.length ? `\n\nnotes:\n${notes.join('\n')}` : '');
+  return (
+    formatTable(rows, [false, false, false, true, true, true, true, true, true, true, true]) + (notes.length ? `\n\nnotes:\n${notes.join('\n')}` : '')
+  );
 }
 
 /** Fits of time = a + b·tokens, one line each. */
 export function sweepTable(fits: readonly SweepFit[]): string {
   const rows = [['workload', 'backend', 'points', 'fixed ms', 'ms/token', 'marginal tokens/s', 'R²']];
   for (const f of fits) {
-    rows.push([f.key, f.backend, String(f.points.length), fmt(f.interceptMs, 4), fmt(f.slopeMsPerToken, 4), fmt(f.marginalTokensPerSec, 4), f.rSquared.toFixed(4)]);
+    rows.push([
+      f.key,
+      f.backend,
+      String(f.points.length),
+      fmt(f.interceptMs, 4),
+      fmt(f.slopeMsPerToken, 4),
+      fmt(f.marginalTokensPerSec, 4),
+      f.rSquared.toFixed(4),
+    ]);
   }
   return formatTable(rows, [false, false, true, true, true, true, true]);
 }

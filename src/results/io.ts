@@ -15,7 +15,7 @@ export function serializeResultFile(body: ResultFileBody): string {
 
 /** Written through the one durable path: a crash or a full disk leaves the old file or the new one, never half of one. */
 export function writeResultFileAtomic(path: string, body: ResultFileBody): void {
-  writeFileDurable(path, serializeResultFile(body));
+  writeFileDurable(path, serializeResultFile(body), 'result file');
 }
 
 /** Validates text as a result file: JSON, version, schema, integrity. */
@@ -87,5 +87,5 @@ export function readResultFile(path: string): ResultFile {
 /** Writes a collection with its integrity digest, atomically. */
 export function writeCollectionAtomic(path: string, body: Omit<CollectionFile, 'integrity' | 'schemaVersion'>): void {
   const versioned = { ...body, schemaVersion: SCHEMA_VERSION };
-  writeFileDurable(path, `${JSON.stringify({ ...versioned, integrity: integrityOf(versioned) }, null, 2)}\n`);
+  writeFileDurable(path, `${JSON.stringify({ ...versioned, integrity: integrityOf(versioned) }, null, 2)}\n`, 'collection');
 }

@@ -124,7 +124,7 @@ export const CaseStatusSchema = z.enum(['ok', 'invalid', 'noisy', 'failed', 'ski
 
 const OverheadSchema = z.object({ medianMs: nonNegative, medianCi95Ms: z.tuple([nonNegative, nonNegative]), count: z.number().int() });
 
-export const CaseResultSchema = z.object({
+const CaseBaseSchema = z.object({
   id: z.string(),
   workload: WorkloadSchema,
   backend: z.string(),
@@ -133,19 +133,10 @@ export const CaseResultSchema = z.object({
   /** The card the case ran on: "cpu" or "gpu:N". */
   device: z.string(),
   work: WorkSchema,
-  /** ok: measured and correct; invalid: wrong output, never a throughput; noisy: hit max time before the target; failed: see error; skipped: the backend cannot run this case (error says why). */
-  status: CaseStatusSchema,
-  error: z.string().optional(),
   correctness: CorrectnessSchema.optional(),
-  warmupSamplesMs: z.array(nonNegative).optional(),
-  samplesMs: z.array(nonNegative).optional(),
-  summary: SummarySchema.optional(),
-  throughput: ThroughputSchema.optional(),
   details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
   /** The no-work model with the same inputs and output: the fixed cost of one call. */
   overhead: OverheadSchema.optional(),
-  /** Throughput from (raw median − overhead median); absent when the overhead is not smaller than the call. */
-  throughputCorrected: ThroughputSchema.extend({ medianMs: positive }).optional(),
   /** Fraction of the datasheet roofline floor, when the card's peaks are known. */
   roofline: z.object({
     card: z.string(), dtype: z.string(), peakTflops: positive, peakTBps: positive, floorMs: nonNegative,
@@ -176,15 +167,32 @@ export const CaseResultSchema = z.object({
   gpuAfter: GpuInfoSchema.optional(),
   startedAt: z.string(),
   endedAt: z.string(),
-}).superRefine((c, ctx) => {
-  if ((c.status === 'ok' || c.status === 'noisy') && (!c.summary || !c.throughput || !c.samplesMs)) {
-    ctx.addIssue({ code: 'custom', message: `status ${c.status} needs samplesMs, summary and throughput` });
-  }
-  if ((c.status === 'invalid' || c.status === 'failed' || c.status === 'skipped') && c.throughput) {
-    ctx.addIssue({ code: 'custom', message: `status ${c.status} must not carry a throughput` });
-  }
-  if ((c.status === 'failed' || c.status === 'skipped') && !c.error) ctx.addIssue({ code: 'custom', message: `status ${c.status} needs an error` });
 });
+
+const absent = z.undefined().optional();
+
+/** ok: measured and correct, within the target interval; noisy: measured and correct, the interval wider than the target (error says why). */
+const MeasuredCaseSchema = CaseBaseSchema.extend({
+  status: z.enum(['ok', 'noisy']),
+  error: z.string().optional(),
+  warmupSamplesMs: z.array(nonNegative).optional(),
+  samplesMs: z.array(nonNegative),
+  summary: SummarySchema,
+  throughput: ThroughputSchema,
+  /** Throughput from (raw median − overhead median); absent when the overhead is not smaller than the call. */
+  throughputCorrected: ThroughputSchema.extend({ medianMs: positive }).optional(),
+});
+
+/** Cases with no throughput: their timing fields are absent, so code cannot read a summary they do not have. */
+const unmeasured = { warmupSamplesMs: absent, samplesMs: absent, summary: absent, throughput: absent, throughputCorrected: absent };
+
+/** invalid: wrong output (correctness says by how much), never timed; failed: see error; skipped: the backend cannot run this case (error says why). */
+const InvalidCaseSchema = CaseBaseSchema.extend({ status: z.literal('invalid'), error: z.string().optional(), ...unmeasured });
+const FailedCaseSchema = CaseBaseSchema.extend({ status: z.literal('failed'), error: z.string(), ...unmeasured });
+const SkippedCaseSchema = CaseBaseSchema.extend({ status: z.literal('skipped'), error: z.string(), ...unmeasured });
+
+/** One case's result, a union on status (tinybench's shape): only ok and noisy cases have samples, a summary and a throughput. */
+export const CaseResultSchema = z.discriminatedUnion('status', [MeasuredCaseSchema, InvalidCaseSchema, FailedCaseSchema, SkippedCaseSchema]);
 
 export const ResultFileSchema = z.object({
   schemaVersion: z.string().regex(/^\d+\.\d+$/),
@@ -210,6 +218,9 @@ export const ResultFileSchema = z.object({
 export type GpuInfo = z.infer<typeof GpuInfoSchema>;
 export type Environment = z.infer<typeof EnvironmentSchema>;
 export type CaseResult = z.infer<typeof CaseResultSchema>;
+export type MeasuredCase = z.infer<typeof MeasuredCaseSchema>;
+/** A case in the making: any status, with whatever timing fields it has (the workers' and combiners' view). */
+export type CaseDraft = z.infer<typeof CaseBaseSchema> & Partial<Omit<MeasuredCase, keyof z.infer<typeof CaseBaseSchema>>> & { status: CaseStatus; error?: string };
 export type CaseStatus = z.infer<typeof CaseStatusSchema>;
 export type ResultFile = z.infer<typeof ResultFileSchema>;
 export type ResultFileBody = Omit<ResultFile, 'integrity'>;

@@ -22,7 +22,11 @@ process.once('message', async (job: CaseJob) => {
   // the parent probed the backend already; a second probe would only cost time
   const resolved = backendByName(job.backend);
   const result = await executeCase(job.case, {
-    backend: resolved.backend, modelDir: job.modelDir, deviceId: job.deviceId, threads: job.threads, device: job.device,
+    backend: resolved.backend,
+    modelDir: job.modelDir,
+    deviceId: job.deviceId,
+    threads: job.threads,
+    device: job.device,
     sampler: { warmup: job.warmup, stopping: job.stopping, clock: resolved.clock ?? hrClock },
     readGpu: job.gpuUuid ? gpuReader(job.gpuUuid) : undefined,
     monitorGpu: job.gpuUuid ? () => startGpuMonitor(job.gpuUuid!) : undefined,

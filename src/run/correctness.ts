@@ -23,7 +23,12 @@ export function referenceRowLimit(c: WorkloadCase): number {
 }
 
 /** Runs the loaded case once and compares its output with the float64 JS reference. */
-export async function checkCorrectness(c: WorkloadCase, inputs: CaseInputs, loaded: LoadedCase, maxRows = referenceRowLimit(c)): Promise<CorrectnessCheck> {
+export async function checkCorrectness(
+  c: WorkloadCase,
+  inputs: CaseInputs,
+  loaded: LoadedCase,
+  maxRows = referenceRowLimit(c),
+): Promise<CorrectnessCheck> {
   const d = c.layer.hiddenSize;
   const actual = await loaded.output();
   const rowsTotal = inputs.feeds.x.dims[0];

@@ -3,10 +3,10 @@ import { checkCorrectness } from './correctness.js';
 import { queryGpus } from '../env/gpus.js';
 import type { GpuMonitor } from '../env/gpuMonitor.js';
 import { measure, type SamplerOptions } from '../measure/sampler.js';
-import { medianVarianceInflation, summarize, type SampleSummary } from '../measure/stats.js';
+import { medianVarianceInflation, summarize } from '../measure/stats.js';
 import type { StdRelOptions } from '../measure/stopping.js';
 import type { CaseResult, GpuInfo } from '../results/schema.js';
-import { accountFor, type WorkAccounting } from '../workloads/accounting.js';
+import { accountFor } from '../workloads/accounting.js';
 import type { WorkloadCase } from '../workloads/spec.js';
 import { makeInputs, type CaseInputs } from '../workloads/tensors.js';
 import { rooflineOf, type CardPeak } from '../env/datasheets.js';
@@ -62,7 +62,8 @@ export async function executeCase(c: WorkloadCase, o: ExecuteOptions): Promise<C
   const base = baseResult(c, o.backend, o.device);
   const work = base.work;
   const unsupported = o.backend.unsupported(c);
-  if (unsupported) return { ...base, status: 'skipped', error: `not supported by ${o.backend.name}: ${unsupported}`, endedAt: new Date().toISOString() };
+  if (unsupported)
+    return { ...base, status: 'skipped', error: `not supported by ${o.backend.name}: ${unsupported}`, endedAt: new Date().toISOString() };
 
   const gpuBefore = o.readGpu?.();
   let loaded;
@@ -77,7 +78,11 @@ export async function executeCase(c: WorkloadCase, o: ExecuteOptions): Promise<C
     const memoryAfterFirstCall = loaded.memory?.();
     if (!correctness.passed) {
       return {
-        ...base, status: 'invalid', correctness, details: loaded.details, gpuBefore,
+        ...base,
+        status: 'invalid',
+        correctness,
+        details: loaded.details,
+        gpuBefore,
         error: `relative L2 error ${correctness.relativeL2Error.toExponential(2)} exceeds ${correctness.tolerance} for ${c.dtype}`,
         endedAt: new Date().toISOString(),
       };
@@ -99,7 +104,12 @@ export async function executeCase(c: WorkloadCase, o: ExecuteOptions): Promise<C
     const leaked = memory ? memory.afterRuns.numTensors - memory.afterFirstCall.numTensors : 0;
     if (leaked > 0) {
       return {
-        ...base, status: 'failed', correctness, memory, details: loaded.details, gpuBefore,
+        ...base,
+        status: 'failed',
+        correctness,
+        memory,
+        details: loaded.details,
+        gpuBefore,
         error: `leak: ${leaked} tensors more after ${m.samplesMs.length + m.warmupSamplesMs.length} calls than after the first`,
         endedAt: new Date().toISOString(),
       };
@@ -118,13 +128,20 @@ export async function executeCase(c: WorkloadCase, o: ExecuteOptions): Promise<C
       ...base,
       status: m.converged ? 'ok' : 'noisy',
       ...(m.converged ? {} : { error: noisyReason(o.sampler.stopping, m.samplesMs.length, m.relHalfWidth, summary.lag1Autocorrelation) }),
-      correctness, warmupSamplesMs: m.warmupSamplesMs, samplesMs: m.samplesMs, summary,
-      throughput: throughputOf(work, summary), details: loaded.details,
+      correctness,
+      warmupSamplesMs: m.warmupSamplesMs,
+      samplesMs: m.samplesMs,
+      summary,
+      throughput: throughputOf(work, summary),
+      details: loaded.details,
       ...(overhead ? { overhead, throughputCorrected: correctedThroughput(work, summary, overhead.medianMs) } : {}),
       ...(o.peak ? { roofline: rooflineOf(o.peak, c.dtype, work.flopsPerCall, work.bytesPerCall, summary.medianMs) } : {}),
       ...(profile ? { profile } : {}),
       ...(memory ? { memory } : {}),
-      gpuBefore, ...(gpuDuring ? { gpuDuring } : {}), gpuAfter, endedAt: new Date().toISOString(),
+      gpuBefore,
+      ...(gpuDuring ? { gpuDuring } : {}),
+      gpuAfter,
+      endedAt: new Date().toISOString(),
     };
   } catch (err) {
     return { ...base, status: 'failed', error: errorText(err), gpuBefore, endedAt: new Date().toISOString() };
@@ -141,7 +158,9 @@ export function noisyReason(stopping: StdRelOptions, samples: number, relHalfWid
   const text = `did not reach ±${(stopping.targetRelHalfWidth * 100).toFixed(1)}% in ${stopping.maxTimeMs} ms (${samples} samples): the 95% interval of the median (corrected for correlated calls) stayed at ±${(relHalfWidth * 100).toFixed(1)}%`;
   const inflation = medianVarianceInflation(lag1);
   // below 1.5× the correlation is not what kept the interval wide
-  return inflation < 1.5 ? text : `${text}; successive calls were correlated (lag-1 ${lag1.toFixed(2)}: slow and fast calls came in runs, as when the host's load drifts), so they count as ${inflation.toFixed(1)}× fewer independent calls`;
+  return inflation < 1.5
+    ? text
+    : `${text}; successive calls were correlated (lag-1 ${lag1.toFixed(2)}: slow and fast calls came in runs, as when the host's load drifts), so they count as ${inflation.toFixed(1)}× fewer independent calls`;
 }
 
 async function measureOverhead(c: WorkloadCase, inputs: CaseInputs, o: ExecuteOptions) {
@@ -158,8 +177,14 @@ async function measureOverhead(c: WorkloadCase, inputs: CaseInputs, o: ExecuteOp
 /** The fields every result has, whatever happens to the case. */
 export function baseResult(c: WorkloadCase, backend: Pick<Backend, 'name' | 'engine' | 'executionProvider'>, device: string) {
   return {
-    id: c.id, workload: stripId(c), backend: backend.name, engine: backend.engine,
-    executionProvider: backend.executionProvider, device, work: accountFor(c), startedAt: new Date().toISOString(),
+    id: c.id,
+    workload: stripId(c),
+    backend: backend.name,
+    engine: backend.engine,
+    executionProvider: backend.executionProvider,
+    device,
+    work: accountFor(c),
+    startedAt: new Date().toISOString(),
   };
 }
 
@@ -170,5 +195,10 @@ export function stripId(c: WorkloadCase): CaseResult['workload'] {
 
 export function errorText(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
-  return text.split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 3).join(' | ');
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .slice(0, 3)
+    .join(' | ');
 }

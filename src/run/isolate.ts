@@ -42,10 +42,17 @@ export interface IsolationOptions {
 const CASE_WORKER = join(dirname(fileURLToPath(import.meta.url)), 'caseWorker.js');
 
 /** Runs one case in its own process; always resolves, with a failed result when the worker dies. */
-export async function executeIsolated(job: CaseJob, backend: Pick<Backend, 'name' | 'engine' | 'executionProvider'>, o: IsolationOptions): Promise<CaseResult> {
+export async function executeIsolated(
+  job: CaseJob,
+  backend: Pick<Backend, 'name' | 'engine' | 'executionProvider'>,
+  o: IsolationOptions,
+): Promise<CaseResult> {
   const startedAt = new Date().toISOString();
   const end = await runWorker<CaseResult>(CASE_WORKER, job, {
-    timeoutMs: o.timeoutMs, env: job.workerEnv, signal: o.signal, onStage: o.onStage,
+    timeoutMs: o.timeoutMs,
+    env: job.workerEnv,
+    signal: o.signal,
+    onStage: o.onStage,
     execArgv: o.heapLimitMb ? [`--max-old-space-size=${o.heapLimitMb}`] : [],
   });
   if (end.answer) return end.answer;
@@ -73,6 +80,10 @@ export function probeBackend(backend: Backend, env?: Record<string, string>): Pr
 export async function probeInProcess(name: string, timeoutMs = PROBE_TIMEOUT_MS, env?: Record<string, string>): Promise<Probe> {
   const end = await runWorker<Probe>(PROBE_WORKER, name, { timeoutMs, env });
   if (end.answer) return end.answer;
-  const why = end.startError ? `could not start: ${end.startError}` : end.timedOut ? `timed out after ${timeoutMs / 1000} s` : failureReason({ ...end, timeoutMs });
+  const why = end.startError
+    ? `could not start: ${end.startError}`
+    : end.timedOut
+      ? `timed out after ${timeoutMs / 1000} s`
+      : failureReason({ ...end, timeoutMs });
   return { available: false, reason: `the probe ${why}`, fix: 'see the driver and library messages above; moebench env lists every backend' };
 }

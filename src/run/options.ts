@@ -66,8 +66,16 @@ export const RunOptionsSchema = z.object({
   modelDir: z.string().default(RUN_DEFAULTS.modelDir),
   json: z.boolean().default(false),
   dryRun: z.boolean().default(false),
-  warmup: z.object({ minSamples: positiveInt, minTimeMs: positiveNumber, maxTimeMs: positiveNumber, maxSamples: positiveInt, stableWithin: positiveNumber }).default(RUN_DEFAULTS.warmup),
-  stopping: z.object({ targetRelHalfWidth: positiveNumber, minSamples: positiveNumber, minTimeMs: positiveNumber, maxTimeMs: positiveNumber, maxSamples: positiveInt }),
+  warmup: z
+    .object({ minSamples: positiveInt, minTimeMs: positiveNumber, maxTimeMs: positiveNumber, maxSamples: positiveInt, stableWithin: positiveNumber })
+    .default(RUN_DEFAULTS.warmup),
+  stopping: z.object({
+    targetRelHalfWidth: positiveNumber,
+    minSamples: positiveNumber,
+    minTimeMs: positiveNumber,
+    maxTimeMs: positiveNumber,
+    maxSamples: positiveInt,
+  }),
 });
 
 export type RunOptions = z.infer<typeof RunOptionsSchema>;
@@ -85,13 +93,20 @@ function checked(raw: Record<string, unknown>): RunOptions {
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const flag = String(issue.path[0] ?? '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-  throw new UsageError(`--${flag}${issue.path.length > 1 ? ` (${issue.path.slice(1).join('.')})` : ''}: ${issue.message}, got ${JSON.stringify(raw[String(issue.path[0])])}`);
+  throw new UsageError(
+    `--${flag}${issue.path.length > 1 ? ` (${issue.path.slice(1).join('.')})` : ''}: ${issue.message}, got ${JSON.stringify(raw[String(issue.path[0])])}`,
+  );
 }
 
 // ---- the command line → RunOptions --------------------------------------------------------------
 
 const csv = (v: unknown): string[] | undefined =>
-  v === undefined ? undefined : (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(',')).map((s) => s.trim()).filter(Boolean);
+  v === undefined
+    ? undefined
+    : (Array.isArray(v) ? v : [v])
+        .flatMap((x) => String(x).split(','))
+        .map((s) => s.trim())
+        .filter(Boolean);
 
 export function csvOf<T extends string>(name: string, v: unknown, allowed: readonly T[]): T[] | undefined {
   const items = csv(v);
@@ -131,7 +146,10 @@ function sampleTimes(argv: Record<string, unknown>): { minTimeMs: number; maxTim
   const maxTimeMs = positive('max-time-ms', argv.maxTimeMs ?? RUN_DEFAULTS.stopping.maxTimeMs);
   if (argv.minTimeMs === undefined) return { minTimeMs: Math.min(RUN_DEFAULTS.stopping.minTimeMs, maxTimeMs), maxTimeMs };
   const minTimeMs = positive('min-time-ms', argv.minTimeMs);
-  if (minTimeMs > maxTimeMs) throw new UsageError(`--min-time-ms ${minTimeMs} is more than --max-time-ms ${maxTimeMs}: no case could stop before the maximum, so every one would be noisy`);
+  if (minTimeMs > maxTimeMs)
+    throw new UsageError(
+      `--min-time-ms ${minTimeMs} is more than --max-time-ms ${maxTimeMs}: no case could stop before the maximum, so every one would be noisy`,
+    );
   return { minTimeMs, maxTimeMs };
 }
 
@@ -139,7 +157,8 @@ function sampleTimes(argv: Record<string, unknown>): { minTimeMs: number; maxTim
 export function runOptionsFrom(argv: Record<string, unknown>): RunOptions {
   const deviceAll = argv.device === 'all';
   const device = deviceAll || argv.device === undefined ? undefined : Number(argv.device);
-  if (device !== undefined && (!Number.isInteger(device) || device < 0)) throw new UsageError(`--device must be a GPU index (0, 1, ...) or all, got "${argv.device}"`);
+  if (device !== undefined && (!Number.isInteger(device) || device < 0))
+    throw new UsageError(`--device must be a GPU index (0, 1, ...) or all, got "${argv.device}"`);
   const sweep = sweepTokens(argv.sweep);
   if (sweep && argv.tokens !== undefined) throw new UsageError('--sweep tokens=... and --tokens both set the token counts: use one');
   const one = (name: string, v: unknown) => (v === undefined ? undefined : intsOf(name, v)?.[0]);

@@ -12,7 +12,8 @@ import type { CaseResult } from '../results/schema.js';
  */
 export function combineRepetitions(results: CaseResult[], targetRelHalfWidth: number, seed: number, planned = results.length): CaseResult {
   const repetitions = results.map((r) => ({
-    status: r.status, ...(r.summary ? { medianMs: r.summary.medianMs, medianCi95Ms: r.summary.medianCi95Ms, count: r.summary.count } : {}),
+    status: r.status,
+    ...(r.summary ? { medianMs: r.summary.medianMs, medianCi95Ms: r.summary.medianCi95Ms, count: r.summary.count } : {}),
     ...(r.warmupSamplesMs ? { warmupCount: r.warmupSamplesMs.length } : {}),
     ...(r.overhead ? { overhead: r.overhead } : {}),
     ...(r.error ? { error: r.error } : {}),
@@ -42,7 +43,10 @@ export function combineRepetitions(results: CaseResult[], targetRelHalfWidth: nu
   // a process that reached its time limit unconverged makes the case noisy even when the interval over processes is narrow
   const noisyText = noisy.map((i) => `repetition ${i + 1} of ${n} ${results[i].error ?? 'was noisy'}`).join('; ');
   const error = withinTarget ? `${noisyText}; ${interval}` : noisy.length ? `${interval}; ${noisyText}` : interval;
-  const worst = results.reduce((w, r) => (r.correctness && (!w || r.correctness.relativeL2Error > w.relativeL2Error) ? r.correctness : w), first.correctness);
+  const worst = results.reduce(
+    (w, r) => (r.correctness && (!w || r.correctness.relativeL2Error > w.relativeL2Error) ? r.correctness : w),
+    first.correctness,
+  );
   return {
     ...first,
     status: converged ? 'ok' : 'noisy',
@@ -52,10 +56,12 @@ export function combineRepetitions(results: CaseResult[], targetRelHalfWidth: nu
     samplesMs: pooled,
     summary,
     throughput: throughputOf(first.work, summary),
-    ...(overheadMedianMs !== undefined ? {
-      overhead: { ...overheads[0], medianMs: overheadMedianMs, count: overheads.reduce((a, o) => a + o.count, 0) },
-      throughputCorrected: correctedThroughput(first.work, summary, overheadMedianMs),
-    } : {}),
+    ...(overheadMedianMs !== undefined
+      ? {
+          overhead: { ...overheads[0], medianMs: overheadMedianMs, count: overheads.reduce((a, o) => a + o.count, 0) },
+          throughputCorrected: correctedThroughput(first.work, summary, overheadMedianMs),
+        }
+      : {}),
     ...(first.roofline ? { roofline: { ...first.roofline, fraction: first.roofline.floorMs / summary.medianMs } } : {}),
     memory: last.memory,
     ...combinedGpuDuring(results),
@@ -73,20 +79,32 @@ export function combineRepetitions(results: CaseResult[], targetRelHalfWidth: nu
 export function splitRepetitions(c: CaseResult): CaseResult[] {
   const { repetitions: listed, ...single } = c;
   if (!listed || listed.length < 2) return [single];
+  const { samplesMs: _s, warmupSamplesMs: _w, summary: _m, throughput: _t, throughputCorrected: _c, ...base } = single;
   let at = 0;
   let warmAt = 0;
-  return listed.map((r) => {
+  return listed.map((r, i): CaseResult => {
     const samplesMs = c.samplesMs?.slice(at, at + (r.count ?? 0));
     at += r.count ?? 0;
     const warmupSamplesMs = c.warmupSamplesMs?.slice(warmAt, warmAt + (r.warmupCount ?? 0));
     warmAt += r.warmupCount ?? 0;
-    const summary = samplesMs && samplesMs.length > 0 ? summarize(samplesMs, c.workload.seed) : undefined;
-    const corrected = summary && r.overhead ? correctedThroughput(c.work, summary, r.overhead.medianMs) : undefined;
-    return {
-      ...single, status: r.status, error: r.error, gpuDuring: r.gpuDuring, samplesMs, warmupSamplesMs, summary, overhead: r.overhead,
-      throughput: summary ? throughputOf(c.work, summary) : undefined,
-      throughputCorrected: corrected,
-    };
+    const own = { ...base, gpuDuring: r.gpuDuring, overhead: r.overhead };
+    if ((r.status === 'ok' || r.status === 'noisy') && samplesMs && samplesMs.length > 0) {
+      const summary = summarize(samplesMs, c.workload.seed);
+      const corrected = r.overhead ? correctedThroughput(c.work, summary, r.overhead.medianMs) : undefined;
+      return {
+        ...own,
+        status: r.status,
+        error: r.error,
+        samplesMs,
+        warmupSamplesMs,
+        summary,
+        throughput: throughputOf(c.work, summary),
+        throughputCorrected: corrected,
+      };
+    }
+    if (r.status === 'invalid') return { ...own, status: 'invalid', error: r.error };
+    // a measured repetition whose samples the file does not hold cannot be combined again
+    return { ...own, status: r.status === 'skipped' ? 'skipped' : 'failed', error: r.error ?? `repetition ${i + 1} has no samples in the file` };
   });
 }
 
@@ -97,7 +115,11 @@ function combinedGpuDuring(results: CaseResult[]): Pick<CaseResult, 'gpuDuring'>
   return {
     gpuDuring: {
       readings: during.reduce((a, d) => a + d.readings, 0),
-      smClockMHz: { min: Math.min(...during.map((d) => d.smClockMHz.min)), median: median(during.map((d) => d.smClockMHz.median)), max: Math.max(...during.map((d) => d.smClockMHz.max)) },
+      smClockMHz: {
+        min: Math.min(...during.map((d) => d.smClockMHz.min)),
+        median: median(during.map((d) => d.smClockMHz.median)),
+        max: Math.max(...during.map((d) => d.smClockMHz.max)),
+      },
       temperatureC: { max: Math.max(...during.map((d) => d.temperatureC.max)) },
     },
   };

@@ -15,7 +15,11 @@ export interface Resolved {
 type ProbeFn = (b: Backend) => Promise<Probe>;
 
 /** --backend NAME or auto → one backend that probed available here, or a UsageError saying why none. */
-export async function resolveBackend(name: string, backends: Record<string, Backend> = createBackends(), probe: ProbeFn = probeBackend): Promise<Resolved> {
+export async function resolveBackend(
+  name: string,
+  backends: Record<string, Backend> = createBackends(),
+  probe: ProbeFn = probeBackend,
+): Promise<Resolved> {
   if (name === 'fake') return { ...backendByName(name), skipped: [] };
   if (name === 'auto') {
     const skipped: Resolved['skipped'] = [];
@@ -33,7 +37,10 @@ export async function resolveBackend(name: string, backends: Record<string, Back
 }
 
 /** --backend all-available: every backend that probes available here, in AUTO_ORDER; the rest with their reasons. */
-export async function availableBackends(backends: Record<string, Backend> = createBackends(), probe: ProbeFn = probeBackend): Promise<{ available: Backend[]; unavailable: { name: string; reason: string }[] }> {
+export async function availableBackends(
+  backends: Record<string, Backend> = createBackends(),
+  probe: ProbeFn = probeBackend,
+): Promise<{ available: Backend[]; unavailable: { name: string; reason: string }[] }> {
   const available: Backend[] = [];
   const unavailable: { name: string; reason: string }[] = [];
   for (const name of AUTO_ORDER) {

@@ -20,7 +20,10 @@ import { combineRepetitions, splitRepetitions } from './repetitions.js';
 import { availableBackends, resolveBackend } from './resolve.js';
 
 export function defaultResultPath(outDir: string, backend: string, device: string, now = new Date()): string {
-  const stamp = now.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
+  const stamp = now
+    .toISOString()
+    .replace(/:/g, '-')
+    .replace(/\.\d+Z$/, 'Z');
   const host = os.hostname().replace(/[^A-Za-z0-9_.-]/g, '_');
   const card = device.startsWith('gpu:') ? `-gpu${device.slice(4).split(' ')[0]}` : '';
   return join(outDir, `${stamp}-${host}-${backend}${card}.json`);
@@ -64,7 +67,11 @@ export interface RunContext {
 }
 
 /** --device all among several cards: the cards to run on, one run each; undefined for a single run. */
-export async function cardsForDeviceAll(o: RunOptions, backendName: string, log: (l: string) => void): Promise<{ cards: GpuInfo[]; backend: string } | undefined> {
+export async function cardsForDeviceAll(
+  o: RunOptions,
+  backendName: string,
+  log: (l: string) => void,
+): Promise<{ cards: GpuInfo[]; backend: string } | undefined> {
   if (!o.deviceAll) return undefined;
   const gpus = queryGpus();
   const cudaVisible = process.env.CUDA_VISIBLE_DEVICES;
@@ -73,9 +80,14 @@ export async function cardsForDeviceAll(o: RunOptions, backendName: string, log:
   const backends = await backendsFor(backendName, log);
   const unpinnable = backends.filter((b) => b.placement !== 'cuda');
   if (unpinnable.length) {
-    throw new UsageError(`--device all runs one process per card, pinned to it through CUDA_VISIBLE_DEVICES, which only CUDA engines (ort-cuda, tfjs-node-gpu) obey: ${unpinnable.map((b) => `${b.name} runs on ${b.placement === 'host' ? 'the host CPU' : 'the adapter Dawn picks'}`).join(', ')}`);
+    throw new UsageError(
+      `--device all runs one process per card, pinned to it through CUDA_VISIBLE_DEVICES, which only CUDA engines (ort-cuda, tfjs-node-gpu) obey: ${unpinnable.map((b) => `${b.name} runs on ${b.placement === 'host' ? 'the host CPU' : 'the adapter Dawn picks'}`).join(', ')}`,
+    );
   }
-  if (!visible) throw new UsageError(`--device all: CUDA_VISIBLE_DEVICES=${cudaVisible} names MIG devices, which nvidia-smi's card list cannot pin; run each with --device N instead`);
+  if (!visible)
+    throw new UsageError(
+      `--device all: CUDA_VISIBLE_DEVICES=${cudaVisible} names MIG devices, which nvidia-smi's card list cannot pin; run each with --device N instead`,
+    );
   return { cards: visible, backend: backends.length === 1 ? backends[0].name : backendName };
 }
 
@@ -105,7 +117,9 @@ export async function prepareRun(o: RunOptions, ctx: RunContext, resumed?: Resul
     const here = captureEnvironment({ commandLine: ctx.argv, backendsAvailable: [], gpus, startedAt: resumed.environment.startedAt });
     const differences = resumeDifferences(resumed.environment, here);
     if (differences.length) {
-      throw new UsageError(`${resumed.path} was started on another machine or software (${differences.join('; ')}): its cases and this machine's would share one environment that names only the first; start a new run`);
+      throw new UsageError(
+        `${resumed.path} was started on another machine or software (${differences.join('; ')}): its cases and this machine's would share one environment that names only the first; start a new run`,
+      );
     }
   }
   const visible = visibleCards(gpus, cudaVisible);
@@ -117,21 +131,34 @@ export async function prepareRun(o: RunOptions, ctx: RunContext, resumed?: Resul
   const device = backends.length === 1 ? deviceOf(backends[0]) : [...new Set(backends.map(deviceOf))].join('; ');
   const peaks = new Map(backends.map((b) => [b.name, peakFor(o, b, choices.get(b.name)!, gpus)]));
 
-  const session = resumed ?? (() => {
-    const path = o.out ?? defaultResultPath(o.outDir, label, device);
-    const environment = captureEnvironment({ commandLine: ctx.argv, backendsAvailable: backends.map((b) => b.name), gpus, startedAt: new Date().toISOString() });
-    return ResultSession.create(path, environment, {
-      ...(plan.suite ? { suite: plan.suite.name } : {}), backend: backendName === 'all-available' ? 'all-available' : label, device,
-      options: { ...o, deviceAll: false } as Record<string, unknown>,
-    });
-  })();
+  const session =
+    resumed ??
+    (() => {
+      const path = o.out ?? defaultResultPath(o.outDir, label, device);
+      const environment = captureEnvironment({
+        commandLine: ctx.argv,
+        backendsAvailable: backends.map((b) => b.name),
+        gpus,
+        startedAt: new Date().toISOString(),
+      });
+      return ResultSession.create(path, environment, {
+        ...(plan.suite ? { suite: plan.suite.name } : {}),
+        backend: backendName === 'all-available' ? 'all-available' : label,
+        device,
+        options: { ...o, deviceAll: false } as Record<string, unknown>,
+      });
+    })();
   const done = session.completedKeys((c) => isComplete(c, o.repetitions));
   const todo = plan.cases.flatMap((c) => backends.map((b) => ({ c, b }))).filter(({ c, b }) => !done.has(caseKey(b.name, c.id)));
-  ctx.log(`moebench: ${todo.length} case(s) on ${backends.map((b) => b.name).join(', ')} (${device})${done.size ? `, ${done.size} already in the file` : ''} → ${session.path}`);
-  const reps = new Map(todo.map(({ c, b }) => {
-    const saved = session.cases.find((r) => caseKey(r.backend, r.id) === caseKey(b.name, c.id));
-    return [caseKey(b.name, c.id), saved ? splitRepetitions(saved) : []];
-  }));
+  ctx.log(
+    `moebench: ${todo.length} case(s) on ${backends.map((b) => b.name).join(', ')} (${device})${done.size ? `, ${done.size} already in the file` : ''} → ${session.path}`,
+  );
+  const reps = new Map(
+    todo.map(({ c, b }) => {
+      const saved = session.cases.find((r) => caseKey(r.backend, r.id) === caseKey(b.name, c.id));
+      return [caseKey(b.name, c.id), saved ? splitRepetitions(saved) : []];
+    }),
+  );
   return { options: o, backends, session, device, todo, reps, choices, peaks, deviceOf };
 }
 
@@ -144,10 +171,11 @@ export async function prepareRun(o: RunOptions, ctx: RunContext, resumed?: Resul
 export async function runRounds(p: PreparedRun, log: (line: string) => void, signal: AbortSignal): Promise<void> {
   const { options: o, todo, reps, backends } = p;
   const repetitions = o.repetitions;
-  const left = () => todo.reduce((n, { c, b }) => {
-    const have = reps.get(caseKey(b.name, c.id))!;
-    return n + (have.some(isFinal) ? 0 : Math.max(0, repetitions - have.length));
-  }, 0);
+  const left = () =>
+    todo.reduce((n, { c, b }) => {
+      const have = reps.get(caseKey(b.name, c.id))!;
+      return n + (have.some(isFinal) ? 0 : Math.max(0, repetitions - have.length));
+    }, 0);
   const startedMs = Date.now();
   let processesDone = 0;
   for (let round = 1; round <= repetitions && !signal.aborted; round++) {
@@ -158,16 +186,31 @@ export async function runRounds(p: PreparedRun, log: (line: string) => void, sig
       const repTag = repetitions > 1 ? `${tag} (repetition ${round}/${repetitions})` : tag;
       const peak = p.peaks.get(b.name);
       const choice = p.choices.get(b.name)!;
-      const one = await executeIsolated({
-        case: c, backend: b.name, deviceId: choice.deviceId, workerEnv: choice.workerEnv, gpuUuid: choice.card?.uuid, device: p.deviceOf(b),
-        modelDir: o.modelDir, threads: o.threads,
-        warmup: o.warmup, stopping: o.stopping, profile: o.profile && have.length === 0, peakName: peak?.name,
-      }, b, { timeoutMs: o.caseTimeoutMs, heapLimitMb: o.heapLimitMb, signal, onStage: (stage) => log(`${repTag}: ${stage}`) });
+      const one = await executeIsolated(
+        {
+          case: c,
+          backend: b.name,
+          deviceId: choice.deviceId,
+          workerEnv: choice.workerEnv,
+          gpuUuid: choice.card?.uuid,
+          device: p.deviceOf(b),
+          modelDir: o.modelDir,
+          threads: o.threads,
+          warmup: o.warmup,
+          stopping: o.stopping,
+          profile: o.profile && have.length === 0,
+          peakName: peak?.name,
+        },
+        b,
+        { timeoutMs: o.caseTimeoutMs, heapLimitMb: o.heapLimitMb, signal, onStage: (stage) => log(`${repTag}: ${stage}`) },
+      );
       if (signal.aborted) break;
       have.push(one);
       const result = combineRepetitions(have, o.stopping.targetRelHalfWidth, c.seed, repetitions);
       p.session.add(result);
-      const tps = result.throughput ? `${result.throughput.tokensPerSec.toPrecision(4)} tokens/s ±${(result.summary!.medianCiRelHalfWidth * 100).toFixed(1)}%` : '';
+      const tps = result.throughput
+        ? `${result.throughput.tokensPerSec.toPrecision(4)} tokens/s ±${(result.summary!.medianCiRelHalfWidth * 100).toFixed(1)}%`
+        : '';
       const finished = isComplete(result, repetitions);
       log(`${finished ? tag : repTag}: ${finished ? '' : 'so far '}${result.status} ${tps}${result.error ? ` (${result.error})` : ''}`);
       processesDone++;
@@ -181,7 +224,14 @@ export function finishRun(p: PreparedRun): SweepFit[] {
   const sweeps = fitSweeps(p.session.cases);
   if (p.todo.length > 0) p.session.finish(sweeps);
   // one interrupted after its last case ends with that case
-  else if (!p.session.environment.endedAt) p.session.finish(sweeps, p.session.cases.map((c) => c.endedAt).sort().pop());
+  else if (!p.session.environment.endedAt)
+    p.session.finish(
+      sweeps,
+      p.session.cases
+        .map((c) => c.endedAt)
+        .sort()
+        .pop(),
+    );
   return sweeps;
 }
 
@@ -196,14 +246,21 @@ export function interruptedText(p: PreparedRun): string {
  * probe too, so the engine never touches another card), in parallel when the host has a core
  * per card (perCardSchedule), each with its own file.
  */
-export function perCardOptions(o: RunOptions, cards: GpuInfo[], backend: string): { schedule: ReturnType<typeof perCardSchedule>; runs: { card: GpuInfo; options: RunOptions }[] } {
+export function perCardOptions(
+  o: RunOptions,
+  cards: GpuInfo[],
+  backend: string,
+): { schedule: ReturnType<typeof perCardSchedule>; runs: { card: GpuInfo; options: RunOptions }[] } {
   const schedule = perCardSchedule(cards.length, os.availableParallelism(), o.threads);
   return {
     schedule,
     runs: cards.map((card) => ({
       card,
       options: {
-        ...o, backend, device: card.index, deviceAll: false,
+        ...o,
+        backend,
+        device: card.index,
+        deviceAll: false,
         threads: schedule.threadsPerCard ?? o.threads,
         out: o.out ? o.out.replace(/(\.json)?$/, `-gpu${card.index}.json`) : undefined,
       },

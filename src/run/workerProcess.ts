@@ -85,11 +85,26 @@ export function runWorker<T>(script: string, message: unknown, o: WorkerOptions)
 }
 
 /** Why a worker ended without a result, in words a user can act on. */
-export function failureReason(o: { timedOut: boolean; timeoutMs: number; code: number | null; signal: NodeJS.Signals | null; stderr: string }): string {
-  const lastLine = o.stderr.split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? '';
-  if (o.timedOut) return `timed out after ${(o.timeoutMs / 1000).toFixed(0)} s: the case worker was killed (raise --case-timeout-s if the case is just slow)`;
+export function failureReason(o: {
+  timedOut: boolean;
+  timeoutMs: number;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+}): string {
+  const lastLine =
+    o.stderr
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .pop() ?? '';
+  if (o.timedOut)
+    return `timed out after ${(o.timeoutMs / 1000).toFixed(0)} s: the case worker was killed (raise --case-timeout-s if the case is just slow)`;
   const oom = /heap out of memory|Allocation failed|std::bad_alloc|Failed to allocate memory|out of memory/i;
-  const oomLine = o.stderr.split('\n').map((l) => l.trim()).find((l) => oom.test(l));
+  const oomLine = o.stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => oom.test(l));
   if (oomLine) return `out of memory: ${oomLine}`;
   if (o.signal === 'SIGKILL') return 'crashed: killed by SIGKILL (often the kernel OOM killer: the case needs more memory than the machine has)';
   if (o.signal) return `crashed: killed by ${o.signal}${lastLine ? `: ${lastLine}` : ''}`;

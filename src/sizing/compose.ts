@@ -17,12 +17,16 @@ export interface Layout {
 
 export function parseLayout(text: string): Layout {
   const layout: Layout = { ep: 1, tp: 1 };
-  for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^(ep|tp)=(\d+)$/.exec(part);
     if (!m || Number(m[2]) < 1) throw new UsageError(`--layout "${text}": use e.g. ep=32,tp=1`);
     layout[m[1] as 'ep' | 'tp'] = Number(m[2]);
   }
-  if (layout.tp !== 1) throw new UsageError(`--layout tp=${layout.tp}: tensor parallelism is not modelled yet (its all-reduce would be guessed); use tp=1`);
+  if (layout.tp !== 1)
+    throw new UsageError(`--layout tp=${layout.tp}: tensor parallelism is not modelled yet (its all-reduce would be guessed); use tp=1`);
   return layout;
 }
 
@@ -109,7 +113,8 @@ function rooflineMs(peak: CardPeak, dtype: 'fp32' | 'fp16', flops: number, bytes
 export function compose(file: MeasuredRun, path: string, o: ComposeOptions): Composition {
   const preset = presetOf(o.model);
   const moe = preset.moe;
-  if (moe && moe.numExperts % o.layout.ep !== 0) throw new UsageError(`--layout ep=${o.layout.ep} must divide ${o.model}'s ${moe.numExperts} experts`);
+  if (moe && moe.numExperts % o.layout.ep !== 0)
+    throw new UsageError(`--layout ep=${o.layout.ep} must divide ${o.model}'s ${moe.numExperts} experts`);
   if (!moe && o.layout.ep !== 1) throw new UsageError(`${o.model} has no experts: use --layout ep=1`);
 
   const anyCase = file.cases.find(usable);
@@ -117,16 +122,29 @@ export function compose(file: MeasuredRun, path: string, o: ComposeOptions): Com
   const fileCard = measuredCard(file, anyCase);
   const peak = o.card ? cardPeakByName(o.card) : fileCard;
   if (!peak) {
-    throw new UsageError(o.card
-      ? `unknown card "${o.card}": see src/env/datasheets.ts for the cards with datasheet peaks`
-      : `${path}: measured on ${anyCase.device}, which has no datasheet peaks; attention and any scaling need them: name the card with --card`);
+    throw new UsageError(
+      o.card
+        ? `unknown card "${o.card}": see src/env/datasheets.ts for the cards with datasheet peaks`
+        : `${path}: measured on ${anyCase.device}, which has no datasheet peaks; attention and any scaling need them: name the card with --card`,
+    );
   }
   const weightsGiBPerCard = weightsPerCardBytes(preset, o.layout.ep) / 1024 ** 3;
   if (weightsGiBPerCard > peak.memoryGiB) {
-    throw new UsageError(`layout ep=${o.layout.ep} does not fit: ${o.model}'s weights need ${weightsGiBPerCard.toFixed(1)} GiB per card (${preset.model.deployedWeightBytes} byte(s) per weight), the ${peak.name} has ${peak.memoryGiB} GiB`);
+    throw new UsageError(
+      `layout ep=${o.layout.ep} does not fit: ${o.model}'s weights need ${weightsGiBPerCard.toFixed(1)} GiB per card (${preset.model.deployedWeightBytes} byte(s) per weight), the ${peak.name} has ${peak.memoryGiB} GiB`,
+    );
   }
   const phase = (p: Phase) => composePhase(file, path, o, preset, peak, p);
-  return { file: path, card: peak.name, peak, model: o.model, layout: o.layout, memory: { weightsGiBPerCard, cardGiB: peak.memoryGiB }, prefill: phase('prefill'), decode: phase('decode') };
+  return {
+    file: path,
+    card: peak.name,
+    peak,
+    model: o.model,
+    layout: o.layout,
+    memory: { weightsGiBPerCard, cardGiB: peak.memoryGiB },
+    prefill: phase('prefill'),
+    decode: phase('decode'),
+  };
 }
 
 function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset: Preset, peak: CardPeak, p: Phase): PhaseComposition {
@@ -139,18 +157,28 @@ function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset
 
   if (moe) {
     const wantSlice = o.layout.ep > 1 ? slice : undefined;
-    const exact = cases.filter((c) => c.workload.preset === o.model && c.workload.layer.kind === 'moe' && c.workload.expertsPerCard === wantSlice)
+    const exact = cases
+      .filter((c) => c.workload.preset === o.model && c.workload.layer.kind === 'moe' && c.workload.expertsPerCard === wantSlice)
       .sort((a, b) => b.workload.numTokens - a.workload.numTokens)[0];
     const sameCard = (c: CaseResult) => measuredCard(file, c)?.name === peak.name;
     if (exact && sameCard(exact)) {
       tokensPerCard = exact.work.tokensPerCall;
       dtype = exact.workload.dtype;
-      terms.push({ name: 'moe', layers: preset.model.numMoeLayers, perLayerMs: exact.summary!.medianMs, totalMs: 0, kind: 'measured', source: describe(path, exact, peak.name) });
+      terms.push({
+        name: 'moe',
+        layers: preset.model.numMoeLayers,
+        perLayerMs: exact.summary!.medianMs,
+        totalMs: 0,
+        kind: 'measured',
+        source: describe(path, exact, peak.name),
+      });
     } else {
       // scale by the datasheet roofline: the measured case's achieved fraction applied to the target's floor
       const basis = (exact ? [exact] : cases.filter((c) => c.workload.layer.kind === 'moe')).find((c) => measuredCard(file, c) && c.summary);
       if (!basis) {
-        throw new UsageError(`${path}: no ${p} MoE case of ${o.model}${wantSlice ? ` with --experts-per-card ${wantSlice}` : ''} measured on the ${peak.name}, and none on a card with datasheet peaks to scale from: run moebench run --preset ${o.model} --layer moe --phase ${p}${wantSlice ? ` --experts-per-card ${wantSlice}` : ''}`);
+        throw new UsageError(
+          `${path}: no ${p} MoE case of ${o.model}${wantSlice ? ` with --experts-per-card ${wantSlice}` : ''} measured on the ${peak.name}, and none on a card with datasheet peaks to scale from: run moebench run --preset ${o.model} --layer moe --phase ${p}${wantSlice ? ` --experts-per-card ${wantSlice}` : ''}`,
+        );
       }
       const basisCard = measuredCard(file, basis)!;
       const fraction = rooflineMs(basisCard, basis.workload.dtype, basis.work.flopsPerCall, basis.work.bytesPerCall) / basis.summary!.medianMs;
@@ -161,24 +189,37 @@ function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset
       const w = accountFor(target);
       const perLayerMs = rooflineMs(peak, dtype, w.flopsPerCall, w.bytesPerCall) / fraction;
       terms.push({
-        name: 'moe', layers: preset.model.numMoeLayers, perLayerMs, totalMs: 0, kind: 'extrapolated',
+        name: 'moe',
+        layers: preset.model.numMoeLayers,
+        perLayerMs,
+        totalMs: 0,
+        kind: 'extrapolated',
         source: `${target.id} on ${peak.name}: its roofline floor / ${(fraction * 100).toFixed(1)}%, the roofline fraction of ${describe(path, basis, basisCard.name)}`,
       });
     }
   } else {
-    const dense = cases.filter((c) => c.workload.preset === o.model && c.workload.layer.kind === 'dense').sort((a, b) => b.workload.numTokens - a.workload.numTokens)[0];
+    const dense = cases
+      .filter((c) => c.workload.preset === o.model && c.workload.layer.kind === 'dense')
+      .sort((a, b) => b.workload.numTokens - a.workload.numTokens)[0];
     if (!dense) throw new UsageError(`${path}: no ${p} dense case of ${o.model}: run moebench run --preset ${o.model} --layer dense --phase ${p}`);
     tokensPerCard = dense.workload.numTokens;
     dtype = dense.workload.dtype;
   }
 
   if (preset.model.numDenseLayers > 0) {
-    const dense = cases.filter((c) => c.workload.preset === o.model && c.workload.layer.kind === 'dense')
+    const dense = cases
+      .filter((c) => c.workload.preset === o.model && c.workload.layer.kind === 'dense')
       .sort((a, b) => Math.abs(a.workload.numTokens - tokensPerCard) - Math.abs(b.workload.numTokens - tokensPerCard))[0];
-    if (!dense) throw new UsageError(`${path}: no ${p} dense case of ${o.model} (it has ${preset.model.numDenseLayers} dense layers): run moebench run --preset ${o.model} --layer dense --phase ${p} --tokens ${tokensPerCard}`);
+    if (!dense)
+      throw new UsageError(
+        `${path}: no ${p} dense case of ${o.model} (it has ${preset.model.numDenseLayers} dense layers): run moebench run --preset ${o.model} --layer dense --phase ${p} --tokens ${tokensPerCard}`,
+      );
     const scale = tokensPerCard / dense.workload.numTokens;
     terms.push({
-      name: 'dense', layers: preset.model.numDenseLayers, perLayerMs: dense.summary!.medianMs * scale, totalMs: 0,
+      name: 'dense',
+      layers: preset.model.numDenseLayers,
+      perLayerMs: dense.summary!.medianMs * scale,
+      totalMs: 0,
       kind: scale === 1 ? 'measured' : 'scaled',
       source: `${describe(path, dense, peak.name)}${scale === 1 ? '' : `, time × ${tokensPerCard}/${dense.workload.numTokens} tokens`}`,
     });
@@ -188,9 +229,14 @@ function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset
   const layers = preset.model.numDenseLayers + preset.model.numMoeLayers;
   const context = p === 'decode' ? o.contextTokens : tokensPerCard / 2;
   const attnFlops = tokensPerCard * (2 * a.paramsPerLayer + a.flopsPerTokenPerContextPerLayer * context);
-  const attnBytes = a.paramsPerLayer * bytesPerElement(dtype) + (p === 'decode' ? tokensPerCard * o.contextTokens : tokensPerCard) * a.kvBytesPerTokenPerLayer;
+  const attnBytes =
+    a.paramsPerLayer * bytesPerElement(dtype) + (p === 'decode' ? tokensPerCard * o.contextTokens : tokensPerCard) * a.kvBytesPerTokenPerLayer;
   terms.push({
-    name: 'attention', layers, perLayerMs: rooflineMs(peak, dtype, attnFlops, attnBytes), totalMs: 0, kind: 'estimated',
+    name: 'attention',
+    layers,
+    perLayerMs: rooflineMs(peak, dtype, attnFlops, attnBytes),
+    totalMs: 0,
+    kind: 'estimated',
     source: `roofline of ${peak.name} (${dtype}): ${(attnFlops / 1e9).toPrecision(3)} GFLOP, ${(attnBytes / 1e6).toPrecision(3)} MB per layer at ${p === 'decode' ? `${o.contextTokens} tokens of context` : `${tokensPerCard}-token chunks`} (no attention benchmark yet)`,
   });
 
@@ -198,7 +244,11 @@ function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset
     // dispatch each token to its k experts and combine k results back; (ep − 1)/ep of them leave the card
     const bytes = tokensPerCard * moe.topK * moe.hiddenSize * bytesPerElement(dtype) * 2 * ((o.layout.ep - 1) / o.layout.ep);
     terms.push({
-      name: 'all-to-all', layers: preset.model.numMoeLayers, perLayerMs: (bytes / (o.linkGBps * 1e9)) * 1000, totalMs: 0, kind: 'estimated',
+      name: 'all-to-all',
+      layers: preset.model.numMoeLayers,
+      perLayerMs: (bytes / (o.linkGBps * 1e9)) * 1000,
+      totalMs: 0,
+      kind: 'estimated',
       source: `${(bytes / 1e6).toPrecision(3)} MB per layer / ${o.linkGBps} GB/s link (assumed)`,
     });
   }
@@ -207,10 +257,27 @@ function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset
   return { phase: p, tokensPerStepPerCard: tokensPerCard, terms, stepMs, tokensPerSecPerCard: tokensPerCard / (stepMs / 1000) };
 }
 
-function targetCase(model: string, m: MoeShape, phase: Phase, numTokens: number, dtype: 'fp32' | 'fp16', expertsPerCard: number | undefined, routing: WorkloadCase['routing']): WorkloadCase {
+function targetCase(
+  model: string,
+  m: MoeShape,
+  phase: Phase,
+  numTokens: number,
+  dtype: 'fp32' | 'fp16',
+  expertsPerCard: number | undefined,
+  routing: WorkloadCase['routing'],
+): WorkloadCase {
   const c: Omit<WorkloadCase, 'id'> = {
-    preset: model, layer: m, phase, batch: phase === 'decode' ? numTokens : 1, seqLen: phase === 'decode' ? 1 : numTokens, numTokens, dtype, seed: 42,
-    moeImpl: 'routed', routing: routing ?? { kind: 'uniform' }, ...(expertsPerCard !== undefined ? { expertsPerCard } : {}),
+    preset: model,
+    layer: m,
+    phase,
+    batch: phase === 'decode' ? numTokens : 1,
+    seqLen: phase === 'decode' ? 1 : numTokens,
+    numTokens,
+    dtype,
+    seed: 42,
+    moeImpl: 'routed',
+    routing: routing ?? { kind: 'uniform' },
+    ...(expertsPerCard !== undefined ? { expertsPerCard } : {}),
   };
   return { ...c, id: caseId(c) };
 }

@@ -1,5 +1,5 @@
 import { assumption, type Scenario, type Stream } from './scenario.js';
-import { mid, type Range } from './range.js';
+import type { Range } from './range.js';
 
 const SECONDS_PER_DAY = 86_400;
 
@@ -86,10 +86,15 @@ export function sizeScenario(s: Scenario, card: CardFigures = cardFiguresOf(s)):
     const r = (f: (x: typeof lo) => number): Range => ({ low: f(lo), high: f(hi) });
     const sized: StreamSizing = {
       name: stream.name,
-      inputTokensPerDay: r((x) => x.demand.input), outputTokensPerDay: r((x) => x.demand.output),
-      peakInputTokensPerSec: r((x) => x.peakIn), peakOutputTokensPerSec: r((x) => x.peakOut),
-      cardsExact: r((x) => x.cardsExact), prefillCardsExact: r((x) => x.prefillCards), decodeCardsExact: r((x) => x.decodeCards),
-      cards: r((x) => x.cards), servers: r((x) => x.servers),
+      inputTokensPerDay: r((x) => x.demand.input),
+      outputTokensPerDay: r((x) => x.demand.output),
+      peakInputTokensPerSec: r((x) => x.peakIn),
+      peakOutputTokensPerSec: r((x) => x.peakOut),
+      cardsExact: r((x) => x.cardsExact),
+      prefillCardsExact: r((x) => x.prefillCards),
+      decodeCardsExact: r((x) => x.decodeCards),
+      cards: r((x) => x.cards),
+      servers: r((x) => x.servers),
     };
     if (s.cost) {
       const price = assumption(s.cost.cardHourPrice);
@@ -97,20 +102,25 @@ export function sizeScenario(s: Scenario, card: CardFigures = cardFiguresOf(s)):
       const perDay = { low: lo.cards * 24 * price.low, high: hi.cards * 24 * price.high };
       const perM = (cards: number, tokens: number, p: number) => (cards * 24 * p) / (tokens / 1e6);
       sized.cost = {
-        currency: s.cost.currency, perDay,
+        currency: s.cost.currency,
+        perDay,
         perMillionInputTokens: { low: perM(lo.prefillCards, lo.demand.input, price.low), high: perM(hi.prefillCards, hi.demand.input, price.high) },
         perMillionOutputTokens: { low: perM(lo.decodeCards, lo.demand.output, price.low), high: perM(hi.decodeCards, hi.demand.output, price.high) },
       };
     }
     return sized;
   });
-  const sum = (f: (x: StreamSizing) => Range): Range => ({ low: streams.reduce((a, x) => a + f(x).low, 0), high: streams.reduce((a, x) => a + f(x).high, 0) });
+  const sum = (f: (x: StreamSizing) => Range): Range => ({
+    low: streams.reduce((a, x) => a + f(x).low, 0),
+    high: streams.reduce((a, x) => a + f(x).high, 0),
+  });
   return {
     streams,
     total: {
-      cardsExact: sum((x) => x.cardsExact), cards: sum((x) => x.cards), servers: sum((x) => x.servers),
+      cardsExact: sum((x) => x.cardsExact),
+      cards: sum((x) => x.cards),
+      servers: sum((x) => x.servers),
       ...(s.cost ? { costPerDay: sum((x) => x.cost!.perDay) } : {}),
     },
   };
 }
-

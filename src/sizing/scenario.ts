@@ -11,7 +11,9 @@ const positive = z.number().refine((x) => Number.isFinite(x) && x > 0, 'must be 
 /** A number, {"low", "high"}, or either with a note: {"value"|"low","high", "basis", "note"}. */
 export const FigureSchema = z.union([
   positive,
-  z.object({ low: positive, high: positive, basis: BasisSchema.optional(), note: z.string().optional() }).strict()
+  z
+    .object({ low: positive, high: positive, basis: BasisSchema.optional(), note: z.string().optional() })
+    .strict()
     .refine((r) => r.low <= r.high, 'low must not exceed high'),
   z.object({ value: positive, basis: BasisSchema.optional(), note: z.string().optional() }).strict(),
 ]);
@@ -28,58 +30,76 @@ export function assumption(f: Figure): Assumption {
   return { low: f.low, high: f.high, basis: f.basis, note: f.note };
 }
 
-export const StreamSchema = z.object({
-  name: z.string().min(1),
-  note: z.string().optional(),
-  /** Either tokens per day directly ... */
-  inputTokensPerDay: FigureSchema.optional(),
-  outputTokensPerDay: FigureSchema.optional(),
-  /** ... or units (users, visits, calls) per day × queries per unit × tokens per query. */
-  unitsPerDay: FigureSchema.optional(),
-  queriesPerUnit: FigureSchema.optional(),
-  inputTokensPerQuery: FigureSchema.optional(),
-  outputTokensPerQuery: FigureSchema.optional(),
-  /** Peak-hour demand over the daily average. */
-  peakToAverage: FigureSchema,
-}).strict().superRefine((s, ctx) => {
-  const direct = s.inputTokensPerDay !== undefined && s.outputTokensPerDay !== undefined;
-  const perUnit = [s.unitsPerDay, s.queriesPerUnit, s.inputTokensPerQuery, s.outputTokensPerQuery].every((x) => x !== undefined);
-  if (direct === perUnit) {
-    ctx.addIssue({ code: 'custom', message: `stream ${s.name}: give either inputTokensPerDay and outputTokensPerDay, or unitsPerDay, queriesPerUnit, inputTokensPerQuery and outputTokensPerQuery` });
-  }
-});
+export const StreamSchema = z
+  .object({
+    name: z.string().min(1),
+    note: z.string().optional(),
+    /** Either tokens per day directly ... */
+    inputTokensPerDay: FigureSchema.optional(),
+    outputTokensPerDay: FigureSchema.optional(),
+    /** ... or units (users, visits, calls) per day × queries per unit × tokens per query. */
+    unitsPerDay: FigureSchema.optional(),
+    queriesPerUnit: FigureSchema.optional(),
+    inputTokensPerQuery: FigureSchema.optional(),
+    outputTokensPerQuery: FigureSchema.optional(),
+    /** Peak-hour demand over the daily average. */
+    peakToAverage: FigureSchema,
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    const direct = s.inputTokensPerDay !== undefined && s.outputTokensPerDay !== undefined;
+    const perUnit = [s.unitsPerDay, s.queriesPerUnit, s.inputTokensPerQuery, s.outputTokensPerQuery].every((x) => x !== undefined);
+    if (direct === perUnit) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `stream ${s.name}: give either inputTokensPerDay and outputTokensPerDay, or unitsPerDay, queriesPerUnit, inputTokensPerQuery and outputTokensPerQuery`,
+      });
+    }
+  });
 
-export const CardSchema = z.object({
-  name: z.string().optional(),
-  prefillTokensPerSecPerCard: FigureSchema,
-  decodeTokensPerSecPerCard: FigureSchema,
-  /** Fraction of a card's measured throughput used on average, in (0, 1]. */
-  utilization: FigureSchema,
-  cardsPerServer: FigureSchema,
-  memoryGiB: FigureSchema.optional(),
-}).strict();
+export const CardSchema = z
+  .object({
+    name: z.string().optional(),
+    prefillTokensPerSecPerCard: FigureSchema,
+    decodeTokensPerSecPerCard: FigureSchema,
+    /** Fraction of a card's measured throughput used on average, in (0, 1]. */
+    utilization: FigureSchema,
+    cardsPerServer: FigureSchema,
+    memoryGiB: FigureSchema.optional(),
+  })
+  .strict();
 
-export const ScenarioSchema = z.object({
-  name: z.string(),
-  description: z.string(),
-  source: z.string().optional(),
-  streams: z.array(StreamSchema).min(1),
-  card: CardSchema,
-  cost: z.object({
-    currency: z.string(),
-    cardHourPrice: FigureSchema,
-    apiPrices: z.object({ inputPerMillion: FigureSchema, outputPerMillion: FigureSchema, note: z.string().optional() }).strict().optional(),
-  }).strict().optional(),
-  /** The table the scenario reproduces, shown beside the model's figures. */
-  published: z.array(z.object({
+export const ScenarioSchema = z
+  .object({
     name: z.string(),
-    cards: z.object({ low: positive, high: positive }),
-    servers: z.object({ low: positive, high: positive }),
-  })).optional(),
-}).strict().superRefine((s, ctx) => {
-  const u = assumption(s.card.utilization);
-  if (u.high > 1) ctx.addIssue({ code: 'custom', path: ['card', 'utilization'], message: 'utilization is a fraction: at most 1' });
-});
+    description: z.string(),
+    source: z.string().optional(),
+    streams: z.array(StreamSchema).min(1),
+    card: CardSchema,
+    cost: z
+      .object({
+        currency: z.string(),
+        cardHourPrice: FigureSchema,
+        apiPrices: z.object({ inputPerMillion: FigureSchema, outputPerMillion: FigureSchema, note: z.string().optional() }).strict().optional(),
+      })
+      .strict()
+      .optional(),
+    /** The table the scenario reproduces, shown beside the model's figures. */
+    published: z
+      .array(
+        z.object({
+          name: z.string(),
+          cards: z.object({ low: positive, high: positive }),
+          servers: z.object({ low: positive, high: positive }),
+        }),
+      )
+      .optional(),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    const u = assumption(s.card.utilization);
+    if (u.high > 1) ctx.addIssue({ code: 'custom', path: ['card', 'utilization'], message: 'utilization is a fraction: at most 1' });
+  });
 
 export type Scenario = z.infer<typeof ScenarioSchema>;
 export type Stream = z.infer<typeof StreamSchema>;

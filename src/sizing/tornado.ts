@@ -16,14 +16,27 @@ export interface TornadoBar {
 }
 
 /** Inputs that move the card count (cardsPerServer moves servers only). */
-const STREAM_INPUTS = ['inputTokensPerDay', 'outputTokensPerDay', 'unitsPerDay', 'queriesPerUnit', 'inputTokensPerQuery', 'outputTokensPerQuery', 'peakToAverage'] as const;
+const STREAM_INPUTS = [
+  'inputTokensPerDay',
+  'outputTokensPerDay',
+  'unitsPerDay',
+  'queriesPerUnit',
+  'inputTokensPerQuery',
+  'outputTokensPerQuery',
+  'peakToAverage',
+] as const;
 const CARD_INPUTS = ['prefillTokensPerSecPerCard', 'decodeTokensPerSecPerCard', 'utilization'] as const;
 
 function midpoints(s: Scenario): Scenario {
-  const m = (f: Figure) => { const a = assumption(f); return (a.low + a.high) / 2; };
+  const m = (f: Figure) => {
+    const a = assumption(f);
+    return (a.low + a.high) / 2;
+  };
   return {
     ...s,
-    streams: s.streams.map((st) => Object.fromEntries(Object.entries(st).map(([k, v]) => [k, typeof v === 'string' ? v : m(v as Figure)])) as typeof st),
+    streams: s.streams.map(
+      (st) => Object.fromEntries(Object.entries(st).map(([k, v]) => [k, typeof v === 'string' ? v : m(v as Figure)])) as typeof st,
+    ),
     card: Object.fromEntries(Object.entries(s.card).map(([k, v]) => [k, typeof v === 'string' ? v : m(v as Figure)])) as Scenario['card'],
   };
 }

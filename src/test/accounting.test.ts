@@ -14,7 +14,17 @@ function make(o: Omit<WorkloadCase, 'id' | 'seed' | 'batch' | 'seqLen'>): Worklo
 
 describe('FLOP and byte accounting, against hand-computed values', () => {
   it('deepseek-v3 MoE layer, one decode token, fp16', () => {
-    const w = accountFor(make({ preset: 'deepseek-v3', layer: PRESETS['deepseek-v3'].moe!, phase: 'decode', numTokens: 1, dtype: 'fp16', moeImpl: 'routed', routing: { kind: 'uniform' } }));
+    const w = accountFor(
+      make({
+        preset: 'deepseek-v3',
+        layer: PRESETS['deepseek-v3'].moe!,
+        phase: 'decode',
+        numTokens: 1,
+        dtype: 'fp16',
+        moeImpl: 'routed',
+        routing: { kind: 'uniform' },
+      }),
+    );
     expect(w.tokensPerCall).toBe(1);
     expect(w.flops.router).toBe(2 * 7168 * 256); // 3,670,016
     expect(w.flops.routedExperts).toBe(704_643_072); // 8 experts × 6 × 7168 × 2048
@@ -27,7 +37,17 @@ describe('FLOP and byte accounting, against hand-computed values', () => {
   });
 
   it('mixtral-8x7b MoE layer, 512 prefill tokens, fp32', () => {
-    const w = accountFor(make({ preset: 'mixtral-8x7b', layer: PRESETS['mixtral-8x7b'].moe!, phase: 'prefill', numTokens: 512, dtype: 'fp32', moeImpl: 'routed', routing: { kind: 'uniform' } }));
+    const w = accountFor(
+      make({
+        preset: 'mixtral-8x7b',
+        layer: PRESETS['mixtral-8x7b'].moe!,
+        phase: 'prefill',
+        numTokens: 512,
+        dtype: 'fp32',
+        moeImpl: 'routed',
+        routing: { kind: 'uniform' },
+      }),
+    );
     expect(w.flops.router).toBe(33_554_432); // 2 × 512 × 4096 × 8
     expect(w.flops.routedExperts).toBe(360_777_252_864); // 512 × 2 × 6 × 4096 × 14336
     expect(w.flops.sharedExperts).toBe(0);
@@ -38,7 +58,17 @@ describe('FLOP and byte accounting, against hand-computed values', () => {
   });
 
   it('mixtral-8x7b dense-all runs every expert on every token', () => {
-    const w = accountFor(make({ preset: 'mixtral-8x7b', layer: PRESETS['mixtral-8x7b'].moe!, phase: 'decode', numTokens: 1, dtype: 'fp32', moeImpl: 'dense-all', routing: { kind: 'uniform' } }));
+    const w = accountFor(
+      make({
+        preset: 'mixtral-8x7b',
+        layer: PRESETS['mixtral-8x7b'].moe!,
+        phase: 'decode',
+        numTokens: 1,
+        dtype: 'fp32',
+        moeImpl: 'dense-all',
+        routing: { kind: 'uniform' },
+      }),
+    );
     expect(w.flops.routedExperts).toBe(8 * 6 * 4096 * 14336); // 2,818,572,288
     expect(w.bytes.weights).toBe((4096 * 8 + 8 * 3 * 4096 * 14336) * 4);
   });
@@ -47,9 +77,29 @@ describe('FLOP and byte accounting, against hand-computed values', () => {
     const dir = mkdtempSync(join(tmpdir(), 'moebench-acc-'));
     const path = join(dir, 'r.json');
     // token 0 → experts 0..7 (all local), token 1 → 8..15 (none local), token 2 → 3 local (0, 1, 2)
-    writeFileSync(path, JSON.stringify({ assignments: [[0, 1, 2, 3, 4, 5, 6, 7], [8, 9, 10, 11, 12, 13, 14, 15], [0, 1, 2, 100, 101, 102, 103, 104]] }));
-    const w = accountFor(make({ preset: 'deepseek-v3', layer: PRESETS['deepseek-v3'].moe!, phase: 'decode', numTokens: 3, dtype: 'fp16', moeImpl: 'routed', routing: parseRouting(`file:${path}`), expertsPerCard: 8 }));
-    expect(w.tokensPerCall).toBe(3 * 8 / 256);
+    writeFileSync(
+      path,
+      JSON.stringify({
+        assignments: [
+          [0, 1, 2, 3, 4, 5, 6, 7],
+          [8, 9, 10, 11, 12, 13, 14, 15],
+          [0, 1, 2, 100, 101, 102, 103, 104],
+        ],
+      }),
+    );
+    const w = accountFor(
+      make({
+        preset: 'deepseek-v3',
+        layer: PRESETS['deepseek-v3'].moe!,
+        phase: 'decode',
+        numTokens: 3,
+        dtype: 'fp16',
+        moeImpl: 'routed',
+        routing: parseRouting(`file:${path}`),
+        expertsPerCard: 8,
+      }),
+    );
+    expect(w.tokensPerCall).toBe((3 * 8) / 256);
     expect(w.receivedTokens).toBe(2);
     expect(w.expertTokens).toEqual([2, 2, 2, 1, 1, 1, 1, 1]);
     expect(w.flops.router).toBe(0);

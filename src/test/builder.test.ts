@@ -32,7 +32,11 @@ describe('ONNX builder round trip on ORT CPU against the float64 reference', () 
   });
 
   for (const moeImpl of ['routed', 'fused', 'dense-all'] as const) {
-    for (const [numExperts, topK] of [[4, 1], [8, 2], [8, 4]]) {
+    for (const [numExperts, topK] of [
+      [4, 1],
+      [8, 2],
+      [8, 4],
+    ]) {
       it(`${moeImpl} MoE matches with E=${numExperts}, k=${topK}`, async () => {
         const r = await errorOf(tinyCase({ moeImpl, moe: { numExperts, topK } }));
         expect(r.relativeL2Error).toBeLessThan(1e-5);

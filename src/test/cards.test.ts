@@ -14,7 +14,7 @@ const gpus = parseNvidiaSmi(`0, NVIDIA H100 80GB HBM3, GPU-aaaa-1111, 81559 MiB,
 2, NVIDIA H100 80GB HBM3, GPU-cccc-3333, 81559 MiB, 550.54.15, 1980 MHz, 1980 MHz, 700.00 W, 37`);
 const indices = (cards: ReturnType<typeof visibleCards>) => cards?.map((g) => g.index);
 
-describe('visibleCards: what CUDA_VISIBLE_DEVICES leaves of nvidia-smi\'s list', () => {
+describe("visibleCards: what CUDA_VISIBLE_DEVICES leaves of nvidia-smi's list", () => {
   it('unset: every card', () => {
     expect(indices(visibleCards(gpus, undefined))).toEqual([0, 1, 2]);
   });
@@ -37,7 +37,11 @@ describe('visibleCards: what CUDA_VISIBLE_DEVICES leaves of nvidia-smi\'s list',
 
 describe('chooseCard', () => {
   it('pins a CUDA engine to the requested card by UUID and hands it device 0', () => {
-    expect(chooseCard('ort-cuda', 'cuda', 2, gpus, gpus)).toEqual({ card: gpus[2], workerEnv: { CUDA_VISIBLE_DEVICES: 'GPU-cccc-3333' }, deviceId: 0 });
+    expect(chooseCard('ort-cuda', 'cuda', 2, gpus, gpus)).toEqual({
+      card: gpus[2],
+      workerEnv: { CUDA_VISIBLE_DEVICES: 'GPU-cccc-3333' },
+      deviceId: 0,
+    });
   });
   it('without --device takes the first card CUDA may use', () => {
     expect(chooseCard('ort-cuda', 'cuda', undefined, gpus, visibleCards(gpus, '1,2'), '1,2').card).toBe(gpus[1]);
@@ -46,21 +50,25 @@ describe('chooseCard', () => {
     expect(() => chooseCard('ort-cuda', 'cuda', 5, gpus, gpus)).toThrow("no GPU 5: the cards are 0, 1, 2 (--device takes nvidia-smi's index)");
   });
   it('refuses a card CUDA_VISIBLE_DEVICES hides, and says so', () => {
-    expect(() => chooseCard('ort-cuda', 'cuda', 0, gpus, visibleCards(gpus, '1'), '1'))
-      .toThrow("no GPU 0: the cards are 1 (CUDA_VISIBLE_DEVICES=1 hides the others) (--device takes nvidia-smi's index)");
+    expect(() => chooseCard('ort-cuda', 'cuda', 0, gpus, visibleCards(gpus, '1'), '1')).toThrow(
+      "no GPU 0: the cards are 1 (CUDA_VISIBLE_DEVICES=1 hides the others) (--device takes nvidia-smi's index)",
+    );
   });
   it('refuses to run when CUDA_VISIBLE_DEVICES hides every card', () => {
-    expect(() => chooseCard('ort-cuda', 'cuda', undefined, gpus, [], '')).toThrow('no GPU visible: CUDA_VISIBLE_DEVICES= hides all 3 cards nvidia-smi lists');
+    expect(() => chooseCard('ort-cuda', 'cuda', undefined, gpus, [], '')).toThrow(
+      'no GPU visible: CUDA_VISIBLE_DEVICES= hides all 3 cards nvidia-smi lists',
+    );
   });
   it('without nvidia-smi passes --device to CUDA unchanged and names no card', () => {
     expect(chooseCard('ort-cuda', 'cuda', 3, [], [])).toEqual({ workerEnv: {}, deviceId: 3 });
   });
-  it('with MIG devices leaves CUDA\'s numbering alone', () => {
+  it("with MIG devices leaves CUDA's numbering alone", () => {
     expect(chooseCard('ort-cuda', 'cuda', 1, gpus, undefined, 'MIG-4b1e')).toEqual({ workerEnv: {}, deviceId: 1 });
   });
   it('refuses to point a WebGPU engine at one of several cards', () => {
-    expect(() => chooseCard('ort-webgpu', 'webgpu', 1, gpus, gpus))
-      .toThrow('ort-webgpu runs on the adapter Dawn picks and cannot be pointed at card 1 of the 3 nvidia-smi lists: use ort-cuda or tfjs-node-gpu to choose a card, or leave out --device');
+    expect(() => chooseCard('ort-webgpu', 'webgpu', 1, gpus, gpus)).toThrow(
+      'ort-webgpu runs on the adapter Dawn picks and cannot be pointed at card 1 of the 3 nvidia-smi lists: use ort-cuda or tfjs-node-gpu to choose a card, or leave out --device',
+    );
   });
   it('names no card for a WebGPU engine among several, and the only card when there is one', () => {
     expect(chooseCard('ort-webgpu', 'webgpu', undefined, gpus, gpus).card).toBeUndefined();
@@ -73,14 +81,19 @@ describe('chooseCard', () => {
 
 describe('perCardSchedule: --device all in parallel only with a core per card', () => {
   it('shares the host cores out among the cards', () => {
-    expect(perCardSchedule(8, 64, undefined)).toEqual({ parallel: true, threadsPerCard: 8, why: 'in parallel: each pinned to its card, 8 ORT thread(s) each of 64 host cores' });
+    expect(perCardSchedule(8, 64, undefined)).toEqual({
+      parallel: true,
+      threadsPerCard: 8,
+      why: 'in parallel: each pinned to its card, 8 ORT thread(s) each of 64 host cores',
+    });
   });
   it('keeps --threads when given', () => {
     expect(perCardSchedule(2, 16, 3).threadsPerCard).toBe(3);
   });
   it('runs one card after another when the host has fewer cores than cards', () => {
     expect(perCardSchedule(8, 4, undefined)).toEqual({
-      parallel: false, threadsPerCard: undefined,
+      parallel: false,
+      threadsPerCard: undefined,
       why: 'one after another: 8 cards but 4 host cores, and processes in parallel would compete for the CPU that feeds the cards',
     });
   });
@@ -100,7 +113,11 @@ describe('describeDevice: the card a result names', () => {
 
 describe('the card read through the timed calls', () => {
   it('summarises nvidia-smi -lms lines (csv, no units) exactly', () => {
-    expect(summarizeGpuReadings('1980, 41\n1755, 63\n1980, 62\n')).toEqual({ readings: 3, smClockMHz: { min: 1755, median: 1980, max: 1980 }, temperatureC: { max: 63 } });
+    expect(summarizeGpuReadings('1980, 41\n1755, 63\n1980, 62\n')).toEqual({
+      readings: 3,
+      smClockMHz: { min: 1755, median: 1980, max: 1980 },
+      temperatureC: { max: 63 },
+    });
   });
   it('ignores what is not a reading, and has nothing to say without one', () => {
     expect(summarizeGpuReadings('[N/A], [N/A]\n1980, 40\n')!.readings).toBe(1);
@@ -108,8 +125,14 @@ describe('the card read through the timed calls', () => {
   });
   it('the run table names a case whose card clocked under 90% of its maximum during the calls', () => {
     const [c] = readResultFile(join(import.meta.dirname, 'fixtures', 'fake-run.json')).cases;
-    const hot = { ...c, gpuAfter: gpus[0], gpuDuring: { readings: 8, smClockMHz: { min: 1410, median: 1755, max: 1980 }, temperatureC: { max: 87 } } };
-    expect(caseTable([hot])).toContain(`${c.id}: the card ran at 1410 MHz during the timed calls, under 90% of its 1980 MHz maximum: throttled (temperature up to 87 C)`);
+    const hot = {
+      ...c,
+      gpuAfter: gpus[0],
+      gpuDuring: { readings: 8, smClockMHz: { min: 1410, median: 1755, max: 1980 }, temperatureC: { max: 87 } },
+    };
+    expect(caseTable([hot])).toContain(
+      `${c.id}: the card ran at 1410 MHz during the timed calls, under 90% of its 1980 MHz maximum: throttled (temperature up to 87 C)`,
+    );
     expect(caseTable([{ ...hot, gpuDuring: { ...hot.gpuDuring, smClockMHz: { min: 1900, median: 1980, max: 1980 } } }])).not.toContain('throttled');
   });
 });

@@ -11,7 +11,28 @@ const fake = (script: object) => ({ MOEBENCH_FAKE_SCRIPT: JSON.stringify(script)
 describe('moebench run with the fake backend (exact)', () => {
   it('turns scripted latencies into exact statistics and throughput', () => {
     const out = join(tmp(), 'r.json');
-    const r = moebench(['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '8', '--min-time-ms', '20', '--repetitions', '1', '--out', out], fake({ latenciesMs: [2] }));
+    const r = moebench(
+      [
+        'run',
+        '--backend',
+        'fake',
+        '--preset',
+        'tiny',
+        '--layer',
+        'dense',
+        '--phase',
+        'decode',
+        '--tokens',
+        '8',
+        '--min-time-ms',
+        '20',
+        '--repetitions',
+        '1',
+        '--out',
+        out,
+      ],
+      fake({ latenciesMs: [2] }),
+    );
     expect(r.status).toBe(0);
     const [c] = readResultFile(out).cases;
     expect(c.status).toBe('ok');
@@ -26,7 +47,10 @@ describe('moebench run with the fake backend (exact)', () => {
 
   it('by default measures each case in three processes', () => {
     const out = join(tmp(), 'r.json');
-    const r = moebench(['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '8', '--min-time-ms', '20', '--out', out], fake({ latenciesMs: [2] }));
+    const r = moebench(
+      ['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '8', '--min-time-ms', '20', '--out', out],
+      fake({ latenciesMs: [2] }),
+    );
     expect(r.status, r.stderr).toBe(0);
     const file = readResultFile(out);
     expect((file.run.options as { repetitions: number }).repetitions).toBe(3);
@@ -36,7 +60,10 @@ describe('moebench run with the fake backend (exact)', () => {
 
   it('a case whose output is wrong is invalid, has no throughput, and the run exits 1', () => {
     const out = join(tmp(), 'r.json');
-    const r = moebench(['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '4', '--out', out], fake({ latenciesMs: [1], outputError: 0.01 }));
+    const r = moebench(
+      ['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '4', '--out', out],
+      fake({ latenciesMs: [1], outputError: 0.01 }),
+    );
     expect(r.status).toBe(1);
     const [c] = readResultFile(out).cases;
     expect(c.status).toBe('invalid');
@@ -47,7 +74,10 @@ describe('moebench run with the fake backend (exact)', () => {
 
   it('a case that fails is recorded with its reason and the suite goes on', () => {
     const out = join(tmp(), 'r.json');
-    const r = moebench(['run', '--backend', 'fake', '--preset', 'tiny', '--phase', 'decode', '--tokens', '4', '--min-time-ms', '5', '--out', out], fake({ latenciesMs: [1], failCases: ['moe'] }));
+    const r = moebench(
+      ['run', '--backend', 'fake', '--preset', 'tiny', '--phase', 'decode', '--tokens', '4', '--min-time-ms', '5', '--out', out],
+      fake({ latenciesMs: [1], failCases: ['moe'] }),
+    );
     expect(r.status).toBe(1);
     const cases = readResultFile(out).cases;
     expect(cases.map((c) => c.status)).toEqual(['failed', 'ok']);
@@ -76,22 +106,34 @@ describe('bad input gives one clear line and exit 2', () => {
   writeFileSync(join(dir, 'a-file'), 'x');
   it.each([
     [['run', '--preset', 'gpt-9'], /unknown preset "gpt-9": use one of deepseek-v3, mixtral-8x7b/],
-    [['run', '--preset', 'tiny', '--backend', 'ort-tpu'], /unknown backend "ort-tpu": use auto, all-available, ort-cuda, ort-webgpu, ort-cpu, tfjs-node-gpu/],
+    [
+      ['run', '--preset', 'tiny', '--backend', 'ort-tpu'],
+      /unknown backend "ort-tpu": use auto, all-available, ort-cuda, ort-webgpu, ort-cpu, tfjs-node-gpu/,
+    ],
     [['run', '--preset', 'tiny', '--layer', 'moe', '--top-k', '9'], /top-k 9 is more than the 8 experts/],
     [['run', '--preset', 'tiny', '--tokens', '0'], /--tokens must be positive integers, got "0"/],
     [['run', '--preset', 'tiny', '--tokens', '-3'], /--tokens must be positive integers, got "-3"/],
     [['run', '--preset', 'tiny', '--layer', 'moe', '--routing', `file:${join(dir, 'routing.json')}`], /routing file .*routing.json: .*JSON/],
     [['run', '--preset', 'tiny', '--routing', 'zipf'], /zipf needs a non-negative exponent/],
-    [['run', '--preset', 'tiny', '--layer', 'dense', '--backend', 'fake', '--out', join(dir, 'a-file', 'r.json')], /cannot write result file .*a-file\/r.json: (ENOTDIR|EEXIST)/],
+    [
+      ['run', '--preset', 'tiny', '--layer', 'dense', '--backend', 'fake', '--out', join(dir, 'a-file', 'r.json')],
+      /cannot write result file .*a-file\/r.json: (ENOTDIR|EEXIST)/,
+    ],
     [['run', '--suite', 'nope'], /unknown suite "nope"/],
     // Node's recursive mkdir spins forever under /proc; this must fail at once
-    [['run', '--preset', 'tiny', '--layer', 'dense', '--backend', 'fake', '--out', '/proc/nope/r.json'], /cannot write result file \/proc\/nope\/r.json: ENOENT/],
+    [
+      ['run', '--preset', 'tiny', '--layer', 'dense', '--backend', 'fake', '--out', '/proc/nope/r.json'],
+      /cannot write result file \/proc\/nope\/r.json: ENOENT/,
+    ],
     [['run', '--preset', 'tiny', '--dtype', 'fp8'], /--dtype "fp8": use fp32, fp16/],
     [['run', '--preset', 'tiny', '--layer', 'moe', '--experts-per-card', '3'], /--experts-per-card 3 must divide the 8 experts/],
     [['run', '--preset', 'tiny', '--layer', 'moe', '--moe-impl', 'fused', '--experts-per-card', '2'], /fused cannot run an expert-parallel slice/],
     [['run', '--resume', join(dir, 'a-file')], /a-file: not valid JSON/],
     [['run', '--preset', 'tiny', '--threads', '0'], /--threads must be positive integers, got "0"/],
-    [['run', '--preset', 'tiny', '--min-time-ms', '300', '--max-time-ms', '200'], /--min-time-ms 300 is more than --max-time-ms 200: no case could stop before the maximum/],
+    [
+      ['run', '--preset', 'tiny', '--min-time-ms', '300', '--max-time-ms', '200'],
+      /--min-time-ms 300 is more than --max-time-ms 200: no case could stop before the maximum/,
+    ],
     [['frobnicate'], /Unknown argument: frobnicate/],
   ])('%j', (args, message) => {
     const r = moebench(args as string[]);
@@ -108,11 +150,29 @@ describe('bad input gives one clear line and exit 2', () => {
   });
 });
 
-describe('the stopping rule\'s times', () => {
+describe("the stopping rule's times", () => {
   it('a --max-time-ms under the default minimum lowers the minimum, so a steady case converges', () => {
     const out = join(tmp(), 'r.json');
-    const r = moebench(['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '4', '--max-time-ms', '200', '--out', out],
-      { MOEBENCH_FAKE_SCRIPT: JSON.stringify({ latenciesMs: [1] }) });
+    const r = moebench(
+      [
+        'run',
+        '--backend',
+        'fake',
+        '--preset',
+        'tiny',
+        '--layer',
+        'dense',
+        '--phase',
+        'decode',
+        '--tokens',
+        '4',
+        '--max-time-ms',
+        '200',
+        '--out',
+        out,
+      ],
+      { MOEBENCH_FAKE_SCRIPT: JSON.stringify({ latenciesMs: [1] }) },
+    );
     expect(r.status, r.stderr).toBe(0);
     const [c] = readResultFile(out).cases;
     expect(c.status).toBe('ok');
@@ -123,16 +183,58 @@ describe('the stopping rule\'s times', () => {
 describe('moebench run --threads', () => {
   it("sets ONNX Runtime's intra-op threads and records them with the run and each case", () => {
     const out = join(tmp(), 'r.json');
-    const r = moebench(['run', '--backend', 'ort-cpu', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '8', '--threads', '1', '--max-time-ms', '500', '--repetitions', '1', '--out', out, '--model-dir', tmp()]);
+    const r = moebench([
+      'run',
+      '--backend',
+      'ort-cpu',
+      '--preset',
+      'tiny',
+      '--layer',
+      'dense',
+      '--phase',
+      'decode',
+      '--tokens',
+      '8',
+      '--threads',
+      '1',
+      '--max-time-ms',
+      '500',
+      '--repetitions',
+      '1',
+      '--out',
+      out,
+      '--model-dir',
+      tmp(),
+    ]);
     expect(r.status, r.stderr).toBe(0);
     const file = readResultFile(out);
     expect(file.run.options.threads).toBe(1);
     expect(file.cases[0].details!.intraOpThreads).toBe(1);
   });
 
-  it("without it the case says ONNX Runtime chose", () => {
+  it('without it the case says ONNX Runtime chose', () => {
     const out = join(tmp(), 'r.json');
-    const r = moebench(['run', '--backend', 'ort-cpu', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '8', '--max-time-ms', '500', '--repetitions', '1', '--out', out, '--model-dir', tmp()]);
+    const r = moebench([
+      'run',
+      '--backend',
+      'ort-cpu',
+      '--preset',
+      'tiny',
+      '--layer',
+      'dense',
+      '--phase',
+      'decode',
+      '--tokens',
+      '8',
+      '--max-time-ms',
+      '500',
+      '--repetitions',
+      '1',
+      '--out',
+      out,
+      '--model-dir',
+      tmp(),
+    ]);
     expect(r.status, r.stderr).toBe(0);
     expect(readResultFile(out).cases[0].details!.intraOpThreads).toBe('default');
   });

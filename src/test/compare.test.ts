@@ -1,3 +1,4 @@
+import { measured } from './helpers/cases.js';
 import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ const FIX = join(import.meta.dirname, 'fixtures');
 const BASE = join(FIX, 'compare-base.json');
 const CAND = join(FIX, 'compare-cand.json');
 
-describe('compare: verdicts from both runs\' samples (fixtures written by the harness)', () => {
+describe("compare: verdicts from both runs' samples (fixtures written by the harness)", () => {
   const c = compareRuns(loadRuns([BASE, CAND]).runs, { ...COMPARE_DEFAULTS });
   const verdict = (tokens: number) => c.pairs.find((p) => p.row.id === `tiny/dense/decode/t${tokens}/fp32`)!;
 
@@ -47,7 +48,10 @@ describe('compare: verdicts from both runs\' samples (fixtures written by the ha
     ]);
   });
   it('environment differences are listed', () => {
-    expect(c.envDifferences).toContainEqual({ field: 'envVars.OMP_NUM_THREADS', values: { 'fake (H100 stand-in)': '-', 'fake (H200 stand-in)': '1' } });
+    expect(c.envDifferences).toContainEqual({
+      field: 'envVars.OMP_NUM_THREADS',
+      values: { 'fake (H100 stand-in)': '-', 'fake (H200 stand-in)': '1' },
+    });
   });
   it('--baseline picks the other side', () => {
     const r = compareRuns(loadRuns([BASE, CAND]).runs, { ...COMPARE_DEFAULTS, baseline: CAND });
@@ -56,7 +60,11 @@ describe('compare: verdicts from both runs\' samples (fixtures written by the ha
   });
   it('--by backend compares engines on the same card', () => {
     const [run] = loadRuns([BASE]).runs;
-    const other = { ...run, source: 'other', cases: run.cases.map((x) => ({ ...x, backend: 'tfjs-wasm', samplesMs: x.samplesMs!.map((s) => s * 4) })) };
+    const other = {
+      ...run,
+      source: 'other',
+      cases: run.cases.map(measured).map((x) => ({ ...x, backend: 'tfjs-wasm', samplesMs: x.samplesMs.map((s) => s * 4) })),
+    };
     const r = compareRuns([run, other], { ...COMPARE_DEFAULTS, by: 'backend' });
     expect(r.sides.map((s) => s.label)).toEqual(['fake', 'tfjs-wasm']);
     expect(r.pairs.every((p) => p.verdict === 'SLOWER' && Math.abs(p.ratio - 0.25) < 1e-12)).toBe(true);
@@ -98,14 +106,27 @@ describe('compare process by process', () => {
   });
 
   // the fixture's t1 case: 2 ms every call; each side measured in three processes that drift
-  const [t1] = readResultFile(BASE).cases.filter((c) => c.id === 'tiny/dense/decode/t1/fp32');
-  const processes = (scales: number[]): CaseResult => combineRepetitions(scales.map((k) => {
-    const samplesMs = t1.samplesMs!.map((x) => x * k);
-    return { ...t1, samplesMs, summary: summarize(samplesMs, t1.workload.seed) };
-  }), 0.02, 1);
+  const [t1] = readResultFile(BASE)
+    .cases.filter((c) => c.id === 'tiny/dense/decode/t1/fp32')
+    .map(measured);
+  const processes = (scales: number[]): CaseResult =>
+    combineRepetitions(
+      scales.map((k) => {
+        const samplesMs = t1.samplesMs!.map((x) => x * k);
+        return { ...t1, samplesMs, summary: summarize(samplesMs, t1.workload.seed) };
+      }),
+      0.02,
+      1,
+    );
   const side = (source: string, card: string, c: CaseResult): Run => {
     const file = readResultFile(BASE);
-    return { ...file, source, cases: [{ ...c, device: card }], environment: { ...file.environment, gpus: [] }, run: { ...file.run, device: card } } as unknown as Run;
+    return {
+      ...file,
+      source,
+      cases: [{ ...c, device: card }],
+      environment: { ...file.environment, gpus: [] },
+      run: { ...file.run, device: card },
+    } as unknown as Run;
   };
 
   it('a difference as large as the drift between processes is UNCERTAIN, though every call says FASTER', () => {
@@ -135,7 +156,9 @@ describe('moebench compare', () => {
     const tableAt = r.stdout.indexOf('verdict');
     expect(envAt).toBeGreaterThan(0);
     expect(envAt).toBeLessThan(tableAt);
-    expect(r.stdout).toMatch(/tiny\/dense\/decode\/t1\/fp32 · fake\s+fake \(H200 stand-in\)\s+500\.0\s+1000\s+2\.000 \(\+100\.0%\)\s+\[2\.000, 2\.000\]\s+<1e-4\s+MWU, calls\s+FASTER/);
+    expect(r.stdout).toMatch(
+      /tiny\/dense\/decode\/t1\/fp32 · fake\s+fake \(H200 stand-in\)\s+500\.0\s+1000\s+2\.000 \(\+100\.0%\)\s+\[2\.000, 2\.000\]\s+<1e-4\s+MWU, calls\s+FASTER/,
+    );
     expect(r.stdout).toMatch(/tiny\/dense\/decode\/t16\/fp32 · fake: only in fake \(H100 stand-in\); missing in fake \(H200 stand-in\)/);
   });
 
@@ -143,22 +166,62 @@ describe('moebench compare', () => {
     const dir = mkdtempSync(join(tmpdir(), 'moebench-cmp-reps-'));
     const run = (device: string, latencyMs: number) => {
       const out = join(dir, `${latencyMs}.json`);
-      const r = moebench(['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '8', '--min-time-ms', '20', '--repetitions', '3', '--out', out],
-        { MOEBENCH_FAKE_SCRIPT: JSON.stringify({ latenciesMs: [latencyMs], device }) });
+      const r = moebench(
+        [
+          'run',
+          '--backend',
+          'fake',
+          '--preset',
+          'tiny',
+          '--layer',
+          'dense',
+          '--phase',
+          'decode',
+          '--tokens',
+          '8',
+          '--min-time-ms',
+          '20',
+          '--repetitions',
+          '3',
+          '--out',
+          out,
+        ],
+        { MOEBENCH_FAKE_SCRIPT: JSON.stringify({ latenciesMs: [latencyMs], device }) },
+      );
       expect(r.status, r.stderr).toBe(0);
       return out;
     };
     const r = moebench(['compare', run('H100 stand-in', 2), run('H200 stand-in', 1)]);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/tiny\/dense\/decode\/t8\/fp32 · fake\s+fake \(H200 stand-in\)\s+4000\s+8000\s+2\.000 \(\+100\.0%\)\s+\[2\.000, 2\.000\]\s+<1e-4\s+Welch, 3 v 3 processes\s+FASTER/);
+    expect(r.stdout).toMatch(
+      /tiny\/dense\/decode\/t8\/fp32 · fake\s+fake \(H200 stand-in\)\s+4000\s+8000\s+2\.000 \(\+100\.0%\)\s+\[2\.000, 2\.000\]\s+<1e-4\s+Welch, 3 v 3 processes\s+FASTER/,
+    );
   });
 
   it('--by file makes each file a side: two runs of one card', () => {
     const dir = mkdtempSync(join(tmpdir(), 'moebench-cmp-file-'));
     const run = (name: string, latencyMs: number) => {
       const out = join(dir, `${name}.json`);
-      const r = moebench(['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '8', '--min-time-ms', '20', '--out', out],
-        { MOEBENCH_FAKE_SCRIPT: JSON.stringify({ latenciesMs: [latencyMs], device: 'H100 stand-in' }) });
+      const r = moebench(
+        [
+          'run',
+          '--backend',
+          'fake',
+          '--preset',
+          'tiny',
+          '--layer',
+          'dense',
+          '--phase',
+          'decode',
+          '--tokens',
+          '8',
+          '--min-time-ms',
+          '20',
+          '--out',
+          out,
+        ],
+        { MOEBENCH_FAKE_SCRIPT: JSON.stringify({ latenciesMs: [latencyMs], device: 'H100 stand-in' }) },
+      );
       expect(r.status, r.stderr).toBe(0);
       return out;
     };
@@ -169,7 +232,9 @@ describe('moebench compare', () => {
     expect(r.status, r.stderr).toBe(0);
     const json = JSON.parse(r.stdout);
     expect(json.sides.map((side: { label: string }) => side.label)).toEqual([before, after]);
-    expect(json.pairs.map((p: { row: { device: string }; ratio: number; verdict: string }) => [p.row.device, p.ratio, p.verdict])).toEqual([['fake (H100 stand-in)', 2, 'FASTER']]);
+    expect(json.pairs.map((p: { row: { device: string }; ratio: number; verdict: string }) => [p.row.device, p.ratio, p.verdict])).toEqual([
+      ['fake (H100 stand-in)', 2, 'FASTER'],
+    ]);
   });
 
   it('--format markdown, csv and json', () => {
@@ -177,7 +242,9 @@ describe('moebench compare', () => {
     expect(md).toMatch(/^\| case \| candidate \| baseline tok\/s \|/m);
     expect(md).toMatch(/\| FASTER \|$/m);
     const csv = moebench(['compare', BASE, CAND, '--format', 'csv']).stdout.trim().split('\n');
-    expect(csv[0]).toBe('case,backend,device,baseline,candidate,baseline_tokens_per_sec,candidate_tokens_per_sec,ratio,ratio_ci_low,ratio_ci_high,p,test,baseline_processes,candidate_processes,verdict');
+    expect(csv[0]).toBe(
+      'case,backend,device,baseline,candidate,baseline_tokens_per_sec,candidate_tokens_per_sec,ratio,ratio_ci_low,ratio_ci_high,p,test,baseline_processes,candidate_processes,verdict',
+    );
     expect(csv).toHaveLength(5);
     const json = JSON.parse(moebench(['compare', BASE, CAND, '--format', 'json']).stdout);
     expect(json.pairs.map((p: { verdict: string }) => p.verdict)).toEqual(['FASTER', 'SLOWER', 'SAME', 'UNCERTAIN']);

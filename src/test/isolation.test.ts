@@ -32,11 +32,31 @@ describe('each case runs in its own process', () => {
     expect(cases[3].error).toMatch(/^out of memory: .*heap out of memory/i);
   });
 
-  it('a hung case\'s worker is killed with every process it started', async () => {
+  it("a hung case's worker is killed with every process it started", async () => {
     const out = join(tmp(), 'r.json');
     const pidFile = join(tmp(), 'helper.pid');
-    const r = moebench(['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '4', '--repetitions', '1', '--case-timeout-s', '2', '--out', out],
-      fake({ latenciesMs: [1], hangCases: ['dense/decode'], helperPidFile: pidFile }));
+    const r = moebench(
+      [
+        'run',
+        '--backend',
+        'fake',
+        '--preset',
+        'tiny',
+        '--layer',
+        'dense',
+        '--phase',
+        'decode',
+        '--tokens',
+        '4',
+        '--repetitions',
+        '1',
+        '--case-timeout-s',
+        '2',
+        '--out',
+        out,
+      ],
+      fake({ latenciesMs: [1], hangCases: ['dense/decode'], helperPidFile: pidFile }),
+    );
     expect(r.status).toBe(1);
     const helper = Number(readFileSync(pidFile, 'utf8'));
     const alive = () => {
@@ -66,7 +86,10 @@ describe('each case runs in its own process', () => {
 describe('interrupted runs', () => {
   it('SIGTERM mid-suite leaves a valid file with every completed case, and --resume completes it', async () => {
     const out = join(tmp(), 'r.json');
-    const child = spawn(process.execPath, [CLI, ...FOUR, '--repetitions', '1', '--out', out], { env: { ...process.env, ...fake({ latenciesMs: [1], hangCases: ['dense/prefill'] }) }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [CLI, ...FOUR, '--repetitions', '1', '--out', out], {
+      env: { ...process.env, ...fake({ latenciesMs: [1], hangCases: ['dense/prefill'] }) },
+      stdio: 'ignore',
+    });
     // wait until the two cases before the hanging one are in the file
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
@@ -85,8 +108,10 @@ describe('interrupted runs', () => {
     expect(resumed.stderr).toMatch(/2 case\(s\) on fake .*, 2 already in the file/);
     const file = readResultFile(out);
     expect(file.cases.map((c) => c.id)).toEqual([
-      'tiny/moe/prefill/t4/fp32/e8k2/routed/uniform', 'tiny/moe/decode/t4/fp32/e8k2/routed/uniform',
-      'tiny/dense/prefill/t4/fp32', 'tiny/dense/decode/t4/fp32',
+      'tiny/moe/prefill/t4/fp32/e8k2/routed/uniform',
+      'tiny/moe/decode/t4/fp32/e8k2/routed/uniform',
+      'tiny/dense/prefill/t4/fp32',
+      'tiny/dense/decode/t4/fp32',
     ]);
     expect(file.cases[0].startedAt).toBe(interrupted.cases[0].startedAt);
     expect(file.environment.endedAt).toBeDefined();
@@ -128,7 +153,23 @@ describe('what --resume accepts', () => {
 describe('interrupted runs with --repetitions', () => {
   it('SIGTERM after the first round keeps each case with the repetition it has, and --resume adds the rest', async () => {
     const out = join(tmp(), 'r.json');
-    const args = ['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--tokens', '4', '--min-time-ms', '5', '--repetitions', '3', '--out', out];
+    const args = [
+      'run',
+      '--backend',
+      'fake',
+      '--preset',
+      'tiny',
+      '--layer',
+      'dense',
+      '--tokens',
+      '4',
+      '--min-time-ms',
+      '5',
+      '--repetitions',
+      '3',
+      '--out',
+      out,
+    ];
     const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...fake({ latenciesMs: [1] }) }, stdio: 'ignore' });
     // both cases have their first repetition: the second round has begun (a worker takes far longer than a poll)
     const deadline = Date.now() + 60_000;
@@ -156,7 +197,10 @@ describe('interrupted runs with --repetitions', () => {
 describe('measurement extras, exact with the fake backend', () => {
   it('subtracts the measured per-call overhead', () => {
     const out = join(tmp(), 'r.json');
-    moebench(['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '8', '--min-time-ms', '20', '--out', out], fake({ latenciesMs: [2], overheadMs: 0.4 }));
+    moebench(
+      ['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '8', '--min-time-ms', '20', '--out', out],
+      fake({ latenciesMs: [2], overheadMs: 0.4 }),
+    );
     const [c] = readResultFile(out).cases;
     expect(c.overhead!.medianMs).toBe(0.4);
     expect(c.throughputCorrected!.medianMs).toBeCloseTo(1.6, 12);
@@ -166,7 +210,26 @@ describe('measurement extras, exact with the fake backend', () => {
 
   it('fits time = a + b·tokens over a token sweep', () => {
     const out = join(tmp(), 'r.json');
-    const r = moebench(['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'prefill', '--sweep', 'tokens=10,20,40,80', '--min-time-ms', '20', '--out', out], fake({ latenciesMs: [0.5], msPerToken: 0.01 }));
+    const r = moebench(
+      [
+        'run',
+        '--backend',
+        'fake',
+        '--preset',
+        'tiny',
+        '--layer',
+        'dense',
+        '--phase',
+        'prefill',
+        '--sweep',
+        'tokens=10,20,40,80',
+        '--min-time-ms',
+        '20',
+        '--out',
+        out,
+      ],
+      fake({ latenciesMs: [0.5], msPerToken: 0.01 }),
+    );
     expect(r.status).toBe(0);
     const [fit] = readResultFile(out).sweeps!;
     expect(fit.key).toBe('tiny/dense/prefill/t*/fp32');
@@ -180,13 +243,34 @@ describe('measurement extras, exact with the fake backend', () => {
 
   it('gives the fraction of the datasheet roofline for a named card', () => {
     const out = join(tmp(), 'r.json');
-    moebench(['run', '--backend', 'fake', '--card', 'NVIDIA H100 SXM5 80GB', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '8', '--min-time-ms', '20', '--out', out], fake({ latenciesMs: [2] }));
+    moebench(
+      [
+        'run',
+        '--backend',
+        'fake',
+        '--card',
+        'NVIDIA H100 SXM5 80GB',
+        '--preset',
+        'tiny',
+        '--layer',
+        'dense',
+        '--phase',
+        'decode',
+        '--tokens',
+        '8',
+        '--min-time-ms',
+        '20',
+        '--out',
+        out,
+      ],
+      fake({ latenciesMs: [2] }),
+    );
     const [c] = readResultFile(out).cases;
     // 8 × 6 × 32 × 48 FLOPs at 67 TFLOP/s vs (3 × 32 × 48 + 2 × 8 × 32) × 4 bytes at 3.35 TB/s: memory-bound
     const bytes = (3 * 32 * 48 + 2 * 8 * 32) * 4;
     expect(c.roofline!.bound).toBe('memory');
-    expect(c.roofline!.floorMs).toBeCloseTo(bytes / 3.35e12 * 1000, 15);
-    expect(c.roofline!.fraction).toBeCloseTo(bytes / 3.35e12 * 1000 / 2, 15);
+    expect(c.roofline!.floorMs).toBeCloseTo((bytes / 3.35e12) * 1000, 15);
+    expect(c.roofline!.fraction).toBeCloseTo(((bytes / 3.35e12) * 1000) / 2, 15);
     expect(c.roofline!.source).toMatch(/H100 Tensor Core GPU datasheet/);
   });
 
@@ -204,13 +288,16 @@ describe('cards', () => {
   const twoCards = () => {
     const bin = tmp();
     // with -lms it reads the card in a loop, as nvidia-smi does, until it is stopped
-    writeFileSync(join(bin, 'nvidia-smi'), `#!/bin/sh
+    writeFileSync(
+      join(bin, 'nvidia-smi'),
+      `#!/bin/sh
 case "$*" in
   *-lms*) while :; do echo "1755, 61"; sleep 0.05; done ;;
 esac
 echo "0, NVIDIA H100 80GB HBM3, GPU-aaaa, 81559 MiB, 550.54.15, 1980 MHz, 1980 MHz, 700.00 W, 35"
 echo "1, NVIDIA H100 80GB HBM3, GPU-bbbb, 81559 MiB, 550.54.15, 1755 MHz, 1980 MHz, 700.00 W, 61"
-`);
+`,
+    );
     chmodSync(join(bin, 'nvidia-smi'), 0o755);
     return { PATH: `${bin}:${process.env.PATH}`, CUDA_VISIBLE_DEVICES: undefined };
   };
@@ -223,7 +310,10 @@ echo "1, NVIDIA H100 80GB HBM3, GPU-bbbb, 81559 MiB, 550.54.15, 1755 MHz, 1980 M
     expect(r.stderr).toMatch(/--device all: 2 cards, one process each, (in parallel|one after another)/);
     // each card's table and file, to the last line
     for (const i of [0, 1]) expect(r.stdout).toContain(`[gpu ${i}] result file: ${out.replace(/\.json$/, `-gpu${i}.json`)}`);
-    for (const [i, uuid] of [[0, 'GPU-aaaa'], [1, 'GPU-bbbb']] as const) {
+    for (const [i, uuid] of [
+      [0, 'GPU-aaaa'],
+      [1, 'GPU-bbbb'],
+    ] as const) {
       const file = readResultFile(out.replace(/\.json$/, `-gpu${i}.json`));
       expect(file.run.device).toBe('fake (scripted latencies)');
       expect(file.environment.gpus.map((g) => g.uuid)).toEqual(['GPU-aaaa', 'GPU-bbbb']);
@@ -270,16 +360,27 @@ echo "1, NVIDIA H100 80GB HBM3, GPU-bbbb, 81559 MiB, 550.54.15, 1755 MHz, 1980 M
   it('--device all refuses an engine that cannot be pinned to a card', () => {
     const r = moebench([...ONE, '--device', 'all'], { ...fake({ latenciesMs: [1], placement: 'webgpu' }), ...twoCards() });
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/--device all runs one process per card, pinned to it through CUDA_VISIBLE_DEVICES, which only CUDA engines \(ort-cuda, tfjs-node-gpu\) obey: fake runs on the adapter Dawn picks/);
+    expect(r.stderr).toMatch(
+      /--device all runs one process per card, pinned to it through CUDA_VISIBLE_DEVICES, which only CUDA engines \(ort-cuda, tfjs-node-gpu\) obey: fake runs on the adapter Dawn picks/,
+    );
   });
 });
 
 describe('why a case worker died, in words', () => {
   const base = { timedOut: false, timeoutMs: 60_000, code: null, signal: null, stderr: '' } as const;
   it.each([
-    [{ ...base, timedOut: true, signal: 'SIGKILL' as const }, 'timed out after 60 s: the case worker was killed (raise --case-timeout-s if the case is just slow)'],
-    [{ ...base, signal: 'SIGKILL' as const }, 'crashed: killed by SIGKILL (often the kernel OOM killer: the case needs more memory than the machine has)'],
-    [{ ...base, signal: 'SIGABRT' as const, stderr: 'terminate called after throwing an instance of std::bad_alloc\n  what(): std::bad_alloc\n' }, 'out of memory: terminate called after throwing an instance of std::bad_alloc'],
+    [
+      { ...base, timedOut: true, signal: 'SIGKILL' as const },
+      'timed out after 60 s: the case worker was killed (raise --case-timeout-s if the case is just slow)',
+    ],
+    [
+      { ...base, signal: 'SIGKILL' as const },
+      'crashed: killed by SIGKILL (often the kernel OOM killer: the case needs more memory than the machine has)',
+    ],
+    [
+      { ...base, signal: 'SIGABRT' as const, stderr: 'terminate called after throwing an instance of std::bad_alloc\n  what(): std::bad_alloc\n' },
+      'out of memory: terminate called after throwing an instance of std::bad_alloc',
+    ],
     [{ ...base, signal: 'SIGSEGV' as const, stderr: 'boom\n' }, 'crashed: killed by SIGSEGV: boom'],
     [{ ...base, code: 3, stderr: 'first\nlast words\n' }, 'crashed: worker exited with code 3: last words'],
   ])('%j', (input, reason) => {
@@ -290,7 +391,28 @@ describe('why a case worker died, in words', () => {
 describe('--profile on the ORT CPU EP', () => {
   it('stores kernel time per operator type', () => {
     const out = join(tmp(), 'r.json');
-    const r = moebench(['run', '--backend', 'ort-cpu', '--profile', '--preset', 'tiny', '--layer', 'moe', '--phase', 'prefill', '--tokens', '16', '--moe-impl', 'routed', '--max-time-ms', '500', '--repetitions', '1', '--out', out]);
+    const r = moebench([
+      'run',
+      '--backend',
+      'ort-cpu',
+      '--profile',
+      '--preset',
+      'tiny',
+      '--layer',
+      'moe',
+      '--phase',
+      'prefill',
+      '--tokens',
+      '16',
+      '--moe-impl',
+      'routed',
+      '--max-time-ms',
+      '500',
+      '--repetitions',
+      '1',
+      '--out',
+      out,
+    ]);
     expect(r.status, r.stderr).toBe(0);
     const [c] = readResultFile(out).cases;
     const ops = new Map(c.profile!.map((p) => [p.opType, p]));

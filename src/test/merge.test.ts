@@ -1,3 +1,4 @@
+import { measured } from './helpers/cases.js';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,7 +36,10 @@ describe('moebench merge', () => {
     const dir = hosts();
     const body = readResultFile(BASE);
     const { integrity: _i, ...rest } = body;
-    const changed = { ...rest, cases: rest.cases.map((c, i) => (i === 0 ? { ...c, samplesMs: c.samplesMs!.map((s) => s + 1) } : c)) };
+    const changed = {
+      ...rest,
+      cases: rest.cases.map((c, i) => (i === 0 ? { ...measured(c), samplesMs: measured(c).samplesMs.map((s) => s + 1) } : c)),
+    };
     writeFileSync(join(dir, 'backup', 'run-copy.json'), serializeResultFile(changed));
     const out = join(dir, 'all.json');
     const r = moebench(['merge', dir, '--out', out]);
@@ -53,7 +57,9 @@ describe('moebench merge', () => {
     moebench(['merge', dir, '--out', out]);
     const viaCollection = moebench(['compare', out, '--format', 'json']);
     const viaFiles = moebench(['compare', BASE, CAND, '--format', 'json']);
-    expect(JSON.parse(viaCollection.stdout).pairs.map((p: { verdict: string }) => p.verdict)).toEqual(JSON.parse(viaFiles.stdout).pairs.map((p: { verdict: string }) => p.verdict));
+    expect(JSON.parse(viaCollection.stdout).pairs.map((p: { verdict: string }) => p.verdict)).toEqual(
+      JSON.parse(viaFiles.stdout).pairs.map((p: { verdict: string }) => p.verdict),
+    );
   });
 
   it('a hand-altered collection is refused', () => {

@@ -10,7 +10,12 @@ describe('npm run pack:offline: moebench for a box with no network and no Node',
   const dir = mkdtempSync(join(tmpdir(), 'moebench-offline-'));
   const bundle = join(dir, 'moebench.tar.xz');
   // xz's fastest level: the test is about what goes in, not how small it gets
-  const pack = spawnSync('bash', [join(ROOT, 'scripts', 'pack-offline.sh'), bundle], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, XZ_OPT: '-0 -T0' }, timeout: 300_000 });
+  const pack = spawnSync('bash', [join(ROOT, 'scripts', 'pack-offline.sh'), bundle], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, XZ_OPT: '-0 -T0' },
+    timeout: 300_000,
+  });
   const box = join(dir, 'box');
 
   it('packs one .tar.xz', () => {
@@ -28,8 +33,29 @@ describe('npm run pack:offline: moebench for a box with no network and no Node',
 
   it('runs a case with no node on PATH and records the commit it was packed from', () => {
     const out = join(dir, 'r.json');
-    const r = spawnSync(join(box, 'moebench', 'moebench'), ['run', '--backend', 'ort-cpu', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '4', '--max-time-ms', '300', '--repetitions', '1', '--out', out],
-      { cwd: dir, encoding: 'utf8', env: { PATH: '/nonexistent', HOME: dir }, timeout: 120_000 });
+    const r = spawnSync(
+      join(box, 'moebench', 'moebench'),
+      [
+        'run',
+        '--backend',
+        'ort-cpu',
+        '--preset',
+        'tiny',
+        '--layer',
+        'dense',
+        '--phase',
+        'decode',
+        '--tokens',
+        '4',
+        '--max-time-ms',
+        '300',
+        '--repetitions',
+        '1',
+        '--out',
+        out,
+      ],
+      { cwd: dir, encoding: 'utf8', env: { PATH: '/nonexistent', HOME: dir }, timeout: 120_000 },
+    );
     expect(r.status, r.stderr).toBe(0);
     const file = readResultFile(out);
     expect(file.cases.map((c) => c.status)).toEqual(['ok']);

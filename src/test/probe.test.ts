@@ -26,7 +26,11 @@ describe('engines on a card are probed in a process of their own', () => {
   it('a probe that crashes its process makes the backend unavailable, with the reason', async () => {
     process.env.MOEBENCH_FAKE_SCRIPT = JSON.stringify({ latenciesMs: [1], probeCrash: true });
     const probe = await probeBackend(new FakeBackend({ latenciesMs: [1], probeCrash: true }));
-    expect(probe).toEqual({ available: false, reason: 'the probe crashed: killed by SIGSEGV', fix: 'see the driver and library messages above; moebench env lists every backend' });
+    expect(probe).toEqual({
+      available: false,
+      reason: 'the probe crashed: killed by SIGSEGV',
+      fix: 'see the driver and library messages above; moebench env lists every backend',
+    });
   });
 
   it('a host engine is probed in this process', async () => {

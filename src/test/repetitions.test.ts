@@ -1,3 +1,4 @@
+import { measured } from './helpers/cases.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import { repetitionMedian, summarize } from '../measure/stats.js';
 import { combineRepetitions, splitRepetitions } from '../run/repetitions.js';
 import { isComplete } from '../results/repetitions.js';
 import { readResultFile } from '../results/io.js';
-import type { CaseResult } from '../results/schema.js';
+import type { CaseResult, MeasuredCase } from '../results/schema.js';
 import { moebench } from './helpers/cli.js';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'compare-base.json');
@@ -16,7 +17,11 @@ describe("median over repetitions and its interval (Student's t)", () => {
 
   it("is the mean of the repetitions' medians ± t(0.975, k − 1) · sd(medians) / √k", () => {
     // medians 2, 3, 4: mean 3, sd 1; t(0.975, 2) = 4.302653
-    const groups = [[1, 2, 3], [2, 3, 4], [3, 4, 5]];
+    const groups = [
+      [1, 2, 3],
+      [2, 3, 4],
+      [3, 4, 5],
+    ];
     const { medianMs, ci } = repetitionMedian(groups, summarize(groups.flat()));
     expect(medianMs).toBe(3);
     expect(ci[0]).toBeCloseTo(3 - 4.302653 / Math.sqrt(3), 5);
@@ -26,7 +31,10 @@ describe("median over repetitions and its interval (Student's t)", () => {
   it('weighs each process the same, however many samples it took', () => {
     // a slow, noisy process that sampled ten times longer does not outvote the other two
     const slow = Array.from({ length: 600 }, (_, i) => 13 + (i % 7) / 10);
-    expect(repetitionMedian([within(10), within(10), slow], summarize([...within(10), ...within(10), ...slow])).medianMs).toBeCloseTo((10 + 10 + 13.3) / 3, 9);
+    expect(repetitionMedian([within(10), within(10), slow], summarize([...within(10), ...within(10), ...slow])).medianMs).toBeCloseTo(
+      (10 + 10 + 13.3) / 3,
+      9,
+    );
   });
 
   it('reaches past the extreme repetitions, which a bootstrap over three processes cannot', () => {
@@ -37,32 +45,51 @@ describe("median over repetitions and its interval (Student's t)", () => {
   });
 
   it("is never narrower than the pooled samples' own interval", () => {
-    const groups = [[1, 2, 3, 9], [1, 2, 3, 9], [1, 2, 3, 9]];
+    const groups = [
+      [1, 2, 3, 9],
+      [1, 2, 3, 9],
+      [1, 2, 3, 9],
+    ];
     expect(repetitionMedian(groups, summarize(groups.flat(), 4)).ci).toEqual(summarize(groups.flat(), 4).medianCi95Ms);
   });
 
   it("is the samples' own median and interval for a single repetition", () => {
-    expect(repetitionMedian([within(10)], summarize(within(10), 2))).toEqual({ medianMs: summarize(within(10)).medianMs, ci: summarize(within(10), 2).medianCi95Ms });
+    expect(repetitionMedian([within(10)], summarize(within(10), 2))).toEqual({
+      medianMs: summarize(within(10)).medianMs,
+      ci: summarize(within(10), 2).medianCi95Ms,
+    });
   });
 
   it('is a point when every sample is equal', () => {
-    expect(repetitionMedian([[2, 2], [2, 2, 2]], summarize([2, 2, 2, 2, 2]))).toEqual({ medianMs: 2, ci: [2, 2] });
+    expect(
+      repetitionMedian(
+        [
+          [2, 2],
+          [2, 2, 2],
+        ],
+        summarize([2, 2, 2, 2, 2]),
+      ),
+    ).toEqual({ medianMs: 2, ci: [2, 2] });
   });
 });
 
 describe('combining repetitions of a case', () => {
-  const [c] = readResultFile(FIXTURE).cases; // t1: 2 ms every call
-  const rep = (scale: number, warmupCount = 50, overheadMs = 0): CaseResult => {
+  const c = measured(readResultFile(FIXTURE).cases[0]); // t1: 2 ms every call
+  const rep = (scale: number, warmupCount = 50, overheadMs = 0): MeasuredCase => {
     const samplesMs = c.samplesMs!.map((s) => s * scale);
     // as executeCase does: the workload's seed drives the bootstrap
     const summary = summarize(samplesMs, c.workload.seed);
     return {
-      ...c, samplesMs, summary, throughput: { ...c.throughput!, tokensPerSec: c.work.tokensPerCall / (summary.medianMs / 1000) },
-      warmupSamplesMs: c.warmupSamplesMs!.slice(0, warmupCount), overhead: { ...c.overhead!, medianMs: overheadMs },
+      ...c,
+      samplesMs,
+      summary,
+      throughput: { ...c.throughput!, tokensPerSec: c.work.tokensPerCall / (summary.medianMs / 1000) },
+      warmupSamplesMs: c.warmupSamplesMs!.slice(0, warmupCount),
+      overhead: { ...c.overhead!, medianMs: overheadMs },
     };
   };
 
-  it('pools the samples, keeps each repetition\'s median and takes the interval over repetitions', () => {
+  it("pools the samples, keeps each repetition's median and takes the interval over repetitions", () => {
     const r = combineRepetitions([rep(1), rep(1.005), rep(0.995)], 0.02, 1);
     expect(r.samplesMs).toHaveLength(3 * c.samplesMs!.length);
     expect(r.repetitions!.map((x) => x.medianMs)).toEqual([2, 2.01, 1.99]);
@@ -80,18 +107,36 @@ describe('combining repetitions of a case', () => {
   });
 
   it('a process that timed out unconverged makes the case noisy and is named, even when the interval over processes is narrow', () => {
-    const timedOut = { ...rep(1.005), status: 'noisy' as const, error: 'did not reach ±2.0% in 10000 ms (412 samples): the 95% interval of the median (corrected for correlated calls) stayed at ±2.4%' };
+    const timedOut = {
+      ...rep(1.005),
+      status: 'noisy' as const,
+      error: 'did not reach ±2.0% in 10000 ms (412 samples): the 95% interval of the median (corrected for correlated calls) stayed at ±2.4%',
+    };
     const r = combineRepetitions([rep(1), timedOut, rep(0.995)], 0.02, 1);
     expect(r.status).toBe('noisy');
-    expect(r.error).toMatch(/^repetition 2 of 3 did not reach ±2\.0% in 10000 ms \(412 samples\): .*stayed at ±2\.4%; over 3 repetitions the 95% interval of the median is ±\d+\.\d% \(target ±2\.0%\)$/);
+    expect(r.error).toMatch(
+      /^repetition 2 of 3 did not reach ±2\.0% in 10000 ms \(412 samples\): .*stayed at ±2\.4%; over 3 repetitions the 95% interval of the median is ±\d+\.\d% \(target ±2\.0%\)$/,
+    );
     // and a resume, which splits the case back into its processes, says the same
     const [a, b] = splitRepetitions(r);
     expect(combineRepetitions([a, b, rep(0.995)], 0.02, 1).error).toBe(r.error);
   });
 
-  it('keeps the card\'s lowest clock and hottest reading over every process', () => {
-    const during = (minMHz: number, medianMHz: number, tempC: number) => ({ readings: 4, smClockMHz: { min: minMHz, median: medianMHz, max: 1980 }, temperatureC: { max: tempC } });
-    const r = combineRepetitions([{ ...rep(1), gpuDuring: during(1900, 1980, 60) }, { ...rep(1.005), gpuDuring: during(1410, 1755, 84) }, { ...rep(0.995), gpuDuring: during(1980, 1980, 58) }], 0.02, 1);
+  it("keeps the card's lowest clock and hottest reading over every process", () => {
+    const during = (minMHz: number, medianMHz: number, tempC: number) => ({
+      readings: 4,
+      smClockMHz: { min: minMHz, median: medianMHz, max: 1980 },
+      temperatureC: { max: tempC },
+    });
+    const r = combineRepetitions(
+      [
+        { ...rep(1), gpuDuring: during(1900, 1980, 60) },
+        { ...rep(1.005), gpuDuring: during(1410, 1755, 84) },
+        { ...rep(0.995), gpuDuring: during(1980, 1980, 58) },
+      ],
+      0.02,
+      1,
+    );
     expect(r.gpuDuring).toEqual({ readings: 12, smClockMHz: { min: 1410, median: 1980, max: 1980 }, temperatureC: { max: 84 } });
   });
 
@@ -114,7 +159,8 @@ describe('combining repetitions of a case', () => {
   });
 
   it('a failed repetition fails the case and says which', () => {
-    const failed: CaseResult = { ...c, status: 'failed', error: 'crashed: killed by SIGSEGV', throughput: undefined, summary: undefined, samplesMs: undefined };
+    const { samplesMs: _s, summary: _m, throughput: _t, throughputCorrected: _c, warmupSamplesMs: _w, ...unmeasured } = c;
+    const failed: CaseResult = { ...unmeasured, status: 'failed', error: 'crashed: killed by SIGSEGV' };
     const r = combineRepetitions([rep(1), failed], 0.02, 1);
     expect(r.status).toBe('failed');
     expect(r.error).toBe('repetition 2 of 2: crashed: killed by SIGSEGV');
@@ -124,16 +170,69 @@ describe('combining repetitions of a case', () => {
 describe('moebench run --repetitions', () => {
   it('goes in rounds over the suite: every case once, then every case again', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'moebench-reps-')), 'r.json');
-    const r = moebench(['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '8,16', '--min-time-ms', '20', '--repetitions', '2', '--out', out], { MOEBENCH_FAKE_SCRIPT: JSON.stringify({ latenciesMs: [2] }) });
+    const r = moebench(
+      [
+        'run',
+        '--backend',
+        'fake',
+        '--preset',
+        'tiny',
+        '--layer',
+        'dense',
+        '--phase',
+        'decode',
+        '--tokens',
+        '8,16',
+        '--min-time-ms',
+        '20',
+        '--repetitions',
+        '2',
+        '--out',
+        out,
+      ],
+      { MOEBENCH_FAKE_SCRIPT: JSON.stringify({ latenciesMs: [2] }) },
+    );
     expect(r.status).toBe(0);
-    const order = r.stderr.split('\n').filter((l) => l.endsWith(': measuring')).map((l) => l.replace(/ \(repetition (\d)\/2\): measuring$/, ' r$1'));
-    expect(order).toEqual(['[1/2] tiny/dense/decode/t8/fp32 r1', '[2/2] tiny/dense/decode/t16/fp32 r1', '[1/2] tiny/dense/decode/t8/fp32 r2', '[2/2] tiny/dense/decode/t16/fp32 r2']);
-    expect(readResultFile(out).cases.map((c) => [c.id, c.repetitions!.length])).toEqual([['tiny/dense/decode/t8/fp32', 2], ['tiny/dense/decode/t16/fp32', 2]]);
+    const order = r.stderr
+      .split('\n')
+      .filter((l) => l.endsWith(': measuring'))
+      .map((l) => l.replace(/ \(repetition (\d)\/2\): measuring$/, ' r$1'));
+    expect(order).toEqual([
+      '[1/2] tiny/dense/decode/t8/fp32 r1',
+      '[2/2] tiny/dense/decode/t16/fp32 r1',
+      '[1/2] tiny/dense/decode/t8/fp32 r2',
+      '[2/2] tiny/dense/decode/t16/fp32 r2',
+    ]);
+    expect(readResultFile(out).cases.map((c) => [c.id, c.repetitions!.length])).toEqual([
+      ['tiny/dense/decode/t8/fp32', 2],
+      ['tiny/dense/decode/t16/fp32', 2],
+    ]);
   });
 
   it('runs the case in separate workers and records every repetition', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'moebench-reps-')), 'r.json');
-    const r = moebench(['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '8', '--min-time-ms', '20', '--repetitions', '3', '--out', out], { MOEBENCH_FAKE_SCRIPT: JSON.stringify({ latenciesMs: [2] }) });
+    const r = moebench(
+      [
+        'run',
+        '--backend',
+        'fake',
+        '--preset',
+        'tiny',
+        '--layer',
+        'dense',
+        '--phase',
+        'decode',
+        '--tokens',
+        '8',
+        '--min-time-ms',
+        '20',
+        '--repetitions',
+        '3',
+        '--out',
+        out,
+      ],
+      { MOEBENCH_FAKE_SCRIPT: JSON.stringify({ latenciesMs: [2] }) },
+    );
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/\(repetition 3\/3\)/);
     const [c] = readResultFile(out).cases;

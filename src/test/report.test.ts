@@ -22,7 +22,15 @@ describe('moebench report in a real headless browser', () => {
     expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: npm run setup:chromium (Debian's chromium package; .ci/run installs it)`).toBe(true);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
   afterAll(async () => {
@@ -45,8 +53,12 @@ describe('moebench report in a real headless browser', () => {
     page.on('request', (req) => !req.url().startsWith('file:') && requests.push(req.url()));
     await page.goto(`file://${out}`);
     const marks = await page.evaluate(() => {
-      const charts = (window as unknown as { __moebenchCharts: Record<string, { data: { datasets: unknown[] }; getDatasetMeta(i: number): { data: unknown[] } }> }).__moebenchCharts;
-      return Object.fromEntries(Object.entries(charts).map(([k, c]) => [k, c.data.datasets.reduce((a: number, _d, i) => a + c.getDatasetMeta(i).data.length, 0)]));
+      const charts = (
+        window as unknown as { __moebenchCharts: Record<string, { data: { datasets: unknown[] }; getDatasetMeta(i: number): { data: unknown[] } }> }
+      ).__moebenchCharts;
+      return Object.fromEntries(
+        Object.entries(charts).map(([k, c]) => [k, c.data.datasets.reduce((a: number, _d, i) => a + c.getDatasetMeta(i).data.length, 0)]),
+      );
     });
     expect(errors).toEqual([]);
     expect(requests).toEqual([]);
@@ -55,7 +67,14 @@ describe('moebench report in a real headless browser', () => {
     const measured = runs.flatMap((r) => r.cases).filter((c) => c.throughput);
     const ids = new Set(measured.map((c) => c.id));
     const series = new Set(measured.map((c) => `${c.device} · ${c.backend}`));
-    const moeIds = [...new Set(runs.flatMap((r) => r.cases).filter((c) => c.workload.layer.kind === 'moe').map((c) => c.id))];
+    const moeIds = [
+      ...new Set(
+        runs
+          .flatMap((r) => r.cases)
+          .filter((c) => c.workload.layer.kind === 'moe')
+          .map((c) => c.id),
+      ),
+    ];
     const expected: Record<string, number> = {
       throughput: ids.size * series.size, // one bar slot per case and series
       roofline: measured.filter((c) => c.roofline).length,

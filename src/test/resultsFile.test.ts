@@ -63,7 +63,9 @@ describe('result files', () => {
     const data = JSON.parse(serializeResultFile(body()));
     data.schemaVersion = '2.0';
     expect(() => parseResultFile(JSON.stringify(data), 'v2.json')).toThrow(ResultFileError);
-    expect(() => parseResultFile(JSON.stringify(data), 'v2.json')).toThrow(/schema version 2.0 is not supported: this moebench reads 1.x \(upgrade moebench\)/);
+    expect(() => parseResultFile(JSON.stringify(data), 'v2.json')).toThrow(
+      /schema version 2.0 is not supported: this moebench reads 1.x \(upgrade moebench\)/,
+    );
   });
 
   it('a file missing required fields is refused with the field named', () => {
@@ -76,7 +78,9 @@ describe('result files', () => {
   it('a hand-altered file fails the integrity check', () => {
     const data = JSON.parse(serializeResultFile(body()));
     data.cases[0].throughput.tokensPerSec *= 2;
-    expect(() => parseResultFile(JSON.stringify(data), 'a.json')).toThrow(/a.json: integrity check failed: the file was changed after moebench wrote it/);
+    expect(() => parseResultFile(JSON.stringify(data), 'a.json')).toThrow(
+      /a.json: integrity check failed: the file was changed after moebench wrote it/,
+    );
   });
 
   it('a failed case carrying a throughput is refused', () => {

@@ -28,7 +28,7 @@ describe('routing distributions', () => {
   it('uniform spreads tokens evenly (each expert within 10% of T·k/E)', () => {
     const h = histogram('uniform');
     expect(h.reduce((a, x) => a + x, 0)).toBe(T * K);
-    for (const n of h) expect(Math.abs(n - (T * K) / E)).toBeLessThan(0.1 * (T * K) / E);
+    for (const n of h) expect(Math.abs(n - (T * K) / E)).toBeLessThan((0.1 * (T * K)) / E);
   });
 
   it('zipf makes popularity fall with the expert index', () => {
@@ -39,7 +39,7 @@ describe('routing distributions', () => {
 
   it('zipf:0 is uniform', () => {
     const h = histogram('zipf:0');
-    for (const n of h) expect(Math.abs(n - (T * K) / E)).toBeLessThan(0.1 * (T * K) / E);
+    for (const n of h) expect(Math.abs(n - (T * K) / E)).toBeLessThan((0.1 * (T * K)) / E);
   });
 
   it('hot:F sends fraction F of tokens to expert 0, the rest uniformly', () => {
@@ -64,7 +64,16 @@ describe('routing distributions', () => {
   it('a routing file fixes the assignment and is reused cyclically', () => {
     const dir = mkdtempSync(join(tmpdir(), 'moebench-routing-'));
     const path = join(dir, 'r.json');
-    writeFileSync(path, JSON.stringify({ assignments: [[0, 1], [2, 3], [7, 6]] }));
+    writeFileSync(
+      path,
+      JSON.stringify({
+        assignments: [
+          [0, 1],
+          [2, 3],
+          [7, 6],
+        ],
+      }),
+    );
     const a = assignExperts(parseRouting(`file:${path}`), 7, E, K, 1);
     expect(Array.from(a.experts)).toEqual([0, 1, 2, 3, 7, 6, 0, 1, 2, 3, 7, 6, 0, 1]);
     expect(expertHistogram(a, E)).toEqual([3, 3, 2, 2, 0, 0, 2, 2]);
@@ -103,7 +112,11 @@ describe('routing input errors', () => {
   });
 
   it('a row with the wrong k or an expert out of range is refused against the layer', () => {
-    expect(() => assignExperts(parseRouting(file('k.json', '{"assignments": [[0, 1, 2]]}')), 4, E, K, 1)).toThrow(/row 0 has 3 experts, the layer routes to top-2/);
-    expect(() => assignExperts(parseRouting(file('range.json', '{"assignments": [[0, 8]]}')), 4, E, K, 1)).toThrow(/row 0 names expert 8, the layer has 8/);
+    expect(() => assignExperts(parseRouting(file('k.json', '{"assignments": [[0, 1, 2]]}')), 4, E, K, 1)).toThrow(
+      /row 0 has 3 experts, the layer routes to top-2/,
+    );
+    expect(() => assignExperts(parseRouting(file('range.json', '{"assignments": [[0, 8]]}')), 4, E, K, 1)).toThrow(
+      /row 0 names expert 8, the layer has 8/,
+    );
   });
 });

@@ -36,7 +36,8 @@ describe('seed.json reproduces the published forecast', () => {
 });
 
 const single = {
-  name: 'one', description: 'hand-computed',
+  name: 'one',
+  description: 'hand-computed',
   streams: [{ name: 'chat', inputTokensPerDay: 8.64e9, outputTokensPerDay: 8.64e8, peakToAverage: 2 }],
   card: { prefillTokensPerSecPerCard: 10_000, decodeTokensPerSecPerCard: 1_000, utilization: 0.5, cardsPerServer: 8 },
   cost: { currency: 'USD', cardHourPrice: 2 },
@@ -57,14 +58,19 @@ describe('the sizing model, against hand-computed scenarios', () => {
   });
 
   it('units × queries × tokens per query gives the same demand', () => {
-    const perUnit = { ...single, streams: [{ name: 'chat', unitsPerDay: 1e6, queriesPerUnit: 8.64, inputTokensPerQuery: 1000, outputTokensPerQuery: 100, peakToAverage: 2 }] };
+    const perUnit = {
+      ...single,
+      streams: [{ name: 'chat', unitsPerDay: 1e6, queriesPerUnit: 8.64, inputTokensPerQuery: 1000, outputTokensPerQuery: 100, peakToAverage: 2 }],
+    };
     expect(sizeScenario(parseScenario(perUnit)).streams[0].cards).toEqual({ low: 80, high: 80 });
   });
 
   it('ranges propagate: low pairs low demand with high throughput, high the reverse', () => {
     const ranged = {
       ...single,
-      streams: [{ name: 'chat', inputTokensPerDay: { low: 4.32e9, high: 8.64e9 }, outputTokensPerDay: { low: 4.32e8, high: 8.64e8 }, peakToAverage: 2 }],
+      streams: [
+        { name: 'chat', inputTokensPerDay: { low: 4.32e9, high: 8.64e9 }, outputTokensPerDay: { low: 4.32e8, high: 8.64e8 }, peakToAverage: 2 },
+      ],
       card: { ...single.card, decodeTokensPerSecPerCard: { low: 500, high: 1000 } },
     };
     const [x] = sizeScenario(parseScenario(ranged)).streams;
@@ -95,7 +101,10 @@ describe('the sizing model, against hand-computed scenarios', () => {
 
 describe('scenario files are validated on read', () => {
   it.each([
-    [{ ...single, streams: [{ name: 'x', inputTokensPerDay: 1, peakToAverage: 1 }] }, /give either inputTokensPerDay and outputTokensPerDay, or unitsPerDay/],
+    [
+      { ...single, streams: [{ name: 'x', inputTokensPerDay: 1, peakToAverage: 1 }] },
+      /give either inputTokensPerDay and outputTokensPerDay, or unitsPerDay/,
+    ],
     [{ ...single, card: { ...single.card, utilization: 1.5 } }, /card.utilization: utilization is a fraction: at most 1/],
     [{ ...single, card: { ...single.card, decodeTokensPerSecPerCard: { low: 5, high: 1 } } }, /low must not exceed high/],
     [{ ...single, card: { ...single.card, decodeTokensPerSecPerCard: -1 } }, /card.decodeTokensPerSecPerCard/],
@@ -122,7 +131,7 @@ describe('per-card throughput composed from a measured result file', () => {
     expect(term('attention').perLayerMs).toBeCloseTo(attnMs, 15);
     expect(term('attention').layers).toBe(3);
     // all-to-all: 16 tokens × k=2 × 32 × 4 bytes × 2 ways × 3/4 leave the card, at 50 GB/s
-    const a2aMs = (16 * 2 * 32 * 4 * 2 * 0.75) / 50e9 * 1000;
+    const a2aMs = ((16 * 2 * 32 * 4 * 2 * 0.75) / 50e9) * 1000;
     expect(term('all-to-all').perLayerMs).toBeCloseTo(a2aMs, 15);
     const stepMs = 2 * 0.5 + 0.25 + 3 * attnMs + 2 * a2aMs;
     expect(d.stepMs).toBeCloseTo(stepMs, 12);
@@ -137,7 +146,13 @@ describe('per-card throughput composed from a measured result file', () => {
   });
 
   it('sizing for another card extrapolates by the roofline, and says so', () => {
-    const h20 = compose(file, FIXTURE_H100, { model: 'tiny', layout: parseLayout('ep=4'), contextTokens: 4096, linkGBps: 50, card: 'NVIDIA H20 96GB' });
+    const h20 = compose(file, FIXTURE_H100, {
+      model: 'tiny',
+      layout: parseLayout('ep=4'),
+      contextTokens: 4096,
+      linkGBps: 50,
+      card: 'NVIDIA H20 96GB',
+    });
     const moe = h20.decode.terms.find((t) => t.name === 'moe')!;
     expect(moe.kind).toBe('extrapolated');
     expect(moe.source).toMatch(/roofline floor \/ [\d.]+%, the roofline fraction of .*tiny\/moe\/decode\/t64.* on NVIDIA H100 SXM5 80GB/);
@@ -172,11 +187,17 @@ describe('moebench size', () => {
 
   it.each([
     [['--model', 'gpt-9'], /unknown model "gpt-9"/],
-    [['--model', 'llama-3.1-8b', '--layout', 'ep=1'], /no prefill dense case of llama-3.1-8b: run moebench run --preset llama-3.1-8b --layer dense --phase prefill/],
+    [
+      ['--model', 'llama-3.1-8b', '--layout', 'ep=1'],
+      /no prefill dense case of llama-3.1-8b: run moebench run --preset llama-3.1-8b --layer dense --phase prefill/,
+    ],
     [['--model', 'tiny', '--layout', 'ep=3'], /--layout ep=3 must divide tiny's 8 experts/],
     [['--model', 'tiny', '--layout', 'ep=4,tp=2'], /tensor parallelism is not modelled yet/],
     [['--model', 'tiny', '--layout', 'ep=4', '--card', 'Voodoo 5'], /unknown card "Voodoo 5"/],
-    [['--model', 'deepseek-v3', '--layout', 'ep=1'], /layout ep=1 does not fit: deepseek-v3's weights need 624\.9 GiB per card \(1 byte\(s\) per weight\), the NVIDIA H100 SXM5 80GB has 80 GiB/],
+    [
+      ['--model', 'deepseek-v3', '--layout', 'ep=1'],
+      /layout ep=1 does not fit: deepseek-v3's weights need 624\.9 GiB per card \(1 byte\(s\) per weight\), the NVIDIA H100 SXM5 80GB has 80 GiB/,
+    ],
   ])('%j gives a clear error and exit 2', (args, message) => {
     const r = moebench(['size', '--scenario', 'seed', '--from', FIXTURE_H100, ...args]);
     expect(r.status).toBe(2);
@@ -194,7 +215,9 @@ describe('moebench size', () => {
     const cpuFile = join(import.meta.dirname, 'fixtures', 'fake-run.json');
     const r = moebench(['size', '--scenario', 'seed', '--from', cpuFile, '--model', 'tiny', '--layout', 'ep=4', '--card', 'NVIDIA H100 SXM5 80GB']);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/no prefill MoE case of tiny with --experts-per-card 2 measured on the NVIDIA H100 SXM5 80GB, and none on a card with datasheet peaks to scale from: run moebench run --preset tiny --layer moe --phase prefill --experts-per-card 2/);
+    expect(r.stderr).toMatch(
+      /no prefill MoE case of tiny with --experts-per-card 2 measured on the NVIDIA H100 SXM5 80GB, and none on a card with datasheet peaks to scale from: run moebench run --preset tiny --layer moe --phase prefill --experts-per-card 2/,
+    );
   });
 });
 

@@ -119,12 +119,18 @@ describe('warm-up rule', () => {
 describe('why a case stayed noisy', () => {
   const rule = { targetRelHalfWidth: 0.02, minSamples: 10, minTimeMs: 500, maxTimeMs: 10_000, maxSamples: 10_000 };
   it('too few samples: says so, not an interval', () => {
-    expect(noisyReason(rule, 3, Infinity, 0)).toBe('took 3 sample(s) in 10000 ms, fewer than the 10 the stopping rule needs: raise --max-time-ms for calls this slow');
+    expect(noisyReason(rule, 3, Infinity, 0)).toBe(
+      'took 3 sample(s) in 10000 ms, fewer than the 10 the stopping rule needs: raise --max-time-ms for calls this slow',
+    );
   });
   it('independent calls: the interval it reached', () => {
-    expect(noisyReason(rule, 400, 0.031, 0.1)).toBe('did not reach ±2.0% in 10000 ms (400 samples): the 95% interval of the median (corrected for correlated calls) stayed at ±3.1%');
+    expect(noisyReason(rule, 400, 0.031, 0.1)).toBe(
+      'did not reach ±2.0% in 10000 ms (400 samples): the 95% interval of the median (corrected for correlated calls) stayed at ±3.1%',
+    );
   });
   it('correlated calls: how many fewer independent calls they count as', () => {
-    expect(noisyReason(rule, 400, 0.031, 0.5)).toBe('did not reach ±2.0% in 10000 ms (400 samples): the 95% interval of the median (corrected for correlated calls) stayed at ±3.1%; successive calls were correlated (lag-1 0.50: slow and fast calls came in runs, as when the host\'s load drifts), so they count as 3.0× fewer independent calls');
+    expect(noisyReason(rule, 400, 0.031, 0.5)).toBe(
+      "did not reach ±2.0% in 10000 ms (400 samples): the 95% interval of the median (corrected for correlated calls) stayed at ±3.1%; successive calls were correlated (lag-1 0.50: slow and fast calls came in runs, as when the host's load drifts), so they count as 3.0× fewer independent calls",
+    );
   });
 });

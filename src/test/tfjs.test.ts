@@ -102,7 +102,10 @@ describe('TF.js memory', () => {
 
   it('a case that leaks tensors fails', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'moebench-leak-')), 'r.json');
-    const r = moebench(['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '4', '--min-time-ms', '5', '--out', out], { MOEBENCH_FAKE_SCRIPT: JSON.stringify({ latenciesMs: [1], leakPerCall: 1 }) });
+    const r = moebench(
+      ['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '4', '--min-time-ms', '5', '--out', out],
+      { MOEBENCH_FAKE_SCRIPT: JSON.stringify({ latenciesMs: [1], leakPerCall: 1 }) },
+    );
     expect(r.status).toBe(1);
     const [c] = readResultFile(out).cases;
     expect(c.status).toBe('failed');
@@ -113,8 +116,18 @@ describe('TF.js memory', () => {
 
 describe('--backend auto knows the TF.js backends', () => {
   const stub = (name: string, probe: Probe): Backend => ({
-    name, engine: 'stub', executionProvider: name, placement: 'host', probe: async () => probe, unsupported: () => undefined,
-    load: async () => { throw new Error('not used'); }, loadOverhead: async () => { throw new Error('not used'); },
+    name,
+    engine: 'stub',
+    executionProvider: name,
+    placement: 'host',
+    probe: async () => probe,
+    unsupported: () => undefined,
+    load: async () => {
+      throw new Error('not used');
+    },
+    loadOverhead: async () => {
+      throw new Error('not used');
+    },
   });
   const down: Probe = { available: false, reason: 'not here', fix: 'none' };
   const software: Probe = { available: true, detail: 'lavapipe', hardware: false };
@@ -122,9 +135,14 @@ describe('--backend auto knows the TF.js backends', () => {
 
   it('picks a TF.js CPU engine when no ORT backend is available, never a software WebGPU adapter', async () => {
     const backends = {
-      'ort-cuda': stub('ort-cuda', down), 'tfjs-node-gpu': stub('tfjs-node-gpu', down), 'ort-webgpu': stub('ort-webgpu', software),
-      'tfjs-webgpu': stub('tfjs-webgpu', software), 'ort-cpu': stub('ort-cpu', down), 'tfjs-node': stub('tfjs-node', down),
-      'tfjs-wasm': stub('tfjs-wasm', cpu), 'tfjs-cpu': stub('tfjs-cpu', cpu),
+      'ort-cuda': stub('ort-cuda', down),
+      'tfjs-node-gpu': stub('tfjs-node-gpu', down),
+      'ort-webgpu': stub('ort-webgpu', software),
+      'tfjs-webgpu': stub('tfjs-webgpu', software),
+      'ort-cpu': stub('ort-cpu', down),
+      'tfjs-node': stub('tfjs-node', down),
+      'tfjs-wasm': stub('tfjs-wasm', cpu),
+      'tfjs-cpu': stub('tfjs-cpu', cpu),
     };
     const r = await resolveBackend('auto', backends);
     expect(r.backend.name).toBe('tfjs-wasm');
@@ -133,9 +151,14 @@ describe('--backend auto knows the TF.js backends', () => {
 
   it('prefers a hardware TF.js WebGPU adapter to the CPU', async () => {
     const backends = {
-      'ort-cuda': stub('ort-cuda', down), 'tfjs-node-gpu': stub('tfjs-node-gpu', down), 'ort-webgpu': stub('ort-webgpu', down),
-      'tfjs-webgpu': stub('tfjs-webgpu', { available: true, detail: 'nvidia hopper', hardware: true }), 'ort-cpu': stub('ort-cpu', cpu),
-      'tfjs-node': stub('tfjs-node', down), 'tfjs-wasm': stub('tfjs-wasm', cpu), 'tfjs-cpu': stub('tfjs-cpu', cpu),
+      'ort-cuda': stub('ort-cuda', down),
+      'tfjs-node-gpu': stub('tfjs-node-gpu', down),
+      'ort-webgpu': stub('ort-webgpu', down),
+      'tfjs-webgpu': stub('tfjs-webgpu', { available: true, detail: 'nvidia hopper', hardware: true }),
+      'ort-cpu': stub('ort-cpu', cpu),
+      'tfjs-node': stub('tfjs-node', down),
+      'tfjs-wasm': stub('tfjs-wasm', cpu),
+      'tfjs-cpu': stub('tfjs-cpu', cpu),
     };
     expect((await resolveBackend('auto', backends)).backend.name).toBe('tfjs-webgpu');
   });
@@ -149,7 +172,28 @@ describe('TF.js WebGPU on Mesa lavapipe, and every available backend in one run'
 
   it('--backend all-available runs the same cases on every engine, with comparable rows', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'moebench-all-')), 'r.json');
-    const r = moebench(['run', '--backend', 'all-available', '--preset', 'tiny', '--phase', 'prefill', '--tokens', '16', '--moe-impl', 'routed', '--max-time-ms', '1500', '--repetitions', '1', '--out', out], env);
+    const r = moebench(
+      [
+        'run',
+        '--backend',
+        'all-available',
+        '--preset',
+        'tiny',
+        '--phase',
+        'prefill',
+        '--tokens',
+        '16',
+        '--moe-impl',
+        'routed',
+        '--max-time-ms',
+        '1500',
+        '--repetitions',
+        '1',
+        '--out',
+        out,
+      ],
+      env,
+    );
     expect(r.status, r.stderr).toBe(0);
     const file = readResultFile(out);
     expect(file.run.backend).toBe('all-available');

@@ -21,8 +21,28 @@ describe('ORT WebGPU execution provider on Mesa lavapipe', () => {
 
   it('runs the dense and routed MoE cases, checked against the reference', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'moebench-webgpu-')), 'r.json');
-    const r = moebench(['run', '--backend', 'ort-webgpu', '--preset', 'tiny', '--phase', 'prefill', '--tokens', '32',
-      '--moe-impl', 'routed', '--max-time-ms', '2000', '--repetitions', '1', '--out', out], env);
+    const r = moebench(
+      [
+        'run',
+        '--backend',
+        'ort-webgpu',
+        '--preset',
+        'tiny',
+        '--phase',
+        'prefill',
+        '--tokens',
+        '32',
+        '--moe-impl',
+        'routed',
+        '--max-time-ms',
+        '2000',
+        '--repetitions',
+        '1',
+        '--out',
+        out,
+      ],
+      env,
+    );
     expect(r.status, r.stderr).toBe(0);
     const cases = readResultFile(out).cases;
     expect(cases.map((c) => c.id).sort()).toEqual(['tiny/dense/prefill/t32/fp32', 'tiny/moe/prefill/t32/fp32/e8k2/routed/uniform']);
@@ -34,7 +54,30 @@ describe('ORT WebGPU execution provider on Mesa lavapipe', () => {
   });
 
   it('auto does not pick a software WebGPU adapter', () => {
-    const run = moebench(['run', '--backend', 'auto', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '1', '--max-time-ms', '200', '--min-time-ms', '50', '--repetitions', '1', '--out', join(mkdtempSync(join(tmpdir(), 'moebench-auto-')), 'r.json')], env);
+    const run = moebench(
+      [
+        'run',
+        '--backend',
+        'auto',
+        '--preset',
+        'tiny',
+        '--layer',
+        'dense',
+        '--phase',
+        'decode',
+        '--tokens',
+        '1',
+        '--max-time-ms',
+        '200',
+        '--min-time-ms',
+        '50',
+        '--repetitions',
+        '1',
+        '--out',
+        join(mkdtempSync(join(tmpdir(), 'moebench-auto-')), 'r.json'),
+      ],
+      env,
+    );
     expect(run.stderr).toMatch(/auto: skipped ort-webgpu \(software adapter only\)/);
     expect(run.stderr).toMatch(/on ort-cpu/);
   });

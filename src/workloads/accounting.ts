@@ -50,7 +50,9 @@ export function accountFor(c: WorkloadCase, assignment?: Assignment): WorkAccoun
     const weights = 3 * d * ff * b;
     const activations = 2 * T * d * b;
     return {
-      tokensPerCall: T, flopsPerCall: dense, bytesPerCall: weights + activations,
+      tokensPerCall: T,
+      flopsPerCall: dense,
+      bytesPerCall: weights + activations,
       flops: { router: 0, routedExperts: 0, sharedExperts: 0, dense },
       bytes: { weights, activations },
     };
@@ -73,10 +75,12 @@ export function accountFor(c: WorkloadCase, assignment?: Assignment): WorkAccoun
     const activations = (2 * received * d + received * local) * b;
     return {
       tokensPerCall: (T * local) / m.numExperts,
-      flopsPerCall: routedExperts, bytesPerCall: weights + activations,
+      flopsPerCall: routedExperts,
+      bytesPerCall: weights + activations,
       flops: { router: 0, routedExperts, sharedExperts: 0, dense: 0 },
       bytes: { weights, activations },
-      expertTokens: localCounts, receivedTokens: received,
+      expertTokens: localCounts,
+      receivedTokens: received,
     };
   }
 
@@ -85,13 +89,13 @@ export function accountFor(c: WorkloadCase, assignment?: Assignment): WorkAccoun
   const expertsTouched = impl === 'dense-all' ? m.numExperts : histogram.filter((n) => n > 0).length;
   const routedExperts = routedTokens * swigluFlopsPerToken(d, m.expertIntermediateSize);
   const sharedExperts = m.numSharedExperts * T * swigluFlopsPerToken(d, m.sharedIntermediateSize);
-  const weights = (d * m.numExperts + expertsTouched * 3 * d * m.expertIntermediateSize
-    + m.numSharedExperts * 3 * d * m.sharedIntermediateSize) * b;
+  const weights = (d * m.numExperts + expertsTouched * 3 * d * m.expertIntermediateSize + m.numSharedExperts * 3 * d * m.sharedIntermediateSize) * b;
   // x and the routing bias in, y out
   const activations = (2 * T * d + T * m.numExperts) * b;
   return {
     tokensPerCall: T,
-    flopsPerCall: router + routedExperts + sharedExperts, bytesPerCall: weights + activations,
+    flopsPerCall: router + routedExperts + sharedExperts,
+    bytesPerCall: weights + activations,
     flops: { router, routedExperts, sharedExperts, dense: 0 },
     bytes: { weights, activations },
     expertTokens: histogram,

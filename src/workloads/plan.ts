@@ -7,32 +7,36 @@ import { caseId, DTYPES, MOE_IMPLS, PHASES, type Dtype, type LayerKind, type Moe
 const oneOrMany = <T extends z.ZodTypeAny>(t: T) => z.union([t, z.array(t).min(1)]);
 
 /** One entry of a suite: every field may list values; the entry expands to their cross product (nvbench axes). */
-export const SuiteEntrySchema = z.object({
-  preset: oneOrMany(z.string()),
-  layer: oneOrMany(z.enum(['dense', 'moe'])).optional(),
-  phase: oneOrMany(z.enum(PHASES as [Phase, ...Phase[]])).optional(),
-  /** Sequences in the batch; the decode token count. */
-  batch: oneOrMany(z.number().int()).optional(),
-  /** Tokens per sequence in prefill. */
-  seqLen: oneOrMany(z.number().int()).optional(),
-  /** Token count directly (prefill: one sequence of this length; decode: this batch). */
-  tokens: oneOrMany(z.number().int()).optional(),
-  dtype: oneOrMany(z.enum(DTYPES as [Dtype, ...Dtype[]])).optional(),
-  moeImpl: oneOrMany(z.enum(MOE_IMPLS as [MoeImpl, ...MoeImpl[]])).optional(),
-  routing: oneOrMany(z.string()).optional(),
-  expertsPerCard: oneOrMany(z.number().int()).optional(),
-  /** Overrides of the preset's MoE shape, e.g. to sweep k at a fixed number of experts. */
-  topK: oneOrMany(z.number().int()).optional(),
-  numExperts: z.number().int().optional(),
-}).strict();
+export const SuiteEntrySchema = z
+  .object({
+    preset: oneOrMany(z.string()),
+    layer: oneOrMany(z.enum(['dense', 'moe'])).optional(),
+    phase: oneOrMany(z.enum(PHASES as [Phase, ...Phase[]])).optional(),
+    /** Sequences in the batch; the decode token count. */
+    batch: oneOrMany(z.number().int()).optional(),
+    /** Tokens per sequence in prefill. */
+    seqLen: oneOrMany(z.number().int()).optional(),
+    /** Token count directly (prefill: one sequence of this length; decode: this batch). */
+    tokens: oneOrMany(z.number().int()).optional(),
+    dtype: oneOrMany(z.enum(DTYPES as [Dtype, ...Dtype[]])).optional(),
+    moeImpl: oneOrMany(z.enum(MOE_IMPLS as [MoeImpl, ...MoeImpl[]])).optional(),
+    routing: oneOrMany(z.string()).optional(),
+    expertsPerCard: oneOrMany(z.number().int()).optional(),
+    /** Overrides of the preset's MoE shape, e.g. to sweep k at a fixed number of experts. */
+    topK: oneOrMany(z.number().int()).optional(),
+    numExperts: z.number().int().optional(),
+  })
+  .strict();
 
-export const SuiteSchema = z.object({
-  name: z.string(),
-  description: z.string(),
-  /** Backend to use when the command line does not name one. */
-  backend: z.string().default('auto'),
-  cases: z.array(SuiteEntrySchema).min(1),
-}).strict();
+export const SuiteSchema = z
+  .object({
+    name: z.string(),
+    description: z.string(),
+    /** Backend to use when the command line does not name one. */
+    backend: z.string().default('auto'),
+    cases: z.array(SuiteEntrySchema).min(1),
+  })
+  .strict();
 
 export type SuiteEntry = z.infer<typeof SuiteEntrySchema>;
 export type Suite = z.infer<typeof SuiteSchema>;
@@ -67,21 +71,21 @@ export function planCases(entries: SuiteEntry[], seed: number = DEFAULTS.seed): 
         const presetLayer = layerKind === 'moe' ? preset.moe : preset.dense;
         if (!presetLayer) throw new UsageError(`preset ${presetName} has no ${layerKind} layer`);
         for (const layer of layerVariants(entry, presetLayer)) {
-        for (const phase of list<Phase>(entry.phase, ['prefill', 'decode'])) {
-          for (const [batch, seqLen] of tokenShapes(entry, phase)) {
-            for (const dtype of list<Dtype>(entry.dtype, ['fp32'])) {
-              const base = { preset: presetName, layer, phase, batch, seqLen, numTokens: phase === 'decode' ? batch : batch * seqLen, dtype, seed };
-              const variants = layer.kind === 'moe' ? moeVariants(entry, layer.numExperts, layer.topK) : [{}];
-              for (const v of variants) {
-                const c = { ...base, ...v };
-                const id = caseId(c);
-                if (seen.has(id)) continue;
-                seen.add(id);
-                cases.push({ ...c, id });
+          for (const phase of list<Phase>(entry.phase, ['prefill', 'decode'])) {
+            for (const [batch, seqLen] of tokenShapes(entry, phase)) {
+              for (const dtype of list<Dtype>(entry.dtype, ['fp32'])) {
+                const base = { preset: presetName, layer, phase, batch, seqLen, numTokens: phase === 'decode' ? batch : batch * seqLen, dtype, seed };
+                const variants = layer.kind === 'moe' ? moeVariants(entry, layer.numExperts, layer.topK) : [{}];
+                for (const v of variants) {
+                  const c = { ...base, ...v };
+                  const id = caseId(c);
+                  if (seen.has(id)) continue;
+                  seen.add(id);
+                  cases.push({ ...c, id });
+                }
               }
             }
           }
-        }
         }
       }
     }
@@ -128,7 +132,9 @@ function moeVariants(entry: SuiteEntry, numExperts: number, topK: number): Parti
             throw new UsageError(`--experts-per-card ${expertsPerCard} must divide the ${numExperts} experts`);
           }
           if (moeImpl === 'fused') {
-            throw new UsageError('--moe-impl fused cannot run an expert-parallel slice: com.microsoft.MoE routes over all experts itself; use routed or dense-all');
+            throw new UsageError(
+              '--moe-impl fused cannot run an expert-parallel slice: com.microsoft.MoE routes over all experts itself; use routed or dense-all',
+            );
           }
         }
         out.push({ moeImpl, routing, ...(expertsPerCard !== undefined ? { expertsPerCard } : {}) });

@@ -44,7 +44,8 @@ export function routeToken(m: MoeShape, weights: WeightStore, x: ArrayLike<numbe
     total += p;
     return p;
   });
-  const top = probs.map((p, e) => ({ expert: e, weight: p / total }))
+  const top = probs
+    .map((p, e) => ({ expert: e, weight: p / total }))
     .sort((a, b) => b.weight - a.weight)
     .slice(0, m.topK);
   if (m.renormalize) {

@@ -35,10 +35,14 @@ export function parseRouting(text: string): RoutingSpec {
 
 export function routingLabel(spec: RoutingSpec): string {
   switch (spec.kind) {
-    case 'uniform': return 'uniform';
-    case 'zipf': return `zipf:${spec.exponent}`;
-    case 'hot': return `hot:${spec.fraction}`;
-    case 'file': return `file:${spec.path}`;
+    case 'uniform':
+      return 'uniform';
+    case 'zipf':
+      return `zipf:${spec.exponent}`;
+    case 'hot':
+      return `hot:${spec.fraction}`;
+    case 'file':
+      return `file:${spec.path}`;
   }
 }
 

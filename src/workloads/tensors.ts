@@ -64,7 +64,12 @@ export function weightDecls(c: WorkloadCase): TensorDecl[] {
 
 /** Deterministic values of one declared tensor, rounded to the case's dtype. */
 export function tensorValues(c: WorkloadCase, decl: TensorDecl): Float32Array {
-  const values = uniformValues(c.seed, decl.name, decl.dims.reduce((a, x) => a * x, 1), decl.scale);
+  const values = uniformValues(
+    c.seed,
+    decl.name,
+    decl.dims.reduce((a, x) => a * x, 1),
+    decl.scale,
+  );
   return c.dtype === 'fp16' ? roundToHalf(values) : values;
 }
 
@@ -124,7 +129,8 @@ export function makeInputs(c: WorkloadCase): CaseInputs {
     }
     return {
       feeds: { x: { dims: [T, d], data: x }, router_bias: { dims: [T, m.numExperts], data: bias } },
-      tokenIds: all, assignment,
+      tokenIds: all,
+      assignment,
     };
   }
 
@@ -143,7 +149,8 @@ export function makeInputs(c: WorkloadCase): CaseInputs {
   const round = c.dtype === 'fp16' ? roundToHalf : (v: Float32Array) => v;
   return {
     feeds: { x: { dims: [ids.length, d], data: round(xr) }, route_weights: { dims: [ids.length, local], data: round(weights) } },
-    tokenIds: ids, assignment,
+    tokenIds: ids,
+    assignment,
   };
 }
 

@@ -37,7 +37,7 @@ export class TfjsBackend implements Backend {
 
   unsupported(c: WorkloadCase): string | undefined {
     if (c.dtype === 'fp16') return 'TF.js 4.22 has no float16 tensors on any backend (tfjs-core dtypes: float32, int32, bool, complex64, string)';
-    if (c.layer.kind === 'moe' && c.moeImpl === 'fused') return 'fused is ONNX Runtime\'s com.microsoft.MoE contrib op; TF.js has no fused MoE op';
+    if (c.layer.kind === 'moe' && c.moeImpl === 'fused') return "fused is ONNX Runtime's com.microsoft.MoE contrib op; TF.js has no fused MoE op";
     if (this.kind === 'cpu' && accountFor(c).flopsPerCall > TFJS_CPU_MAX_FLOPS_PER_CALL) {
       return `tfjs-cpu is plain JavaScript; cases over ${TFJS_CPU_MAX_FLOPS_PER_CALL / 1e9} GFLOP per call are left out`;
     }
@@ -59,8 +59,17 @@ export class TfjsBackend implements Backend {
     };
     return {
       details: {
-        tfjsCore: version, tfjsBackend: tf.getBackend(),
-        ...(adapter ? { adapterVendor: adapter.vendor, adapterArchitecture: adapter.architecture, adapterDevice: adapter.device, adapterDescription: adapter.description, adapterSoftware: adapter.software } : {}),
+        tfjsCore: version,
+        tfjsBackend: tf.getBackend(),
+        ...(adapter
+          ? {
+              adapterVendor: adapter.vendor,
+              adapterArchitecture: adapter.architecture,
+              adapterDevice: adapter.device,
+              adapterDescription: adapter.description,
+              adapterSoftware: adapter.software,
+            }
+          : {}),
       },
       run: async () => {
         await call();
@@ -94,9 +103,14 @@ export class TfjsBackend implements Backend {
   }
 }
 
-function memoryFigures(m: { numTensors: number; numBytes: number; numDataBuffers: number; numBytesInGPU?: number }, tensorsBeforeLoad: number): Record<string, number> {
+function memoryFigures(
+  m: { numTensors: number; numBytes: number; numDataBuffers: number; numBytesInGPU?: number },
+  tensorsBeforeLoad: number,
+): Record<string, number> {
   return {
-    numTensors: m.numTensors, numBytes: m.numBytes, numDataBuffers: m.numDataBuffers,
+    numTensors: m.numTensors,
+    numBytes: m.numBytes,
+    numDataBuffers: m.numDataBuffers,
     ...(m.numBytesInGPU !== undefined ? { numBytesInGPU: m.numBytesInGPU } : {}),
     tensorsBeforeLoad,
   };

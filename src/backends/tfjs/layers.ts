@@ -49,15 +49,19 @@ async function routedExperts(tf: Tf, w: Map<string, Tensor2D>, x: Tensor2D, gate
       }
     }
     if (ids.length === 0) continue;
-    outputs.push(tf.tidy(() => {
-      const xe = tf.gather(x, tf.tensor1d(ids, 'int32')) as Tensor2D;
-      return tf.mul(swiglu(tf, w, expertPrefix(e), xe), tf.tensor2d(weights, [ids.length, 1]));
-    }));
+    outputs.push(
+      tf.tidy(() => {
+        const xe = tf.gather(x, tf.tensor1d(ids, 'int32')) as Tensor2D;
+        return tf.mul(swiglu(tf, w, expertPrefix(e), xe), tf.tensor2d(weights, [ids.length, 1]));
+      }),
+    );
     tokenIds.push(...ids);
   }
   if (outputs.length === 0) return tf.zerosLike(x) as Tensor2D;
   // scatterND sums updates that share an index: one scatter combines every expert's rows
-  const y = tf.tidy(() => tf.scatterND(tf.tensor2d(tokenIds, [tokenIds.length, 1], 'int32'), tf.concat(outputs, 0), [numTokens, x.shape[1]]) as Tensor2D);
+  const y = tf.tidy(
+    () => tf.scatterND(tf.tensor2d(tokenIds, [tokenIds.length, 1], 'int32'), tf.concat(outputs, 0), [numTokens, x.shape[1]]) as Tensor2D,
+  );
   tf.dispose(outputs);
   return y;
 }

@@ -21,14 +21,18 @@ export interface WebGpuAdapterInfo {
 
 /** Why a TF.js backend cannot start, with the command that fixes it. */
 export class TfjsUnavailable extends Error {
-  constructor(message: string, readonly fix: string) {
+  constructor(
+    message: string,
+    readonly fix: string,
+  ) {
     super(message);
   }
 }
 
 export const NODE_FIX: Record<'node' | 'node-gpu', string> = {
   node: 'on a box with internet: npm install @tensorflow/tfjs-node@4.22.0 (its install downloads libtensorflow 2.9.1 for the CPU)',
-  'node-gpu': 'on a box with internet and CUDA 11.2 + cuDNN 8.1 (what libtensorflow 2.9.1 links against): npm install @tensorflow/tfjs-node-gpu@4.22.0',
+  'node-gpu':
+    'on a box with internet and CUDA 11.2 + cuDNN 8.1 (what libtensorflow 2.9.1 links against): npm install @tensorflow/tfjs-node-gpu@4.22.0',
 };
 
 let webgpuInfo: WebGpuAdapterInfo | undefined;
@@ -42,13 +46,19 @@ async function installDawn(): Promise<WebGpuAdapterInfo> {
   Object.defineProperty(globalThis, 'navigator', { value: { gpu, userAgent: 'node' }, configurable: true, writable: true });
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) {
-    throw new TfjsUnavailable('Dawn found no WebGPU adapter', 'install a Vulkan driver for the GPU, or for a CPU adapter: eval "$(bash scripts/setup-lavapipe.sh --env)"');
+    throw new TfjsUnavailable(
+      'Dawn found no WebGPU adapter',
+      'install a Vulkan driver for the GPU, or for a CPU adapter: eval "$(bash scripts/setup-lavapipe.sh --env)"',
+    );
   }
   const info = adapter.info;
   const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`;
   const fallback = (adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
   webgpuInfo = {
-    vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description,
+    vendor: info.vendor,
+    architecture: info.architecture,
+    device: info.device,
+    description: info.description,
     software: fallback || /llvmpipe|lavapipe|swiftshader|software/i.test(text),
   };
   return webgpuInfo;
@@ -63,9 +73,12 @@ export async function activateTfjs(kind: TfjsKind): Promise<{ tf: Tf; adapter?: 
       await import(pkg);
     } catch (err) {
       const missing = (err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND';
-      throw new TfjsUnavailable(missing
-        ? `${pkg} is not installed (npm leaves it out when its libtensorflow download fails, as offline)`
-        : `${pkg} failed to load: ${(err as Error).message.split('\n')[0]}`, NODE_FIX[kind]);
+      throw new TfjsUnavailable(
+        missing
+          ? `${pkg} is not installed (npm leaves it out when its libtensorflow download fails, as offline)`
+          : `${pkg} failed to load: ${(err as Error).message.split('\n')[0]}`,
+        NODE_FIX[kind],
+      );
     }
   } else if (kind === 'wasm') {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
