@@ -169,14 +169,12 @@ const CaseBaseSchema = z.object({
   endedAt: z.string(),
 });
 
-const absent = z.undefined().optional();
-
 /** ok: measured and correct, within the target interval; noisy: measured and correct, the interval wider than the target (error says why). */
 const MeasuredCaseSchema = CaseBaseSchema.extend({
   status: z.enum(['ok', 'noisy']),
   error: z.string().optional(),
   warmupSamplesMs: z.array(nonNegative).optional(),
-  samplesMs: z.array(nonNegative),
+  samplesMs: z.array(nonNegative, { error: 'status ok or noisy needs samplesMs, summary and throughput' }),
   summary: SummarySchema,
   throughput: ThroughputSchema,
   /** Throughput from (raw median − overhead median); absent when the overhead is not smaller than the call. */
@@ -184,12 +182,21 @@ const MeasuredCaseSchema = CaseBaseSchema.extend({
 });
 
 /** Cases with no throughput: their timing fields are absent, so code cannot read a summary they do not have. */
-const unmeasured = { warmupSamplesMs: absent, samplesMs: absent, summary: absent, throughput: absent, throughputCorrected: absent };
+const unmeasured = (status: string) => {
+  const absent = (what: string) => z.undefined({ error: `status ${status} must not carry ${what}` }).optional();
+  return {
+    warmupSamplesMs: absent('samples'),
+    samplesMs: absent('samples'),
+    summary: absent('a summary'),
+    throughput: absent('a throughput'),
+    throughputCorrected: absent('a throughput'),
+  };
+};
 
 /** invalid: wrong output (correctness says by how much), never timed; failed: see error; skipped: the backend cannot run this case (error says why). */
-const InvalidCaseSchema = CaseBaseSchema.extend({ status: z.literal('invalid'), error: z.string().optional(), ...unmeasured });
-const FailedCaseSchema = CaseBaseSchema.extend({ status: z.literal('failed'), error: z.string(), ...unmeasured });
-const SkippedCaseSchema = CaseBaseSchema.extend({ status: z.literal('skipped'), error: z.string(), ...unmeasured });
+const InvalidCaseSchema = CaseBaseSchema.extend({ status: z.literal('invalid'), error: z.string().optional(), ...unmeasured('invalid') });
+const FailedCaseSchema = CaseBaseSchema.extend({ status: z.literal('failed'), error: z.string({ error: 'status failed needs an error' }), ...unmeasured('failed') });
+const SkippedCaseSchema = CaseBaseSchema.extend({ status: z.literal('skipped'), error: z.string({ error: 'status skipped needs an error' }), ...unmeasured('skipped') });
 
 /** One case's result, a union on status (tinybench's shape): only ok and noisy cases have samples, a summary and a throughput. */
 export const CaseResultSchema = z.discriminatedUnion('status', [MeasuredCaseSchema, InvalidCaseSchema, FailedCaseSchema, SkippedCaseSchema]);
