@@ -44,7 +44,11 @@ export function writeFileDurable(path: string, content: string | Uint8Array | It
     }
     renameSync(tmp, path);
   } catch (err) {
-    rmSync(tmp, { force: true });
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // nothing was created there (ENOTDIR: a path through a file)
+    }
     const code = (err as NodeJS.ErrnoException).code;
     if (code) throw new WriteError(path, code, what);
     throw err;
