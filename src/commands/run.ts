@@ -1,4 +1,4 @@
-import { EXIT, UsageError } from '../errors.js';
+import { EXIT } from '../errors.js';
 import { caseTable, planTable, sweepTable } from '../report/table.js';
 import { ResultSession } from '../results/session.js';
 import { recordedRunOptions, type RunOptions } from '../run/options.js';
@@ -6,16 +6,6 @@ import { planRun } from '../run/plan.js';
 import { cardsForDeviceAll, finishRun, interruptedText, perCardOptions, prepareRun, runRounds, type PreparedRun } from '../run/schedule.js';
 import { accountFor } from '../workloads/accounting.js';
 import type { Io } from './io.js';
-
-function resumeSession(path: string): ResultSession {
-  try {
-    return ResultSession.resume(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code) throw new UsageError(`cannot resume ${path}: ${code}`);
-    throw err;
-  }
-}
 
 /** The table and file of one finished run; with --json the same as JSON. */
 function summaryText(p: PreparedRun, json: boolean): string {
@@ -30,7 +20,8 @@ const failed = (p: PreparedRun) => p.session.cases.some((c) => c.status === 'fai
 
 /** `moebench run`: options → prepared runs (one, or one per card) → rounds of case processes → tables. Returns the exit code. */
 export async function runCommand(given: RunOptions, io: Io, resumePath?: string): Promise<number> {
-  const resumed = resumePath ? resumeSession(resumePath) : undefined;
+  // a file that cannot be read is a ResultFileError (exit 2) from the reader itself
+  const resumed = resumePath ? ResultSession.resume(resumePath) : undefined;
   const options = resumed ? { ...recordedRunOptions(resumed.run.options, resumePath!), json: given.json } : given;
 
   if (options.dryRun) {
@@ -45,8 +36,10 @@ export async function runCommand(given: RunOptions, io: Io, resumePath?: string)
   const log = (line: string) => io.err(line);
   const perCard = resumed ? undefined : await cardsForDeviceAll(options, planRun(options).backend, log);
   const prepared: { p: PreparedRun; prefix: string }[] = [];
+  let parallel = false;
   if (perCard) {
     const { schedule, runs } = perCardOptions(options, perCard.cards, perCard.backend);
+    parallel = schedule.parallel;
     log(`moebench: --device all: ${perCard.cards.length} cards, one process each, ${schedule.why}`);
     for (const r of runs) {
       const prefix = `[gpu ${r.card.index}] `;
@@ -70,7 +63,7 @@ export async function runCommand(given: RunOptions, io: Io, resumePath?: string)
         () =>
           runRounds(p, (l) => log(prefix + l), abort.signal),
     );
-    if (perCard && perCardOptions(options, perCard.cards, perCard.backend).schedule.parallel) await Promise.all(rounds.map((r) => r()));
+    if (parallel) await Promise.all(rounds.map((r) => r()));
     else for (const r of rounds) await r();
   } finally {
     stop();

@@ -1,4 +1,4 @@
-import { ensureDir, writeFileDurable } from '../files/durable.js';
+import { writeFileDurable } from '../files/durable.js';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -47,7 +47,6 @@ export function ensureModel(c: WorkloadCase, dir: string, externalThresholdBytes
   const weightBytes = g.initializers.reduce((a, i) => a + i.byteLength, 0);
   const externalData = weightBytes > externalThresholdBytes;
   if (existsSync(path) && (!externalData || existsSync(`${path}.data`))) return { path, weightBytes, externalData, cached: true };
-  ensureDir(dir);
   writeModel(g, path, externalData);
   return { path, weightBytes, externalData, cached: false };
 }

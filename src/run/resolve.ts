@@ -1,6 +1,5 @@
 import type { Backend, Probe } from '../backends/backend.js';
-import { AUTO_ORDER, CPU_ENGINES, createBackends } from '../backends/registry.js';
-import { backendByName } from '../backends/registry.js';
+import { AUTO_ORDER, backendByName, CPU_ENGINES, createBackends } from '../backends/registry.js';
 import type { Clock } from '../measure/clock.js';
 import { UsageError } from '../errors.js';
 import { probeBackend } from './isolate.js';
