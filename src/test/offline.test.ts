@@ -58,7 +58,11 @@ describe('npm run pack:offline: moebench for a box with no network and no Node',
     );
     expect(r.status, r.stderr).toBe(0);
     const file = readResultFile(out);
-    expect(file.cases.map((c) => c.status)).toEqual(['ok']);
+    // a real engine on a shared host may be measured as noisy; what matters here is that it was measured at all
+    expect(file.cases).toHaveLength(1);
+    const [c] = file.cases;
+    expect(['ok', 'noisy']).toContain(c.status);
+    expect(c.status === 'ok' || c.status === 'noisy' ? c.throughput.tokensPerSec : 0).toBeGreaterThan(0);
     const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
     expect(file.environment.moebench.gitSha).toMatch(new RegExp(`^${head}(-dirty)?$`));
     expect(file.environment.node).toBe(process.version);
