@@ -166,6 +166,15 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
       },
     )
     .command(
+      'repair <files..>',
+      'rewrite result files an older moebench wrote with a defect this one repairs on read, keeping every sample',
+      (y) => y.positional('files', { type: 'string', array: true, describe: 'result files or collections' }),
+      async (argv) => {
+        const { repairCommand } = await import('./commands/repair.js');
+        code = await repairCommand((argv.files ?? []).map(String), io);
+      },
+    )
+    .command(
       'report <inputs..>',
       'one self-contained HTML page: throughput, sweeps, roofline, routing, comparison, environments',
       (y) =>
@@ -204,7 +213,7 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
         code = await envCommand(io, argv.json);
       },
     )
-    .demandCommand(1, 'name a command: run, compare, size, merge, report or env')
+    .demandCommand(1, 'name a command: run, compare, size, merge, repair, report or env')
     .strict()
     .help()
     .version(false)

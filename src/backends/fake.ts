@@ -2,10 +2,10 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import type { Placement } from '../env/cards.js';
 import type { Clock } from '../measure/clock.js';
-import { referenceRows } from '../workloads/reference.js';
 import type { WorkloadCase } from '../workloads/spec.js';
 import { WeightStore, type CaseInputs } from '../workloads/tensors.js';
 import type { Backend, LoadedCase, Probe } from './backend.js';
+import { fakeForward } from './fakeForward.js';
 
 /** What the fake backend does, scripted (like hyperfine's mock executor). */
 export interface FakeScript {
@@ -79,7 +79,6 @@ export class FakeBackend implements Backend {
     if (hit(this.script.crashCases)) process.kill(process.pid, 'SIGSEGV');
     if (hit(this.script.oomCases)) exhaustHeap();
     if (hit(this.script.hangCases)) await new Promise(() => setInterval(() => undefined, 1000));
-    const rows = inputs.feeds.x.dims[0];
     let calls = 0;
     return {
       details: { scripted: true },
@@ -93,10 +92,8 @@ export class FakeBackend implements Backend {
       },
       output: async () => {
         calls++;
-        const all = Array.from({ length: rows }, (_, i) => i);
-        const ref = referenceRows(c, inputs, new WeightStore(c), all);
         const scale = 1 + (this.script.outputError ?? 0);
-        return Float32Array.from(ref, (v) => v * scale);
+        return fakeForward(c, inputs, new WeightStore(c)).map((v) => v * scale);
       },
       dispose: async () => {},
     };

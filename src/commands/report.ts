@@ -53,7 +53,9 @@ export async function reportCommand(paths: string[], o: ReportOptions, io: Io): 
   const { runs, bad } = loadRuns(paths);
   for (const b of bad) io.err(`moebench: skipped ${b.path}: ${b.reason}`);
   if (runs.length === 0) throw new UsageError(`no readable result files in ${paths.join(', ')}`);
-  const comparison = compareRuns(runs, { ...COMPARE_DEFAULTS });
+  // a page of failed or skipped cases still shows them; there is just nothing to compare
+  const measured = runs.some((r) => r.cases.some((c) => c.status === 'ok' || c.status === 'noisy'));
+  const comparison = measured ? compareRuns(runs, { ...COMPARE_DEFAULTS }) : undefined;
   // the UMD build defines a global Chart and needs no module loader in the page
   const chartJs = readFileSync(join(dirname(require.resolve('chart.js')), 'chart.umd.js'), 'utf8');
   const html = renderReport(
@@ -62,7 +64,7 @@ export async function reportCommand(paths: string[], o: ReportOptions, io: Io): 
       runs,
       bad,
       generatedAt: new Date().toISOString(),
-      comparison: comparison.sides.length > 1 ? comparison : undefined,
+      comparison: comparison && comparison.sides.length > 1 ? comparison : undefined,
       sizing: sizingFor(runs, o),
     },
     chartJs,

@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import { mean, median } from 'simple-statistics';
+import { geometricMean, median } from 'simple-statistics';
 import { processMediansMs } from '../results/repetitions.js';
 import type { CaseResult } from '../results/schema.js';
 import type { Run } from '../results/runs.js';
@@ -165,9 +165,9 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
     for (const cand of present.filter((l) => l !== baseline)) {
       const other = pooled.get(`${cand}\u0001${rk}`)!;
       const byProcess = base.processMediansMs.length >= 2 && other.processMediansMs.length >= 2;
-      // as in a result file: a side measured in several processes is the mean of their medians
-      const baseMs = byProcess ? mean(base.processMediansMs) : median(base.samples);
-      const candMs = byProcess ? mean(other.processMediansMs) : median(other.samples);
+      // as in a result file: a side measured in several processes is the geometric mean of their medians
+      const baseMs = byProcess ? geometricMean(base.processMediansMs) : median(base.samples);
+      const candMs = byProcess ? geometricMean(other.processMediansMs) : median(other.samples);
       const ratio = baseMs / candMs;
       // samples are times: a smaller candidate time is a faster candidate
       const { ci, p } = byProcess

@@ -136,20 +136,23 @@ export function orderStatisticMedianCi(sorted: ArrayLike<number>, varianceInflat
 }
 
 /**
- * The median of a case run in k separate processes, each process weighing the same: the mean of
- * the repetitions' medians (pooling the samples would let a noisy process, which samples longest,
- * outvote the others). Its 95% interval is Student's t over those medians (k − 1 degrees of
- * freedom), never narrower than the pooled samples' own interval (`pooled`, their summary). Each process is one draw of the
- * drift between processes (clocks, memory placement, neighbours on a shared host) that no single
- * process can see. A bootstrap over so few processes cannot reach past the extreme repetitions and
- * covers far less than 95%; the t quantile (4.30 for three) pays for knowing the spread from k draws.
+ * The median of a case run in k separate processes, each process weighing the same: the geometric
+ * mean of the repetitions' medians (pooling the samples would let a noisy process, which samples
+ * longest, outvote the others). Its 95% interval is Student's t over the logs of those medians
+ * (k − 1 degrees of freedom), turned back into times: a ratio interval (×/÷), symmetric in ratio
+ * terms and positive by construction, however far apart the processes are (on a linear scale
+ * three processes that disagree put the lower bound below zero). It is never narrower than the
+ * pooled samples' own interval (`pooled`, their summary). Each process is one draw of the drift
+ * between processes (clocks, memory placement, neighbours on a shared host) that no single process
+ * can see; the t quantile (4.30 for three) pays for knowing the spread from k draws.
  */
 export function repetitionMedian(groups: number[][], pooled: SampleSummary): { medianMs: number; ci: [number, number] } {
   const [poolLo, poolHi] = pooled.medianCi95Ms;
   const k = groups.length;
   if (k < 2) return { medianMs: pooled.medianMs, ci: [poolLo, poolHi] };
-  const medians = groups.map((g) => median(g));
-  const center = mean(medians);
-  const halfWidth = (jStat.studentt.inv(0.975, k - 1) * sampleStandardDeviation(medians)) / Math.sqrt(k);
-  return { medianMs: center, ci: [Math.min(poolLo, center - halfWidth), Math.max(poolHi, center + halfWidth)] };
+  const logs = groups.map((g) => Math.log(median(g)));
+  const center = mean(logs);
+  const halfWidth = (jStat.studentt.inv(0.975, k - 1) * sampleStandardDeviation(logs)) / Math.sqrt(k);
+  const medianMs = Math.exp(center);
+  return { medianMs, ci: [Math.min(poolLo, Math.exp(center - halfWidth)), Math.max(poolHi, Math.exp(center + halfWidth))] };
 }

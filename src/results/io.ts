@@ -3,6 +3,7 @@ import { ResultFileError } from '../errors.js';
 import { issuesText } from '../files/benchFiles.js';
 import { writeFileDurable } from '../files/durable.js';
 import { integrityOf } from './integrity.js';
+import { migrateResultRecord } from './migrate.js';
 import { CollectionFileSchema, ResultFileSchema, SCHEMA_MAJOR, SCHEMA_VERSION, type CollectionFile, type ResultFile, type ResultFileBody } from './schema.js';
 
 
@@ -67,17 +68,54 @@ function parseMoebenchJson(text: string, path: string): Record<string, unknown> 
   return record;
 }
 
-function validate(schema: typeof ResultFileSchema | typeof CollectionFileSchema, record: Record<string, unknown>, path: string): ResultFile | CollectionFile {
+/** An older file's record, migrated on a copy (the original keeps the digest it was written with); the notes say what changed. */
+function migrated(record: Record<string, unknown>): { record: Record<string, unknown>; notes: string[] } {
+  const copy = structuredClone(record);
+  const notes: string[] = [];
+  if (Array.isArray(copy.runs)) {
+    for (const run of copy.runs as Record<string, unknown>[]) notes.push(...migrateResultRecord(run));
+    const conflicts = (copy.conflicts ?? []) as { otherCase: unknown }[];
+    notes.push(...migrateResultRecord({ cases: conflicts.map((c) => c.otherCase) }));
+  } else notes.push(...migrateResultRecord(copy));
+  return { record: copy, notes };
+}
+
+function validateWithNotes(
+  schema: typeof ResultFileSchema | typeof CollectionFileSchema,
+  record: Record<string, unknown>,
+  path: string,
+): { data: ResultFile | CollectionFile; notes: string[] } {
   const version = record.schemaVersion as string;
-  const parsed = schema.safeParse(record);
+  const m = migrated(record);
+  const parsed = schema.safeParse(m.record);
   if (!parsed.success) {
     throw new ResultFileError(path, `does not match result schema ${version}: ${issuesText(parsed.error, 5)}`);
   }
   // the digest covers the file as written, including fields a newer minor version added
-  if (integrityOf(record) !== parsed.data.integrity) {
+  if (integrityOf(record) !== record.integrity) {
     throw new ResultFileError(path, 'integrity check failed: the file was changed after moebench wrote it (result files must come from real runs)');
   }
-  return parsed.data;
+  return { data: parsed.data, notes: m.notes };
+}
+
+function validate(schema: typeof ResultFileSchema | typeof CollectionFileSchema, record: Record<string, unknown>, path: string): ResultFile | CollectionFile {
+  return validateWithNotes(schema, record, path).data;
+}
+
+/**
+ * `moebench repair`: a file an older moebench wrote with a defect this one repairs on read,
+ * rewritten in place as this version writes it, every sample kept. Returns what was repaired;
+ * a file with nothing to repair is left as it is.
+ */
+export function repairFile(path: string): string[] {
+  const data = parseMoebenchJson(readText(path), path);
+  const collection = data.kind === 'collection';
+  const { data: file, notes } = validateWithNotes(collection ? CollectionFileSchema : ResultFileSchema, data, path);
+  if (notes.length === 0) return [];
+  const { integrity: _digest, schemaVersion: _version, ...body } = file;
+  if (collection) writeCollectionAtomic(path, body as Omit<CollectionFile, 'integrity' | 'schemaVersion'>);
+  else writeResultFileAtomic(path, body as ResultFileBody);
+  return notes;
 }
 
 export function readResultFile(path: string): ResultFile {

@@ -6,7 +6,7 @@ import { z } from 'zod';
  * bump MAJOR when a reader of the old version would misread the new file.
  */
 export const SCHEMA_MAJOR = 1;
-export const SCHEMA_MINOR = 2;
+export const SCHEMA_MINOR = 3;
 export const SCHEMA_VERSION = `${SCHEMA_MAJOR}.${SCHEMA_MINOR}`;
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
@@ -148,8 +148,8 @@ const CaseBaseSchema = z.object({
   profile: z.array(z.object({ opType: z.string(), callsPerRun: nonNegative, usPerRun: nonNegative, fraction: nonNegative })).optional(),
   /**
    * With --repetitions N: each repetition's own median and interval. The case's samples are then
-   * pooled; summary.medianMs is the mean of the repetitions' medians and its interval is Student's t
-   * over them (see repetitionMedian).
+   * pooled; summary.medianMs is the geometric mean of the repetitions' medians and its interval is
+   * Student's t over their logs (see repetitionMedian); files before 1.3 used the arithmetic mean.
    */
   repetitions: z.array(z.object({
     status: CaseStatusSchema, medianMs: nonNegative.optional(), medianCi95Ms: z.tuple([nonNegative, nonNegative]).optional(), count: z.number().int().optional(),

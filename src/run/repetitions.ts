@@ -6,7 +6,7 @@ import type { CaseResult } from '../results/schema.js';
 
 /**
  * One result from the same case run in several worker processes. Samples are pooled for the
- * distribution figures (mean, percentiles, spread); the median is the mean of the repetitions'
+ * distribution figures (mean, percentiles, spread); the median is the geometric mean of the repetitions'
  * medians and its interval comes from their spread (Student's t), so it covers the drift between
  * processes as well as the noise within one. Pure.
  */

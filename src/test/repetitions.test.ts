@@ -15,26 +15,32 @@ const FIXTURE = join(import.meta.dirname, 'fixtures', 'compare-base.json');
 describe("median over repetitions and its interval (Student's t)", () => {
   const within = (center: number) => Array.from({ length: 60 }, (_, i) => center * (1 + 0.002 * ((i % 5) - 2)));
 
-  it("is the mean of the repetitions' medians ± t(0.975, k − 1) · sd(medians) / √k", () => {
-    // medians 2, 3, 4: mean 3, sd 1; t(0.975, 2) = 4.302653
+  it("is the geometric mean of the repetitions' medians ×/÷ exp(t(0.975, k − 1) · sd(log medians) / √k)", () => {
+    // medians 2, 3, 4: geometric mean 24^(1/3) = 2.884499; sd of ln 2, ln 3, ln 4 = 0.348238;
+    // t(0.975, 2) = 4.302653, so the factor is exp(4.302653 · 0.348238 / √3) = 2.375175
     const groups = [
       [1, 2, 3],
       [2, 3, 4],
       [3, 4, 5],
     ];
     const { medianMs, ci } = repetitionMedian(groups, summarize(groups.flat()));
-    expect(medianMs).toBe(3);
-    expect(ci[0]).toBeCloseTo(3 - 4.302653 / Math.sqrt(3), 5);
-    expect(ci[1]).toBeCloseTo(3 + 4.302653 / Math.sqrt(3), 5);
+    expect(medianMs).toBeCloseTo(2.884499, 6);
+    expect(ci[0]).toBeCloseTo(1.214438, 5);
+    expect(ci[1]).toBeCloseTo(6.851181, 5);
+  });
+
+  it('never goes below zero, however far apart the processes are', () => {
+    // on a linear scale, medians 1, 1 and 100 give 34 ± 141.9: a negative lower bound
+    const { ci } = repetitionMedian([[1], [1], [100]], summarize([1, 1, 100]));
+    expect(ci[0]).toBeGreaterThan(0);
+    // ln medians 0, 0, 4.605170: mean 1.535057, sd 2.658798; factor exp(4.302653 · 2.658798 / √3) = 737.7
+    expect(ci[0]).toBeCloseTo(Math.exp(1.535057 - 6.604816), 4);
   });
 
   it('weighs each process the same, however many samples it took', () => {
-    // a slow, noisy process that sampled ten times longer does not outvote the other two
+    // a slow, noisy process that sampled ten times longer does not outvote the other two: (10 · 10 · 13.3)^(1/3)
     const slow = Array.from({ length: 600 }, (_, i) => 13 + (i % 7) / 10);
-    expect(repetitionMedian([within(10), within(10), slow], summarize([...within(10), ...within(10), ...slow])).medianMs).toBeCloseTo(
-      (10 + 10 + 13.3) / 3,
-      9,
-    );
+    expect(repetitionMedian([within(10), within(10), slow], summarize([...within(10), ...within(10), ...slow])).medianMs).toBeCloseTo(10.997244, 5);
   });
 
   it('reaches past the extreme repetitions, which a bootstrap over three processes cannot', () => {
@@ -50,14 +56,16 @@ describe("median over repetitions and its interval (Student's t)", () => {
       [1, 2, 3, 9],
       [1, 2, 3, 9],
     ];
-    expect(repetitionMedian(groups, summarize(groups.flat(), 4)).ci).toEqual(summarize(groups.flat(), 4).medianCi95Ms);
+    // every process has median 2.5: the interval over processes is a point, the pooled one [1.5, 3.5] stands
+    const pooled = { ...summarize(groups.flat()), medianMs: 2.5, medianCi95Ms: [1.5, 3.5] as [number, number] };
+    const { medianMs, ci } = repetitionMedian(groups, pooled);
+    expect(medianMs).toBeCloseTo(2.5, 12);
+    expect(ci).toEqual([1.5, 3.5]);
   });
 
   it("is the samples' own median and interval for a single repetition", () => {
-    expect(repetitionMedian([within(10)], summarize(within(10), 2))).toEqual({
-      medianMs: summarize(within(10)).medianMs,
-      ci: summarize(within(10), 2).medianCi95Ms,
-    });
+    const pooled = { ...summarize(within(10)), medianMs: 10, medianCi95Ms: [9.9, 10.1] as [number, number] };
+    expect(repetitionMedian([within(10)], pooled)).toEqual({ medianMs: 10, ci: [9.9, 10.1] });
   });
 
   it('is a point when every sample is equal', () => {
@@ -93,10 +101,13 @@ describe('combining repetitions of a case', () => {
     const r = combineRepetitions([rep(1), rep(1.005), rep(0.995)], 0.02, 1);
     expect(r.samplesMs).toHaveLength(3 * c.samplesMs!.length);
     expect(r.repetitions!.map((x) => x.medianMs)).toEqual([2, 2.01, 1.99]);
-    expect(r.summary!.medianMs).toBe(2);
-    const groups = [rep(1).samplesMs!, rep(1.005).samplesMs!, rep(0.995).samplesMs!];
-    expect(r.summary!.medianCi95Ms).toEqual(repetitionMedian(groups, summarize(groups.flat(), 1)).ci);
-    expect(r.throughput!.tokensPerSec).toBe(500);
+    // geometric mean (2 · 2.01 · 1.99)^(1/3) = 1.999983; sd of the logs 0.0050003, t(0.975, 2) = 4.302653:
+    // ×/÷ exp(4.302653 · 0.0050003 / √3) gives [1.975296, 2.024980], wider than the pooled samples' own
+    expect(r.summary!.medianMs).toBeCloseTo(1.999983, 6);
+    expect(r.summary!.medianCi95Ms[0]).toBeCloseTo(1.975296, 6);
+    expect(r.summary!.medianCi95Ms[1]).toBeCloseTo(2.02498, 6);
+    // one token per call
+    expect(r.throughput!.tokensPerSec).toBeCloseTo(500.0042, 4);
     expect(r.status).toBe('ok');
   });
 
