@@ -68,6 +68,10 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
           .option('min-samples', { type: 'number', describe: `(default ${d.stopping.minSamples})` })
           .option('min-time-ms', { type: 'number', describe: `per case (default ${d.stopping.minTimeMs}, or --max-time-ms when that is less)` })
           .option('max-time-ms', { type: 'number', describe: `per case; past it the case is reported noisy (default ${d.stopping.maxTimeMs})` })
+          .option('time-budget-s', {
+            type: 'number',
+            describe: "wall-clock budget for the whole run: each process's sampling time is capped to its share (default: the suite's, if any)",
+          })
           .option('json', { type: 'boolean' })
           .option('dry-run', { type: 'boolean', describe: 'print the planned cases and their work per call; build and run nothing' }),
       async (argv) => {

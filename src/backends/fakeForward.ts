@@ -45,19 +45,25 @@ export function fakeForward(c: WorkloadCase, inputs: CaseInputs, weights: Weight
     const kept = m.renormalize ? chosen.reduce((s, e) => s + Math.exp(l[e] - max), 0) : all;
     for (const e of chosen) scales[e][r] = Math.exp(l[e] - max) / kept;
   }
-  for (let e = 0; e < E; e++) if (scales[e].some((s) => s !== 0)) addExpert(weights, expertPrefix(e), x, rows, d, scales[e], y);
+  for (let e = 0; e < E; e++) addExpert(weights, expertPrefix(e), x, rows, d, scales[e], y);
   for (let s = 0; s < m.numSharedExperts; s++) addExpert(weights, sharedPrefix(s), x, rows, d, Array(rows).fill(1), y);
   return y;
 }
 
-/** y[r] += scale[r] · (silu(x·Wg) ⊙ x·Wu)·Wd for every row r of the batch. */
+/** y[r] += scale[r] · (silu(x·Wg) ⊙ x·Wu)·Wd for the rows r with a non-zero scale, gathered into one batch. */
 function addExpert(weights: WeightStore, prefix: string, x: Float32Array, rows: number, d: number, scale: number[], y: Float32Array): void {
+  const picked = Array.from({ length: rows }, (_, r) => r).filter((r) => scale[r] !== 0);
+  if (picked.length === 0) return;
+  const xs = new Float32Array(picked.length * d);
+  picked.forEach((r, i) => xs.set(x.subarray(r * d, (r + 1) * d), i * d));
   const ff = weights.decl(`${prefix}w_gate`).dims[1];
-  const g = matmul(x, weights.get(`${prefix}w_gate`), rows, d, ff);
-  const u = matmul(x, weights.get(`${prefix}w_up`), rows, d, ff);
-  for (let i = 0; i < g.length; i++) g[i] = (g[i] / (1 + Math.exp(-g[i]))) * u[i] * scale[Math.floor(i / ff)];
-  const out = matmul(g, weights.get(`${prefix}w_down`), rows, ff, d);
-  for (let i = 0; i < out.length; i++) y[i] += out[i];
+  const g = matmul(xs, weights.get(`${prefix}w_gate`), picked.length, d, ff);
+  const u = matmul(xs, weights.get(`${prefix}w_up`), picked.length, d, ff);
+  for (let i = 0; i < g.length; i++) g[i] = (g[i] / (1 + Math.exp(-g[i]))) * u[i] * scale[picked[Math.floor(i / ff)]];
+  const out = matmul(g, weights.get(`${prefix}w_down`), picked.length, ff, d);
+  picked.forEach((r, i) => {
+    for (let j = 0; j < d; j++) y[r * d + j] += out[i * d + j];
+  });
 }
 
 /** [n, k] · [k, m] in float32, row by row. */

@@ -1,3 +1,4 @@
+import { hostWarning, judgeHost, readHostSignals } from '../env/hostLoad.js';
 import { EXIT } from '../errors.js';
 import { caseTable, planTable, sweepTable } from '../report/table.js';
 import { ResultSession } from '../results/session.js';
@@ -13,7 +14,13 @@ function summaryText(p: PreparedRun, json: boolean): string {
   const { session } = p;
   if (json) return JSON.stringify({ file: session.path, cases: session.cases, sweeps }, null, 2);
   const sweepText = sweeps.length ? `\n\ntime = a + b·tokens:\n${sweepTable(sweeps)}` : '';
-  return `${caseTable(session.cases)}${sweepText}\n\nresult file: ${session.path}`;
+  const o = p.options;
+  const tighterHint =
+    o.timeBudgetMs !== undefined
+      ? `a first look (${o.repetitions} processes per case in ${Math.round(o.timeBudgetMs / 1000)} s); for a tighter figure add --repetitions 5 (it lifts the time budget)`
+      : `for a tighter figure: more processes (--repetitions ${Math.max(5, o.repetitions + 2)}), more time per process (--max-time-ms), or a quieter host`;
+  const table = caseTable(session.cases, { targetRelHalfWidth: o.stopping.targetRelHalfWidth, tighterHint });
+  return `${table}${sweepText}\n\nresult file: ${session.path}`;
 }
 
 const failed = (p: PreparedRun) => p.session.cases.some((c) => c.status === 'failed' || c.status === 'invalid');
@@ -34,6 +41,10 @@ export async function runCommand(given: RunOptions, io: Io, resumePath?: string)
   }
 
   const log = (line: string) => io.err(line);
+  // said once, up front: per-case notes then need not explain a busy host eight times
+  const hostCheck = judgeHost(await readHostSignals());
+  const warning = hostWarning(hostCheck);
+  if (warning) log(warning);
   const perCard = resumed ? undefined : await cardsForDeviceAll(options, planRun(options).backend, log);
   const prepared: { p: PreparedRun; prefix: string }[] = [];
   let parallel = false;
@@ -44,12 +55,12 @@ export async function runCommand(given: RunOptions, io: Io, resumePath?: string)
     for (const r of runs) {
       const prefix = `[gpu ${r.card.index}] `;
       prepared.push({
-        p: await prepareRun(r.options, { argv: io.argv, log: (l) => log(prefix + l), probeEnv: { CUDA_VISIBLE_DEVICES: r.card.uuid } }),
+        p: await prepareRun(r.options, { argv: io.argv, log: (l) => log(prefix + l), probeEnv: { CUDA_VISIBLE_DEVICES: r.card.uuid }, hostCheck }),
         prefix,
       });
     }
   } else {
-    prepared.push({ p: await prepareRun(options, { argv: io.argv, log }, resumed), prefix: '' });
+    prepared.push({ p: await prepareRun(options, { argv: io.argv, log, hostCheck }, resumed), prefix: '' });
   }
 
   const abort = new AbortController();
@@ -61,7 +72,7 @@ export async function runCommand(given: RunOptions, io: Io, resumePath?: string)
     const rounds = prepared.map(
       ({ p, prefix }) =>
         () =>
-          runRounds(p, (l) => log(prefix + l), abort.signal),
+          runRounds(p, { log: (l) => log(prefix + l), progress: (l) => (io.progress ?? io.err)(prefix + l) }, abort.signal),
     );
     if (parallel) await Promise.all(rounds.map((r) => r()));
     else for (const r of rounds) await r();

@@ -74,6 +74,7 @@ export interface EnvironmentInputs {
   backendsAvailable: string[];
   gpus: GpuInfo[];
   startedAt: string;
+  hostCheck?: Environment['hostCheck'];
 }
 
 export function captureEnvironment(inputs: EnvironmentInputs): Environment {
@@ -93,6 +94,7 @@ export function captureEnvironment(inputs: EnvironmentInputs): Environment {
     commandLine: inputs.commandLine,
     envVars,
     startedAt: inputs.startedAt,
+    ...(inputs.hostCheck ? { hostCheck: inputs.hostCheck } : {}),
   };
 }
 

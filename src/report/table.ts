@@ -6,25 +6,70 @@ import type { CaseResult } from '../results/schema.js';
 import type { WorkAccounting } from '../workloads/accounting.js';
 import type { WorkloadCase } from '../workloads/spec.js';
 
-/** The per-case table of a run: throughput with its noise, and the correctness error. */
-export function caseTable(cases: readonly CaseResult[]): string {
-  const rows = [['case', 'backend', 'status', 'tokens/s', 'median ms', '±95%', 'call ovh ms', 'GFLOP/s', 'GB/s', 'roofline', 'rel err']];
-  for (const c of cases) {
-    rows.push([
-      c.id,
-      c.backend,
-      c.status,
-      fmt(c.throughput?.tokensPerSec, 4),
-      fmt(c.summary?.medianMs, 4),
-      c.summary ? `${(c.summary.medianCiRelHalfWidth * 100).toFixed(1)}%` : '-',
-      fmt(c.overhead?.medianMs),
-      fmt(c.throughput?.gflopsPerSec),
-      fmt(c.throughput?.gbytesPerSec),
-      c.roofline ? `${(c.roofline.fraction * 100).toFixed(1)}%` : '-',
-      c.correctness ? c.correctness.relativeL2Error.toExponential(1) : '-',
-    ]);
+export interface CaseTableOptions {
+  /** The run's target half-width: a noisy case whose interval missed it is explained by its columns. */
+  targetRelHalfWidth?: number;
+  /** Said under the table when some case is noisy: how to get a tighter figure. */
+  tighterHint?: string;
+}
+
+/** How far apart a case's processes were: slowest median ÷ fastest − 1; undefined for one process. */
+export function processSpread(c: CaseResult): number | undefined {
+  const medians = processMediansMs(c);
+  if (medians.length < 2) return undefined;
+  return Math.max(...medians) / Math.min(...medians) - 1;
+}
+
+const pct = (x: number | undefined) => (x === undefined ? '-' : `${(x * 100).toFixed(1)}%`);
+
+/**
+ * The per-case table of a run: throughput with its noise and the spread between processes, and
+ * the correctness error. Columns that no case fills (a backend all share, a roofline no card
+ * has) are left out so it fits a terminal. Notes say only what differs from case to case, one
+ * line each; what the noisy cases share is said once.
+ */
+export function caseTable(cases: readonly CaseResult[], o: CaseTableOptions = {}): string {
+  const backends = new Set(cases.map((c) => c.backend));
+  const checked = cases.filter((c) => c.correctness);
+  const allPassed = checked.length > 0 && checked.length === cases.length && checked.every((c) => c.correctness!.passed);
+  const columns: { head: string; right: boolean; cell: (c: CaseResult) => string; shown: boolean }[] = [
+    { head: 'case', right: false, cell: (c) => c.id, shown: true },
+    { head: 'backend', right: false, cell: (c) => c.backend, shown: backends.size > 1 },
+    { head: 'status', right: false, cell: (c) => c.status, shown: true },
+    { head: 'tokens/s', right: true, cell: (c) => fmt(c.throughput?.tokensPerSec, 4), shown: true },
+    { head: 'median ms', right: true, cell: (c) => fmt(c.summary?.medianMs, 4), shown: true },
+    { head: '±95%', right: true, cell: (c) => pct(c.summary?.medianCiRelHalfWidth), shown: true },
+    { head: 'spread', right: true, cell: (c) => pct(processSpread(c)), shown: cases.some((c) => processSpread(c) !== undefined) },
+    { head: 'overhead', right: true, cell: (c) => fmt(c.overhead?.medianMs), shown: cases.some((c) => c.overhead) },
+    { head: 'GFLOP/s', right: true, cell: (c) => fmt(c.throughput?.gflopsPerSec), shown: true },
+    { head: 'GB/s', right: true, cell: (c) => fmt(c.throughput?.gbytesPerSec), shown: true },
+    { head: 'roofline', right: true, cell: (c) => pct(c.roofline?.fraction), shown: cases.some((c) => c.roofline) },
+    // when every output passed, one note says so and the column's width goes to fitting a terminal
+    { head: 'rel err', right: true, cell: (c) => (c.correctness ? c.correctness.relativeL2Error.toExponential(1) : '-'), shown: !allPassed },
+  ];
+  const shown = columns.filter((c) => c.shown);
+  const rows = [shown.map((c) => c.head), ...cases.map((c) => shown.map((col) => col.cell(c)))];
+
+  const notes: string[] = [];
+  if (allPassed) {
+    const worst = Math.max(...checked.map((c) => c.correctness!.relativeL2Error));
+    notes.push(`  every output matched the float64 reference (relative L2 error at most ${worst.toExponential(1)})`);
   }
-  const notes = cases.filter((c) => c.error).map((c) => `  ${c.id}: ${c.error}`);
+  const target = o.targetRelHalfWidth;
+  // noisy because the interval missed the target: the ±95% and spread columns already say by how much
+  const wide = cases.filter((c) => c.status === 'noisy' && target !== undefined && c.summary.medianCiRelHalfWidth > target);
+  for (const c of cases) {
+    if (c.status === 'ok' || wide.includes(c) || !c.error) continue;
+    notes.push(`  ${c.id}: ${c.error}`);
+  }
+  if (wide.length) {
+    const spreads = wide.map(processSpread).filter((x): x is number => x !== undefined);
+    notes.push(
+      `  noisy: ${wide.length === cases.length ? 'every case' : `${wide.length} case(s)`}: the 95% interval missed the ±${pct(target)} target${
+        spreads.length ? `; processes up to ${pct(Math.max(...spreads))} apart` : ''
+      }`,
+    );
+  }
   for (const c of cases.filter(throttled)) {
     const { lowMHz, maxMHz, during } = lowestClock(c)!;
     notes.push(
@@ -37,8 +82,12 @@ export function caseTable(cases: readonly CaseResult[]): string {
       `  ±95% of ${singleProcess === cases.length ? 'every case' : `${singleProcess} case(s)`} is the median's interval within one process: it cannot see how much the next process will differ; the default of three processes per case (--repetitions 3) puts that drift in the interval`,
     );
   }
+  if (o.tighterHint && cases.some((c) => c.status === 'noisy')) notes.push(`  ${o.tighterHint}`);
   return (
-    formatTable(rows, [false, false, false, true, true, true, true, true, true, true, true]) + (notes.length ? `\n\nnotes:\n${notes.join('\n')}` : '')
+    formatTable(
+      rows,
+      shown.map((c) => c.right),
+    ) + (notes.length ? `\n\nnotes:\n${notes.join('\n')}` : '')
   );
 }
 

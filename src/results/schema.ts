@@ -49,6 +49,17 @@ export const EnvironmentSchema = z.object({
   envVars: z.record(z.string(), z.string()),
   startedAt: z.string(),
   endedAt: z.string().optional(),
+  /** Since 1.3: how busy the host was just before the first case, and why it was judged noisy (env/hostLoad.ts). */
+  hostCheck: z
+    .object({
+      cpus: z.number().int(),
+      loadAverage1m: z.number(),
+      busyProcesses: z.array(z.object({ pid: z.number().int(), name: z.string(), cpuPercent: z.number() })),
+      calibration: z.object({ loopMs: z.number(), spread: z.number(), between: z.number() }).optional(),
+      noisy: z.boolean(),
+      reasons: z.array(z.string()),
+    })
+    .optional(),
 });
 
 export const RoutingSchema = z.union([

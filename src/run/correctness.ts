@@ -1,3 +1,7 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileDurable } from '../files/durable.js';
 import type { LoadedCase } from '../backends/backend.js';
 import { accountFor } from '../workloads/accounting.js';
 import { referenceRows, relativeL2Error, rowsToCheck, TOLERANCE } from '../workloads/reference.js';
@@ -22,12 +26,43 @@ export function referenceRowLimit(c: WorkloadCase): number {
   return Math.max(4, Math.min(64, Math.floor(REFERENCE_BUDGET_MACS / Math.max(1, macsPerRow))));
 }
 
-/** Runs the loaded case once and compares its output with the float64 JS reference. */
+/**
+ * The float64 reference rows of a case, computed once and kept beside its model: every process of
+ * a case checks its output, and the reference (up to seconds of JS float64 arithmetic, most of a
+ * small case's process) is the same for all of them. Keyed by the whole case and the rows, so any
+ * change to either computes it afresh; a file of the wrong size is not trusted.
+ */
+function cachedReference(c: WorkloadCase, inputs: CaseInputs, rows: number[], cacheDir: string | undefined): Float64Array {
+  const compute = () => referenceRows(c, inputs, new WeightStore(c), rows);
+  if (!cacheDir) return compute();
+  const key = createHash('sha256').update(JSON.stringify({ c, rows })).digest('hex').slice(0, 16);
+  const path = join(cacheDir, `reference-${key}.f64`);
+  const bytes = rows.length * c.layer.hiddenSize * 8;
+  if (existsSync(path)) {
+    const buf = readFileSync(path);
+    if (buf.byteLength === bytes) {
+      // copied: a Buffer's offset need not be a multiple of 8
+      const cached = new Float64Array(bytes / 8);
+      new Uint8Array(cached.buffer).set(buf);
+      return cached;
+    }
+  }
+  const expected = compute();
+  try {
+    writeFileDurable(path, new Uint8Array(expected.buffer, expected.byteOffset, expected.byteLength), 'reference cache');
+  } catch {
+    // a cache that cannot be written costs time, never the check
+  }
+  return expected;
+}
+
+/** Runs the loaded case once and compares its output with the float64 JS reference (cached in `cacheDir` when given). */
 export async function checkCorrectness(
   c: WorkloadCase,
   inputs: CaseInputs,
   loaded: LoadedCase,
   maxRows = referenceRowLimit(c),
+  cacheDir?: string,
 ): Promise<CorrectnessCheck> {
   const d = c.layer.hiddenSize;
   const actual = await loaded.output();
@@ -36,7 +71,7 @@ export async function checkCorrectness(
     throw new Error(`output has ${actual.length} values, expected ${rowsTotal} × ${d}`);
   }
   const rows = rowsToCheck(rowsTotal, maxRows);
-  const expected = referenceRows(c, inputs, new WeightStore(c), rows);
+  const expected = cachedReference(c, inputs, rows, cacheDir);
   const error = relativeL2Error(actual, expected, rows, d);
   const tolerance = TOLERANCE[c.dtype];
   return { relativeL2Error: error, tolerance, rowsChecked: rows.length, rowsTotal, passed: error <= tolerance };

@@ -74,7 +74,7 @@ export async function executeCase(c: WorkloadCase, o: ExecuteOptions): Promise<C
     loaded = await o.backend.load(c, inputs, loadOptions(o));
     stage('checking the output against the float64 reference');
     const memoryAfterLoad = loaded.memory?.();
-    const correctness = await checkCorrectness(c, inputs, loaded);
+    const correctness = await checkCorrectness(c, inputs, loaded, undefined, o.modelDir);
     const memoryAfterFirstCall = loaded.memory?.();
     if (!correctness.passed) {
       return {
@@ -153,9 +153,9 @@ export async function executeCase(c: WorkloadCase, o: ExecuteOptions): Promise<C
 /** Why a case stayed noisy, with what made its interval wide when it was the calls' correlation. */
 export function noisyReason(stopping: StdRelOptions, samples: number, relHalfWidth: number, lag1: number): string {
   if (samples < stopping.minSamples) {
-    return `took ${samples} sample(s) in ${stopping.maxTimeMs} ms, fewer than the ${stopping.minSamples} the stopping rule needs: raise --max-time-ms for calls this slow`;
+    return `took ${samples} sample(s) in ${Math.round(stopping.maxTimeMs)} ms, fewer than the ${stopping.minSamples} the stopping rule needs: raise --max-time-ms for calls this slow`;
   }
-  const text = `did not reach ±${(stopping.targetRelHalfWidth * 100).toFixed(1)}% in ${stopping.maxTimeMs} ms (${samples} samples): the 95% interval of the median (corrected for correlated calls) stayed at ±${(relHalfWidth * 100).toFixed(1)}%`;
+  const text = `did not reach ±${(stopping.targetRelHalfWidth * 100).toFixed(1)}% in ${Math.round(stopping.maxTimeMs)} ms (${samples} samples): the 95% interval of the median (corrected for correlated calls) stayed at ±${(relHalfWidth * 100).toFixed(1)}%`;
   const inflation = medianVarianceInflation(lag1);
   // below 1.5× the correlation is not what kept the interval wide
   return inflation < 1.5

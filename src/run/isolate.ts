@@ -1,5 +1,4 @@
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Backend, Probe } from '../backends/backend.js';
 import { baseResult } from './execute.js';
 import type { StdRelOptions, WarmupOptions } from '../measure/stopping.js';
@@ -39,7 +38,8 @@ export interface IsolationOptions {
   onStage?: (stage: string) => void;
 }
 
-const CASE_WORKER = join(dirname(fileURLToPath(import.meta.url)), 'caseWorker.js');
+// the built worker, also when this module is loaded from source (the tests import src/ directly)
+const CASE_WORKER = join(projectRoot(), 'dist', 'src', 'run', 'caseWorker.js');
 
 /** Runs one case in its own process; always resolves, with a failed result when the worker dies. */
 export async function executeIsolated(

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { issuesText } from '../files/benchFiles.js';
 import { DEFAULT_STDREL, DEFAULT_WARMUP } from '../measure/stopping.js';
-import { DEFAULTS } from '../workloads/plan.js';
+import { DEFAULTS, loadSuite } from '../workloads/plan.js';
 import { DTYPES, MOE_IMPLS, PHASES, type Dtype, type MoeImpl, type Phase } from '../workloads/spec.js';
 
 /**
@@ -58,6 +58,8 @@ export const RunOptionsSchema = z.object({
   profile: z.boolean().default(false),
   /** Each case runs in this many separate worker processes; its interval then covers the spread between them. */
   repetitions: positiveInt.default(1),
+  /** Wall-clock budget for the whole run (a suite's timeBudgetS, or --time-budget-s); each process's sampling time is capped to its share. */
+  timeBudgetMs: positiveNumber.optional(),
   /** Intra-op CPU threads of ONNX Runtime; undefined leaves its default (one per physical core). */
   threads: positiveInt.optional(),
   seed: z.number().int().default(RUN_DEFAULTS.seed),
@@ -162,6 +164,10 @@ export function runOptionsFrom(argv: Record<string, unknown>): RunOptions {
   const sweep = sweepTokens(argv.sweep);
   if (sweep && argv.tokens !== undefined) throw new UsageError('--sweep tokens=... and --tokens both set the token counts: use one');
   const one = (name: string, v: unknown) => (v === undefined ? undefined : intsOf(name, v)?.[0]);
+  // a suite may carry its own processes per case and time budget (the default suite's first look)
+  const suite = argv.preset !== undefined && argv.suite === undefined ? undefined : loadSuite(String(argv.suite ?? 'default'));
+  const thorough = argv.repetitions !== undefined || argv.maxTimeMs !== undefined;
+  const budgetS = argv.timeBudgetS !== undefined ? positive('time-budget-s', argv.timeBudgetS) : thorough ? undefined : suite?.timeBudgetS;
   return checked({
     suite: argv.suite as string | undefined,
     preset: csv(argv.preset),
@@ -181,7 +187,8 @@ export function runOptionsFrom(argv: Record<string, unknown>): RunOptions {
     caseTimeoutMs: argv.caseTimeoutS === undefined ? undefined : positive('case-timeout-s', argv.caseTimeoutS) * 1000,
     heapLimitMb: argv.caseMemoryMb === undefined ? undefined : positive('case-memory-mb', argv.caseMemoryMb),
     profile: Boolean(argv.profile),
-    repetitions: one('repetitions', argv.repetitions) ?? RUN_DEFAULTS.repetitions,
+    repetitions: one('repetitions', argv.repetitions) ?? suite?.repetitions ?? RUN_DEFAULTS.repetitions,
+    timeBudgetMs: budgetS === undefined ? undefined : budgetS * 1000,
     threads: one('threads', argv.threads),
     seed: argv.seed === undefined ? undefined : Number(argv.seed),
     out: argv.out as string | undefined,

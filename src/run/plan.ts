@@ -1,12 +1,6 @@
-import { loadBenchFile } from '../files/benchFiles.js';
-import { planCases, SuiteSchema, type Suite, type SuiteEntry } from '../workloads/plan.js';
+import { loadSuite, planCases, type Suite, type SuiteEntry } from '../workloads/plan.js';
 import type { WorkloadCase } from '../workloads/spec.js';
 import { RUN_DEFAULTS, type RunOptions } from './options.js';
-
-/** A suite by name (bench/suites/NAME.json) or by path. */
-export function loadSuite(nameOrPath: string): Suite {
-  return loadBenchFile('suites', 'suite', nameOrPath, SuiteSchema);
-}
 
 /** Command-line axes replace the suite's values for every entry. */
 function overrides(o: RunOptions): Partial<SuiteEntry> {

@@ -39,10 +39,19 @@ export function combineRepetitions(results: CaseResult[], targetRelHalfWidth: nu
   const withinTarget = summary.medianCiRelHalfWidth <= targetRelHalfWidth;
   const noisy = results.flatMap((r, i) => (r.status === 'ok' ? [] : [i]));
   const converged = noisy.length === 0 && withinTarget;
-  const interval = `over ${n} repetitions the 95% interval of the median is ±${(summary.medianCiRelHalfWidth * 100).toFixed(1)}% (target ±${(targetRelHalfWidth * 100).toFixed(1)}%)`;
+  const medians = groups.map((g) => median(g));
+  const spread = Math.max(...medians) / Math.min(...medians) - 1;
+  const target = `±${(targetRelHalfWidth * 100).toFixed(1)}%`;
+  const interval = `±${(summary.medianCiRelHalfWidth * 100).toFixed(1)}% over ${n} processes (target ${target}), processes ${(spread * 100).toFixed(1)}% apart`;
   // a process that reached its time limit unconverged makes the case noisy even when the interval over processes is narrow
-  const noisyText = noisy.map((i) => `repetition ${i + 1} of ${n} ${results[i].error ?? 'was noisy'}`).join('; ');
-  const error = withinTarget ? `${noisyText}; ${interval}` : noisy.length ? `${interval}; ${noisyText}` : interval;
+  const which = noisy.map((i) => i + 1).join(', ');
+  const error = converged
+    ? undefined
+    : withinTarget
+      ? `process ${which} of ${n} stopped short of ${target}: ${results[noisy[0]].error ?? 'noisy'}`
+      : noisy.length
+        ? `${interval}; process ${which} stopped short of ${target}`
+        : interval;
   const worst = results.reduce(
     (w, r) => (r.correctness && (!w || r.correctness.relativeL2Error > w.relativeL2Error) ? r.correctness : w),
     first.correctness,

@@ -4,6 +4,7 @@ import type { Backend } from '../backends/backend.js';
 import { chooseCard, perCardSchedule, visibleCards, type CardChoice } from '../env/cards.js';
 import { cardPeakByName, findCardPeak, type CardPeak } from '../env/datasheets.js';
 import { queryGpus } from '../env/gpus.js';
+import type { HostCheck } from '../env/hostLoad.js';
 import { captureEnvironment, describeDevice } from '../env/machine.js';
 import { UsageError } from '../errors.js';
 import { fitSweeps, type SweepFit } from '../measure/sweep.js';
@@ -13,6 +14,7 @@ import { isComplete, isFinal } from '../results/repetitions.js';
 import type { CaseResult, GpuInfo } from '../results/schema.js';
 import { caseKey, ResultSession } from '../results/session.js';
 import type { WorkloadCase } from '../workloads/spec.js';
+import { budgetedLimits, FIRST_GUESS_OVERHEAD_MS, processOverheadMs } from './budget.js';
 import { executeIsolated, probeBackend } from './isolate.js';
 import type { RunOptions } from './options.js';
 import { planRun } from './plan.js';
@@ -64,6 +66,8 @@ export interface RunContext {
   log: (line: string) => void;
   /** Added to the probes' environment: a --device all card's CUDA_VISIBLE_DEVICES. */
   probeEnv?: Record<string, string>;
+  /** How busy the host was before the first case, recorded in a new file's environment. */
+  hostCheck?: HostCheck;
 }
 
 /** --device all among several cards: the cards to run on, one run each; undefined for a single run. */
@@ -140,6 +144,7 @@ export async function prepareRun(o: RunOptions, ctx: RunContext, resumed?: Resul
         backendsAvailable: backends.map((b) => b.name),
         gpus,
         startedAt: new Date().toISOString(),
+        hostCheck: ctx.hostCheck,
       });
       return ResultSession.create(path, environment, {
         ...(plan.suite ? { suite: plan.suite.name } : {}),
@@ -168,7 +173,14 @@ export async function prepareRun(o: RunOptions, ctx: RunContext, resumed?: Resul
  * processes are spread over the run and its interval sees the host's drift over minutes, and
  * every case sees the same drift (Abedi & Brecht's multiple interleaved trials, in a fixed order).
  */
-export async function runRounds(p: PreparedRun, log: (line: string) => void, signal: AbortSignal): Promise<void> {
+export interface RoundsOutput {
+  /** A line that stays: a finished case. */
+  log: (line: string) => void;
+  /** Where the run stands now (which case, which stage, how long is left); each replaces the last on a terminal. */
+  progress: (line: string) => void;
+}
+
+export async function runRounds(p: PreparedRun, out: RoundsOutput, signal: AbortSignal): Promise<void> {
   const { options: o, todo, reps, backends } = p;
   const repetitions = o.repetitions;
   const left = () =>
@@ -178,6 +190,15 @@ export async function runRounds(p: PreparedRun, log: (line: string) => void, sig
     }, 0);
   const startedMs = Date.now();
   let processesDone = 0;
+  const where = () => (processesDone > 0 && todo.length * repetitions > 1 ? ` · ${progressText(processesDone, left(), Date.now() - startedMs)}` : '');
+  // what starting a process costs beyond its sampling, learned as the run goes (the median so far)
+  const overheadsMs: number[] = [];
+  const limitsFor = () => {
+    if (o.timeBudgetMs === undefined) return { warmup: o.warmup, stopping: o.stopping };
+    const sorted = [...overheadsMs].sort((a, b) => a - b);
+    const overheadMs = sorted.length ? sorted[Math.floor(sorted.length / 2)] : FIRST_GUESS_OVERHEAD_MS;
+    return budgetedLimits(o, o.timeBudgetMs - (Date.now() - startedMs), left(), overheadMs);
+  };
   for (let round = 1; round <= repetitions && !signal.aborted; round++) {
     for (const [i, { c, b }] of todo.entries()) {
       const have = reps.get(caseKey(b.name, c.id))!;
@@ -186,6 +207,8 @@ export async function runRounds(p: PreparedRun, log: (line: string) => void, sig
       const repTag = repetitions > 1 ? `${tag} (repetition ${round}/${repetitions})` : tag;
       const peak = p.peaks.get(b.name);
       const choice = p.choices.get(b.name)!;
+      const { warmup, stopping } = limitsFor();
+      const processStartedMs = Date.now();
       const one = await executeIsolated(
         {
           case: c,
@@ -196,15 +219,16 @@ export async function runRounds(p: PreparedRun, log: (line: string) => void, sig
           device: p.deviceOf(b),
           modelDir: o.modelDir,
           threads: o.threads,
-          warmup: o.warmup,
-          stopping: o.stopping,
+          warmup,
+          stopping,
           profile: o.profile && have.length === 0,
           peakName: peak?.name,
         },
         b,
-        { timeoutMs: o.caseTimeoutMs, heapLimitMb: o.heapLimitMb, signal, onStage: (stage) => log(`${repTag}: ${stage}`) },
+        { timeoutMs: o.caseTimeoutMs, heapLimitMb: o.heapLimitMb, signal, onStage: (stage) => out.progress(`${repTag}: ${stage}${where()}`) },
       );
       if (signal.aborted) break;
+      overheadsMs.push(processOverheadMs(Date.now() - processStartedMs, one));
       have.push(one);
       const result = combineRepetitions(have, o.stopping.targetRelHalfWidth, c.seed, repetitions);
       p.session.add(result);
@@ -212,9 +236,10 @@ export async function runRounds(p: PreparedRun, log: (line: string) => void, sig
         ? `${result.throughput.tokensPerSec.toPrecision(4)} tokens/s ±${(result.summary!.medianCiRelHalfWidth * 100).toFixed(1)}%`
         : '';
       const finished = isComplete(result, repetitions);
-      log(`${finished ? tag : repTag}: ${finished ? '' : 'so far '}${result.status} ${tps}${result.error ? ` (${result.error})` : ''}`);
       processesDone++;
-      if (todo.length * repetitions > 1) log(`moebench: ${progressText(processesDone, left(), Date.now() - startedMs)}`);
+      // the finished case stays on screen, one line; its notes come with the table
+      if (finished) out.log(`${tag}: ${result.status} ${tps}`);
+      else out.progress(`${repTag}: so far ${result.status} ${tps}${where()}`);
     }
   }
 }

@@ -92,12 +92,12 @@ export function failureReason(o: {
   signal: NodeJS.Signals | null;
   stderr: string;
 }): string {
-  const lastLine =
-    o.stderr
-      .split('\n')
-      .map((l) => l.trim())
-      .filter(Boolean)
-      .pop() ?? '';
+  // Node ends an uncaught exception's report with its version: the error line above it says what happened
+  const lines = o.stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^Node\.js v\d/.test(l));
+  const lastLine = lines.filter((l) => /^\w*Error\b|^Error:/.test(l)).pop() ?? lines.pop() ?? '';
   if (o.timedOut)
     return `timed out after ${(o.timeoutMs / 1000).toFixed(0)} s: the case worker was killed (raise --case-timeout-s if the case is just slow)`;
   const oom = /heap out of memory|Allocation failed|std::bad_alloc|Failed to allocate memory|out of memory/i;

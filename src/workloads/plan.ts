@@ -1,3 +1,4 @@
+import { loadBenchFile } from '../files/benchFiles.js';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { PRESETS, presetNames, type DenseShape, type MoeShape, type Preset } from './presets.js';
@@ -34,12 +35,26 @@ export const SuiteSchema = z
     description: z.string(),
     /** Backend to use when the command line does not name one. */
     backend: z.string().default('auto'),
+    /** Processes per case when the command line does not say (default RUN_DEFAULTS.repetitions). */
+    repetitions: z.number().int().positive().optional(),
+    /**
+     * Wall-clock budget for the whole suite, seconds: the scheduler shares what is left among the
+     * processes still to run, so the suite ends on time however noisy the host (the cases that
+     * could not converge in their share are reported noisy). An explicit --repetitions or
+     * --max-time-ms asks for a thorough run and lifts it; --time-budget-s sets it.
+     */
+    timeBudgetS: z.number().positive().optional(),
     cases: z.array(SuiteEntrySchema).min(1),
   })
   .strict();
 
 export type SuiteEntry = z.infer<typeof SuiteEntrySchema>;
 export type Suite = z.infer<typeof SuiteSchema>;
+
+/** A suite by name (bench/suites/NAME.json) or by path. */
+export function loadSuite(nameOrPath: string): Suite {
+  return loadBenchFile('suites', 'suite', nameOrPath, SuiteSchema);
+}
 
 export const DEFAULTS = { seed: 42, batch: { prefill: 1, decode: 32 }, seqLen: 512 } as const;
 

@@ -1,0 +1,82 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { hostWarning, judgeHost, type HostSignals } from '../env/hostLoad.js';
+import { readResultFile } from '../results/io.js';
+import { moebench } from './helpers/cli.js';
+
+const quiet: HostSignals = { cpus: 2, loadAverage1m: 0.3, busyProcesses: [], calibration: { loopMs: 6.1, spread: 0.06, between: 0.01 } };
+
+describe('the noisy-host check', () => {
+  it('a quiet host gives no warning', () => {
+    const h = judgeHost(quiet);
+    expect(h.noisy).toBe(false);
+    expect(h.reasons).toEqual([]);
+    expect(hostWarning(h)).toBeUndefined();
+  });
+
+  it('names each reason: busy neighbours, a saturated load average, an unsteady loop', () => {
+    const h = judgeHost({
+      cpus: 2,
+      loadAverage1m: 3.5,
+      busyProcesses: [
+        { pid: 41, name: 'chrome', cpuPercent: 20 },
+        { pid: 42, name: 'python3', cpuPercent: 90 },
+      ],
+      calibration: { loopMs: 9, spread: 0.8, between: 0.3 },
+    });
+    expect(h.noisy).toBe(true);
+    expect(h.reasons).toEqual([
+      'other processes use 110% of a CPU (python3 pid 42 90%, chrome pid 41 20%)',
+      'load average 3.50 on 2 CPUs',
+      'a fixed loop varied ±40% and two copies of it differed by 30%',
+    ]);
+    expect(hostWarning(h)).toMatch(/^moebench: this host is busy \(other processes use 110% .*\): expect noisy cases and wide intervals$/);
+  });
+
+  it('a process below the threshold alone is not a busy host', () => {
+    expect(judgeHost({ ...quiet, busyProcesses: [{ pid: 7, name: 'sshd', cpuPercent: 12 }] }).noisy).toBe(false);
+  });
+
+  it('with a real busy process beside the run: one warning line, recorded in the environment', async () => {
+    // an injected load: a process spinning on one of the cores
+    const spinner = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const out = join(mkdtempSync(join(tmpdir(), 'moebench-host-')), 'r.json');
+      const r = moebench(
+        [
+          'run',
+          '--backend',
+          'fake',
+          '--preset',
+          'tiny',
+          '--layer',
+          'dense',
+          '--phase',
+          'decode',
+          '--tokens',
+          '4',
+          '--repetitions',
+          '2',
+          '--out',
+          out,
+        ],
+        { MOEBENCH_FAKE_SCRIPT: JSON.stringify({ latenciesMs: [2] }) },
+      );
+      expect(r.status, r.stderr).toBe(0);
+      const warnings = r.stderr.split('\n').filter((l) => l.includes('this host is busy'));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toContain(`pid ${spinner.pid}`);
+      const check = readResultFile(out).environment.hostCheck!;
+      expect(check.noisy).toBe(true);
+      expect(check.busyProcesses.map((p) => p.pid)).toContain(spinner.pid);
+      // the per-case notes do not repeat it
+      expect(r.stdout).not.toMatch(/busy/);
+    } finally {
+      spinner.kill('SIGKILL');
+    }
+  });
+});
