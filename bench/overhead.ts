@@ -1,13 +1,15 @@
 /**
- * npm run bench:overhead [-- --pairs N] [--json] — how much the harness adds to what it times, resolved to
- * well under its 2% target on a noisy host. Fast cases on the ORT CPU EP are timed call by call
- * two ways in one process: through the harness's path (the backend's loaded case, timed with
- * the sampler's clock) and through a bare `session.run` on the same model file. The two alternate
- * call by call, in a random order within each pair, so whatever the host does in between hits both
- * alike; the figure is the median of the paired log ratios, with its distribution-free 95%
- * interval (order statistics), which narrows as 1/√pairs whatever the host's noise. Rounds of a
- * few hundred calls each (the previous method) gave ranges of −25%…+183% here and could not tell
- * 2% from 5%.
+ * npm run bench:overhead [--json] — how much the harness's measurement adds to the
+ * time it reports, resolved to well under its 2% target on a noisy host. For fast cases on the
+ * ORT CPU EP one loaded case is called in short blocks two ways, alternating in a random order:
+ * through the harness's sampler (measure(): its clock, stopping rule and bookkeeping around every
+ * call) and through a bare loop that only reads the clock around each call. Both call the same
+ * session: two ORT sessions of one model differed from each other by 6–11% on the development VM,
+ * whichever was created first (an A/A run), so comparing the harness's session with another one
+ * measures the sessions, not the harness. Each block gives the ratio of its two medians; the figure
+ * is the median over blocks with its distribution-free 95% interval (order statistics), which
+ * narrows as 1/√blocks whatever the host does. The previous method (a few rounds of a few hundred
+ * calls, two sessions) gave ranges of −25%…+183% here and could not tell 2% from 5%.
  */
 import { createRequire } from 'node:module';
 import { mkdtempSync } from 'node:fs';
@@ -18,8 +20,8 @@ import { median } from 'simple-statistics';
 import { OrtBackend } from '../src/backends/ort.js';
 import { describeHostCpu } from '../src/env/machine.js';
 import { hrClock } from '../src/measure/clock.js';
+import { measure } from '../src/measure/sampler.js';
 import { orderStatisticMedianCi } from '../src/measure/stats.js';
-import { ensureModel } from '../src/onnx/modelFile.js';
 import { fmt, formatTable } from '../src/text/table.js';
 import { planCases } from '../src/workloads/plan.js';
 import { makeRng } from '../src/workloads/rng.js';
@@ -29,8 +31,11 @@ const require = createRequire(import.meta.url);
 const ort = require('onnxruntime-node') as typeof Ort;
 const modelDir = mkdtempSync(join(tmpdir(), 'moebench-overhead-'));
 const backend = new OrtBackend('cpu');
-const at = process.argv.indexOf('--pairs');
-const PAIRS = at > 0 ? Number(process.argv[at + 1]) : 3000;
+const MIN_BLOCKS = 200;
+const MAX_BLOCKS = 5000;
+const MAX_CASE_MS = 150_000;
+const RESOLVE = 0.01;
+const BLOCK_CALLS = 20;
 const WARMUP_CALLS = 200;
 const TARGET = 0.02;
 
@@ -40,52 +45,67 @@ const cases = planCases([
 ]);
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
-const rows = [['case', 'harness median ms', 'bare median ms', 'harness adds', '95% interval', 'pairs']];
+const rows = [['case', 'harness median ms', 'bare loop median ms', 'harness adds', '95% interval', 'blocks']];
 const figures = [];
 const startedAt = new Date().toISOString();
 for (const c of cases) {
   process.stderr.write(`bench:overhead: ${c.id}\n`);
   const inputs = makeInputs(c);
-  const model = ensureModel(c, modelDir);
   const loaded = await backend.load(c, inputs, { modelDir, deviceId: 0 });
-  const session = await ort.InferenceSession.create(model.path, { executionProviders: ['cpu'], graphOptimizationLevel: 'all' });
-  const feeds = Object.fromEntries(Object.entries(inputs.feeds).map(([k, t]) => [k, new ort.Tensor('float32', t.data, t.dims)]));
-  // the harness's call, timed as the sampler times it: its clock around the loaded case's run
-  const harnessCall = async () => {
-    const t0 = hrClock.nowNs();
+  const blockSampler = {
+    clock: hrClock,
+    // one warm-up call (the case is warm already), then exactly BLOCK_CALLS timed calls
+    warmup: { minSamples: 1, minTimeMs: 0, maxTimeMs: 0, maxSamples: 1, stableWithin: 1 },
+    stopping: { targetRelHalfWidth: 0, minSamples: BLOCK_CALLS, minTimeMs: 0, maxTimeMs: 1e9, maxSamples: BLOCK_CALLS },
+  };
+  const harnessBlock = async () => median((await measure(() => loaded.run(), blockSampler)).samplesMs);
+  const bareBlock = async () => {
+    const times: number[] = [];
     await loaded.run();
-    return Number(hrClock.nowNs() - t0) / 1e6;
+    for (let i = 0; i < BLOCK_CALLS; i++) {
+      const t0 = process.hrtime.bigint();
+      await loaded.run();
+      times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    return median(times);
   };
-  const bareCall = async () => {
-    const t0 = process.hrtime.bigint();
-    const out = await session.run(feeds);
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    for (const t of Object.values(out)) t.dispose();
-    return ms;
-  };
-  for (let i = 0; i < WARMUP_CALLS; i++) {
-    await harnessCall();
-    await bareCall();
-  }
+  for (let i = 0; i < WARMUP_CALLS; i++) await loaded.run();
   const rng = makeRng(7, c.id);
   const harness: number[] = [];
   const bare: number[] = [];
-  for (let i = 0; i < PAIRS; i++) {
+  const ci = () => {
+    const logRatios = harness.map((h, i) => Math.log(h / bare[i])).sort((a, b) => a - b);
+    return orderStatisticMedianCi(logRatios).map((x) => Math.exp(x) - 1);
+  };
+  const caseStartMs = Date.now();
+  // blocks until the interval is under 1% wide (checked every 100), or MAX_CASE_MS
+  for (let i = 0; i < MAX_BLOCKS; i++) {
     if (rng() < 0.5) {
-      harness.push(await harnessCall());
-      bare.push(await bareCall());
+      harness.push(await harnessBlock());
+      bare.push(await bareBlock());
     } else {
-      bare.push(await bareCall());
-      harness.push(await harnessCall());
+      bare.push(await bareBlock());
+      harness.push(await harnessBlock());
+    }
+    if (harness.length >= MIN_BLOCKS && harness.length % 100 === 0) {
+      const [lo, hi] = ci();
+      if (hi - lo < RESOLVE || Date.now() - caseStartMs > MAX_CASE_MS) break;
     }
   }
   await loaded.dispose();
-  await session.release();
   const logRatios = harness.map((h, i) => Math.log(h / bare[i])).sort((a, b) => a - b);
   const added = Math.exp(median(logRatios)) - 1;
   const [lo, hi] = orderStatisticMedianCi(logRatios).map((x) => Math.exp(x) - 1);
-  figures.push({ id: c.id, harnessMedianMs: median(harness), bareMedianMs: median(bare), addedFraction: added, addedCi95: [lo, hi], pairs: PAIRS });
-  rows.push([c.id, fmt(median(harness), 4), fmt(median(bare), 4), pct(added), `${pct(lo)} … ${pct(hi)}`, String(PAIRS)]);
+  figures.push({
+    id: c.id,
+    harnessMedianMs: median(harness),
+    bareMedianMs: median(bare),
+    addedFraction: added,
+    addedCi95: [lo, hi],
+    blocks: harness.length,
+    callsPerBlock: BLOCK_CALLS,
+  });
+  rows.push([c.id, fmt(median(harness), 4), fmt(median(bare), 4), pct(added), `${pct(lo)} … ${pct(hi)}`, String(harness.length)]);
 }
 
 const worstHigh = Math.max(...figures.map((f) => f.addedCi95[1]));
@@ -94,7 +114,7 @@ if (process.argv.includes('--json')) {
   process.stdout.write(`${JSON.stringify({ startedAt, figures }, null, 2)}\n`);
 } else {
   process.stdout.write(
-    `${describeHostCpu()}, onnxruntime-node ${ort.env.versions.node}, CPU EP, ${PAIRS} interleaved pairs per case, ${startedAt}\n\n`,
+    `${describeHostCpu()}, onnxruntime-node ${ort.env.versions.node}, CPU EP, interleaved blocks of ${BLOCK_CALLS} calls each way, one session, until the interval is under 1% wide, ${startedAt}\n\n`,
   );
   process.stdout.write(`${formatTable(rows, [false, true, true, true, true, true])}\n\n`);
   process.stdout.write(
