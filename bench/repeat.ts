@@ -69,20 +69,23 @@ for (const id of ids) {
   rows.push([id, ...medians.map((m) => fmt(m, 4)), `${(spread * 100).toFixed(1)}%`, cs.map((c) => c.status).join(' ')]);
 }
 
-const holds = falseRate <= ALPHA && worst <= MAX_FALSE_RATIO;
+const calibrated = falseRate <= ALPHA && worst <= MAX_FALSE_RATIO;
 const useful = tally.SAME >= total / 2;
 const host = runsRead[0].environment;
+const quiet = !runsRead.some((f) => f.environment.hostCheck?.noisy);
+// usefulness is asked of a quiet host only: on a busy one UNCERTAIN is the honest answer
+const holds = calibrated && (useful || !quiet);
 process.stdout.write(
   [
     `bench:repeat on ${host.host} (${host.cpu.model}, ${host.cpu.cores} cores), ${startedAt.toISOString()} to ${new Date().toISOString()}`,
-    `runs: moebench run --suite default ${runArgs.join(' ')}; host check before run 1: ${host.hostCheck?.noisy ? `busy (${host.hostCheck.reasons.join('; ')})` : 'quiet'}`,
+    `runs: moebench run --suite default ${runArgs.join(' ')}; host checks: ${runsRead.map((f) => (f.environment.hostCheck?.noisy ? 'busy' : 'quiet')).join(', ')}`,
     '',
     formatTable(rows, [false, ...runsRead.map(() => true), true, false]),
     '',
     `${total} comparisons (${(RUNS * (RUNS - 1)) / 2} pairs × ${total / ((RUNS * (RUNS - 1)) / 2)} cases): FASTER ${tally.FASTER}, SLOWER ${tally.SLOWER}, SAME ${tally.SAME}, UNCERTAIN ${tally.UNCERTAIN}`,
     `false-difference rate ${(falseRate * 100).toFixed(1)}% (criterion ≤ ${ALPHA * 100}%), largest false difference ${(worst * 100).toFixed(1)}% (criterion ≤ ${MAX_FALSE_RATIO * 100}%)${falseRatios.length ? `: ${falseRatios.map((f) => `${f.pair} ${f.id} ×${f.ratio.toFixed(3)}`).join('; ')}` : ''}`,
     `SAME in ${((tally.SAME / total) * 100).toFixed(0)}% of comparisons (criterion on a quiet host: ≥ 50%)`,
-    `criterion ${holds ? 'holds' : 'FAILS'}${holds && !useful ? ', but the rule said SAME too rarely to be useful here' : ''}`,
+    `calibrated: ${calibrated ? 'yes' : 'NO (fix the interval or the verdict rule, not the threshold)'}; useful (≥ 50% SAME${quiet ? '' : ', asked of a quiet host only'}): ${useful ? 'yes' : 'no'}; criterion ${holds ? 'holds' : 'FAILS'}`,
     `files: ${dir}`,
     '',
   ].join('\n'),
