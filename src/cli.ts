@@ -58,7 +58,11 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
           .option('top-k', { type: 'string', describe: "override the preset's top-k (comma list)" })
           .option('experts', { type: 'string', describe: "override the preset's number of routed experts" })
           .option('seed', { type: 'number', describe: `(default ${d.seed})` })
-          .option('out', { type: 'string', describe: `result file (default ${d.outDir}/<date>-<host>-<backend>.json)` })
+          .option('out', {
+            type: 'string',
+            describe: `result file, never an existing one unless --force (default ${d.outDir}/<time>-<host>-<backend>-<pid>.json)`,
+          })
+          .option('force', { type: 'boolean', describe: 'replace an existing --out file (it is moved aside to a .bak first)' })
           .option('resume', { type: 'string', describe: 'continue an interrupted result file: runs only its missing cases' })
           .option('model-dir', { type: 'string', describe: `where generated ONNX models are cached (default ${d.modelDir})` })
           .option('target-ci', {

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { createLogUpdate } from 'log-update';
 
 /** The only place commands touch the terminal and the process: injectable for tests. */
@@ -10,7 +11,7 @@ export interface Io {
    * screen), elsewhere a line on stderr like err's. Optional: without it progress goes to err.
    */
   progress?(text: string): void;
-  /** Runs `handler` on SIGINT/SIGTERM and exits; returns a function that removes the handler. */
+  /** Runs `handler` on SIGINT, SIGTERM or SIGHUP (a closed terminal or ssh session) and exits; returns a function that removes the handler. */
   onInterrupt(handler: () => void): () => void;
 }
 
@@ -35,13 +36,12 @@ export const processIo: Io = {
     const onSignal = (signal: NodeJS.Signals) => {
       live?.clear();
       handler();
-      process.exit(signal === 'SIGINT' ? 130 : 143);
+      process.exit(128 + (os.constants.signals[signal] ?? 15));
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+    for (const s of signals) process.on(s, onSignal);
     return () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      for (const s of signals) process.off(s, onSignal);
     };
   },
 };

@@ -1,11 +1,12 @@
 import { UsageError } from '../errors.js';
 import { writeCollectionAtomic } from '../results/io.js';
 import { mergeRuns } from '../results/merge.js';
-import { loadRuns } from '../results/runs.js';
+import { loadRuns, refuseInputAsOut } from '../results/runs.js';
 import type { Io } from './io.js';
 
 /** `moebench merge DIR --out FILE`: result files from many machines → one de-duplicated collection. */
 export async function mergeCommand(paths: string[], out: string, io: Io): Promise<number> {
+  refuseInputAsOut(out, paths, 'merge');
   const { runs, bad } = loadRuns(paths);
   for (const b of bad) io.err(`moebench: skipped ${b.path}: ${b.reason}`);
   if (runs.length === 0) throw new UsageError(`no readable result files in ${paths.join(', ')}`);

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { compareRuns, COMPARE_DEFAULTS } from '../compare/compare.js';
 import { UsageError } from '../errors.js';
 import { renderReport, type ReportSizing } from '../report/html.js';
-import { loadRuns, type Run } from '../results/runs.js';
+import { loadRuns, refuseInputAsOut, type Run } from '../results/runs.js';
 import { sizeScenario } from '../sizing/model.js';
 import { parseLayout } from '../sizing/compose.js';
 import { sizeFromRun } from '../sizing/measured.js';
@@ -50,6 +50,7 @@ function sizingFor(runs: Run[], o: ReportOptions): ReportSizing | undefined {
 
 /** `moebench report DIR --out report.html`: one self-contained page of charts and tables. */
 export async function reportCommand(paths: string[], o: ReportOptions, io: Io): Promise<number> {
+  refuseInputAsOut(o.out, paths, 'report');
   const { runs, bad } = loadRuns(paths);
   for (const b of bad) io.err(`moebench: skipped ${b.path}: ${b.reason}`);
   if (runs.length === 0) throw new UsageError(`no readable result files in ${paths.join(', ')}`);

@@ -46,7 +46,14 @@ function readText(path: string): string {
 }
 
 /** JSON, a moebench file, a readable schema version. */
-function parseMoebenchJson(text: string, path: string): Record<string, unknown> {
+function parseMoebenchJson(raw: string, path: string): Record<string, unknown> {
+  // editors on some systems start UTF-8 files with a byte-order mark, which JSON.parse refuses
+  const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
+  // a binary file's parse error would echo its bytes to the terminal
+  const undecodable = text.split('\ufffd').length - 1;
+  if (text.includes('\u0000') || undecodable > 16 + text.length / 100) {
+    throw new ResultFileError(path, 'not a moebench result file: binary data, not JSON text');
+  }
   let data: unknown;
   try {
     data = JSON.parse(text);

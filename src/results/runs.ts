@@ -1,6 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { ResultFileError } from '../errors.js';
+import { join, resolve } from 'node:path';
+import { ResultFileError, UsageError } from '../errors.js';
 import { readAnyFile } from './io.js';
 import type { CaseResult, CollectedRun } from './schema.js';
 
@@ -59,4 +59,20 @@ export function cardId(run: Run, c: CaseResult): string {
   const m = /^gpu:(\d+)/.exec(c.device);
   const gpu = m ? run.environment.gpus.find((g) => g.index === Number(m[1])) : undefined;
   return gpu?.uuid ?? c.device;
+}
+
+/** A merge or report never writes over what it reads: --out naming one of its inputs (or a file in an input folder) is refused. */
+export function refuseInputAsOut(out: string, paths: string[], what: string): void {
+  const target = resolve(out);
+  for (const path of paths) {
+    let files = [path];
+    try {
+      if (statSync(path).isDirectory()) files = jsonFilesUnder(path);
+    } catch {
+      // an unreadable input is reported by loadRuns
+    }
+    if (files.some((f) => resolve(f) === target)) {
+      throw new UsageError(`--out ${out} is one of the ${what}'s inputs: writing it would replace what it reads; choose another --out`);
+    }
+  }
 }

@@ -66,6 +66,8 @@ export const RunOptionsSchema = z.object({
   out: z.string().optional(),
   outDir: z.string().default(RUN_DEFAULTS.outDir),
   modelDir: z.string().default(RUN_DEFAULTS.modelDir),
+  /** Replace an existing --out (moved aside to a .bak first); without it an existing file is refused. */
+  force: z.boolean().default(false),
   json: z.boolean().default(false),
   dryRun: z.boolean().default(false),
   warmup: z
@@ -193,6 +195,7 @@ export function runOptionsFrom(argv: Record<string, unknown>): RunOptions {
     seed: argv.seed === undefined ? undefined : Number(argv.seed),
     out: argv.out as string | undefined,
     modelDir: argv.modelDir as string | undefined,
+    force: Boolean(argv.force),
     json: Boolean(argv.json),
     dryRun: Boolean(argv.dryRun),
     stopping: {

@@ -1,3 +1,4 @@
+import { existsSync, renameSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { Backend } from '../backends/backend.js';
@@ -21,14 +22,32 @@ import { planRun } from './plan.js';
 import { combineRepetitions, splitRepetitions } from './repetitions.js';
 import { availableBackends, resolveBackend } from './resolve.js';
 
-export function defaultResultPath(outDir: string, backend: string, device: string, now = new Date()): string {
-  const stamp = now
-    .toISOString()
-    .replace(/:/g, '-')
-    .replace(/\.\d+Z$/, 'Z');
+/**
+ * results/<time to the millisecond>-<host>-<backend>[-gpuN]-<pid>.json: two runs started in the
+ * same second (or millisecond, on one host) still get files of their own.
+ */
+export function defaultResultPath(outDir: string, backend: string, device: string, now = new Date(), pid = process.pid): string {
+  const stamp = now.toISOString().replace(/:/g, '-');
   const host = os.hostname().replace(/[^A-Za-z0-9_.-]/g, '_');
   const card = device.startsWith('gpu:') ? `-gpu${device.slice(4).split(' ')[0]}` : '';
-  return join(outDir, `${stamp}-${host}-${backend}${card}.json`);
+  return join(outDir, `${stamp}-${host}-${backend}${card}-${pid}.json`);
+}
+
+/**
+ * A new run never overwrites a file: an existing --out is refused (the user's data, a result file
+ * or not) unless --force, which first moves it aside to PATH.bak (or .bak2, ...) and says so.
+ */
+export function claimOutPath(path: string, force: boolean, log: (line: string) => void): void {
+  if (!existsSync(path)) return;
+  if (!force) {
+    throw new UsageError(
+      `${path} already exists: a new run never overwrites a file; continue it with --resume ${path}, write elsewhere with another --out, or replace it with --force (it is kept as a .bak)`,
+    );
+  }
+  let backup = `${path}.bak`;
+  for (let i = 2; existsSync(backup); i++) backup = `${path}.bak${i}`;
+  renameSync(path, backup);
+  log(`moebench: --force: moved the existing ${path} to ${backup}`);
 }
 
 /** Datasheet peaks for the roofline: --card, else the card the cases run on (or the model every card shares). */
@@ -139,6 +158,7 @@ export async function prepareRun(o: RunOptions, ctx: RunContext, resumed?: Resul
     resumed ??
     (() => {
       const path = o.out ?? defaultResultPath(o.outDir, label, device);
+      claimOutPath(path, o.force, ctx.log);
       const environment = captureEnvironment({
         commandLine: ctx.argv,
         backendsAvailable: backends.map((b) => b.name),
