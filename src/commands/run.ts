@@ -1,4 +1,4 @@
-import { hostWarning, judgeHost, readHostSignals } from '../env/hostLoad.js';
+import { hostWarning, judgeHost, readHostSignals, type HostCheck } from '../env/hostLoad.js';
 import { EXIT } from '../errors.js';
 import { caseTable, planTable, sweepTable } from '../report/table.js';
 import { ResultSession } from '../results/session.js';
@@ -41,10 +41,15 @@ export async function runCommand(given: RunOptions, io: Io, resumePath?: string)
   }
 
   const log = (line: string) => io.err(line);
-  // said once, up front: per-case notes then need not explain a busy host eight times
-  const hostCheck = judgeHost(await readHostSignals());
-  const warning = hostWarning(hostCheck);
-  if (warning) log(warning);
+  // read once, after the options have been checked, and said once: per-case notes then need not explain a busy host
+  let hostCheck: Promise<HostCheck> | undefined;
+  const checkHost = () =>
+    (hostCheck ??= readHostSignals().then((signals) => {
+      const h = judgeHost(signals);
+      const warning = hostWarning(h);
+      if (warning) log(warning);
+      return h;
+    }));
   const perCard = resumed ? undefined : await cardsForDeviceAll(options, planRun(options).backend, log);
   const prepared: { p: PreparedRun; prefix: string }[] = [];
   let parallel = false;
@@ -55,12 +60,12 @@ export async function runCommand(given: RunOptions, io: Io, resumePath?: string)
     for (const r of runs) {
       const prefix = `[gpu ${r.card.index}] `;
       prepared.push({
-        p: await prepareRun(r.options, { argv: io.argv, log: (l) => log(prefix + l), probeEnv: { CUDA_VISIBLE_DEVICES: r.card.uuid }, hostCheck }),
+        p: await prepareRun(r.options, { argv: io.argv, log: (l) => log(prefix + l), probeEnv: { CUDA_VISIBLE_DEVICES: r.card.uuid }, checkHost }),
         prefix,
       });
     }
   } else {
-    prepared.push({ p: await prepareRun(options, { argv: io.argv, log, hostCheck }, resumed), prefix: '' });
+    prepared.push({ p: await prepareRun(options, { argv: io.argv, log, checkHost }, resumed), prefix: '' });
   }
 
   const abort = new AbortController();

@@ -74,7 +74,6 @@ export interface EnvironmentInputs {
   backendsAvailable: string[];
   gpus: GpuInfo[];
   startedAt: string;
-  hostCheck?: Environment['hostCheck'];
 }
 
 export function captureEnvironment(inputs: EnvironmentInputs): Environment {
@@ -94,7 +93,6 @@ export function captureEnvironment(inputs: EnvironmentInputs): Environment {
     commandLine: inputs.commandLine,
     envVars,
     startedAt: inputs.startedAt,
-    ...(inputs.hostCheck ? { hostCheck: inputs.hostCheck } : {}),
   };
 }
 

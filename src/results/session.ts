@@ -53,6 +53,12 @@ export class ResultSession {
     this.flush();
   }
 
+  /** Adds what was learned about the machine after the file was created (the host check). */
+  recordEnvironment(fields: Partial<Environment>): void {
+    this.body = { ...this.body, environment: { ...this.body.environment, ...fields } };
+    this.flush();
+  }
+
   /** Marks the run ended (now, or `endedAt`) with its sweep fits. */
   finish(sweeps?: ResultFileBody['sweeps'], endedAt = new Date().toISOString()): void {
     this.body = { ...this.body, ...(sweeps?.length ? { sweeps } : {}), environment: { ...this.body.environment, endedAt } };

@@ -85,8 +85,11 @@ export interface RunContext {
   log: (line: string) => void;
   /** Added to the probes' environment: a --device all card's CUDA_VISIBLE_DEVICES. */
   probeEnv?: Record<string, string>;
-  /** How busy the host was before the first case, recorded in a new file's environment. */
-  hostCheck?: HostCheck;
+  /**
+   * Reads how busy the host is, once everything else about the run has been checked (so bad input
+   * gets its one line and nothing else); recorded in a new file's environment.
+   */
+  checkHost?: () => Promise<HostCheck>;
 }
 
 /** --device all among several cards: the cards to run on, one run each; undefined for a single run. */
@@ -154,17 +157,16 @@ export async function prepareRun(o: RunOptions, ctx: RunContext, resumed?: Resul
   const device = backends.length === 1 ? deviceOf(backends[0]) : [...new Set(backends.map(deviceOf))].join('; ');
   const peaks = new Map(backends.map((b) => [b.name, peakFor(o, b, choices.get(b.name)!, gpus)]));
 
+  const path = resumed ? resumed.path : (o.out ?? defaultResultPath(o.outDir, label, device));
+  if (!resumed) claimOutPath(path, o.force, ctx.log);
   const session =
     resumed ??
     (() => {
-      const path = o.out ?? defaultResultPath(o.outDir, label, device);
-      claimOutPath(path, o.force, ctx.log);
       const environment = captureEnvironment({
         commandLine: ctx.argv,
         backendsAvailable: backends.map((b) => b.name),
         gpus,
         startedAt: new Date().toISOString(),
-        hostCheck: ctx.hostCheck,
       });
       return ResultSession.create(path, environment, {
         ...(plan.suite ? { suite: plan.suite.name } : {}),
@@ -173,6 +175,9 @@ export async function prepareRun(o: RunOptions, ctx: RunContext, resumed?: Resul
         options: { ...o, deviceAll: false } as Record<string, unknown>,
       });
     })();
+  // after the file exists, so an unwritable --out is the one line a bad path gets
+  const hostCheck = await ctx.checkHost?.();
+  if (hostCheck && !resumed) session.recordEnvironment({ hostCheck });
   const done = session.completedKeys((c) => isComplete(c, o.repetitions));
   const todo = plan.cases.flatMap((c) => backends.map((b) => ({ c, b }))).filter(({ c, b }) => !done.has(caseKey(b.name, c.id)));
   ctx.log(
