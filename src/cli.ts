@@ -8,7 +8,7 @@ import { processIo, type Io } from './commands/io.js';
 import { COMPARE_DEFAULTS } from './compare/compare.js';
 import { COMPARE_FORMATS } from './compare/format.js';
 import { EXIT, UsageError } from './errors.js';
-import { csvOf, positive, RUN_DEFAULTS, runOptionsFrom } from './run/options.js';
+import { csvOf, positive, probability, RUN_DEFAULTS, runOptionsFrom } from './run/options.js';
 import { COMPOSE_DEFAULTS } from './sizing/compose.js';
 import { presetNames } from './workloads/presets.js';
 
@@ -41,23 +41,25 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
           .option('card', { type: 'string', describe: 'datasheet card for the roofline when it is not detected, e.g. "NVIDIA H100 SXM5 80GB"' })
           .option('sweep', { type: 'string', describe: 'tokens=N1,N2,N3,...: run each workload at these token counts and fit time = a + b·tokens' })
           .option('profile', { type: 'boolean', describe: "summarise ORT's profiler per operator type" })
+          // numeric options are read as text and checked by runOptionsFrom: yargs sums a repeated number
+          // option (--repetitions 3 --repetitions 1 became 4) and turns "1,3" into NaN
           .option('repetitions', {
-            type: 'number',
+            type: 'string',
             describe: `run each case in this many separate processes, so its interval covers the drift between processes (default ${d.repetitions}; 1: one process, a quick look)`,
           })
-          .option('threads', { type: 'number', describe: "ONNX Runtime's intra-op CPU threads (default: one per physical core); recorded per case" })
+          .option('threads', { type: 'string', describe: "ONNX Runtime's intra-op CPU threads (default: one per physical core); recorded per case" })
           .option('case-timeout-s', {
-            type: 'number',
+            type: 'string',
             describe: `per-case limit; past it the case is killed and recorded as failed (default ${d.caseTimeoutMs / 1000})`,
           })
-          .option('case-memory-mb', { type: 'number', describe: 'V8 heap limit of each case process' })
+          .option('case-memory-mb', { type: 'string', describe: 'V8 heap limit of each case process' })
           .option('dtype', { type: 'string', describe: 'fp32, fp16 (comma list)' })
           .option('moe-impl', { type: 'string', describe: 'routed, fused, dense-all (comma list)' })
           .option('routing', { type: 'string', describe: 'uniform, zipf:S, hot:F, file:PATH (comma list)' })
           .option('experts-per-card', { type: 'string', describe: "benchmark one card's share of the experts (expert parallelism)" })
           .option('top-k', { type: 'string', describe: "override the preset's top-k (comma list)" })
           .option('experts', { type: 'string', describe: "override the preset's number of routed experts" })
-          .option('seed', { type: 'number', describe: `(default ${d.seed})` })
+          .option('seed', { type: 'string', describe: `(default ${d.seed})` })
           .option('out', {
             type: 'string',
             describe: `result file, never an existing one unless --force (default ${d.outDir}/<time>-<host>-<backend>-<pid>.json)`,
@@ -66,14 +68,14 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
           .option('resume', { type: 'string', describe: 'continue an interrupted result file: runs only its missing cases' })
           .option('model-dir', { type: 'string', describe: `where generated ONNX models are cached (default ${d.modelDir})` })
           .option('target-ci', {
-            type: 'number',
+            type: 'string',
             describe: `stop when the 95% CI of the median is within ±this % (default ${d.stopping.targetRelHalfWidth * 100})`,
           })
-          .option('min-samples', { type: 'number', describe: `(default ${d.stopping.minSamples})` })
-          .option('min-time-ms', { type: 'number', describe: `per case (default ${d.stopping.minTimeMs}, or --max-time-ms when that is less)` })
-          .option('max-time-ms', { type: 'number', describe: `per case; past it the case is reported noisy (default ${d.stopping.maxTimeMs})` })
+          .option('min-samples', { type: 'string', describe: `(default ${d.stopping.minSamples})` })
+          .option('min-time-ms', { type: 'string', describe: `per case (default ${d.stopping.minTimeMs}, or --max-time-ms when that is less)` })
+          .option('max-time-ms', { type: 'string', describe: `per case; past it the case is reported noisy (default ${d.stopping.maxTimeMs})` })
           .option('time-budget-s', {
-            type: 'number',
+            type: 'string',
             describe: "wall-clock budget for the whole run: each process's sampling time is capped to its share (default: the suite's, if any)",
           })
           .option('json', { type: 'boolean' })
@@ -155,7 +157,7 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
             baseline: argv.baseline,
             format,
             minDifference: positive('min-difference', argv.minDifference) / 100,
-            alpha: positive('alpha', argv.alpha),
+            alpha: probability('alpha', argv.alpha),
           },
           io,
         );

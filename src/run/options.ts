@@ -126,6 +126,13 @@ function intsOf(name: string, v: unknown): number[] | undefined {
   });
 }
 
+/** A significance level or other probability: strictly between 0 and 1. */
+export function probability(name: string, v: unknown): number {
+  const n = Number(v);
+  if (!(n > 0 && n < 1)) throw new UsageError(`--${name} must be between 0 and 1 (exclusive), got "${v}"`);
+  return n;
+}
+
 export function positive(name: string, v: unknown): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number, got "${v}"`);
@@ -157,15 +164,62 @@ function sampleTimes(argv: Record<string, unknown>): { minTimeMs: number; maxTim
   return { minTimeMs, maxTimeMs };
 }
 
+/** Options that take one value: yargs turns a repeated one into an array, which would be read wrongly ("3" and "1" as 3,1). */
+const SCALAR_OPTIONS = [
+  'suite',
+  'backend',
+  'device',
+  'card',
+  'sweep',
+  'repetitions',
+  'threads',
+  'caseTimeoutS',
+  'caseMemoryMb',
+  'expertsPerCard',
+  'experts',
+  'seed',
+  'out',
+  'resume',
+  'modelDir',
+  'targetCi',
+  'minSamples',
+  'minTimeMs',
+  'maxTimeMs',
+  'timeBudgetS',
+];
+
+const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** A scalar option given more than once, or a comma list where one value is meant, is refused by name. */
+function refuseRepeated(argv: Record<string, unknown>): void {
+  for (const name of SCALAR_OPTIONS) {
+    const v = argv[name];
+    if (Array.isArray(v)) throw new UsageError(`--${kebab(name)} was given ${v.length} times (${v.join(', ')}): give it once`);
+  }
+}
+
+/** A whole number that a result file can hold exactly (--seed 1.5, abc or 1e20 are refused). */
+function integerOption(name: string, v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n)) throw new UsageError(`--${name} must be a whole number of at most 2^53, got "${v}"`);
+  return n;
+}
+
 /** yargs' parsed arguments of `run` → validated options, every default filled in from RUN_DEFAULTS. */
 export function runOptionsFrom(argv: Record<string, unknown>): RunOptions {
+  refuseRepeated(argv);
   const deviceAll = argv.device === 'all';
   const device = deviceAll || argv.device === undefined ? undefined : Number(argv.device);
   if (device !== undefined && (!Number.isInteger(device) || device < 0))
     throw new UsageError(`--device must be a GPU index (0, 1, ...) or all, got "${argv.device}"`);
   const sweep = sweepTokens(argv.sweep);
   if (sweep && argv.tokens !== undefined) throw new UsageError('--sweep tokens=... and --tokens both set the token counts: use one');
-  const one = (name: string, v: unknown) => (v === undefined ? undefined : intsOf(name, v)?.[0]);
+  const one = (name: string, v: unknown) => {
+    const values = v === undefined ? undefined : intsOf(name, v);
+    if (values && values.length > 1) throw new UsageError(`--${name} takes one value, got "${String(v)}"`);
+    return values?.[0];
+  };
   // a suite may carry its own processes per case and time budget (the default suite's first look)
   const suite = argv.preset !== undefined && argv.suite === undefined ? undefined : loadSuite(String(argv.suite ?? 'default'));
   const thorough = argv.repetitions !== undefined || argv.maxTimeMs !== undefined;
@@ -192,7 +246,7 @@ export function runOptionsFrom(argv: Record<string, unknown>): RunOptions {
     repetitions: one('repetitions', argv.repetitions) ?? suite?.repetitions ?? RUN_DEFAULTS.repetitions,
     timeBudgetMs: budgetS === undefined ? undefined : budgetS * 1000,
     threads: one('threads', argv.threads),
-    seed: argv.seed === undefined ? undefined : Number(argv.seed),
+    seed: integerOption('seed', argv.seed),
     out: argv.out as string | undefined,
     modelDir: argv.modelDir as string | undefined,
     force: Boolean(argv.force),
@@ -200,7 +254,7 @@ export function runOptionsFrom(argv: Record<string, unknown>): RunOptions {
     dryRun: Boolean(argv.dryRun),
     stopping: {
       targetRelHalfWidth: positive('target-ci', argv.targetCi ?? RUN_DEFAULTS.stopping.targetRelHalfWidth * 100) / 100,
-      minSamples: positive('min-samples', argv.minSamples ?? RUN_DEFAULTS.stopping.minSamples),
+      minSamples: one('min-samples', argv.minSamples) ?? RUN_DEFAULTS.stopping.minSamples,
       ...sampleTimes(argv),
       maxSamples: RUN_DEFAULTS.stopping.maxSamples,
     },

@@ -112,3 +112,27 @@ describe('readers and odd bytes', () => {
     expect(r.stderr).not.toContain('\u001b[2J');
   });
 });
+
+describe('options that would have been read wrongly are refused by name', () => {
+  it.each([
+    [['--repetitions', '3', '--repetitions', '1'], /--repetitions was given 2 times \(3, 1\): give it once/],
+    [['--max-time-ms', '300', '--max-time-ms', '1'], /--max-time-ms was given 2 times \(300, 1\): give it once/],
+    [['--repetitions', '1,3'], /--repetitions takes one value, got "1,3"/],
+    [['--experts', '4,16'], /--experts takes one value, got "4,16"/],
+    [['--seed', '1.5'], /--seed must be a whole number of at most 2\^53, got "1.5"/],
+    [['--seed', 'abc'], /--seed must be a whole number/],
+    [['--seed', '1e20'], /--seed must be a whole number/],
+    [['--min-samples', '0.5'], /--min-samples must be positive integers, got "0.5"/],
+  ])('run --preset tiny %j', (args, message) => {
+    const r = moebench(['run', '--preset', 'tiny', '--backend', 'fake', ...args]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('compare --alpha 2 is refused', () => {
+    const r = moebench(['compare', FIXTURE, FIXTURE, '--alpha', '2']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--alpha must be between 0 and 1 \(exclusive\), got "2"/);
+  });
+});
