@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readResultFile } from '../src/results/io.js';
+import { medianSpread } from '../src/results/repetitions.js';
 import { fmt, formatTable } from '../src/text/table.js';
 import type { Comparison } from '../src/compare/compare.js';
 
@@ -65,7 +66,7 @@ const rows = [['case', ...runsRead.map((_, i) => `run ${i + 1} ms`), 'spread', '
 for (const id of ids) {
   const cs = runsRead.map((f) => f.cases.find((c) => c.id === id)!);
   const medians = cs.map((c) => (c.status === 'ok' || c.status === 'noisy' ? c.summary.medianMs : NaN));
-  const spread = Math.max(...medians) / Math.min(...medians) - 1;
+  const spread = medianSpread(medians) ?? 0;
   rows.push([id, ...medians.map((m) => fmt(m, 4)), `${(spread * 100).toFixed(1)}%`, cs.map((c) => c.status).join(' ')]);
 }
 

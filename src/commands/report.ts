@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { compareRuns, COMPARE_DEFAULTS } from '../compare/compare.js';
 import { UsageError } from '../errors.js';
 import { renderReport, type ReportSizing } from '../report/html.js';
+import { isMeasured } from '../results/repetitions.js';
 import { loadRuns, refuseInputAsOut, type Run } from '../results/runs.js';
 import { sizeScenario } from '../sizing/model.js';
 import { parseLayout } from '../sizing/compose.js';
@@ -55,7 +56,7 @@ export async function reportCommand(paths: string[], o: ReportOptions, io: Io): 
   for (const b of bad) io.err(`moebench: skipped ${b.path}: ${b.reason}`);
   if (runs.length === 0) throw new UsageError(`no readable result files in ${paths.join(', ')}`);
   // a page of failed or skipped cases still shows them; there is just nothing to compare
-  const measured = runs.some((r) => r.cases.some((c) => c.status === 'ok' || c.status === 'noisy'));
+  const measured = runs.some((r) => r.cases.some(isMeasured));
   const comparison = measured ? compareRuns(runs, { ...COMPARE_DEFAULTS }) : undefined;
   // the UMD build defines a global Chart and needs no module loader in the page
   const chartJs = readFileSync(join(dirname(require.resolve('chart.js')), 'chart.umd.js'), 'utf8');

@@ -1,4 +1,4 @@
-import { processMediansMs } from '../results/repetitions.js';
+import { processMediansMs, processSpread } from '../results/repetitions.js';
 import { lowestClock, THROTTLE_FRACTION, throttled } from '../results/throttling.js';
 import { fmt, formatTable } from '../text/table.js';
 import type { SweepFit } from '../measure/sweep.js';
@@ -11,13 +11,6 @@ export interface CaseTableOptions {
   targetRelHalfWidth?: number;
   /** Said under the table when some case is noisy: how to get a tighter figure. */
   tighterHint?: string;
-}
-
-/** How far apart a case's processes were: slowest median ÷ fastest − 1; undefined for one process. */
-export function processSpread(c: CaseResult): number | undefined {
-  const medians = processMediansMs(c);
-  if (medians.length < 2) return undefined;
-  return Math.max(...medians) / Math.min(...medians) - 1;
 }
 
 const pct = (x: number | undefined) => (x === undefined ? '-' : `${(x * 100).toFixed(1)}%`);

@@ -1,6 +1,7 @@
 import { repetitionMedian, summarize } from '../measure/stats.js';
 import { correctedThroughput, throughputOf } from '../measure/throughput.js';
 import type { WorkAccounting } from '../workloads/accounting.js';
+import { splitByCounts } from './repetitions.js';
 
 type Summary = { medianMs: number; medianCi95Ms: [number, number]; medianCiRelHalfWidth: number };
 type Rep = { count?: number; medianCi95Ms?: [number, number] };
@@ -32,8 +33,7 @@ export function migrateResultRecord(record: Record<string, unknown>): string[] {
 
 function recompute(c: Record<string, unknown>, summary: Summary, samples: number[]): string {
   const reps = (c.repetitions as Rep[] | undefined) ?? [{ count: samples.length }];
-  let at = 0;
-  const groups = reps.map((r) => samples.slice(at, (at += r.count ?? 0))).filter((g) => g.length > 0);
+  const groups = splitByCounts(samples, reps.map((r) => r.count ?? 0)).filter((g) => g.length > 0);
   const seed = ((c.workload as { seed?: number } | undefined)?.seed ?? 0) | 0;
   const pooled = summarize(samples, seed);
   const { medianMs, ci } = repetitionMedian(groups.length > 0 ? groups : [samples], pooled);

@@ -1,4 +1,9 @@
-import type { CaseResult } from './schema.js';
+import type { CaseResult, MeasuredCase } from './schema.js';
+
+/** Measured (ok or noisy): the statuses that carry samples, a summary and a throughput. */
+export function isMeasured(c: CaseResult): c is MeasuredCase {
+  return c.status === 'ok' || c.status === 'noisy';
+}
 
 /** A failed, invalid or skipped repetition ends the case: more processes would not change that. */
 export function isFinal(c: CaseResult): boolean {
@@ -14,4 +19,21 @@ export function isComplete(c: CaseResult, planned: number): boolean {
 export function processMediansMs(c: CaseResult): number[] {
   if (c.repetitions && c.repetitions.length > 1) return c.repetitions.flatMap((r) => (r.medianMs === undefined ? [] : [r.medianMs]));
   return c.summary ? [c.summary.medianMs] : [];
+}
+
+/** How far apart medians are: slowest ÷ fastest − 1; undefined for fewer than two. */
+export function medianSpread(mediansMs: readonly number[]): number | undefined {
+  if (mediansMs.length < 2) return undefined;
+  return Math.max(...mediansMs) / Math.min(...mediansMs) - 1;
+}
+
+/** How far apart a case's processes were; undefined for one process. */
+export function processSpread(c: CaseResult): number | undefined {
+  return medianSpread(processMediansMs(c));
+}
+
+/** Consecutive slices of the given lengths: a combined case's pooled samples back into its processes. */
+export function splitByCounts<T>(xs: readonly T[], counts: readonly number[]): T[][] {
+  let at = 0;
+  return counts.map((n) => xs.slice(at, (at += n)));
 }

@@ -91,12 +91,15 @@ export function recordedRunOptions(recorded: Record<string, unknown>, path: stri
   return parsed.data;
 }
 
+/** An option's camelCase key as its command-line flag: maxTimeMs → max-time-ms. */
+const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
 /** Options built from the command line → validated; a value out of range names its option (--seed, not seed). */
 function checked(raw: Record<string, unknown>): RunOptions {
   const parsed = RunOptionsSchema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
-  const flag = String(issue.path[0] ?? '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  const flag = kebab(String(issue.path[0] ?? ''));
   throw new UsageError(
     `--${flag}${issue.path.length > 1 ? ` (${issue.path.slice(1).join('.')})` : ''}: ${issue.message}, got ${JSON.stringify(raw[String(issue.path[0])])}`,
   );
@@ -187,8 +190,6 @@ const SCALAR_OPTIONS = [
   'maxTimeMs',
   'timeBudgetS',
 ];
-
-const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 /** A scalar option given more than once, or a comma list where one value is meant, is refused by name. */
 function refuseRepeated(argv: Record<string, unknown>): void {

@@ -1,5 +1,5 @@
 import { correctedThroughput, throughputOf } from '../measure/throughput.js';
-import { isFinal } from '../results/repetitions.js';
+import { isFinal, medianSpread, splitByCounts } from '../results/repetitions.js';
 import { median } from 'simple-statistics';
 import { repetitionMedian, summarize } from '../measure/stats.js';
 import type { CaseResult } from '../results/schema.js';
@@ -39,8 +39,7 @@ export function combineRepetitions(results: CaseResult[], targetRelHalfWidth: nu
   const withinTarget = summary.medianCiRelHalfWidth <= targetRelHalfWidth;
   const noisy = results.flatMap((r, i) => (r.status === 'ok' ? [] : [i]));
   const converged = noisy.length === 0 && withinTarget;
-  const medians = groups.map((g) => median(g));
-  const spread = Math.max(...medians) / Math.min(...medians) - 1;
+  const spread = medianSpread(groups.map((g) => median(g)))!;
   const target = `±${(targetRelHalfWidth * 100).toFixed(1)}%`;
   const interval = `±${(summary.medianCiRelHalfWidth * 100).toFixed(1)}% over ${n} processes (target ${target}), processes ${(spread * 100).toFixed(1)}% apart`;
   // a process that reached its time limit unconverged makes the case noisy even when the interval over processes is narrow
@@ -89,13 +88,21 @@ export function splitRepetitions(c: CaseResult): CaseResult[] {
   const { repetitions: listed, ...single } = c;
   if (!listed || listed.length < 2) return [single];
   const { samplesMs: _s, warmupSamplesMs: _w, summary: _m, throughput: _t, throughputCorrected: _c, ...base } = single;
-  let at = 0;
-  let warmAt = 0;
+  const samples =
+    c.samplesMs &&
+    splitByCounts(
+      c.samplesMs,
+      listed.map((r) => r.count ?? 0),
+    );
+  const warmups =
+    c.warmupSamplesMs &&
+    splitByCounts(
+      c.warmupSamplesMs,
+      listed.map((r) => r.warmupCount ?? 0),
+    );
   return listed.map((r, i): CaseResult => {
-    const samplesMs = c.samplesMs?.slice(at, at + (r.count ?? 0));
-    at += r.count ?? 0;
-    const warmupSamplesMs = c.warmupSamplesMs?.slice(warmAt, warmAt + (r.warmupCount ?? 0));
-    warmAt += r.warmupCount ?? 0;
+    const samplesMs = samples?.[i];
+    const warmupSamplesMs = warmups?.[i];
     const own = { ...base, gpuDuring: r.gpuDuring, overhead: r.overhead };
     if ((r.status === 'ok' || r.status === 'noisy') && samplesMs && samplesMs.length > 0) {
       const summary = summarize(samplesMs, c.workload.seed);
