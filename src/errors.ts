@@ -41,9 +41,11 @@ export class WriteError extends UsageError {
     readonly path: string,
     readonly code: string,
     what = 'file',
+    /** What became of the data that could not be written there (where it was kept instead). */
+    kept?: string,
   ) {
     super(
-      `cannot write ${what} ${path}: ${code}${code === 'ENOSPC' ? ' (the disk is full)' : code === 'EROFS' ? ' (read-only file system)' : ''}; the file there, if any, is unchanged`,
+      `cannot write ${what} ${path}: ${code}${code === 'ENOSPC' ? ' (the disk is full)' : code === 'EROFS' ? ' (read-only file system)' : ''}; the file there, if any, is unchanged${kept ? `; ${kept}` : ''}`,
     );
     this.name = 'WriteError';
   }

@@ -6,7 +6,7 @@ import { compareRuns, COMPARE_DEFAULTS } from '../compare/compare.js';
 import { UsageError } from '../errors.js';
 import { renderReport, type ReportSizing } from '../report/html.js';
 import { isMeasured } from '../results/repetitions.js';
-import { loadRuns, refuseInputAsOut, type Run } from '../results/runs.js';
+import { loadingNotes, loadRuns, refuseInputAsOut, type Run } from '../results/runs.js';
 import { sizeScenario } from '../sizing/model.js';
 import { parseLayout } from '../sizing/compose.js';
 import { sizeFromRun } from '../sizing/measured.js';
@@ -52,8 +52,9 @@ function sizingFor(runs: Run[], o: ReportOptions): ReportSizing | undefined {
 /** `moebench report DIR --out report.html`: one self-contained page of charts and tables. */
 export async function reportCommand(paths: string[], o: ReportOptions, io: Io): Promise<number> {
   refuseInputAsOut(o.out, paths, 'report');
-  const { runs, bad } = loadRuns(paths);
-  for (const b of bad) io.err(`moebench: skipped ${b.path}: ${b.reason}`);
+  const loaded = loadRuns(paths);
+  const { runs, bad } = loaded;
+  for (const line of loadingNotes(loaded)) io.err(line);
   if (runs.length === 0) throw new UsageError(`no readable result files in ${paths.join(', ')}`);
   // a page of failed or skipped cases still shows them; there is just nothing to compare
   const measured = runs.some((r) => r.cases.some(isMeasured));

@@ -1,4 +1,4 @@
-import { loadRuns } from '../results/runs.js';
+import { loadingNotes, loadRuns } from '../results/runs.js';
 import { sizeScenario } from '../sizing/model.js';
 import { parseLayout } from '../sizing/compose.js';
 import { sizeFromRun } from '../sizing/measured.js';
@@ -23,8 +23,10 @@ export async function sizeCommand(o: SizeOptions, io: Io): Promise<number> {
   const scenario = loadScenario(o.scenario);
   const assumed = sizeScenario(scenario);
   const layout = parseLayout(o.layout);
-  const loaded = o.from.length ? loadRuns(o.from) : { runs: [], bad: [] };
-  for (const b of loaded.bad) io.err(`moebench: skipped ${b.path}: ${b.reason}`);
+  const loaded = o.from.length ? loadRuns(o.from) : { runs: [], bad: [], conflicts: [] };
+  for (const line of loadingNotes(loaded)) io.err(line);
+  if (o.from.length && !loaded.runs.length)
+    io.err(`moebench: no readable result files in ${o.from.join(', ')}: only the scenario's assumed figures are sized`);
   const composeOptions = { model: o.model, layout, contextTokens: o.contextTokens, linkGBps: o.linkGBps, card: o.card };
   const measured = loaded.runs.map((run) => sizeFromRun(scenario, run, run.source, composeOptions));
   if (o.json) {

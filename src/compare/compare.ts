@@ -135,6 +135,11 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
         return { run, c, side: sideOf(run, c, o.by), row, rowKey: rowKeyText(row) };
       }),
   );
+  if (!['card', 'file', 'backend'].includes(o.by) && runs.every((run) => envValue(run, o.by) === '-')) {
+    throw new UsageError(
+      `--by ${o.by}: no file given has that environment field; use card, file, backend or a field of the files' environment such as host, node, cpu.model, os.release, packages.<name> or envVars.<NAME>`,
+    );
+  }
   const sideLabels = [...new Set(instances.map((i) => i.side))];
   const sources = (label: string) => [...new Set(instances.filter((i) => i.side === label).map((i) => i.run.source))];
   const baseline = o.baseline

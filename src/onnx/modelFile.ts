@@ -1,6 +1,5 @@
-import { writeFileDurable } from '../files/durable.js';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { isIntact, writeCached } from '../files/cache.js';
 import { basename, join } from 'node:path';
 import type { WorkloadCase } from '../workloads/spec.js';
 import { onnx, type GraphBuilder, type TensorProto } from './graph.js';
@@ -40,20 +39,24 @@ export function modelFileName(c: WorkloadCase): string {
   return `${c.preset}-${c.layer.kind}${impl}-${c.dtype}-${hash}.onnx`;
 }
 
-/** Builds the case's model into `dir` unless a file for the same spec is already there. */
+/**
+ * Builds the case's model into `dir` unless an intact file for the same spec is already there: a
+ * cached model whose bytes no longer match the hash written beside it (truncated, emptied, partly
+ * zeroed) is built again rather than failing every run until someone deletes it.
+ */
 export function ensureModel(c: WorkloadCase, dir: string, externalThresholdBytes = EXTERNAL_DATA_THRESHOLD_BYTES): ModelFile {
   const path = join(dir, modelFileName(c));
   const g = buildLayerGraph(c);
   const weightBytes = g.initializers.reduce((a, i) => a + i.byteLength, 0);
   const externalData = weightBytes > externalThresholdBytes;
-  if (existsSync(path) && (!externalData || existsSync(`${path}.data`))) return { path, weightBytes, externalData, cached: true };
+  if (isIntact(path) && (!externalData || isIntact(`${path}.data`))) return { path, weightBytes, externalData, cached: true };
   writeModel(g, path, externalData);
   return { path, weightBytes, externalData, cached: false };
 }
 
 /**
  * Writes the weights (external data) and then the graph through the one durable path, so a crash
- * or a full disk never leaves a half model under its final name.
+ * or a full disk never leaves a half model under its final name, each with its content hash.
  */
 export function writeModel(g: GraphBuilder, path: string, externalData: boolean): void {
   const dataPath = `${path}.data`;
@@ -74,11 +77,12 @@ export function writeModel(g: GraphBuilder, path: string, externalData: boolean)
       });
       offset += init.byteLength;
     }
-    writeFileDurable(
+    writeCached(
       dataPath,
       (function* () {
         for (const init of g.initializers) yield* init.chunks();
       })(),
+      'model weights',
     );
   } else {
     for (const init of g.initializers) {
@@ -94,7 +98,7 @@ export function writeModel(g: GraphBuilder, path: string, externalData: boolean)
     ],
     graph: { name: g.name, node: g.nodes, input: g.inputs, output: g.outputs, initializer: initializers },
   });
-  writeFileDurable(path, onnx.ModelProto.encode(model).finish(), 'model');
+  writeCached(path, onnx.ModelProto.encode(model).finish(), 'model');
 }
 
 function concat(chunks: Uint8Array[], total: number): Uint8Array {

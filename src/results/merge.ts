@@ -1,6 +1,6 @@
 import { integrityOf } from './integrity.js';
 import type { CollectedRun, CollectionFile } from './schema.js';
-import { cardId, type Run } from './runs.js';
+import { cardId, type Conflict, type Run } from './runs.js';
 
 export type Merged = Pick<CollectionFile, 'runs' | 'conflicts' | 'duplicates'>;
 
@@ -12,12 +12,23 @@ export function measurementKey(run: Run, c: CollectedRun['cases'][number]): stri
 /**
  * Folds runs from many hosts into one collection. An exact duplicate is kept once;
  * the same key with different content is a conflict: the first is kept and the
- * other is recorded in `conflicts`, never dropped silently. Pure.
+ * other is recorded in `conflicts`, never dropped silently. Conflicts recorded by
+ * earlier merges (`prior`, from the collections read) are carried into this one, so
+ * merging a merge never loses them. Pure.
  */
-export function mergeRuns(runs: Run[]): Merged {
+export function mergeRuns(runs: Run[], prior: Conflict[] = []): Merged {
   const seen = new Map<string, { source: string; digest: string }>();
   const out: CollectedRun[] = [];
-  const conflicts: CollectionFile['conflicts'] = [];
+  const conflicts: Conflict[] = [];
+  const recorded = new Set<string>();
+  const record = (c: Conflict) => {
+    const id = `${c.key}\u0000${integrityOf(c.otherCase as unknown as Record<string, unknown>)}`;
+    if (recorded.has(id)) return false;
+    recorded.add(id);
+    conflicts.push(c);
+    return true;
+  };
+  for (const c of prior) record(c);
   let duplicates = 0;
   for (const run of runs) {
     const kept = run.cases.filter((c) => {
@@ -28,8 +39,8 @@ export function mergeRuns(runs: Run[]): Merged {
         seen.set(key, { source: run.source, digest });
         return true;
       }
-      if (first.digest === digest) duplicates++;
-      else conflicts.push({ key, kept: first.source, other: run.source, otherCase: c });
+      // the conflicting case an earlier merge recorded, met again: already kept as a conflict
+      if (first.digest === digest || !record({ key, kept: first.source, other: run.source, otherCase: c })) duplicates++;
       return false;
     });
     if (kept.length) out.push({ source: run.source, sourceIntegrity: run.sourceIntegrity ?? '', environment: run.environment, run: run.run, cases: kept });

@@ -2,15 +2,19 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ResultFileError, UsageError } from '../errors.js';
 import { readAnyFile } from './io.js';
-import type { CaseResult, CollectedRun } from './schema.js';
+import type { CaseResult, CollectedRun, CollectionFile } from './schema.js';
 
 /** One run's environment and cases, from a result file or from inside a collection. */
 export type Run = Omit<CollectedRun, 'sourceIntegrity'> & { sourceIntegrity?: string };
+
+export type Conflict = CollectionFile['conflicts'][number];
 
 export interface LoadedRuns {
   runs: Run[];
   /** Files inside folders that could not be read; explicit file arguments throw instead. */
   bad: { path: string; reason: string }[];
+  /** Conflicts recorded by earlier merges in the collections read: the case kept is the first one. */
+  conflicts: Conflict[];
 }
 
 function jsonFilesUnder(dir: string): string[] {
@@ -21,17 +25,22 @@ function jsonFilesUnder(dir: string): string[] {
   }).sort();
 }
 
-function runsOf(path: string): Run[] {
+function runsOf(path: string): { runs: Run[]; conflicts: Conflict[] } {
   const any = readAnyFile(path);
-  if (any.kind === 'collection') return any.file.runs;
+  if (any.kind === 'collection') return { runs: any.file.runs, conflicts: any.file.conflicts };
   const { environment, run, cases, integrity } = any.file;
-  return [{ source: path, sourceIntegrity: integrity, environment, run, cases }];
+  return { runs: [{ source: path, sourceIntegrity: integrity, environment, run, cases }], conflicts: [] };
 }
 
 /** Files and folders (searched recursively for *.json) → runs. A bad file in a folder is named and skipped. */
 export function loadRuns(paths: string[]): LoadedRuns {
   const runs: Run[] = [];
   const bad: LoadedRuns['bad'] = [];
+  const conflicts: Conflict[] = [];
+  const add = (read: ReturnType<typeof runsOf>) => {
+    runs.push(...read.runs);
+    conflicts.push(...read.conflicts);
+  };
   for (const path of paths) {
     let isDir = false;
     try {
@@ -40,18 +49,30 @@ export function loadRuns(paths: string[]): LoadedRuns {
       throw new ResultFileError(path, `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
     if (!isDir) {
-      runs.push(...runsOf(path));
+      add(runsOf(path));
       continue;
     }
     for (const file of jsonFilesUnder(path)) {
       try {
-        runs.push(...runsOf(file));
+        add(runsOf(file));
       } catch (err) {
         bad.push({ path: file, reason: err instanceof ResultFileError ? err.message.slice(file.length + 2) : (err as Error).message });
       }
     }
   }
-  return { runs, bad };
+  return { runs, bad, conflicts };
+}
+
+/** What a command says on stderr about its inputs: files skipped, and conflicts earlier merges left unresolved. */
+export function loadingNotes(loaded: LoadedRuns): string[] {
+  return [
+    ...loaded.bad.map((b) => `moebench: skipped ${b.path}: ${b.reason}`),
+    ...(loaded.conflicts.length
+      ? [
+          `moebench: ${loaded.conflicts.length} conflict(s) recorded by earlier merges (${[...new Set(loaded.conflicts.map((c) => c.key))].slice(0, 3).join('; ')}${loaded.conflicts.length > 3 ? '; …' : ''}): the first measurement of each is the one used; the others are in the collection's conflicts`,
+        ]
+      : []),
+  ];
 }
 
 /** The card a case ran on, as a stable id: the GPU's uuid, else the device description. */

@@ -1,4 +1,8 @@
 import { existsSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { WriteError } from '../errors.js';
+import { lockForWriting } from '../files/lock.js';
 import { readResultFile, writeResultFileAtomic } from './io.js';
 import type { CaseResult, Environment, ResultFileBody } from './schema.js';
 import { SCHEMA_VERSION } from './schema.js';
@@ -16,8 +20,10 @@ export class ResultSession {
     return s;
   }
 
-  /** Continues a file from an interrupted run; its completed cases are kept as they are. */
+  /** Continues a file from an interrupted run; its completed cases are kept as they are. Its only writer until exit. */
   static resume(path: string): ResultSession {
+    // a file that cannot be read is refused as such, before any lock is taken beside it
+    if (existsSync(path)) lockForWriting(path, 'result file');
     const file = readResultFile(path);
     const { integrity: _old, ...body } = file;
     return new ResultSession(path, body);
@@ -65,9 +71,48 @@ export class ResultSession {
     this.flush();
   }
 
+  /**
+   * On a write that fails (a full disk, a mount gone read-only), the file there is left as it was
+   * and the cases measured so far, which exist only in this process, are written elsewhere: the
+   * error names that file and how to continue from it.
+   */
   private flush(): void {
-    writeResultFileAtomic(this.path, this.body);
+    try {
+      writeResultFileAtomic(this.path, this.body);
+    } catch (err) {
+      // before any case there is nothing of the user's to keep: the error as it is
+      if (!(err instanceof WriteError) || this.body.cases.length === 0) throw err;
+      const rescued = rescue(this.path, this.body);
+      const n = this.body.cases.length;
+      throw new WriteError(
+        this.path,
+        err.code,
+        'result file',
+        rescued
+          ? `the ${n} case(s) measured so far are kept in ${rescued}: continue with moebench run --resume ${rescued}`
+          : `the ${n} case(s) measured so far could not be written anywhere (tried ${rescueDirs(this.path).join(', ')})`,
+      );
+    }
   }
+}
+
+/** Where a result that cannot be written to its own path goes: the temp folder, home, then memory-backed /dev/shm. */
+function rescueDirs(path: string): string[] {
+  const own = resolve(dirname(path));
+  return [...new Set([tmpdir(), homedir(), '/dev/shm'].map((d) => resolve(d)))].filter((d) => d !== own);
+}
+
+function rescue(path: string, body: ResultFileBody): string | undefined {
+  for (const dir of rescueDirs(path)) {
+    const to = join(dir, `moebench-rescued-${process.pid}-${basename(path)}`);
+    try {
+      writeResultFileAtomic(to, body);
+      return to;
+    } catch {
+      // that one is full or read-only too: the next
+    }
+  }
+  return undefined;
 }
 
 /** A case is one workload on one backend: the same workload on two engines is two cases. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileDurable } from '../files/durable.js';
+import { isIntact, writeCached } from '../files/cache.js';
 import type { LoadedCase } from '../backends/backend.js';
 import { accountFor } from '../workloads/accounting.js';
 import { referenceRows, relativeL2Error, rowsToCheck, TOLERANCE } from '../workloads/reference.js';
@@ -30,7 +30,7 @@ export function referenceRowLimit(c: WorkloadCase): number {
  * The float64 reference rows of a case, computed once and kept beside its model: every process of
  * a case checks its output, and the reference (up to seconds of JS float64 arithmetic, most of a
  * small case's process) is the same for all of them. Keyed by the whole case and the rows, so any
- * change to either computes it afresh; a file of the wrong size is not trusted.
+ * change to either computes it afresh; a file whose bytes no longer match their hash is not trusted.
  */
 function cachedReference(c: WorkloadCase, inputs: CaseInputs, rows: number[], cacheDir: string | undefined): Float64Array {
   const compute = () => referenceRows(c, inputs, new WeightStore(c), rows);
@@ -38,7 +38,7 @@ function cachedReference(c: WorkloadCase, inputs: CaseInputs, rows: number[], ca
   const key = createHash('sha256').update(JSON.stringify({ c, rows })).digest('hex').slice(0, 16);
   const path = join(cacheDir, `reference-${key}.f64`);
   const bytes = rows.length * c.layer.hiddenSize * 8;
-  if (existsSync(path)) {
+  if (isIntact(path)) {
     const buf = readFileSync(path);
     if (buf.byteLength === bytes) {
       // copied: a Buffer's offset need not be a multiple of 8
@@ -49,7 +49,7 @@ function cachedReference(c: WorkloadCase, inputs: CaseInputs, rows: number[], ca
   }
   const expected = compute();
   try {
-    writeFileDurable(path, new Uint8Array(expected.buffer, expected.byteOffset, expected.byteLength), 'reference cache');
+    writeCached(path, new Uint8Array(expected.buffer, expected.byteOffset, expected.byteLength), 'reference cache');
   } catch {
     // a cache that cannot be written costs time, never the check
   }

@@ -127,7 +127,9 @@ export async function executeCase(c: WorkloadCase, o: ExecuteOptions): Promise<C
     return {
       ...base,
       status: m.converged ? 'ok' : 'noisy',
-      ...(m.converged ? {} : { error: noisyReason(o.sampler.stopping, m.samplesMs.length, m.relHalfWidth, summary.lag1Autocorrelation) }),
+      ...(m.converged
+        ? {}
+        : { error: noisyReason(o.sampler.stopping, m.samplesMs.length, m.relHalfWidth, summary.lag1Autocorrelation, m.sampleTimeMs) }),
       correctness,
       warmupSamplesMs: m.warmupSamplesMs,
       samplesMs: m.samplesMs,
@@ -151,11 +153,17 @@ export async function executeCase(c: WorkloadCase, o: ExecuteOptions): Promise<C
 }
 
 /** Why a case stayed noisy, with what made its interval wide when it was the calls' correlation. */
-export function noisyReason(stopping: StdRelOptions, samples: number, relHalfWidth: number, lag1: number): string {
+export function noisyReason(stopping: StdRelOptions, samples: number, relHalfWidth: number, lag1: number, sampledMs = stopping.maxTimeMs): string {
   if (samples < stopping.minSamples) {
-    return `took ${samples} sample(s) in ${Math.round(stopping.maxTimeMs)} ms, fewer than the ${stopping.minSamples} the stopping rule needs: raise --max-time-ms for calls this slow`;
+    return `took ${samples} sample(s) in ${Math.round(sampledMs)} ms, fewer than the ${stopping.minSamples} the stopping rule needs: raise --max-time-ms for calls this slow`;
   }
-  const text = `did not reach ±${(stopping.targetRelHalfWidth * 100).toFixed(1)}% in ${Math.round(stopping.maxTimeMs)} ms (${samples} samples): the 95% interval of the median (corrected for correlated calls) stayed at ±${(relHalfWidth * 100).toFixed(1)}%`;
+  const target = `±${(stopping.targetRelHalfWidth * 100).toFixed(1)}%`;
+  // the sample cap, not the time limit, can be what stopped a case of very fast calls
+  const stop =
+    samples >= stopping.maxSamples
+      ? `stopped at the ${stopping.maxSamples}-sample cap after ${Math.round(sampledMs)} ms without reaching ${target}`
+      : `did not reach ${target} in ${Math.round(sampledMs)} ms (${samples} samples)`;
+  const text = `${stop}: the 95% interval of the median (corrected for correlated calls) stayed at ±${(relHalfWidth * 100).toFixed(1)}%`;
   const inflation = medianVarianceInflation(lag1);
   // below 1.5× the correlation is not what kept the interval wide
   return inflation < 1.5

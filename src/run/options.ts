@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
+import { maxThreads } from './limits.js';
 import { issuesText } from '../files/benchFiles.js';
 import { DEFAULT_STDREL, DEFAULT_WARMUP } from '../measure/stopping.js';
 import { DEFAULTS, loadSuite } from '../workloads/plan.js';
@@ -115,14 +116,21 @@ const csv = (v: unknown): string[] | undefined =>
         .map((s) => s.trim())
         .filter(Boolean);
 
-export function csvOf<T extends string>(name: string, v: unknown, allowed: readonly T[]): T[] | undefined {
+/** A list option given with nothing in it (--phase '', --tokens ,) would plan no case at all: refused. */
+function listOf(name: string, v: unknown): string[] | undefined {
   const items = csv(v);
+  if (items && items.length === 0) throw new UsageError(`--${name} was given no value (got ${JSON.stringify(v)}): name at least one`);
+  return items;
+}
+
+export function csvOf<T extends string>(name: string, v: unknown, allowed: readonly T[]): T[] | undefined {
+  const items = listOf(name, v);
   for (const i of items ?? []) if (!allowed.includes(i as T)) throw new UsageError(`--${name} "${i}": use ${allowed.join(', ')}`);
   return items as T[] | undefined;
 }
 
 function intsOf(name: string, v: unknown): number[] | undefined {
-  return csv(v)?.map((s) => {
+  return listOf(name, v)?.map((s) => {
     const n = Number(s);
     if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} must be positive integers, got "${s}"`);
     return n;
@@ -134,6 +142,19 @@ export function probability(name: string, v: unknown): number {
   const n = Number(v);
   if (!(n > 0 && n < 1)) throw new UsageError(`--${name} must be between 0 and 1 (exclusive), got "${v}"`);
   return n;
+}
+
+/** Below this a case process cannot even start: V8 aborts while loading its own snapshot. */
+export const MIN_CASE_HEAP_MB = 64;
+
+function atLeast(name: string, v: number, min: number, why: string): number {
+  if (v < min) throw new UsageError(`--${name} ${v} is less than ${min}: ${why}`);
+  return v;
+}
+
+function atMost(name: string, v: number | undefined, max: number, why: string): number | undefined {
+  if (v !== undefined && v > max) throw new UsageError(`--${name} ${v} is more than ${max}: ${why}`);
+  return v;
 }
 
 export function positive(name: string, v: unknown): number {
@@ -199,6 +220,31 @@ function refuseRepeated(argv: Record<string, unknown>): void {
   }
 }
 
+/** Options a resumed run takes from its file: given beside --resume they would be ignored, so they are refused. */
+const RECORDED_OPTIONS = [
+  ...SCALAR_OPTIONS.filter((n) => n !== 'resume'),
+  'preset',
+  'layer',
+  'phase',
+  'tokens',
+  'dtype',
+  'moeImpl',
+  'routing',
+  'topK',
+  'profile',
+  'force',
+];
+
+/** `run --resume FILE` continues FILE with the options recorded in it; only --json and --dry-run may be added. */
+export function refuseIgnoredWithResume(argv: Record<string, unknown>): void {
+  if (argv.resume === undefined) return;
+  const given = RECORDED_OPTIONS.filter((n) => argv[n] !== undefined && argv[n] !== false);
+  if (given.length)
+    throw new UsageError(
+      `--resume continues ${String(argv.resume)} with the options recorded in it, so ${given.map((n) => `--${kebab(n)}`).join(', ')} would be ignored: drop ${given.length > 1 ? 'them' : 'it'}, or start a new run with another --out`,
+    );
+}
+
 /** A whole number that a result file can hold exactly (--seed 1.5, abc or 1e20 are refused). */
 function integerOption(name: string, v: unknown): number | undefined {
   if (v === undefined) return undefined;
@@ -210,6 +256,7 @@ function integerOption(name: string, v: unknown): number | undefined {
 /** yargs' parsed arguments of `run` → validated options, every default filled in from RUN_DEFAULTS. */
 export function runOptionsFrom(argv: Record<string, unknown>): RunOptions {
   refuseRepeated(argv);
+  refuseIgnoredWithResume(argv);
   const deviceAll = argv.device === 'all';
   const device = deviceAll || argv.device === undefined ? undefined : Number(argv.device);
   if (device !== undefined && (!Number.isInteger(device) || device < 0))
@@ -227,13 +274,13 @@ export function runOptionsFrom(argv: Record<string, unknown>): RunOptions {
   const budgetS = argv.timeBudgetS !== undefined ? positive('time-budget-s', argv.timeBudgetS) : thorough ? undefined : suite?.timeBudgetS;
   return checked({
     suite: argv.suite as string | undefined,
-    preset: csv(argv.preset),
+    preset: listOf('preset', argv.preset),
     layer: csvOf('layer', argv.layer, ['dense', 'moe'] as const),
     phase: csvOf('phase', argv.phase, PHASES),
     tokens: sweep ?? intsOf('tokens', argv.tokens),
     dtype: csvOf('dtype', argv.dtype, DTYPES),
     moeImpl: csvOf('moe-impl', argv.moeImpl, MOE_IMPLS),
-    routing: csv(argv.routing),
+    routing: listOf('routing', argv.routing),
     expertsPerCard: one('experts-per-card', argv.expertsPerCard),
     topK: intsOf('top-k', argv.topK),
     experts: one('experts', argv.experts),
@@ -242,11 +289,24 @@ export function runOptionsFrom(argv: Record<string, unknown>): RunOptions {
     deviceAll,
     card: argv.card as string | undefined,
     caseTimeoutMs: argv.caseTimeoutS === undefined ? undefined : positive('case-timeout-s', argv.caseTimeoutS) * 1000,
-    heapLimitMb: argv.caseMemoryMb === undefined ? undefined : positive('case-memory-mb', argv.caseMemoryMb),
+    heapLimitMb:
+      argv.caseMemoryMb === undefined
+        ? undefined
+        : atLeast(
+            'case-memory-mb',
+            positive('case-memory-mb', argv.caseMemoryMb),
+            MIN_CASE_HEAP_MB,
+            'a case process needs that much V8 heap to start (Node, the engine bindings and the case inputs)',
+          ),
     profile: Boolean(argv.profile),
     repetitions: one('repetitions', argv.repetitions) ?? suite?.repetitions ?? RUN_DEFAULTS.repetitions,
     timeBudgetMs: budgetS === undefined ? undefined : budgetS * 1000,
-    threads: one('threads', argv.threads),
+    threads: atMost(
+      'threads',
+      one('threads', argv.threads),
+      maxThreads(),
+      'each intra-op thread reserves its own stack, and no host has that many cores',
+    ),
     seed: integerOption('seed', argv.seed),
     out: argv.out as string | undefined,
     modelDir: argv.modelDir as string | undefined,

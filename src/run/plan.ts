@@ -1,5 +1,6 @@
 import { loadSuite, planCases, type Suite, type SuiteEntry } from '../workloads/plan.js';
 import type { WorkloadCase } from '../workloads/spec.js';
+import { checkPlanning } from './limits.js';
 import { RUN_DEFAULTS, type RunOptions } from './options.js';
 
 /** Command-line axes replace the suite's values for every entry. */
@@ -25,6 +26,12 @@ export interface Plan {
 
 /** Options → the cases to run. With neither --suite nor --preset, the default suite. */
 export function planRun(o: RunOptions): Plan {
+  const plan = plannedCases(o);
+  checkPlanning(plan.cases);
+  return plan;
+}
+
+function plannedCases(o: RunOptions): Plan {
   if (o.preset && !o.suite) {
     const entry: SuiteEntry = { preset: o.preset, ...overrides(o) };
     return { backend: o.backend ?? RUN_DEFAULTS.backend, cases: planCases([entry], o.seed) };

@@ -8,6 +8,7 @@ import { queryGpus } from '../env/gpus.js';
 import type { HostCheck } from '../env/hostLoad.js';
 import { captureEnvironment, describeDevice } from '../env/machine.js';
 import { UsageError } from '../errors.js';
+import { lockForWriting } from '../files/lock.js';
 import { fitSweeps, type SweepFit } from '../measure/sweep.js';
 import { progressText } from '../report/progress.js';
 import { resumeDifferences } from '../results/environment.js';
@@ -18,6 +19,7 @@ import type { WorkloadCase } from '../workloads/spec.js';
 import { budgetedLimits, FIRST_GUESS_OVERHEAD_MS, processOverheadMs } from './budget.js';
 import { executeIsolated, probeBackend } from './isolate.js';
 import type { RunOptions } from './options.js';
+import { checkFootprints, threadsWarning } from './limits.js';
 import { planRun } from './plan.js';
 import { combineRepetitions, splitRepetitions } from './repetitions.js';
 import { availableBackends, resolveBackend } from './resolve.js';
@@ -61,6 +63,13 @@ function peakFor(o: RunOptions, b: Backend, choice: CardChoice, gpus: GpuInfo[])
   const sameModel = gpus.length > 0 && gpus.every((g) => g.name === gpus[0].name) ? gpus[0] : undefined;
   const card = choice.card ?? sameModel;
   return card ? findCardPeak(card.name) : undefined;
+}
+
+/** Where a backend's cases live: the chosen card's memory when it is known, else the host's. */
+function memoryFor(b: Backend, choice: CardChoice): { bytes: number; where: string } {
+  const mib = choice.card?.memoryTotalMiB;
+  if (b.placement !== 'host' && mib) return { bytes: mib * 1024 ** 2, where: `gpu ${choice.card!.index} (${choice.card!.name})` };
+  return { bytes: os.totalmem(), where: 'this host' };
 }
 
 /** Everything a run needs before its first case: the backends probed, the card chosen, the file open. */
@@ -157,8 +166,16 @@ export async function prepareRun(o: RunOptions, ctx: RunContext, resumed?: Resul
   const device = backends.length === 1 ? deviceOf(backends[0]) : [...new Set(backends.map(deviceOf))].join('; ');
   const peaks = new Map(backends.map((b) => [b.name, peakFor(o, b, choices.get(b.name)!, gpus)]));
 
+  for (const b of backends) checkFootprints(plan.cases, memoryFor(b, choices.get(b.name)!));
+  const threads = threadsWarning(o.threads);
+  if (threads) ctx.log(threads);
+
   const path = resumed ? resumed.path : (o.out ?? defaultResultPath(o.outDir, label, device));
-  if (!resumed) claimOutPath(path, o.force, ctx.log);
+  if (!resumed) {
+    // taken before the path is claimed, so a second run cannot claim it in between
+    lockForWriting(path, 'result file');
+    claimOutPath(path, o.force, ctx.log);
+  }
   const session =
     resumed ??
     (() => {

@@ -96,16 +96,17 @@ export function failureReason(o: {
   const lines = o.stderr
     .split('\n')
     .map((l) => l.trim())
-    .filter((l) => l && !/^Node\.js v\d/.test(l));
+    // V8's fatal-error banner is framed by lines of '#' alone
+    .filter((l) => l && !/^Node\.js v\d/.test(l) && !/^#+$/.test(l));
   const lastLine = lines.filter((l) => /^\w*Error\b|^Error:/.test(l)).pop() ?? lines.pop() ?? '';
   if (o.timedOut)
     return `timed out after ${(o.timeoutMs / 1000).toFixed(0)} s: the case worker was killed (raise --case-timeout-s if the case is just slow)`;
-  const oom = /heap out of memory|Allocation failed|std::bad_alloc|Failed to allocate memory|out of memory/i;
+  const oom = /heap out of memory|Allocation failed|std::bad_alloc|Failed to allocate memory|out of memory|javascript OOM/i;
   const oomLine = o.stderr
     .split('\n')
     .map((l) => l.trim())
     .find((l) => oom.test(l));
-  if (oomLine) return `out of memory: ${oomLine}`;
+  if (oomLine) return `out of memory: ${oomLine.replace(/^#\s*/, '')}`;
   if (o.signal === 'SIGKILL') return 'crashed: killed by SIGKILL (often the kernel OOM killer: the case needs more memory than the machine has)';
   if (o.signal) return `crashed: killed by ${o.signal}${lastLine ? `: ${lastLine}` : ''}`;
   return `crashed: worker exited with code ${o.code}${lastLine ? `: ${lastLine}` : ''}`;

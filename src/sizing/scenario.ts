@@ -87,11 +87,13 @@ export const ScenarioSchema = z
     /** The table the scenario reproduces, shown beside the model's figures. */
     published: z
       .array(
-        z.object({
-          name: z.string(),
-          cards: z.object({ low: positive, high: positive }),
-          servers: z.object({ low: positive, high: positive }),
-        }),
+        z
+          .object({
+            name: z.string(),
+            cards: z.object({ low: positive, high: positive }),
+            servers: z.object({ low: positive, high: positive }),
+          })
+          .strict(),
       )
       .optional(),
   })
@@ -99,6 +101,33 @@ export const ScenarioSchema = z
   .superRefine((s, ctx) => {
     const u = assumption(s.card.utilization);
     if (u.high > 1) ctx.addIssue({ code: 'custom', path: ['card', 'utilization'], message: 'utilization is a fraction: at most 1' });
+    const perServer = assumption(s.card.cardsPerServer);
+    if (!Number.isInteger(perServer.low) || !Number.isInteger(perServer.high))
+      ctx.addIssue({ code: 'custom', path: ['card', 'cardsPerServer'], message: 'a server holds a whole number of cards' });
+    // two streams of one name are summed as two in the total and shown as one in the table
+    const names = s.streams.map((x) => x.name);
+    const twice = names.find((n, i) => names.indexOf(n) !== i);
+    if (twice !== undefined) ctx.addIssue({ code: 'custom', path: ['streams'], message: `two streams are named "${twice}": names must be unique` });
+    // each figure may be finite while their product overflows (unitsPerDay 1e308 × tokens): the totals would print ∞
+    s.streams.forEach((x, i) => {
+      const perDay = [
+        x.unitsPerDay,
+        x.queriesPerUnit,
+        x.inputTokensPerQuery,
+        x.outputTokensPerQuery,
+        x.inputTokensPerDay,
+        x.outputTokensPerDay,
+        x.peakToAverage,
+      ]
+        .filter((f): f is Figure => f !== undefined)
+        .reduce<number>((a, f) => a * assumption(f).high, 1);
+      if (!Number.isFinite(perDay * 1e6))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['streams', i],
+          message: `stream ${x.name}: its figures multiply past any representable number of tokens`,
+        });
+    });
   });
 
 export type Scenario = z.infer<typeof ScenarioSchema>;

@@ -382,6 +382,16 @@ describe('why a case worker died, in words', () => {
       'out of memory: terminate called after throwing an instance of std::bad_alloc',
     ],
     [{ ...base, signal: 'SIGSEGV' as const, stderr: 'boom\n' }, 'crashed: killed by SIGSEGV: boom'],
+    // V8's own fatal error under a heap limit too small (--case-memory-mb): SIGTRAP, a banner of '#'
+    [
+      {
+        ...base,
+        signal: 'SIGTRAP' as const,
+        stderr: '<--- Last few GCs --->\n\n\n<--- JS stacktrace --->\n\n\n#\n# Fatal javascript OOM in GC during deserialization\n#\n\n',
+      },
+      'out of memory: Fatal javascript OOM in GC during deserialization',
+    ],
+    [{ ...base, signal: 'SIGTRAP' as const, stderr: 'trace\n#\n' }, 'crashed: killed by SIGTRAP: trace'],
     [{ ...base, code: 3, stderr: 'first\nlast words\n' }, 'crashed: worker exited with code 3: last words'],
   ])('%j', (input, reason) => {
     expect(failureReason(input)).toBe(reason);

@@ -51,6 +51,46 @@ describe('moebench merge', () => {
     expect(file.file.conflicts[0].otherCase.id).toBe('tiny/dense/decode/t1/fp32');
   });
 
+  it('a conflict survives later merges: merge a b-modified → c1, merge c1 → c3, merge c1 b-modified → c4', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'moebench-merge-'));
+    const a = join(dir, 'a.json');
+    const modified = join(dir, 'b-modified.json');
+    copyFileSync(BASE, a);
+    const { integrity: _i, ...rest } = readResultFile(BASE);
+    writeFileSync(
+      modified,
+      serializeResultFile({
+        ...rest,
+        cases: rest.cases.map((c, i) => (i === 0 ? { ...measured(c), samplesMs: measured(c).samplesMs.map((s) => s + 1) } : c)),
+      }),
+    );
+    const conflictsOf = (path: string) => {
+      const file = parseAnyFile(readFileSync(path, 'utf8'), path);
+      if (file.kind !== 'collection') throw new Error('expected a collection');
+      return file.file.conflicts;
+    };
+    const c1 = join(dir, 'c1.json');
+    expect(moebench(['merge', a, modified, '--out', c1]).status).toBe(1);
+    expect(conflictsOf(c1)).toHaveLength(1);
+
+    const c3 = join(dir, 'c3.json');
+    const again = moebench(['merge', c1, '--out', c3]);
+    expect(again.status).toBe(1);
+    expect(again.stdout).toMatch(/1 conflict\(s\) \(1 carried from earlier merges\)/);
+    expect(conflictsOf(c3)).toEqual(conflictsOf(c1));
+
+    // the conflicting file met again is the same conflict, not a second one
+    const c4 = join(dir, 'c4.json');
+    expect(moebench(['merge', c1, modified, '--out', c4]).status).toBe(1);
+    expect(conflictsOf(c4)).toHaveLength(1);
+
+    // and every reader of the collection says the conflict is there
+    const compared = moebench(['compare', c3, CAND]);
+    expect(compared.stderr).toMatch(
+      /1 conflict\(s\) recorded by earlier merges \(.*tiny\/dense\/decode\/t1\/fp32.*\): the first measurement of each is the one used/,
+    );
+  });
+
   it('compare reads a collection like the files it came from', () => {
     const dir = hosts();
     const out = join(dir, 'all.json');

@@ -109,6 +109,17 @@ describe('scenario files are validated on read', () => {
     [{ ...single, card: { ...single.card, decodeTokensPerSecPerCard: { low: 5, high: 1 } } }, /low must not exceed high/],
     [{ ...single, card: { ...single.card, decodeTokensPerSecPerCard: -1 } }, /card.decodeTokensPerSecPerCard/],
     [{ ...single, extra: 1 }, /Unrecognized key/],
+    [{ ...single, streams: [{ ...single.streams[0], stray: 1 }] }, /streams\.0: Unrecognized key.*stray/],
+    [{ ...single, card: { ...single.card, cardsPerServer: 0.3 } }, /card.cardsPerServer: a server holds a whole number of cards/],
+    [{ ...single, card: { ...single.card, cardsPerServer: { low: 4, high: 8.5 } } }, /card.cardsPerServer: a server holds a whole number of cards/],
+    [{ ...single, streams: [single.streams[0], { ...single.streams[0] }] }, /two streams are named "chat": names must be unique/],
+    [
+      {
+        ...single,
+        streams: [{ name: 'huge', unitsPerDay: 1e308, queriesPerUnit: 10, inputTokensPerQuery: 100, outputTokensPerQuery: 10, peakToAverage: 2 }],
+      },
+      /stream huge: its figures multiply past any representable number of tokens/,
+    ],
   ])('%#', (data, message) => {
     expect(() => parseScenario(data, 'bad.json')).toThrow(message);
   });

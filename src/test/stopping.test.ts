@@ -128,6 +128,14 @@ describe('why a case stayed noisy', () => {
       'did not reach ±2.0% in 10000 ms (400 samples): the 95% interval of the median (corrected for correlated calls) stayed at ±3.1%',
     );
   });
+  it('stopped by the sample cap, not the time limit: says so, with the time it took', () => {
+    expect(noisyReason(rule, 10_000, 0.031, 0, 212.4)).toBe(
+      'stopped at the 10000-sample cap after 212 ms without reaching ±2.0%: the 95% interval of the median (corrected for correlated calls) stayed at ±3.1%',
+    );
+  });
+  it('stopped by the time limit: the time it sampled', () => {
+    expect(noisyReason(rule, 400, 0.031, 0, 10_004.6)).toMatch(/^did not reach ±2\.0% in 10005 ms \(400 samples\)/);
+  });
   it('correlated calls: how many fewer independent calls they count as', () => {
     expect(noisyReason(rule, 400, 0.031, 0.5)).toBe(
       "did not reach ±2.0% in 10000 ms (400 samples): the 95% interval of the median (corrected for correlated calls) stayed at ±3.1%; successive calls were correlated (lag-1 0.50: slow and fast calls came in runs, as when the host's load drifts), so they count as 3.0× fewer independent calls",

@@ -105,3 +105,28 @@ export function accountFor(c: WorkloadCase, assignment?: Assignment): WorkAccoun
 function sum(xs: number[]): number {
   return xs.reduce((a, x) => a + x, 0);
 }
+
+/**
+ * Bytes that working out a case's plan allocates before anything runs: its routing (an expert id
+ * and a gate weight per token and choice) and a count per expert. Computed from shapes only, so a
+ * plan can be refused before an absurd --tokens or --experts exhausts the heap.
+ */
+export function planningBytes(c: WorkloadCase): number {
+  if (c.layer.kind === 'dense') return 0;
+  return c.numTokens * c.layer.topK * 8 + c.layer.numExperts * 16;
+}
+
+/**
+ * Bytes a case process holds at once, at least: every weight of the model it builds (all its
+ * experts, not only those a call touches), its input and output activations and its routing.
+ */
+export function footprintBytes(c: WorkloadCase): number {
+  const b = bytesPerElement(c.dtype);
+  const d = c.layer.hiddenSize;
+  const activations = 2 * c.numTokens * d * b;
+  if (c.layer.kind === 'dense') return 3 * d * c.layer.intermediateSize * b + activations;
+  const m = c.layer;
+  const experts = c.expertsPerCard ?? m.numExperts;
+  const weights = (d * m.numExperts + experts * 3 * d * m.expertIntermediateSize + m.numSharedExperts * 3 * d * m.sharedIntermediateSize) * b;
+  return weights + activations + c.numTokens * m.numExperts * b + planningBytes(c);
+}
