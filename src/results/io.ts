@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { ResultFileError } from '../errors.js';
 import { issuesText } from '../files/benchFiles.js';
 import { writeFileDurable } from '../files/durable.js';
+import { collectionLines, LINE_READ_BYTES, readCollectionLines } from './collectionLines.js';
 import { integrityOf } from './integrity.js';
 import { migrateResultRecord } from './migrate.js';
 import { CollectionFileSchema, ResultFileSchema, SCHEMA_MAJOR, SCHEMA_VERSION, type CollectionFile, type ResultFile, type ResultFileBody } from './schema.js';
@@ -33,8 +34,21 @@ export function parseAnyFile(text: string, path = '<input>'): { kind: 'result'; 
   return { kind: 'result', file: validate(ResultFileSchema, data, path) as ResultFile };
 }
 
-export function readAnyFile(path: string) {
-  return parseAnyFile(readText(path), path);
+export function readAnyFile(path: string): ReturnType<typeof parseAnyFile> {
+  const size = sizeOf(path);
+  if (size <= LINE_READ_BYTES) return parseAnyFile(readText(path), path);
+  // a merge of big files: read a run at a time, never as one string
+  const data = checkedRecord(readCollectionLines(path, size), path);
+  if (data.kind !== 'collection') throw new ResultFileError(path, 'is not a collection, and only collections are read at this size');
+  return { kind: 'collection', file: validate(CollectionFileSchema, data, path) as CollectionFile };
+}
+
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch (err) {
+    throw new ResultFileError(path, `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
 }
 
 function readText(path: string): string {
@@ -61,6 +75,11 @@ function parseMoebenchJson(raw: string, path: string): Record<string, unknown> {
     const hint = text.trim().length === 0 ? 'the file is empty' : `not valid JSON (${(err as Error).message}); the file may be truncated`;
     throw new ResultFileError(path, hint);
   }
+  return checkedRecord(data, path);
+}
+
+/** A moebench file of a schema version this one reads. */
+function checkedRecord(data: unknown, path: string): Record<string, unknown> {
   if (!data || typeof data !== 'object' || Array.isArray(data)) throw new ResultFileError(path, 'not a moebench result file (expected a JSON object)');
   const record = data as Record<string, unknown>;
   if (record.tool !== 'moebench') throw new ResultFileError(path, 'not a moebench result file (no "tool": "moebench")');
@@ -129,8 +148,9 @@ export function readResultFile(path: string): ResultFile {
   return parseResultFile(readText(path), path);
 }
 
-/** Writes a collection with its integrity digest, atomically. */
+/** Writes a collection with its integrity digest, atomically, a run per line (see collectionLines.ts). */
 export function writeCollectionAtomic(path: string, body: Omit<CollectionFile, 'integrity' | 'schemaVersion'>): void {
   const versioned = { ...body, schemaVersion: SCHEMA_VERSION };
-  writeFileDurable(path, `${JSON.stringify({ ...versioned, integrity: integrityOf(versioned) }, null, 2)}\n`, 'collection');
+  const { runs, conflicts, ...head } = { ...versioned, integrity: integrityOf(versioned) };
+  writeFileDurable(path, collectionLines(head, runs, conflicts), 'collection');
 }
