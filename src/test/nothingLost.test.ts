@@ -125,6 +125,7 @@ describe('options that would have been read wrongly are refused by name', () => 
     [['--seed', 'abc'], /--seed must be a whole number/],
     [['--seed', '1e20'], /--seed must be a whole number/],
     [['--min-samples', '0.5'], /--min-samples must be positive integers, got "0.5"/],
+    [['--out', 'a.json', '--out', 'b.json'], /--out was given 2 times \(a.json, b.json\): give it once/],
   ])('run --preset tiny %j', (args, message) => {
     const r = moebench(['run', '--preset', 'tiny', '--backend', 'fake', ...args]);
     expect(r.status).toBe(2);
@@ -372,7 +373,8 @@ rm "$DISK/filler"
 
 describe('limits that protect the machine, said in one line', () => {
   it.each([
-    [['--tokens', '1000000000000'], /needs? .*more memory than this host has|routing 1000000000000 tokens/],
+    [['--tokens', '1e12'], /routing 1000000000000 tokens × top-2 over 8 experts takes .* GB, more than 25% of this host's/],
+    [['--tokens', '1e12', '--layer', 'dense'], /2 case\(s\) need more memory than this host has \(.* GB\): tiny\/dense\/.* needs at least .* GB/],
     [
       ['--experts', '1000000000', '--dry-run'],
       /routing .* over 1000000000 experts takes .* GB, more than 25% of this host's .* of memory: use fewer --tokens or --experts/,
