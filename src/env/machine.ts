@@ -26,7 +26,18 @@ export const RECORDED_PACKAGES = [
 ];
 
 /** Variables that change which device or driver a run uses. */
-export const RECORDED_ENV_VARS = ['VK_ICD_FILENAMES', 'VK_DRIVER_FILES', 'CUDA_VISIBLE_DEVICES', 'OMP_NUM_THREADS', 'LD_LIBRARY_PATH'];
+export const RECORDED_ENV_VARS = [
+  'VK_ICD_FILENAMES',
+  'VK_DRIVER_FILES',
+  'CUDA_VISIBLE_DEVICES',
+  'OMP_NUM_THREADS',
+  'LD_LIBRARY_PATH',
+  // math modes containers set: they decide whether fp32 matmuls run as TF32
+  'NVIDIA_TF32_OVERRIDE',
+  'TORCH_ALLOW_TF32_CUBLAS_OVERRIDE',
+  'CUBLAS_WORKSPACE_CONFIG',
+  'TF_ENABLE_ONEDNN_OPTS',
+];
 
 export function moebenchVersion(): string {
   return (JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version;

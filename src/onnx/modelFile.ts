@@ -23,7 +23,8 @@ export function modelSpec(c: WorkloadCase): Record<string, unknown> {
   return {
     builder: BUILDER_VERSION,
     layer: c.layer,
-    dtype: c.dtype,
+    // tf32 is a math mode of the engine, not of the file: its model is the fp32 one
+    dtype: c.dtype === 'tf32' ? 'fp32' : c.dtype,
     seed: c.seed,
     moeImpl: c.layer.kind === 'moe' ? (c.moeImpl ?? 'routed') : undefined,
     expertsPerCard: c.expertsPerCard,
@@ -36,7 +37,7 @@ export function modelFileName(c: WorkloadCase): string {
     .digest('hex')
     .slice(0, 16);
   const impl = c.layer.kind === 'moe' ? `-${c.moeImpl ?? 'routed'}${c.expertsPerCard !== undefined ? `-ep${c.expertsPerCard}` : ''}` : '';
-  return `${c.preset}-${c.layer.kind}${impl}-${c.dtype}-${hash}.onnx`;
+  return `${c.preset}-${c.layer.kind}${impl}-${c.dtype === 'tf32' ? 'fp32' : c.dtype}-${hash}.onnx`;
 }
 
 /**

@@ -6,7 +6,7 @@ import { z } from 'zod';
  * bump MAJOR when a reader of the old version would misread the new file.
  */
 export const SCHEMA_MAJOR = 1;
-export const SCHEMA_MINOR = 3;
+export const SCHEMA_MINOR = 4;
 export const SCHEMA_VERSION = `${SCHEMA_MAJOR}.${SCHEMA_MINOR}`;
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
@@ -83,7 +83,8 @@ export const WorkloadSchema = z.object({
   batch: z.number().int(),
   seqLen: z.number().int(),
   numTokens: z.number().int(),
-  dtype: z.enum(['fp32', 'fp16']),
+  /** Since 1.4: tf32 (float32 storage, TF32 tensor-core matmuls on purpose). */
+  dtype: z.enum(['fp32', 'tf32', 'fp16']),
   seed: z.number().int(),
   moeImpl: z.enum(['routed', 'fused', 'dense-all']).optional(),
   routing: RoutingSchema.optional(),
@@ -136,6 +137,8 @@ export const CaseStatusSchema = z.enum(['ok', 'invalid', 'noisy', 'failed', 'ski
 const OverheadSchema = z.object({ medianMs: nonNegative, medianCi95Ms: z.tuple([nonNegative, nonNegative]), count: z.number().int() });
 
 const CaseBaseSchema = z.object({
+  /** Since 1.4: the math mode the case ran in, and NVIDIA_TF32_OVERRIDE as its process had it (0: TF32 off in cuBLAS and cuDNN). */
+  math: z.object({ mode: z.enum(['fp32', 'tf32', 'fp16']), tf32Override: z.string().optional() }).optional(),
   id: z.string(),
   workload: WorkloadSchema,
   backend: z.string(),
@@ -152,6 +155,8 @@ const CaseBaseSchema = z.object({
   roofline: z.object({
     card: z.string(), dtype: z.string(), peakTflops: positive, peakTBps: positive, floorMs: nonNegative,
     fraction: nonNegative, bound: z.enum(['compute', 'memory']), source: z.string(),
+    /** Since 1.4: faster than the card's memory bandwidth allows: the weights were served from its cache (L2), not its memory. */
+    cacheResident: z.boolean().optional(),
   }).optional(),
   /** The engine's memory figures (TF.js tf.memory()) after load, after the first call and after all timed calls. */
   memory: z.record(z.string(), z.record(z.string(), z.number())).optional(),

@@ -9,7 +9,8 @@ import type { CaseResult, GpuInfo } from '../results/schema.js';
 import { accountFor } from '../workloads/accounting.js';
 import type { WorkloadCase } from '../workloads/spec.js';
 import { makeInputs, type CaseInputs } from '../workloads/tensors.js';
-import { rooflineOf, type CardPeak } from '../env/datasheets.js';
+import { mathRecord, mathUnsupported } from './math.js';
+import { rooflineOf, type CardPeak, type Roofline } from '../env/datasheets.js';
 import { correctedThroughput, throughputOf } from '../measure/throughput.js';
 
 export interface ExecuteOptions {
@@ -61,7 +62,7 @@ function loadOptions(o: ExecuteOptions): LoadOptions {
 export async function executeCase(c: WorkloadCase, o: ExecuteOptions): Promise<CaseResult> {
   const base = baseResult(c, o.backend, o.device);
   const work = base.work;
-  const unsupported = o.backend.unsupported(c);
+  const unsupported = mathUnsupported(o.backend.placement, c.dtype) ?? o.backend.unsupported(c);
   if (unsupported)
     return { ...base, status: 'skipped', error: `not supported by ${o.backend.name}: ${unsupported}`, endedAt: new Date().toISOString() };
 
@@ -114,6 +115,19 @@ export async function executeCase(c: WorkloadCase, o: ExecuteOptions): Promise<C
         endedAt: new Date().toISOString(),
       };
     }
+    const rooflineWithCompute = o.peak ? rooflineOf(o.peak, c.dtype, work.flopsPerCall, work.bytesPerCall, summary.medianMs) : undefined;
+    if (rooflineWithCompute && rooflineWithCompute.computeFraction > 1) {
+      return {
+        ...base,
+        status: 'failed',
+        correctness,
+        details: loaded.details,
+        gpuBefore,
+        error: impossibleSpeedText(c, rooflineWithCompute, summary.medianMs),
+        endedAt: new Date().toISOString(),
+      };
+    }
+    const { computeFraction: _compute, ...roofline } = rooflineWithCompute ?? { computeFraction: 0 };
     let overhead;
     if (o.overhead !== false) {
       stage('measuring the per-call overhead');
@@ -137,7 +151,7 @@ export async function executeCase(c: WorkloadCase, o: ExecuteOptions): Promise<C
       throughput: throughputOf(work, summary),
       details: loaded.details,
       ...(overhead ? { overhead, throughputCorrected: correctedThroughput(work, summary, overhead.medianMs) } : {}),
-      ...(o.peak ? { roofline: rooflineOf(o.peak, c.dtype, work.flopsPerCall, work.bytesPerCall, summary.medianMs) } : {}),
+      ...(rooflineWithCompute ? { roofline: roofline as Roofline } : {}),
       ...(profile ? { profile } : {}),
       ...(memory ? { memory } : {}),
       gpuBefore,
@@ -150,6 +164,15 @@ export async function executeCase(c: WorkloadCase, o: ExecuteOptions): Promise<C
   } finally {
     await loaded?.dispose().catch(() => undefined);
   }
+}
+
+/**
+ * A call faster than the card's compute peak for the case's math mode cannot be: the engine did
+ * other math than asked (fp32 run as TF32 on tensor cores is the usual one), or the work
+ * accounting is wrong. Either way the figure must not reach a sizing.
+ */
+export function impossibleSpeedText(c: WorkloadCase, r: Roofline & { computeFraction: number }, medianMs: number): string {
+  return `${(r.computeFraction * 100).toFixed(0)}% of the ${r.card}'s ${c.dtype} compute peak (${r.peakTflops} TFLOP/s, ${r.source}): ${medianMs.toPrecision(4)} ms per call is faster than the card can do the case's ${c.dtype} work, so the engine did other math than asked (fp32 as TF32? --dtype tf32 measures that on purpose) or the work accounting is wrong; the figure is not used`;
 }
 
 /** Why a case stayed noisy, with what made its interval wide when it was the calls' correlation. */
@@ -183,7 +206,12 @@ async function measureOverhead(c: WorkloadCase, inputs: CaseInputs, o: ExecuteOp
 }
 
 /** The fields every result has, whatever happens to the case. */
-export function baseResult(c: WorkloadCase, backend: Pick<Backend, 'name' | 'engine' | 'executionProvider'>, device: string) {
+export function baseResult(
+  c: WorkloadCase,
+  backend: Pick<Backend, 'name' | 'engine' | 'executionProvider'>,
+  device: string,
+  env: NodeJS.ProcessEnv = process.env,
+) {
   return {
     id: c.id,
     workload: stripId(c),
@@ -192,6 +220,7 @@ export function baseResult(c: WorkloadCase, backend: Pick<Backend, 'name' | 'eng
     executionProvider: backend.executionProvider,
     device,
     work: accountFor(c),
+    math: mathRecord(c.dtype, env),
     startedAt: new Date().toISOString(),
   };
 }

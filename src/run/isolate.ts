@@ -57,7 +57,13 @@ export async function executeIsolated(
   });
   if (end.answer) return end.answer;
   const error = end.startError ? `could not start the case worker: ${end.startError}` : failureReason({ ...end, timeoutMs: o.timeoutMs });
-  return { ...baseResult(job.case, backend, job.device), startedAt, status: 'failed', error, endedAt: new Date().toISOString() };
+  return {
+    ...baseResult(job.case, backend, job.device, { ...process.env, ...job.workerEnv }),
+    startedAt,
+    status: 'failed',
+    error,
+    endedAt: new Date().toISOString(),
+  };
 }
 
 // the built worker, also when this module runs from source (tests)

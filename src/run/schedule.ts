@@ -20,6 +20,7 @@ import { budgetedLimits, FIRST_GUESS_OVERHEAD_MS, processOverheadMs } from './bu
 import { executeIsolated, probeBackend } from './isolate.js';
 import type { RunOptions } from './options.js';
 import { checkFootprints, threadsWarning } from './limits.js';
+import { mathEnv } from './math.js';
 import { planRun } from './plan.js';
 import { combineRepetitions, splitRepetitions } from './repetitions.js';
 import { availableBackends, resolveBackend } from './resolve.js';
@@ -256,7 +257,7 @@ export async function runRounds(p: PreparedRun, out: RoundsOutput, signal: Abort
           case: c,
           backend: b.name,
           deviceId: choice.deviceId,
-          workerEnv: choice.workerEnv,
+          workerEnv: { ...choice.workerEnv, ...mathEnv(b.placement, c.dtype) },
           gpuUuid: choice.card?.uuid,
           device: p.deviceOf(b),
           modelDir: o.modelDir,

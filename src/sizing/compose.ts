@@ -6,7 +6,7 @@ import type { CaseResult, ResultFile } from '../results/schema.js';
 export type MeasuredRun = Pick<ResultFile, 'environment' | 'cases'>;
 import { accountFor } from '../workloads/accounting.js';
 import { PRESETS, presetNames, type MoeShape, type Preset } from '../workloads/presets.js';
-import { bytesPerElement, caseId, type Phase, type WorkloadCase } from '../workloads/spec.js';
+import { bytesPerElement, caseId, type Dtype, type Phase, type WorkloadCase } from '../workloads/spec.js';
 
 export interface Layout {
   /** Expert parallelism: the cards one serving instance spreads the experts over. */
@@ -100,7 +100,7 @@ export function weightsPerCardBytes(preset: Preset, ep: number): number {
   return (expertParams / ep + (preset.model.totalParams - expertParams)) * preset.model.deployedWeightBytes;
 }
 
-function rooflineMs(peak: CardPeak, dtype: 'fp32' | 'fp16', flops: number, bytes: number): number {
+function rooflineMs(peak: CardPeak, dtype: Dtype, flops: number, bytes: number): number {
   return rooflineTimes(peak, dtype, flops, bytes).floorMs;
 }
 
@@ -153,7 +153,7 @@ function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset
   const terms: Term[] = [];
   const cases = file.cases.filter((c) => usable(c) && c.workload.phase === p);
   let tokensPerCard: number;
-  let dtype: 'fp32' | 'fp16';
+  let dtype: Dtype;
 
   if (moe) {
     const wantSlice = o.layout.ep > 1 ? slice : undefined;
@@ -262,7 +262,7 @@ function targetCase(
   m: MoeShape,
   phase: Phase,
   numTokens: number,
-  dtype: 'fp32' | 'fp16',
+  dtype: Dtype,
   expertsPerCard: number | undefined,
   routing: WorkloadCase['routing'],
 ): WorkloadCase {

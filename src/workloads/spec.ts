@@ -1,12 +1,17 @@
 import type { DenseShape, MoeShape } from './presets.js';
 import { routingLabel, type RoutingSpec } from './routing.js';
 
-export type Dtype = 'fp32' | 'fp16';
+/**
+ * The math mode of a case. fp32 is strict float32 (on CUDA engines TF32 is switched off for it);
+ * tf32 keeps float32 storage but lets NVIDIA tensor cores round matmul operands to TF32, on
+ * purpose; fp16 stores inputs, weights and intermediates as half.
+ */
+export type Dtype = 'fp32' | 'tf32' | 'fp16';
 export type Phase = 'prefill' | 'decode';
 export type MoeImpl = 'routed' | 'fused' | 'dense-all';
 export type LayerKind = 'dense' | 'moe';
 
-export const DTYPES: readonly Dtype[] = ['fp32', 'fp16'];
+export const DTYPES: readonly Dtype[] = ['fp32', 'tf32', 'fp16'];
 export const PHASES: readonly Phase[] = ['prefill', 'decode'];
 export const MOE_IMPLS: readonly MoeImpl[] = ['routed', 'fused', 'dense-all'];
 
