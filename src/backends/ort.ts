@@ -7,6 +7,7 @@ import { ensureModel } from '../onnx/modelFile.js';
 import { overheadModel } from '../onnx/overhead.js';
 import { summarizeOrtProfile } from './ortProfile.js';
 import { softwareVulkanSelected } from '../env/vulkan.js';
+import { boxCuda, checkLibraries, loaderView, nvidiaSmiHeader, ortCudaNeeds, type LibraryCheck } from '../env/cudaLibraries.js';
 import { fromHalfArray, toHalfArray } from '../workloads/float16.js';
 import type { WorkloadCase } from '../workloads/spec.js';
 import type { CaseInputs } from '../workloads/tensors.js';
@@ -30,6 +31,13 @@ export function ortNativeDir(): string {
 }
 
 export const CUDA_PROVIDER_FILES = ['libonnxruntime_providers_cuda.so', 'libonnxruntime_providers_shared.so'];
+
+/** The CUDA provider's libraries against what this box's loader finds. */
+export function ortCudaLibraryCheck(env: NodeJS.ProcessEnv = process.env): LibraryCheck {
+  const state = cudaProviderState();
+  const view = loaderView(env);
+  return checkLibraries(ortCudaNeeds(state.installed ? join(state.dir, CUDA_PROVIDER_FILES[0]) : undefined), view, boxCuda(view, nvidiaSmiHeader()));
+}
 
 /** Which of the two ways of getting the CUDA provider holds here. */
 export function cudaProviderState(): { installed: boolean; missing: string[]; dir: string } {
@@ -61,12 +69,17 @@ export class OrtBackend implements Backend {
   async probe(): Promise<Probe> {
     if (this.provider === 'cuda') {
       const state = cudaProviderState();
+      const libraries = ortCudaLibraryCheck();
       if (!state.installed) {
         return {
           available: false,
-          reason: `the CUDA execution provider is not installed (${state.missing.join(', ')} missing in ${state.dir})`,
-          fix: 'npm run setup:cuda (needs internet), or copy the CUDA provider .so files of onnxruntime 1.30 next to libonnxruntime.so.1 (see README)',
+          reason: `the CUDA execution provider is not installed (${state.missing.join(', ')} missing in ${state.dir})${libraries.problem ? `; ${libraries.problem}` : ''}`,
+          fix: `npm run setup:cuda (needs internet), or copy the CUDA provider .so files of onnxruntime 1.30 next to libonnxruntime.so.1 (see README)${libraries.fix ? `; ${libraries.fix}` : ''}`,
         };
+      }
+      // a provider whose linked libraries are missing fails inside ORT with a dlopen error, or not at all (CPU fallback)
+      if (libraries.found.some((l) => l.when === 'linked' && !l.path)) {
+        return { available: false, reason: libraries.problem!, fix: libraries.fix! };
       }
     }
     try {

@@ -1,6 +1,8 @@
 import { probeBackend } from '../run/isolate.js';
 import { createBackends } from '../backends/registry.js';
-import { cudaProviderState, ortNativeDir } from '../backends/ort.js';
+import { cudaProviderState, ortCudaLibraryCheck, ortNativeDir } from '../backends/ort.js';
+import { tfjsGpuLibraryCheck } from '../backends/tfjs/backend.js';
+import type { LibraryCheck } from '../env/cudaLibraries.js';
 import { visibleCards } from '../env/cards.js';
 import { queryGpus } from '../env/gpus.js';
 import { gitSha, moebenchVersion, packageVersions, RECORDED_ENV_VARS } from '../env/machine.js';
@@ -17,13 +19,22 @@ export async function envCommand(io: Io, json: boolean): Promise<number> {
   const visible = visibleCards(gpus, cudaVisible);
   const versions = { moebench: moebenchVersion(), gitSha: gitSha(), node: process.version, ...packageVersions() };
   const envVars = Object.fromEntries(RECORDED_ENV_VARS.filter((v) => process.env[v]).map((v) => [v, process.env[v]]));
+  const libraries = [ortCudaLibraryCheck(), tfjsGpuLibraryCheck()];
   const cudaProvider = cuda.installed
     ? `installed in ${cuda.dir}`
     : `not installed (${cuda.missing.join(', ')} missing in ${cuda.dir}); run npm run setup:cuda on a box with internet, or copy the files there (README)`;
   if (json) {
     io.out(
       JSON.stringify(
-        { backends: probes, cudaProvider: { ...cuda }, gpus, cudaCards: visible?.map((g) => g.index) ?? null, versions, envVars },
+        {
+          backends: probes,
+          cudaProvider: { ...cuda },
+          cudaLibraries: libraries,
+          gpus,
+          cudaCards: visible?.map((g) => g.index) ?? null,
+          versions,
+          envVars,
+        },
         null,
         2,
       ),
@@ -35,14 +46,19 @@ export async function envCommand(io: Io, json: boolean): Promise<number> {
     rows.push(
       probe.available
         ? [name, 'available', `${probe.detail}${probe.hardware ? '' : ' (runs on the CPU)'}`]
-        : [name, 'unavailable', `${probe.reason}; fix: ${probe.fix}`],
+        : [name, 'unavailable', clip(probe.reason)],
     );
   }
+  const unavailable = probes.flatMap(({ name, probe }) => (probe.available ? [] : [`  ${name}: ${probe.reason}`, `    fix: ${probe.fix}`]));
   const lines = [
     formatTable(rows),
+    ...(unavailable.length ? ['', 'why and the fix:', ...unavailable] : []),
     '',
     `CUDA execution provider: ${cudaProvider}`,
     `onnxruntime native folder: ${ortNativeDir()}`,
+    '',
+    'CUDA libraries the CUDA engines need, against what the loader finds (ldconfig -p, LD_LIBRARY_PATH):',
+    ...libraries.map(libraryLine),
     '',
     gpus.length
       ? formatTable([
@@ -73,4 +89,16 @@ export async function envCommand(io: Io, json: boolean): Promise<number> {
   ];
   io.out(lines.join('\n'));
   return 0;
+}
+
+function libraryLine(c: LibraryCheck): string {
+  const head = `  ${c.needs.engine}: CUDA ${c.needs.cudaMajor}, cuDNN ${c.needs.cudnnMajor} (from ${c.needs.source})`;
+  if (!c.problem) return `${head}: all ${c.found.length} found`;
+  return `${head}\n    ${c.problem}`;
+}
+
+/** The table's detail column fits a terminal; the whole reason is in the list below it. */
+function clip(reason: string, chars = 90): string {
+  const first = reason.split('; ')[0];
+  return first.length > chars ? `${first.slice(0, chars - 1)}…` : first;
 }

@@ -1,3 +1,4 @@
+import { boxCuda, checkLibraries, loaderView, nvidiaSmiHeader, TFJS_NODE_GPU_BUILD, type LibraryCheck } from '../../env/cudaLibraries.js';
 import type { WorkloadCase } from '../../workloads/spec.js';
 import type { CaseInputs } from '../../workloads/tensors.js';
 import { accountFor } from '../../workloads/accounting.js';
@@ -10,6 +11,12 @@ import { activateTfjs, TfjsUnavailable, type TfjsKind } from './runtime.js';
 export const TFJS_CPU_MAX_FLOPS_PER_CALL = 2e9;
 
 /** TensorFlow.js through one of its backends; the same layers, weights and inputs as the ONNX path. */
+/** libtensorflow 2.9.1's CUDA libraries against what this box's loader finds. */
+export function tfjsGpuLibraryCheck(env: NodeJS.ProcessEnv = process.env): LibraryCheck {
+  const view = loaderView(env);
+  return checkLibraries(TFJS_NODE_GPU_BUILD, view, boxCuda(view, nvidiaSmiHeader()));
+}
+
 export class TfjsBackend implements Backend {
   readonly engine = 'tfjs';
   readonly name: string;
@@ -24,13 +31,20 @@ export class TfjsBackend implements Backend {
   }
 
   async probe(): Promise<Probe> {
+    // libtensorflow opens its CUDA libraries itself and, missing one, quietly places every op on the CPU
+    const libraries = this.kind === 'node-gpu' ? tfjsGpuLibraryCheck() : undefined;
+    const linkedMissing = libraries?.found.some((l) => l.when === 'linked' && !l.path);
     try {
       const { adapter, version } = await activateTfjs(this.kind);
+      if (libraries && linkedMissing) return { available: false, reason: libraries.problem!, fix: libraries.fix! };
       const hardware = this.kind === 'node-gpu' || (this.kind === 'webgpu' && !adapter!.software);
       const where = adapter ? ` on ${adapter.vendor} ${adapter.architecture} ${adapter.description}`.replace(/\s+/g, ' ') : '';
       return { available: true, detail: `tfjs-core ${version}${where}`, hardware };
     } catch (err) {
-      if (err instanceof TfjsUnavailable) return { available: false, reason: err.message, fix: err.fix };
+      if (err instanceof TfjsUnavailable) {
+        const also = libraries?.problem ? `; ${libraries.problem}` : '';
+        return { available: false, reason: `${err.message}${also}`, fix: `${err.fix}${libraries?.fix ? `; ${libraries.fix}` : ''}` };
+      }
       return { available: false, reason: (err as Error).message.split('\n')[0], fix: 'see moebench env' };
     }
   }
