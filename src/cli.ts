@@ -217,10 +217,19 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
     .command(
       'env',
       'list backends (available or why not), GPUs and recorded versions',
-      (y) => y.option('json', { type: 'boolean', default: false }),
+      (y) =>
+        y
+          .option('json', { type: 'boolean', default: false })
+          .option('check', {
+            type: 'boolean',
+            describe: 'run a tiny dense and a tiny MoE case on every engine and card: works, wrong numbers, fails or unavailable, with the fix',
+          })
+          .option('out', { type: 'string', describe: 'with --check: also write the check as JSON (attach it to a bug report)' })
+          .option('model-dir', { type: 'string', describe: `with --check: where its models are cached (default ${d.modelDir})` }),
       async (argv) => {
         const { envCommand } = await import('./commands/env.js');
-        code = await envCommand(io, argv.json);
+        if (argv.out !== undefined && !argv.check) throw new UsageError('--out writes the result of --check: add --check');
+        code = await envCommand(io, argv.json, argv.check ? { out: argv.out, modelDir: argv.modelDir ?? d.modelDir } : undefined);
       },
     )
     .demandCommand(1, 'name a command: run, compare, size, merge, repair, report or env')

@@ -7,10 +7,15 @@ import { visibleCards } from '../env/cards.js';
 import { queryGpus } from '../env/gpus.js';
 import { gitSha, moebenchVersion, packageVersions, RECORDED_ENV_VARS } from '../env/machine.js';
 import { formatTable } from '../text/table.js';
+import { hostname } from 'node:os';
+import { EXIT } from '../errors.js';
+import { writeFileDurable } from '../files/durable.js';
+import { selfCheck } from '../run/selfCheck.js';
 import type { Io } from './io.js';
 
 /** `moebench env`: what can run here, what cannot and why, and what a result file will record. */
-export async function envCommand(io: Io, json: boolean): Promise<number> {
+export async function envCommand(io: Io, json: boolean, check?: { out?: string; modelDir: string }): Promise<number> {
+  if (check) return checkCommand(io, json, check);
   const backends = createBackends();
   const probes = await Promise.all(Object.values(backends).map(async (b) => ({ name: b.name, probe: await probeBackend(b) })));
   const cuda = cudaProviderState();
@@ -101,4 +106,43 @@ function libraryLine(c: LibraryCheck): string {
 function clip(reason: string, chars = 90): string {
   const first = reason.split('; ')[0];
   return first.length > chars ? `${first.slice(0, chars - 1)}…` : first;
+}
+
+/** `moebench env --check`: one line per engine and card (works, wrong numbers, fails, unavailable); --out keeps it as JSON. */
+async function checkCommand(io: Io, json: boolean, o: { out?: string; modelDir: string }): Promise<number> {
+  const started = Date.now();
+  const checks = await selfCheck(Object.values(createBackends()), { modelDir: o.modelDir, progress: (line) => (io.progress ?? io.err)(line) });
+  const report = {
+    tool: 'moebench',
+    kind: 'env-check',
+    host: hostname(),
+    checkedAt: new Date().toISOString(),
+    versions: versionsHere(),
+    gpus: queryGpus(),
+    checks,
+  };
+  if (o.out) writeFileDurable(o.out, `${JSON.stringify(report, null, 2)}\n`, 'check report');
+  if (json) {
+    io.out(JSON.stringify(report, null, 2));
+  } else {
+    const rows = [['engine', 'device', 'verdict', 'detail'], ...checks.map((c) => [c.backend, c.device ?? '-', c.verdict, clip(c.detail, 110)])];
+    const fixes = checks
+      .filter((c) => c.verdict !== 'works')
+      .flatMap((c) => [`  ${c.backend}: ${c.detail}`, ...(c.fix ? [`    fix: ${c.fix}`] : [])]);
+    const works = checks.filter((c) => c.verdict === 'works').length;
+    io.out(
+      [
+        formatTable(rows),
+        ...(fixes.length ? ['', 'why and the fix:', ...fixes] : []),
+        '',
+        `${works} of ${checks.length} engine(s) work here (checked in ${((Date.now() - started) / 1000).toFixed(0)} s)${o.out ? `; written to ${o.out}` : ''}`,
+      ].join('\n'),
+    );
+  }
+  // an engine that loads but computes wrong numbers, or fails, is what a bug report is for
+  return checks.some((c) => c.verdict === 'wrong numbers' || c.verdict === 'fails') ? EXIT.failed : EXIT.ok;
+}
+
+function versionsHere(): Record<string, string | undefined> {
+  return { moebench: moebenchVersion(), gitSha: gitSha(), node: process.version, ...packageVersions() };
 }
