@@ -78,6 +78,14 @@ const PROBE_TIMEOUT_MS = 120_000;
  * keep a context on the first card. A driver that crashes while starting costs the probe, not the run.
  */
 export function probeBackend(backend: Backend, env?: Record<string, string>): Promise<Probe> {
+  const engines = process.env.MOEBENCH_ENGINES?.split(',').map((e) => e.trim());
+  // a fixed set of engines, whatever the machine has: tests that need one set it (and a user can, to keep auto off an engine)
+  if (engines && !engines.includes(backend.name))
+    return Promise.resolve({
+      available: false,
+      reason: `left out by MOEBENCH_ENGINES=${process.env.MOEBENCH_ENGINES}`,
+      fix: 'unset MOEBENCH_ENGINES, or add it there',
+    });
   return backend.placement === 'host' ? backend.probe() : probeInProcess(backend.name, PROBE_TIMEOUT_MS, env);
 }
 

@@ -126,7 +126,7 @@ describe('bad input gives one clear line and exit 2', () => {
       ['run', '--preset', 'tiny', '--layer', 'dense', '--backend', 'fake', '--out', '/proc/nope/r.json'],
       /cannot write result file \/proc\/nope\/r.json: ENOENT/,
     ],
-    [['run', '--preset', 'tiny', '--dtype', 'fp8'], /--dtype "fp8": use fp32, fp16/],
+    [['run', '--preset', 'tiny', '--dtype', 'fp8'], /--dtype "fp8": use fp32, tf32, fp16/],
     [['run', '--preset', 'tiny', '--layer', 'moe', '--experts-per-card', '3'], /--experts-per-card 3 must divide the 8 experts/],
     [['run', '--preset', 'tiny', '--layer', 'moe', '--moe-impl', 'fused', '--experts-per-card', '2'], /fused cannot run an expert-parallel slice/],
     [['run', '--resume', join(dir, 'a-file')], /a-file: not valid JSON/],

@@ -76,7 +76,8 @@ describe('ORT WebGPU execution provider on Mesa lavapipe', () => {
         '--out',
         join(mkdtempSync(join(tmpdir(), 'moebench-auto-')), 'r.json'),
       ],
-      env,
+      // the two engines in question: on a lab box auto would rightly pick a CUDA engine first
+      { ...env, MOEBENCH_ENGINES: 'ort-webgpu,ort-cpu' },
     );
     expect(run.stderr).toMatch(/auto: skipped ort-webgpu \(software adapter only\)/);
     expect(run.stderr).toMatch(/on ort-cpu/);
