@@ -203,7 +203,13 @@ export function checkLibraries(needs: EngineNeeds, view: LoaderView, box: BoxCud
   const has = `this box has ${list(box.cudaMajors, 'CUDA runtime')} (libcudart), ${box.cublas ? 'cuBLAS' : 'no cuBLAS'}, ${list(box.cudnnMajors, 'cuDNN')}${box.driverCuda ? `, a driver for CUDA up to ${box.driverCuda}` : noDriver ? ', no NVIDIA driver (libcuda.so.1)' : ''}`;
   const problem = `${needs.engine} needs CUDA ${needs.cudaMajor} and cuDNN ${needs.cudnnMajor}; ${has}; missing: ${missing.join(', ')}`;
   const steps = [
-    ...(noDriver ? ['install the NVIDIA driver (it provides libcuda.so.1)'] : []),
+    ...(noDriver
+      ? [
+          box.driverCuda
+            ? "the driver's libcuda.so.1 is not where the loader looks: run ldconfig, or add its folder to LD_LIBRARY_PATH"
+            : 'install the NVIDIA driver (it provides libcuda.so.1)',
+        ]
+      : []),
     ...(toolkit.length
       ? [
           `install the CUDA ${needs.cudaMajor} libraries beside any other CUDA (they are versioned by soname and coexist): ${CUDA_PIP[needs.cudaMajor] ?? `the CUDA ${needs.cudaMajor} runtime, cuBLAS and cuDNN ${needs.cudnnMajor}`}, then put their lib folders on LD_LIBRARY_PATH (for pip: $(python3 -c "import nvidia, os; print(':'.join(os.path.join(p, d, 'lib') for p in nvidia.__path__ for d in os.listdir(p)))")), or your distribution's CUDA ${needs.cudaMajor} and cuDNN ${needs.cudnnMajor} packages`,
