@@ -7,6 +7,7 @@ import { cardPeakByName, findCardPeak, type CardPeak } from '../env/datasheets.j
 import { queryGpus } from '../env/gpus.js';
 import type { HostCheck } from '../env/hostLoad.js';
 import { captureEnvironment, describeDevice } from '../env/machine.js';
+import { softwareVulkanSelected } from '../env/vulkan.js';
 import { UsageError } from '../errors.js';
 import { lockForWriting } from '../files/lock.js';
 import { fitSweeps, type SweepFit } from '../measure/sweep.js';
@@ -61,6 +62,8 @@ function peakFor(o: RunOptions, b: Backend, choice: CardChoice, gpus: GpuInfo[])
     return peak;
   }
   if (b.placement === 'host') return undefined;
+  // a software WebGPU adapter (lavapipe) runs on the CPU, whatever cards nvidia-smi lists
+  if (b.placement === 'webgpu' && softwareVulkanSelected()) return undefined;
   const sameModel = gpus.length > 0 && gpus.every((g) => g.name === gpus[0].name) ? gpus[0] : undefined;
   const card = choice.card ?? sameModel;
   return card ? findCardPeak(card.name) : undefined;

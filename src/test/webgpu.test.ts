@@ -48,6 +48,8 @@ describe('ORT WebGPU execution provider on Mesa lavapipe', () => {
     expect(cases.map((c) => c.id).sort()).toEqual(['tiny/dense/prefill/t32/fp32', 'tiny/moe/prefill/t32/fp32/e8k2/routed/uniform']);
     for (const c of cases) {
       expect(c.executionProvider).toBe('webgpu');
+      // lavapipe runs on the CPU: no card's datasheet roofline, even where nvidia-smi lists cards (CI's stand-in H100s)
+      expect(c.roofline).toBeUndefined();
       expect(c.correctness!.passed).toBe(true);
       expect(c.throughput!.tokensPerSec).toBeGreaterThan(0);
     }
