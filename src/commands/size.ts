@@ -50,7 +50,7 @@ export async function sizeCommand(o: SizeOptions, io: Io): Promise<number> {
     return 0;
   }
   const parts = [
-    `scenario ${scenario.name}: ${scenario.description}`,
+    `scenario ${scenario.name}${scenario.description ? `: ${scenario.description}` : ''}`,
     '',
     sizingTable(scenario, assumed, 'cards and servers (assumed per-card throughput)'),
     '',

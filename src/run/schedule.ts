@@ -56,12 +56,13 @@ export function claimOutPath(path: string, force: boolean, log: (line: string) =
 
 /** Datasheet peaks for the roofline: --card, else the card the cases run on (or the model every card shares). */
 function peakFor(o: RunOptions, b: Backend, choice: CardChoice, gpus: GpuInfo[]): CardPeak | undefined {
+  // a CPU engine's times against a GPU's datasheet would read, later, as that GPU's measurement
+  if (b.placement === 'host') return undefined;
   if (o.card) {
     const peak = cardPeakByName(o.card);
     if (!peak) throw new UsageError(`unknown card "${o.card}" for the roofline: see src/env/datasheets.ts for the cards with datasheet peaks`);
     return peak;
   }
-  if (b.placement === 'host') return undefined;
   // a software WebGPU adapter (lavapipe) runs on the CPU, whatever cards nvidia-smi lists
   if (b.placement === 'webgpu' && softwareVulkanSelected()) return undefined;
   const sameModel = gpus.length > 0 && gpus.every((g) => g.name === gpus[0].name) ? gpus[0] : undefined;
@@ -168,6 +169,11 @@ export async function prepareRun(o: RunOptions, ctx: RunContext, resumed?: Resul
   const label = backends.length === 1 ? backends[0].name : 'all-available';
   const deviceOf = (b: Backend) => b.deviceLabel ?? describeDevice(b.placement, choices.get(b.name)!, gpus);
   const device = backends.length === 1 ? deviceOf(backends[0]) : [...new Set(backends.map(deviceOf))].join('; ');
+  if (o.card && backends.every((b) => b.placement === 'host')) {
+    throw new UsageError(
+      `--card ${o.card} names the GPU whose datasheet roofline a case is judged against; ${backends.map((b) => b.name).join(', ')} run${backends.length > 1 ? '' : 's'} on the host CPU, which would then pass for that GPU: leave out --card`,
+    );
+  }
   const peaks = new Map(backends.map((b) => [b.name, peakFor(o, b, choices.get(b.name)!, gpus)]));
 
   for (const b of backends) checkFootprints(plan.cases, memoryFor(b, choices.get(b.name)!));

@@ -82,8 +82,14 @@ function presetOf(name: string): Preset {
   return p;
 }
 
-/** The card a file was measured on: its GPU in the environment, else the case's roofline card. */
+/**
+ * The card a case ran on: its GPU in the environment, else (a stand-in's scripted card) its
+ * roofline card, but never for a CPU engine: a roofline label given with --card to CPU timings
+ * (files before 1.4 allowed it) does not make them that card's.
+ */
 export function measuredCard(file: MeasuredRun, c: CaseResult): CardPeak | undefined {
+  // the host CPU, or a software WebGPU adapter on it: describeDevice names both "cpu …"
+  if (c.device.startsWith('cpu')) return undefined;
   const m = /^gpu:(\d+)/.exec(c.device);
   const gpu = m ? file.environment.gpus.find((g) => g.index === Number(m[1])) : undefined;
   if (gpu) return findCardPeak(gpu.name);
@@ -215,14 +221,35 @@ function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset
         `${path}: no ${p} dense case of ${o.model} (it has ${preset.model.numDenseLayers} dense layers): run moebench run --preset ${o.model} --layer dense --phase ${p} --tokens ${tokensPerCard}`,
       );
     const scale = tokensPerCard / dense.workload.numTokens;
-    terms.push({
-      name: 'dense',
-      layers: preset.model.numDenseLayers,
-      perLayerMs: dense.summary!.medianMs * scale,
-      totalMs: 0,
-      kind: scale === 1 ? 'measured' : 'scaled',
-      source: `${describe(path, dense, peak.name)}${scale === 1 ? '' : `, time × ${tokensPerCard}/${dense.workload.numTokens} tokens`}`,
-    });
+    const denseCard = measuredCard(file, dense);
+    if (!denseCard) {
+      throw new UsageError(
+        `${path}: its ${p} dense case ${dense.id} ran on ${dense.device}, not a card with datasheet peaks, so it can be neither the ${peak.name}'s time nor scaled to it: run moebench run --preset ${o.model} --layer dense --phase ${p} on the ${peak.name}`,
+      );
+    }
+    if (denseCard.name === peak.name) {
+      terms.push({
+        name: 'dense',
+        layers: preset.model.numDenseLayers,
+        perLayerMs: dense.summary!.medianMs * scale,
+        totalMs: 0,
+        kind: scale === 1 ? 'measured' : 'scaled',
+        source: `${describe(path, dense, peak.name)}${scale === 1 ? '' : `, time × ${tokensPerCard}/${dense.workload.numTokens} tokens`}`,
+      });
+    } else {
+      // another card's dense layer: its achieved roofline fraction applied to the target card's floor
+      const w = dense.work;
+      const fraction = rooflineMs(denseCard, dense.workload.dtype, w.flopsPerCall, w.bytesPerCall) / dense.summary!.medianMs;
+      const target = accountFor(denseTarget(dense, tokensPerCard));
+      terms.push({
+        name: 'dense',
+        layers: preset.model.numDenseLayers,
+        perLayerMs: rooflineMs(peak, dense.workload.dtype, target.flopsPerCall, target.bytesPerCall) / fraction,
+        totalMs: 0,
+        kind: 'extrapolated',
+        source: `${dense.id} at ${tokensPerCard} tokens on ${peak.name}: its roofline floor / ${(fraction * 100).toFixed(1)}%, the roofline fraction of ${describe(path, dense, denseCard.name)}`,
+      });
+    }
   }
 
   const a = preset.model.attention;
@@ -255,6 +282,13 @@ function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset
   for (const t of terms) t.totalMs = t.perLayerMs * t.layers;
   const stepMs = terms.reduce((s, t) => s + t.totalMs, 0);
   return { phase: p, tokensPerStepPerCard: tokensPerCard, terms, stepMs, tokensPerSecPerCard: tokensPerCard / (stepMs / 1000) };
+}
+
+/** The dense case's workload at another token count (the target card's share). */
+function denseTarget(dense: CaseResult, numTokens: number): WorkloadCase {
+  const w = dense.workload;
+  const c: Omit<WorkloadCase, 'id'> = { ...w, numTokens, batch: w.phase === 'decode' ? numTokens : 1, seqLen: w.phase === 'decode' ? 1 : numTokens };
+  return { ...c, id: caseId(c) };
 }
 
 function targetCase(

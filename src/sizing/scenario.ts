@@ -72,7 +72,7 @@ export const CardSchema = z
 export const ScenarioSchema = z
   .object({
     name: z.string(),
-    description: z.string(),
+    description: z.string().optional(),
     source: z.string().optional(),
     streams: z.array(StreamSchema).min(1),
     card: CardSchema,

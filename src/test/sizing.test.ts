@@ -1,7 +1,9 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readResultFile } from '../results/io.js';
-import { compose, parseLayout } from '../sizing/compose.js';
+import { compose, measuredCard, parseLayout } from '../sizing/compose.js';
 import { sizeScenario } from '../sizing/model.js';
 import { loadScenario, parseScenario } from '../sizing/scenario.js';
 import { tornado } from '../sizing/tornado.js';
@@ -168,6 +170,33 @@ describe('per-card throughput composed from a measured result file', () => {
     expect(moe.kind).toBe('extrapolated');
     expect(moe.source).toMatch(/roofline floor \/ [\d.]+%, the roofline fraction of .*tiny\/moe\/decode\/t64.* on NVIDIA H100 SXM5 80GB/);
   });
+
+  it('size --from sizing-h100.json --card H20: the dense term is scaled from the H100 by both rooflines, never labelled as measured on the H20', () => {
+    const h20 = compose(file, FIXTURE_H100, {
+      model: 'tiny',
+      layout: parseLayout('ep=4'),
+      contextTokens: 4096,
+      linkGBps: 50,
+      card: 'NVIDIA H20 96GB',
+    });
+    const dense = h20.decode.terms.find((t) => t.name === 'dense')!;
+    expect(dense.kind).toBe('extrapolated');
+    expect(dense.source).toMatch(
+      /^tiny\/dense\/decode\/t16\/fp32 .*at 16 tokens on NVIDIA H20 96GB: its roofline floor \/ [\d.]+%, the roofline fraction of .* on NVIDIA H100 SXM5 80GB/,
+    );
+    expect(dense.source).not.toMatch(/on NVIDIA H20 96GB \(fake/);
+    // the dense decode case is memory-bound on both cards: (3 × 32 × 48 + 2 × 16 × 32) × 4 bytes; the H100's
+    // fraction (its floor at 3.35 TB/s over the measured 0.25 ms) applied to the H20's floor at 4.0 TB/s
+    const bytes = (3 * 32 * 48 + 2 * 16 * 32) * 4;
+    const fraction = ((bytes / 3.35e12) * 1000) / 0.25;
+    expect(dense.perLayerMs).toBeCloseTo(((bytes / 4.0e12) * 1000) / fraction, 12);
+  });
+
+  it('a CPU engine case carrying a --card roofline label is not that card’s measurement', () => {
+    const cpuCase = { ...file.cases[0], backend: 'ort-cpu', device: 'cpu (AMD EPYC, 2 cores, 24 GiB)' };
+    expect(measuredCard(file, file.cases[0])?.name).toBe('NVIDIA H100 SXM5 80GB');
+    expect(measuredCard(file, cpuCase)).toBeUndefined();
+  });
 });
 
 describe('moebench size', () => {
@@ -213,6 +242,33 @@ describe('moebench size', () => {
     const r = moebench(['size', '--scenario', 'seed', '--from', FIXTURE_H100, ...args]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(message);
+  });
+
+  it('run --backend ort-cpu --card "NVIDIA H100 SXM5 80GB" is refused: CPU timings would pass for the H100', () => {
+    const r = moebench([
+      'run',
+      '--backend',
+      'ort-cpu',
+      '--preset',
+      'tiny',
+      '--card',
+      'NVIDIA H100 SXM5 80GB',
+      '--out',
+      join(mkdtempSync(join(tmpdir(), 'moebench-card-')), 'r.json'),
+    ]);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toMatch(
+      /--card NVIDIA H100 SXM5 80GB names the GPU whose datasheet roofline a case is judged against; ort-cpu runs on the host CPU, which would then pass for that GPU: leave out --card$/,
+    );
+  });
+
+  it('a hand-written scenario with only the documented fields (no description) sizes', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'moebench-scenario-')), 'mine.json');
+    writeFileSync(path, JSON.stringify({ name: 'mine', streams: single.streams, card: single.card }));
+    const r = moebench(['size', '--scenario', path, '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    // 8.64e9 input and 8.64e8 output tokens a day at a peak of 2: 2e5 and 2e4 tokens/s, at 10,000 and 1,000 per card × 0.5
+    expect(JSON.parse(r.stdout).total.cards.low).toBe(80);
   });
 
   it('a result file of another model, measured on a CPU, cannot be scaled and says what to do', () => {
