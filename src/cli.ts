@@ -103,11 +103,12 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
             default: COMPOSE_DEFAULTS.contextTokens,
             describe: 'tokens of context per decoded token (attention estimate)',
           })
-          .option('link-gbps', {
+          .option('link-gbytes-per-s', {
             type: 'number',
-            default: COMPOSE_DEFAULTS.linkGBps,
-            describe: 'expert-parallel all-to-all bandwidth per card, GB/s',
+            describe:
+              "expert-parallel all-to-all bandwidth per card, gigabytes per second (default: DeepEP's published H800 figure for the layout: 153 within a node, 43-57 across nodes)",
           })
+          .option('link-gbps', { type: 'string', hidden: true })
           .option('card', { type: 'string', describe: 'size for this datasheet card instead of the one measured' })
           .option('json', { type: 'boolean', default: false }),
       async (argv) => {
@@ -120,7 +121,7 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
             model: argv.model,
             layout: argv.layout,
             contextTokens: positive('context', argv.context),
-            linkGBps: positive('link-gbps', argv.linkGbps),
+            linkGBps: linkOption(argv),
             card: argv.card,
           },
           io,
@@ -195,7 +196,8 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
           .option('model', { type: 'string', default: SIZING_DEFAULTS.model })
           .option('layout', { type: 'string', default: SIZING_DEFAULTS.layout })
           .option('context', { type: 'number', default: COMPOSE_DEFAULTS.contextTokens, describe: 'as for size' })
-          .option('link-gbps', { type: 'number', default: COMPOSE_DEFAULTS.linkGBps, describe: 'as for size' })
+          .option('link-gbytes-per-s', { type: 'number', describe: 'as for size' })
+          .option('link-gbps', { type: 'string', hidden: true })
           .option('card', { type: 'string', describe: 'as for size' }),
       async (argv) => {
         const { reportCommand } = await import('./commands/report.js');
@@ -207,7 +209,7 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
             model: argv.model,
             layout: argv.layout,
             contextTokens: positive('context', argv.context),
-            linkGBps: positive('link-gbps', argv.linkGbps),
+            linkGBps: linkOption(argv),
             card: argv.card,
           },
           io,
@@ -267,4 +269,11 @@ if (invokedDirectly()) {
     // Dawn (WebGPU) keeps handles open after use; once the command is done, do not wait for them
     setTimeout(() => process.exit(code), 1000).unref();
   });
+}
+
+/** --link-gbytes-per-s, when given; the old --link-gbps read as gigabits as easily as gigabytes, so it is refused by name. */
+function linkOption(argv: { linkGbps?: unknown; linkGbytesPerS?: unknown }): number | undefined {
+  if (argv.linkGbps !== undefined)
+    throw new UsageError('--link-gbps is ambiguous (gigabits or gigabytes per second?): give --link-gbytes-per-s, in gigabytes per second');
+  return argv.linkGbytesPerS === undefined ? undefined : positive('link-gbytes-per-s', argv.linkGbytesPerS);
 }

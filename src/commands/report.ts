@@ -22,7 +22,7 @@ export interface ReportOptions {
   layout: string;
   /** As for `size`: context tokens per decoded token, all-to-all GB/s per card, the card to size for. */
   contextTokens: number;
-  linkGBps: number;
+  linkGBps?: number;
   card?: string;
 }
 

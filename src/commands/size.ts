@@ -14,7 +14,7 @@ export interface SizeOptions {
   model: string;
   layout: string;
   contextTokens: number;
-  linkGBps: number;
+  linkGBps?: number;
   card?: string;
 }
 

@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import { linkFor } from './link.js';
 import { cardPeakByName, findCardPeak, rooflineTimes, type CardPeak } from '../env/datasheets.js';
 import type { CaseResult, ResultFile } from '../results/schema.js';
 
@@ -35,13 +36,13 @@ export interface ComposeOptions {
   layout: Layout;
   /** Tokens of context each decoded token attends over (prefill attends over half its chunk on average). */
   contextTokens: number;
-  /** Expert-parallel all-to-all bandwidth per card, GB/s. */
-  linkGBps: number;
+  /** Expert-parallel all-to-all bandwidth per card, GB/s; default: the published measurement for the layout (link.ts). */
+  linkGBps?: number;
   /** The card to size for; default: the card the file was measured on. */
   card?: string;
 }
 
-export const COMPOSE_DEFAULTS = { contextTokens: 4096, linkGBps: 50 } as const;
+export const COMPOSE_DEFAULTS = { contextTokens: 4096 } as const;
 
 /** Where a term's time comes from; never mixed silently. */
 export type TermKind = 'measured' | 'scaled' | 'extrapolated' | 'estimated';
@@ -268,15 +269,16 @@ function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset
   });
 
   if (moe && o.layout.ep > 1) {
+    const link = linkFor(o.layout, o.linkGBps);
     // dispatch each token to its k experts and combine k results back; (ep − 1)/ep of them leave the card
     const bytes = tokensPerCard * moe.topK * moe.hiddenSize * bytesPerElement(dtype) * 2 * ((o.layout.ep - 1) / o.layout.ep);
     terms.push({
       name: 'all-to-all',
       layers: preset.model.numMoeLayers,
-      perLayerMs: (bytes / (o.linkGBps * 1e9)) * 1000,
+      perLayerMs: (bytes / (link.gbytesPerSec * 1e9)) * 1000,
       totalMs: 0,
       kind: 'estimated',
-      source: `${(bytes / 1e6).toPrecision(3)} MB per layer / ${o.linkGBps} GB/s link (assumed)`,
+      source: `${(bytes / 1e6).toPrecision(3)} MB per layer / ${link.gbytesPerSec} GB/s (${link.source})`,
     });
   }
   for (const t of terms) t.totalMs = t.perLayerMs * t.layers;

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { readResultFile } from '../results/io.js';
 import { compose, measuredCard, parseLayout } from '../sizing/compose.js';
 import { sizeScenario } from '../sizing/model.js';
+import { linkFor } from '../sizing/link.js';
 import { loadScenario, parseScenario } from '../sizing/scenario.js';
 import { tornado } from '../sizing/tornado.js';
 import { moebench } from './helpers/cli.js';
@@ -190,6 +191,33 @@ describe('per-card throughput composed from a measured result file', () => {
     const bytes = (3 * 32 * 48 + 2 * 16 * 32) * 4;
     const fraction = ((bytes / 3.35e12) * 1000) / 0.25;
     expect(dense.perLayerMs).toBeCloseTo(((bytes / 4.0e12) * 1000) / fraction, 12);
+  });
+
+  it('the all-to-all bandwidth, unless given, is the published measurement for the layout, named', () => {
+    const a2a = (ep: number) =>
+      compose(file, FIXTURE_H100, { model: 'tiny', layout: parseLayout(`ep=${ep}`), contextTokens: 4096 }).decode.terms.find(
+        (t) => t.name === 'all-to-all',
+      )!;
+    // ep=4: within a node, DeepEP's EP8 NVLink figure, the lower of 153 (dispatch) and 158 (combine) GB/s
+    const four = a2a(4);
+    expect(four.source).toMatch(
+      /\/ 153 GB\/s \(DeepEP's normal kernels on H800 .*intranode EP8 over NVLink: 153 GB\/s dispatch, 158 combine, for EP4\)$/,
+    );
+    // 16 tokens per card × k=2 × 32 × 4 bytes × 2 ways × 3/4 leave the card
+    expect(four.perLayerMs).toBeCloseTo(((16 * 2 * 32 * 4 * 2 * 0.75) / 153e9) * 1000, 15);
+    expect(linkFor(parseLayout('ep=16')).gbytesPerSec).toBe(43);
+    expect(linkFor(parseLayout('ep=32')).gbytesPerSec).toBe(57);
+    expect(linkFor(parseLayout('ep=64')).gbytesPerSec).toBe(50);
+    expect(linkFor(parseLayout('ep=24')).gbytesPerSec).toBe(57);
+    expect(linkFor(parseLayout('ep=32'), 25)).toEqual({ gbytesPerSec: 25, source: 'given with --link-gbytes-per-s' });
+  });
+
+  it('size --link-gbps is refused as ambiguous, naming --link-gbytes-per-s', () => {
+    const r = moebench(['size', '--scenario', 'seed', '--link-gbps', '50']);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toMatch(
+      /--link-gbps is ambiguous \(gigabits or gigabytes per second\?\): give --link-gbytes-per-s, in gigabytes per second$/,
+    );
   });
 
   it('a CPU engine case carrying a --card roofline label is not that card’s measurement', () => {
