@@ -48,7 +48,7 @@ export const COMPOSE_DEFAULTS = { contextTokens: 4096 } as const;
 export type TermKind = 'measured' | 'scaled' | 'extrapolated' | 'estimated';
 
 export interface Term {
-  name: 'moe' | 'dense' | 'attention' | 'all-to-all';
+  name: 'moe' | 'router+shared' | 'dense' | 'attention' | 'all-to-all';
   layers: number;
   perLayerMs: number;
   totalMs: number;
@@ -168,9 +168,15 @@ function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset
       .filter((c) => c.workload.preset === o.model && c.workload.layer.kind === 'moe' && c.workload.expertsPerCard === wantSlice)
       .sort((a, b) => b.workload.numTokens - a.workload.numTokens)[0];
     const sameCard = (c: CaseResult) => measuredCard(file, c)?.name === peak.name;
+    // the MoE case's achieved share of its card's roofline, and the case: what the slice's router and shared experts are scaled by
+    let moeFraction: { fraction: number; of: string };
     if (exact && sameCard(exact)) {
       tokensPerCard = exact.work.tokensPerCall;
       dtype = exact.workload.dtype;
+      moeFraction = {
+        fraction: rooflineMs(peak, dtype, exact.work.flopsPerCall, exact.work.bytesPerCall) / exact.summary!.medianMs,
+        of: describe(path, exact, peak.name),
+      };
       terms.push({
         name: 'moe',
         layers: preset.model.numMoeLayers,
@@ -195,6 +201,7 @@ function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset
       const target = targetCase(o.model, moe, p, numTokens, dtype, wantSlice, basis.workload.routing);
       const w = accountFor(target);
       const perLayerMs = rooflineMs(peak, dtype, w.flopsPerCall, w.bytesPerCall) / fraction;
+      moeFraction = { fraction, of: describe(path, basis, basisCard.name) };
       terms.push({
         name: 'moe',
         layers: preset.model.numMoeLayers,
@@ -202,6 +209,23 @@ function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset
         totalMs: 0,
         kind: 'extrapolated',
         source: `${target.id} on ${peak.name}: its roofline floor / ${(fraction * 100).toFixed(1)}%, the roofline fraction of ${describe(path, basis, basisCard.name)}`,
+      });
+    }
+    if (wantSlice) {
+      // an expert-parallel slice runs only its routed experts; each card also routes its tokens and
+      // runs the shared experts on them, which no slice case measures: the MoE case's achieved
+      // roofline fraction applied to their floor
+      const d = moe.hiddenSize;
+      const b = bytesPerElement(dtype);
+      const flops = 2 * tokensPerCard * d * moe.numExperts + moe.numSharedExperts * 6 * tokensPerCard * d * moe.sharedIntermediateSize;
+      const bytes = (d * moe.numExperts + moe.numSharedExperts * 3 * d * moe.sharedIntermediateSize) * b + 2 * tokensPerCard * d * b;
+      terms.push({
+        name: 'router+shared',
+        layers: preset.model.numMoeLayers,
+        perLayerMs: rooflineMs(peak, dtype, flops, bytes) / moeFraction.fraction,
+        totalMs: 0,
+        kind: 'extrapolated',
+        source: `router over ${moe.numExperts} experts and ${moe.numSharedExperts} shared expert(s) for ${tokensPerCard} tokens on ${peak.name}: their roofline floor (${(flops / 1e9).toPrecision(3)} GFLOP, ${(bytes / 1e6).toPrecision(3)} MB) / ${(moeFraction.fraction * 100).toFixed(1)}%, the roofline fraction of ${moeFraction.of}`,
       });
     }
   } else {

@@ -147,7 +147,16 @@ describe('per-card throughput composed from a measured result file', () => {
     // all-to-all: 16 tokens × k=2 × 32 × 4 bytes × 2 ways × 3/4 leave the card, at 50 GB/s
     const a2aMs = ((16 * 2 * 32 * 4 * 2 * 0.75) / 50e9) * 1000;
     expect(term('all-to-all').perLayerMs).toBeCloseTo(a2aMs, 15);
-    const stepMs = 2 * 0.5 + 0.25 + 3 * attnMs + 2 * a2aMs;
+    // the slice leaves out each card's router (8 experts) and shared expert (16 wide) for its 16 tokens:
+    // 2 × 16 × 32 × 8 + 6 × 16 × 32 × 16 = 57,344 FLOPs, (32 × 8 + 3 × 32 × 16) × 4 + 2 × 16 × 32 × 4 = 11,264 bytes,
+    // memory-bound like the MoE case (19,680 bytes in 0.5 ms), so at its fraction: 0.5 ms × 11,264 / 19,680
+    const rs = term('router+shared');
+    expect(rs).toMatchObject({ layers: 2, kind: 'extrapolated' });
+    expect(rs.perLayerMs).toBeCloseTo((0.5 * 11264) / 19680, 12);
+    expect(rs.source).toMatch(
+      /^router over 8 experts and 1 shared expert\(s\) for 16 tokens on NVIDIA H100 SXM5 80GB: their roofline floor .* the roofline fraction of .*tiny\/moe\/decode\/t64.*ep2 on NVIDIA H100/,
+    );
+    const stepMs = 2 * 0.5 + 2 * rs.perLayerMs + 0.25 + 3 * attnMs + 2 * a2aMs;
     expect(d.stepMs).toBeCloseTo(stepMs, 12);
     expect(d.tokensPerSecPerCard).toBeCloseTo(16 / (stepMs / 1000), 6);
   });
