@@ -90,7 +90,12 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
       'cards and servers for a demand scenario, from assumed or measured per-card throughput',
       (y) =>
         y
-          .option('scenario', { type: 'string', demandOption: true, describe: 'bench/scenarios/NAME.json (e.g. seed) or a .json path' })
+          .option('scenario', { type: 'string', describe: 'bench/scenarios/NAME.json (e.g. seed) or a .json path (optional with --roofline)' })
+          .option('roofline', {
+            type: 'boolean',
+            describe:
+              "the model's per-card prefill and decode bound from the datasheet alone (FP8 and the measured modes), beside the assumed and measured figures",
+          })
           .option('from', {
             type: 'string',
             array: true,
@@ -116,6 +121,7 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
         code = await sizeCommand(
           {
             scenario: argv.scenario,
+            roofline: argv.roofline,
             json: argv.json,
             from: (argv.from ?? []).map(String),
             model: argv.model,

@@ -1,14 +1,19 @@
+import { cardPeakByName } from '../env/datasheets.js';
+import { UsageError } from '../errors.js';
 import { loadingNotes, loadRuns } from '../results/runs.js';
-import { sizeScenario } from '../sizing/model.js';
-import { parseLayout } from '../sizing/compose.js';
+import { rooflineBound, type BoundMode } from '../sizing/roofline.js';
+import { cardFiguresOf, sizeScenario } from '../sizing/model.js';
+import { parseLayout, type Composition, type Layout } from '../sizing/compose.js';
 import { sizeFromRun } from '../sizing/measured.js';
 import { loadScenario } from '../sizing/scenario.js';
 import { tornado } from '../sizing/tornado.js';
-import { compositionText, costTable, measuredSideBySide, sizingJson, sizingTable, tornadoTable } from '../report/sizing.js';
+import { boundsText, compositionText, costTable, measuredSideBySide, sizingJson, sizingTable, tornadoTable } from '../report/sizing.js';
 import type { Io } from './io.js';
 
 export interface SizeOptions {
-  scenario: string;
+  /** Optional with --roofline, which alone prints the bounds. */
+  scenario?: string;
+  roofline?: boolean;
   json: boolean;
   from: string[];
   model: string;
@@ -20,15 +25,36 @@ export interface SizeOptions {
 
 /** `moebench size`: a scenario's demand and per-card figures → cards, servers, cost, sensitivity; with --from, measured figures beside the assumed ones. */
 export async function sizeCommand(o: SizeOptions, io: Io): Promise<number> {
+  const layout = parseLayout(o.layout);
+  if (!o.scenario) {
+    if (!o.roofline) throw new UsageError('name a --scenario (e.g. seed), or ask for the roofline bounds alone with --roofline --card NAME');
+    return boundsOnly(o, layout, io);
+  }
   const scenario = loadScenario(o.scenario);
   const assumed = sizeScenario(scenario);
-  const layout = parseLayout(o.layout);
   const loaded = o.from.length ? loadRuns(o.from) : { runs: [], bad: [], conflicts: [] };
   for (const line of loadingNotes(loaded)) io.err(line);
   if (o.from.length && !loaded.runs.length)
     io.err(`moebench: no readable result files in ${o.from.join(', ')}: only the scenario's assumed figures are sized`);
   const composeOptions = { model: o.model, layout, contextTokens: o.contextTokens, linkGBps: o.linkGBps, card: o.card };
   const measured = loaded.runs.map((run) => sizeFromRun(scenario, run, run.source, composeOptions));
+  const bounds = o.roofline
+    ? boundsFor(
+        o,
+        layout,
+        measured.map((m) => m.composition),
+      )
+    : [];
+  const boundSizings = bounds.map((b) => ({
+    label: `roofline bound (${b.prefill.mode}): ${b.card}`,
+    prefill: b.prefill.tokensPerSecPerCard,
+    decode: b.decode.tokensPerSecPerCard,
+    sizing: sizeScenario(scenario, {
+      ...cardFiguresOf(scenario),
+      prefillTokensPerSecPerCard: { low: b.prefill.tokensPerSecPerCard, high: b.prefill.tokensPerSecPerCard },
+      decodeTokensPerSecPerCard: { low: b.decode.tokensPerSecPerCard, high: b.decode.tokensPerSecPerCard },
+    }),
+  }));
   if (o.json) {
     io.out(
       JSON.stringify(
@@ -42,6 +68,9 @@ export async function sizeCommand(o: SizeOptions, io: Io): Promise<number> {
             composition: { ...m.composition, peak: undefined },
             ...sizingJson(m.sizing),
           })),
+          ...(bounds.length
+            ? { rooflineBound: bounds.map((b, i) => ({ card: b.card, prefill: b.prefill, decode: b.decode, ...sizingJson(boundSizings[i].sizing) })) }
+            : {}),
         },
         null,
         2,
@@ -59,7 +88,38 @@ export async function sizeCommand(o: SizeOptions, io: Io): Promise<number> {
     tornadoTable(tornado(scenario)),
   ];
   for (const m of measured) parts.push('', compositionText(m.composition));
-  if (measured.length) parts.push('', measuredSideBySide(scenario, assumed, measured));
+  if (bounds.length) parts.push('', boundsText(boundsTitle(o, layout, bounds), bounds));
+  if (measured.length || bounds.length) parts.push('', measuredSideBySide(scenario, assumed, measured, boundSizings));
   io.out(parts.join('\n'));
+  return 0;
+}
+
+type Bound = ReturnType<typeof rooflineBound> & { card: string };
+
+/** The card(s) to bound: --card, else each card a --from file was measured on; at FP8 and at each measured math mode. */
+function boundsFor(o: SizeOptions, layout: Layout, compositions: Composition[]): Bound[] {
+  const peaks = o.card ? [cardPeakByName(o.card) ?? unknownCard(o.card)] : [...new Map(compositions.map((c) => [c.peak.name, c.peak])).values()];
+  if (!peaks.length) throw new UsageError('--roofline needs a card: name it with --card (e.g. "NVIDIA H800"), or give --from files measured on one');
+  const modes = [...new Set<BoundMode>(['fp8', ...compositions.flatMap((c) => c.dtypes)])];
+  return peaks.flatMap((peak) =>
+    modes
+      .filter((mode) => mode === 'fp8' || peak.tflops[mode] !== undefined)
+      .map((mode) => ({ card: peak.name, ...rooflineBound(o.model, peak, layout, mode, o) })),
+  );
+}
+
+function unknownCard(name: string): never {
+  throw new UsageError(`unknown card "${name}": see src/env/datasheets.ts for the cards with datasheet peaks`);
+}
+
+function boundsTitle(o: SizeOptions, layout: Layout, bounds: Bound[]): string {
+  return `roofline bound of ${o.model} on ${[...new Set(bounds.map((b) => b.card))].join(', ')}, layout ep=${layout.ep}: the datasheet alone, no measurement; no system exceeds it`;
+}
+
+/** `size --roofline` without a scenario: the per-card prefill and decode bounds alone. */
+function boundsOnly(o: SizeOptions, layout: Layout, io: Io): number {
+  const bounds = boundsFor(o, layout, []);
+  if (o.json) io.out(JSON.stringify({ model: o.model, layout, rooflineBound: bounds }, null, 2));
+  else io.out(boundsText(boundsTitle(o, layout, bounds), bounds));
   return 0;
 }

@@ -1,3 +1,4 @@
+import type { PhaseBound } from '../sizing/roofline.js';
 import type { Composition } from '../sizing/compose.js';
 import type { Sizing } from '../sizing/model.js';
 import type { Range } from '../sizing/range.js';
@@ -95,8 +96,30 @@ export function compositionText(c: Composition): string {
   return lines.join('\n');
 }
 
-/** Assumed and measured per-card throughput side by side: cards, servers and cost per stream. */
-export function measuredSideBySide(scenario: Scenario, assumed: Sizing, measured: { composition: Composition; sizing: Sizing }[]): string {
+/** The datasheet-only upper bound, per phase and mode, with what limits it and what it rests on. */
+export function boundsText(title: string, bounds: { prefill: PhaseBound; decode: PhaseBound }[]): string {
+  const rows = [['phase', 'mode', 'tokens/s per card', 'limited by', 'compute ms/token', 'memory ms/token', 'link ms/token']];
+  for (const b of bounds.flatMap((x) => [x.prefill, x.decode]))
+    rows.push([
+      b.phase,
+      b.mode,
+      fmt(b.tokensPerSecPerCard, 4),
+      b.limitedBy,
+      fmt(b.perTokenMs.compute, 3),
+      fmt(b.perTokenMs.memory, 3),
+      fmt(b.perTokenMs.link, 3),
+    ]);
+  const sources = [...new Set(bounds.flatMap((x) => [x.prefill.source, x.decode.source]))];
+  return [title, formatTable(rows, [false, false, true, false, true, true, true]), ...sources.map((s) => `  ${s}`)].join('\n');
+}
+
+/** Assumed, measured and roofline-bound per-card throughput side by side: cards, servers and cost per stream. */
+export function measuredSideBySide(
+  scenario: Scenario,
+  assumed: Sizing,
+  measured: { composition: Composition; sizing: Sizing }[],
+  bounds: { label: string; prefill: number; decode: number; sizing: Sizing }[] = [],
+): string {
   const rows = [
     [
       'stream',
@@ -121,5 +144,7 @@ export function measuredSideBySide(scenario: Scenario, assumed: Sizing, measured
       fmt(m.composition.prefill.tokensPerSecPerCard, 4),
       fmt(m.composition.decode.tokensPerSecPerCard, 4),
     );
-  return `assumed vs measured per-card throughput (same demand, utilization and cards per server)\n${formatTable(rows, [false, false, true, true, true, true, true])}`;
+  // an assumption above the bound is one the card cannot physically meet
+  for (const b of bounds) card(b.sizing, b.label, fmt(b.prefill, 4), fmt(b.decode, 4));
+  return `assumed${measured.length ? ' vs measured' : ''}${bounds.length ? ' vs roofline-bound' : ''} per-card throughput (same demand, utilization and cards per server; the bound is the fewest cards physics allows)\n${formatTable(rows, [false, false, true, true, true, true, true])}`;
 }

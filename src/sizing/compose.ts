@@ -59,6 +59,8 @@ export interface Term {
 
 export interface PhaseComposition {
   phase: Phase;
+  /** The math mode of its measured terms. */
+  dtype: Dtype;
   /** Tokens one card completes per step: its share of the instance's batch. */
   tokensPerStepPerCard: number;
   terms: Term[];
@@ -75,6 +77,8 @@ export interface Composition {
   memory: { weightsGiBPerCard: number; cardGiB: number };
   prefill: PhaseComposition;
   decode: PhaseComposition;
+  /** The math modes measured: what a roofline bound beside it is computed at, with FP8. */
+  dtypes: Dtype[];
 }
 
 function presetOf(name: string): Preset {
@@ -141,7 +145,8 @@ export function compose(file: MeasuredRun, path: string, o: ComposeOptions): Com
       `layout ep=${o.layout.ep} does not fit: ${o.model}'s weights need ${weightsGiBPerCard.toFixed(1)} GiB per card (${preset.model.deployedWeightBytes} byte(s) per weight), the ${peak.name} has ${peak.memoryGiB} GiB`,
     );
   }
-  const phase = (p: Phase) => composePhase(file, path, o, preset, peak, p);
+  const prefill = composePhase(file, path, o, preset, peak, 'prefill');
+  const decode = composePhase(file, path, o, preset, peak, 'decode');
   return {
     file: path,
     card: peak.name,
@@ -149,8 +154,9 @@ export function compose(file: MeasuredRun, path: string, o: ComposeOptions): Com
     model: o.model,
     layout: o.layout,
     memory: { weightsGiBPerCard, cardGiB: peak.memoryGiB },
-    prefill: phase('prefill'),
-    decode: phase('decode'),
+    prefill,
+    decode,
+    dtypes: [...new Set([prefill.dtype, decode.dtype])],
   };
 }
 
@@ -307,7 +313,7 @@ function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset
   }
   for (const t of terms) t.totalMs = t.perLayerMs * t.layers;
   const stepMs = terms.reduce((s, t) => s + t.totalMs, 0);
-  return { phase: p, tokensPerStepPerCard: tokensPerCard, terms, stepMs, tokensPerSecPerCard: tokensPerCard / (stepMs / 1000) };
+  return { phase: p, dtype, tokensPerStepPerCard: tokensPerCard, terms, stepMs, tokensPerSecPerCard: tokensPerCard / (stepMs / 1000) };
 }
 
 /** The dense case's workload at another token count (the target card's share). */

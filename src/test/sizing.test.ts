@@ -6,6 +6,8 @@ import { readResultFile } from '../results/io.js';
 import { compose, measuredCard, parseLayout } from '../sizing/compose.js';
 import { sizeScenario } from '../sizing/model.js';
 import { linkFor } from '../sizing/link.js';
+import { rooflineBound } from '../sizing/roofline.js';
+import { findCardPeak } from '../env/datasheets.js';
 import { loadScenario, parseScenario } from '../sizing/scenario.js';
 import { tornado } from '../sizing/tornado.js';
 import { moebench } from './helpers/cli.js';
@@ -321,6 +323,51 @@ describe('moebench size', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(
       /no prefill MoE case of tiny with --experts-per-card 2 measured on the NVIDIA H100 SXM5 80GB, and none on a card with datasheet peaks to scale from: run moebench run --preset tiny --layer moe --phase prefill --experts-per-card 2/,
+    );
+  });
+});
+
+describe('the roofline bound: the datasheet alone, an upper bound beside every figure', () => {
+  it('deepseek-v3 on an H800 at ep=32, FP8: hand-computed per-token compute, memory and link times', () => {
+    const b = rooflineBound('deepseek-v3', findCardPeak('NVIDIA H800')!, parseLayout('ep=32'), 'fp8', { contextTokens: 4096 });
+    // decode: 2 × 37e9 + 61 layers × 2 × 128 × 1088 FLOPs × 4096 context = 143.59 GFLOP at 1978.9 TFLOP/s
+    const flops = 2 * 37e9 + 61 * 2 * 128 * 1088 * 4096;
+    expect(b.decode.perTokenMs.compute).toBeCloseTo((flops / 1978.9e12) * 1000, 12);
+    // 61 layers × 1152 bytes of KV per token × 4096 context at 3.35 TB/s
+    expect(b.decode.perTokenMs.memory).toBeCloseTo(((61 * 1152 * 4096) / 3.35e12) * 1000, 12);
+    // 58 MoE layers × k=8 × 7168 × 1 byte × 2 ways × 31/32 at DeepEP's EP32 57 GB/s
+    const linkMs = ((58 * 8 * 7168 * 2 * (31 / 32)) / 57e9) * 1000;
+    expect(b.decode.perTokenMs.link).toBeCloseTo(linkMs, 12);
+    expect(b.decode.limitedBy).toBe('link');
+    expect(b.decode.tokensPerSecPerCard).toBeCloseTo(1000 / linkMs, 6);
+    // prefill: half the 4096-token prompt of context on average
+    expect(b.prefill.perTokenMs.compute).toBeCloseTo(((2 * 37e9 + 61 * 2 * 128 * 1088 * 2048) / 1978.9e12) * 1000, 12);
+    // within a node nothing leaves for RDMA: ep=8 at NVLink's 153 GB/s, and compute or memory may bind instead
+    const eight = rooflineBound('deepseek-v3', findCardPeak('NVIDIA H800')!, parseLayout('ep=8'), 'fp8', { contextTokens: 4096 });
+    expect(eight.decode.perTokenMs.link).toBeCloseTo(((58 * 8 * 7168 * 2 * (7 / 8)) / 153e9) * 1000, 12);
+    expect(eight.decode.limitedBy).toBe('memory');
+  });
+
+  it('size --model deepseek-v3 --card H800 --layout ep=32 --roofline prints the bounds alone, labelled an upper bound', () => {
+    const r = moebench(['size', '--model', 'deepseek-v3', '--card', 'NVIDIA H800', '--layout', 'ep=32', '--roofline']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /^roofline bound of deepseek-v3 on NVIDIA H800 SXM5 80GB, layout ep=32: the datasheet alone, no measurement; no system exceeds it/,
+    );
+    expect(r.stdout).toMatch(/decode\s+fp8\s+8845\s+link/);
+  });
+
+  it('with a scenario, the bound sits beside the assumed figures with the cards it would need', () => {
+    const r = moebench(['size', '--scenario', 'seed', '--model', 'deepseek-v3', '--card', 'NVIDIA H800', '--layout', 'ep=32', '--roofline']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/assumed vs roofline-bound per-card throughput/);
+    expect(r.stdout).toMatch(/user\s+roofline bound \(fp8\): NVIDIA H800 SXM5 80GB\s+8845\s+8845/);
+  });
+
+  it('--roofline with no card to bound, and size with neither scenario nor --roofline, say what to give', () => {
+    expect(moebench(['size', '--model', 'deepseek-v3', '--roofline']).stderr).toMatch(/--roofline needs a card: name it with --card/);
+    expect(moebench(['size', '--model', 'deepseek-v3']).stderr).toMatch(
+      /name a --scenario \(e\.g\. seed\), or ask for the roofline bounds alone with --roofline --card NAME/,
     );
   });
 });
