@@ -91,7 +91,7 @@ export function compositionText(c: Composition): string {
     lines.push(formatTable(rows, [false, true, true, true, false, false]));
   }
   const kinds = new Set([...c.prefill.terms, ...c.decode.terms].map((t) => t.kind));
-  if (kinds.has('extrapolated') || kinds.has('scaled'))
+  if (kinds.has('extrapolated') || kinds.has('interpolated'))
     lines.push('', 'note: some terms are not measured on this card and shape (kind column): read them as estimates');
   return lines.join('\n');
 }

@@ -45,7 +45,7 @@ export interface ComposeOptions {
 export const COMPOSE_DEFAULTS = { contextTokens: 4096 } as const;
 
 /** Where a term's time comes from; never mixed silently. */
-export type TermKind = 'measured' | 'scaled' | 'extrapolated' | 'estimated';
+export type TermKind = 'measured' | 'interpolated' | 'extrapolated' | 'estimated';
 
 export interface Term {
   name: 'moe' | 'router+shared' | 'dense' | 'attention' | 'all-to-all';
@@ -167,6 +167,8 @@ function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset
   const cases = file.cases.filter((c) => usable(c) && c.workload.phase === p);
   let tokensPerCard: number;
   let dtype: Dtype;
+  /** Tokens in one prompt (prefill's sequence length). */
+  let promptTokens: number;
 
   if (moe) {
     const wantSlice = o.layout.ep > 1 ? slice : undefined;
@@ -179,6 +181,7 @@ function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset
     if (exact && sameCard(exact)) {
       tokensPerCard = exact.work.tokensPerCall;
       dtype = exact.workload.dtype;
+      promptTokens = exact.workload.seqLen;
       moeFraction = {
         fraction: rooflineMs(peak, dtype, exact.work.flopsPerCall, exact.work.bytesPerCall) / exact.summary!.medianMs,
         of: describe(path, exact, peak.name),
@@ -204,6 +207,7 @@ function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset
       dtype = basis.workload.dtype;
       tokensPerCard = basis.work.tokensPerCall;
       const numTokens = wantSlice ? Math.round((tokensPerCard * moe.numExperts) / wantSlice) : tokensPerCard;
+      promptTokens = p === 'prefill' ? numTokens : 1;
       const target = targetCase(o.model, moe, p, numTokens, dtype, wantSlice, basis.workload.routing);
       const w = accountFor(target);
       const perLayerMs = rooflineMs(peak, dtype, w.flopsPerCall, w.bytesPerCall) / fraction;
@@ -241,17 +245,17 @@ function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset
     if (!dense) throw new UsageError(`${path}: no ${p} dense case of ${o.model}: run moebench run --preset ${o.model} --layer dense --phase ${p}`);
     tokensPerCard = dense.workload.numTokens;
     dtype = dense.workload.dtype;
+    promptTokens = dense.workload.seqLen;
   }
 
   if (preset.model.numDenseLayers > 0) {
-    const dense = cases
-      .filter((c) => c.workload.preset === o.model && c.workload.layer.kind === 'dense')
-      .sort((a, b) => Math.abs(a.workload.numTokens - tokensPerCard) - Math.abs(b.workload.numTokens - tokensPerCard))[0];
+    // the same workload key as the MoE term: preset, layer, phase and math mode
+    const candidates = cases.filter((c) => c.workload.preset === o.model && c.workload.layer.kind === 'dense' && c.workload.dtype === dtype);
+    const dense = [...candidates].sort((a, b) => Math.abs(a.workload.numTokens - tokensPerCard) - Math.abs(b.workload.numTokens - tokensPerCard))[0];
     if (!dense)
       throw new UsageError(
-        `${path}: no ${p} dense case of ${o.model} (it has ${preset.model.numDenseLayers} dense layers): run moebench run --preset ${o.model} --layer dense --phase ${p} --tokens ${tokensPerCard}`,
+        `${path}: no ${p} ${dtype} dense case of ${o.model} (it has ${preset.model.numDenseLayers} dense layers): run moebench run --preset ${o.model} --layer dense --phase ${p} --dtype ${dtype} --tokens ${tokensPerCard}`,
       );
-    const scale = tokensPerCard / dense.workload.numTokens;
     const denseCard = measuredCard(file, dense);
     if (!denseCard) {
       throw new UsageError(
@@ -259,14 +263,8 @@ function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset
       );
     }
     if (denseCard.name === peak.name) {
-      terms.push({
-        name: 'dense',
-        layers: preset.model.numDenseLayers,
-        perLayerMs: dense.summary!.medianMs * scale,
-        totalMs: 0,
-        kind: scale === 1 ? 'measured' : 'scaled',
-        source: `${describe(path, dense, peak.name)}${scale === 1 ? '' : `, time × ${tokensPerCard}/${dense.workload.numTokens} tokens`}`,
-      });
+      const onCard = candidates.filter((c) => measuredCard(file, c)?.name === peak.name);
+      terms.push({ name: 'dense', layers: preset.model.numDenseLayers, totalMs: 0, ...denseAt(tokensPerCard, onCard, path, peak) });
     } else {
       // another card's dense layer: its achieved roofline fraction applied to the target card's floor
       const w = dense.work;
@@ -285,7 +283,8 @@ function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset
 
   const a = preset.model.attention;
   const layers = preset.model.numDenseLayers + preset.model.numMoeLayers;
-  const context = p === 'decode' ? o.contextTokens : tokensPerCard / 2;
+  // prefill attends, on average, over half its prompt: the measured prefill case's sequence length, not the card's token share
+  const context = p === 'decode' ? o.contextTokens : promptTokens / 2;
   const attnFlops = tokensPerCard * (2 * a.paramsPerLayer + a.flopsPerTokenPerContextPerLayer * context);
   const attnBytes =
     a.paramsPerLayer * bytesPerElement(dtype) + (p === 'decode' ? tokensPerCard * o.contextTokens : tokensPerCard) * a.kvBytesPerTokenPerLayer;
@@ -295,7 +294,7 @@ function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset
     perLayerMs: rooflineMs(peak, dtype, attnFlops, attnBytes),
     totalMs: 0,
     kind: 'estimated',
-    source: `roofline of ${peak.name} (${dtype}): ${(attnFlops / 1e9).toPrecision(3)} GFLOP, ${(attnBytes / 1e6).toPrecision(3)} MB per layer at ${p === 'decode' ? `${o.contextTokens} tokens of context` : `${tokensPerCard}-token chunks`} (no attention benchmark yet)`,
+    source: `roofline of ${peak.name} (${dtype}): ${(attnFlops / 1e9).toPrecision(3)} GFLOP, ${(attnBytes / 1e6).toPrecision(3)} MB per layer at ${p === 'decode' ? `${o.contextTokens} tokens of context` : `${tokensPerCard}-token chunks of ${promptTokens}-token prompts (${context} tokens of context on average)`} (no attention benchmark yet)`,
   });
 
   if (moe && o.layout.ep > 1) {
@@ -314,6 +313,41 @@ function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset
   for (const t of terms) t.totalMs = t.perLayerMs * t.layers;
   const stepMs = terms.reduce((s, t) => s + t.totalMs, 0);
   return { phase: p, dtype, tokensPerStepPerCard: tokensPerCard, terms, stepMs, tokensPerSecPerCard: tokensPerCard / (stepMs / 1000) };
+}
+
+/**
+ * The dense layer's time at `tokens` on its card, from that card's cases of the same key: the case
+ * at that count (measured); between two measured counts, the straight line through them
+ * (interpolated); beyond them, the nearest case scaled by the ratio of the roofline floors at the
+ * two counts (extrapolated: a decode layer is memory-bound, its time barely grows with tokens, and
+ * a linear scaling in tokens would overstate it).
+ */
+export function denseAt(tokens: number, onCard: CaseResult[], path: string, peak: CardPeak): Pick<Term, 'perLayerMs' | 'kind' | 'source'> {
+  const byTokens = [...onCard].sort((a, b) => a.workload.numTokens - b.workload.numTokens);
+  const exact = byTokens.find((c) => c.workload.numTokens === tokens);
+  if (exact) return { perLayerMs: exact.summary!.medianMs, kind: 'measured', source: describe(path, exact, peak.name) };
+  const below = byTokens.filter((c) => c.workload.numTokens < tokens).pop();
+  const above = byTokens.find((c) => c.workload.numTokens > tokens);
+  if (below && above) {
+    const [t0, t1] = [below.workload.numTokens, above.workload.numTokens];
+    const [m0, m1] = [below.summary!.medianMs, above.summary!.medianMs];
+    return {
+      perLayerMs: m0 + ((m1 - m0) * (tokens - t0)) / (t1 - t0),
+      kind: 'interpolated',
+      source: `${tokens} tokens between ${describe(path, below, peak.name)} and ${above.id}`,
+    };
+  }
+  const nearest = (below ?? above)!;
+  const floor = (c: WorkloadCase) => {
+    const w = accountFor(c);
+    return rooflineMs(peak, c.dtype, w.flopsPerCall, w.bytesPerCall);
+  };
+  const ratio = floor(denseTarget(nearest, tokens)) / floor(denseTarget(nearest, nearest.workload.numTokens));
+  return {
+    perLayerMs: nearest.summary!.medianMs * ratio,
+    kind: 'extrapolated',
+    source: `${describe(path, nearest, peak.name)}, beyond the measured token counts: time × ${ratio.toPrecision(4)}, its roofline floor at ${tokens} tokens over that at ${nearest.workload.numTokens}`,
+  };
 }
 
 /** The dense case's workload at another token count (the target card's share). */

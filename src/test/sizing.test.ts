@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readResultFile } from '../results/io.js';
-import { compose, measuredCard, parseLayout } from '../sizing/compose.js';
+import type { CaseResult } from '../results/schema.js';
+import { compose, denseAt, measuredCard, parseLayout } from '../sizing/compose.js';
 import { sizeScenario } from '../sizing/model.js';
 import { linkFor } from '../sizing/link.js';
 import { rooflineBound } from '../sizing/roofline.js';
@@ -163,11 +164,43 @@ describe('per-card throughput composed from a measured result file', () => {
     expect(d.tokensPerSecPerCard).toBeCloseTo(16 / (stepMs / 1000), 6);
   });
 
-  it('prefill: a dense case at other token counts is scaled and says so', () => {
+  it('prefill: a dense case beyond the measured token counts is scaled by its roofline floors, not linearly, and says so', () => {
     const dense = c.prefill.terms.find((t) => t.name === 'dense')!;
     expect(c.prefill.tokensPerStepPerCard).toBe(64);
-    expect(dense).toMatchObject({ perLayerMs: 1, kind: 'scaled' });
-    expect(dense.source).toMatch(/time × 64\/32 tokens$/);
+    // dense prefill of 32 tokens (0.5 ms) is memory-bound on the H100: (3 × 32 × 48 + 2 × 32 × 32) × 4 = 26,624 bytes;
+    // at 64 tokens (3 × 32 × 48 + 2 × 64 × 32) × 4 = 34,816 bytes; 0.5 ms × 34,816 / 26,624 (linear would have said 1 ms)
+    expect(dense.kind).toBe('extrapolated');
+    expect(dense.perLayerMs).toBeCloseTo((0.5 * 34816) / 26624, 12);
+    expect(dense.source).toMatch(/beyond the measured token counts: time × 1\.308, its roofline floor at 64 tokens over that at 32$/);
+  });
+
+  it('a dense case between two measured token counts is interpolated on the line through them, and says so', () => {
+    const d16 = file.cases.find((k) => k.id === 'tiny/dense/decode/t16/fp32')!;
+    const at = (tokens: number, medianMs: number) =>
+      ({
+        ...d16,
+        id: `tiny/dense/decode/t${tokens}/fp32`,
+        workload: { ...d16.workload, numTokens: tokens, batch: tokens },
+        summary: { ...d16.summary!, medianMs },
+      }) as CaseResult;
+    const peak = findCardPeak('NVIDIA H100 80GB HBM3')!;
+    // 0.25 ms at 16 tokens, 0.35 at 48: at 32, halfway
+    const t = denseAt(32, [at(16, 0.25), at(48, 0.35)], 'f.json', peak);
+    expect(t.kind).toBe('interpolated');
+    expect(t.perLayerMs).toBeCloseTo(0.3, 12);
+    expect(t.source).toMatch(
+      /^32 tokens between f\.json tiny\/dense\/decode\/t16\/fp32 on NVIDIA H100 SXM5 80GB .* and tiny\/dense\/decode\/t48\/fp32$/,
+    );
+    expect(denseAt(48, [at(16, 0.25), at(48, 0.35)], 'f.json', peak)).toMatchObject({ kind: 'measured', perLayerMs: 0.35 });
+  });
+
+  it('prefill attention attends over half the prompt (the prefill case’s 256 tokens), not half the card’s share', () => {
+    const attn = c.prefill.terms.find((t) => t.name === 'attention')!;
+    // 64 tokens × (2 × 4096 + 128 × 128) FLOPs vs 4096 × 4 + 64 × 256 bytes: memory-bound at 3.35 TB/s
+    const ms = Math.max((64 * (2 * 4096 + 128 * 128)) / 67e12, (4096 * 4 + 64 * 256) / 3.35e12) * 1000;
+    expect(attn.perLayerMs).toBeCloseTo(ms, 15);
+    // the FLOPs say which context was used: 64 × (2 × 4096 + 128 × 128) = 1.57 MFLOP (half the card's share would give 0.786)
+    expect(attn.source).toMatch(/0\.00157 GFLOP, .* at 64-token chunks of 256-token prompts \(128 tokens of context on average\)/);
   });
 
   it('sizing for another card extrapolates by the roofline, and says so', () => {
