@@ -172,9 +172,19 @@ function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset
 
   if (moe) {
     const wantSlice = o.layout.ep > 1 ? slice : undefined;
+    // what serving runs: routed experts (dense-all computes every expert for every token) under uniform
+    // routing unless only another was measured, then the most tokens; its id names formulation and routing
+    const served = (c: CaseResult) => [
+      c.workload.moeImpl === 'dense-all' ? 1 : 0,
+      c.workload.routing?.kind === 'uniform' ? 0 : 1,
+      -c.workload.numTokens,
+    ];
     const exact = cases
       .filter((c) => c.workload.preset === o.model && c.workload.layer.kind === 'moe' && c.workload.expertsPerCard === wantSlice)
-      .sort((a, b) => b.workload.numTokens - a.workload.numTokens)[0];
+      .sort((a, b) => {
+        const [x, y] = [served(a), served(b)];
+        return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+      })[0];
     const sameCard = (c: CaseResult) => measuredCard(file, c)?.name === peak.name;
     // the MoE case's achieved share of its card's roofline, and the case: what the slice's router and shared experts are scaled by
     let moeFraction: { fraction: number; of: string };

@@ -17,7 +17,8 @@ const FIXTURE_H100 = join(import.meta.dirname, 'fixtures', 'sizing-h100.json');
 const FIXTURE_H20 = join(import.meta.dirname, 'fixtures', 'sizing-h20.json');
 const nearestThousand = (x: number) => Math.round(x / 1000) * 1000;
 
-describe('seed.json reproduces the published forecast', () => {
+// a consistency check of the scenario's assumptions (some back-solved from the table), not a validation of the forecast
+describe('seed.json: its assumptions reproduce the published table (a consistency check, not a validation)', () => {
   const s = sizeScenario(loadScenario('seed'));
   const [user, api] = s.streams;
 
@@ -48,6 +49,31 @@ const single = {
   card: { prefillTokensPerSecPerCard: 10_000, decodeTokensPerSecPerCard: 1_000, utilization: 0.5, cardsPerServer: 8 },
   cost: { currency: 'USD', cardHourPrice: 2 },
 };
+
+describe('seed-api-price.json: the decode throughput the published API price implies', () => {
+  const scenario = loadScenario('seed-api-price');
+  it('its decode figure is 1.5 × 1e6 × the card-hour price / (3600 × 0.5 × 16 RMB): 520.83 at 10 RMB an hour, 781.25 at 15', () => {
+    expect(scenario.card.decodeTokensPerSecPerCard).toMatchObject({ low: 520.83, high: 781.25, basis: 'derived' });
+  });
+  it('at that throughput the decode cards cost the published 16 RMB per million output tokens', () => {
+    for (const [price, tps] of [
+      [10, 520.83],
+      [15, 781.25],
+    ]) {
+      const fixed = parseScenario({
+        ...scenario,
+        card: { ...scenario.card, decodeTokensPerSecPerCard: tps },
+        cost: { ...scenario.cost!, cardHourPrice: price },
+      });
+      const [api] = sizeScenario(fixed).streams;
+      expect(api.cost!.perMillionOutputTokens.low).toBeCloseTo(16, 3);
+    }
+  });
+  it('every figure says whether it is published, derived or assumed', () => {
+    const figures = [...scenario.streams.flatMap((st) => Object.values(st)), ...Object.values(scenario.card)].filter((f) => typeof f === 'object');
+    for (const f of figures) expect(['published', 'derived', 'assumed']).toContain((f as { basis?: string }).basis);
+  });
+});
 
 describe('the sizing model, against hand-computed scenarios', () => {
   it('one stream with tokens per day given directly', () => {
@@ -262,6 +288,22 @@ describe('per-card throughput composed from a measured result file', () => {
     expect(r.stderr.trim()).toMatch(
       /--link-gbps is ambiguous \(gigabits or gigabytes per second\?\): give --link-gbytes-per-s, in gigabytes per second$/,
     );
+  });
+
+  it('the MoE term is the served formulation: a dense-all case, even with more tokens, is not taken over the routed one', () => {
+    const routed = file.cases.find((k) => k.id.startsWith('tiny/moe/decode/'))!;
+    const denseAll = {
+      ...routed,
+      id: routed.id.replace('routed', 'dense-all').replace('t64', 't128'),
+      workload: { ...routed.workload, moeImpl: 'dense-all' as const, numTokens: 128, batch: 128 },
+      summary: { ...routed.summary!, medianMs: 0.1 },
+    } as CaseResult;
+    const both = compose({ ...file, cases: [denseAll, ...file.cases] }, FIXTURE_H100, {
+      model: 'tiny',
+      layout: parseLayout('ep=4'),
+      contextTokens: 4096,
+    });
+    expect(both.decode.terms.find((t) => t.name === 'moe')!.source).toContain(routed.id);
   });
 
   it('a CPU engine case carrying a --card roofline label is not that card’s measurement', () => {
