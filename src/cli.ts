@@ -10,6 +10,7 @@ import { COMPARE_FORMATS } from './compare/format.js';
 import { EXIT, UsageError } from './errors.js';
 import { csvOf, positive, probability, RUN_DEFAULTS, runOptionsFrom } from './run/options.js';
 import { COMPOSE_DEFAULTS } from './sizing/compose.js';
+import { moebenchVersion } from './env/machine.js';
 import { presetNames } from './workloads/presets.js';
 
 // Commands are imported when they run: reading, comparing and reporting result files never load an
@@ -240,10 +241,20 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
         code = await envCommand(io, argv.json, argv.check ? { out: argv.out, modelDir: argv.modelDir ?? d.modelDir } : undefined);
       },
     )
-    .demandCommand(1, 'name a command: run, compare, size, merge, repair, report or env')
+    .command('presets', 'list the model shapes --preset and --model take: layers, experts, parameters, work per token', {}, async () => {
+      const { presetsCommand } = await import('./commands/catalog.js');
+      code = await presetsCommand(io);
+    })
+    .command('suites', 'list the suites in bench/suites: what each runs, in how many processes, within what budget', {}, async () => {
+      const { suitesCommand } = await import('./commands/catalog.js');
+      code = await suitesCommand(io);
+    })
+    .demandCommand(1, 'name a command: run, compare, size, merge, repair, report, env, presets or suites')
     .strict()
     .help()
-    .version(false)
+    .alias('help', 'h')
+    .version('version', "moebench's version", moebenchVersion())
+    .alias('version', 'V')
     .exitProcess(false)
     .fail((msg, err) => {
       throw err ?? new UsageError(msg);

@@ -1,0 +1,48 @@
+import { fmt, formatTable } from '../text/table.js';
+import type { Preset } from '../workloads/presets.js';
+import type { Suite } from '../workloads/plan.js';
+
+/** `moebench presets`: each model's shapes, layer counts, experts and work per token. Pure. */
+export function presetsTable(presets: Preset[]): string {
+  const rows = [['preset', 'layers (dense + MoE)', 'hidden', 'FFN', 'experts (k, shared)', 'params', 'active', 'GFLOP/token']];
+  for (const p of presets) {
+    const m = p.model;
+    const hidden = p.moe?.hiddenSize ?? p.dense?.hiddenSize ?? 0;
+    const ffn = [p.dense ? `dense ${p.dense.intermediateSize}` : '', p.moe ? `expert ${p.moe.expertIntermediateSize}` : '']
+      .filter(Boolean)
+      .join(', ');
+    rows.push([
+      p.name,
+      `${m.numDenseLayers} + ${m.numMoeLayers}`,
+      String(hidden),
+      ffn,
+      p.moe ? `${p.moe.numExperts} (${p.moe.topK}, ${p.moe.numSharedExperts})` : '-',
+      params(m.totalParams),
+      params(m.activeParams),
+      // two FLOPs per active parameter, before attention over the context
+      m.activeParams ? fmt((2 * m.activeParams) / 1e9, 3) : '-',
+    ]);
+  }
+  return `${formatTable(rows, [false, true, true, false, false, true, true, true])}\n\n${presets.map((p) => `${p.name}: ${p.description} (${p.source})`).join('\n')}`;
+}
+
+/** `moebench suites`: what each suite runs, in how many processes, within what budget. Pure. */
+export function suitesTable(suites: { suite: Suite; cases: number; processes: number }[]): string {
+  const rows = [['suite', 'cases', 'processes per case', 'time budget', 'backend']];
+  for (const { suite, cases, processes } of suites)
+    rows.push([
+      suite.name,
+      String(cases),
+      String(processes),
+      suite.timeBudgetS ? `${suite.timeBudgetS} s` : 'none (runs until each case converges)',
+      suite.backend,
+    ]);
+  return `${formatTable(rows, [false, true, true, false, false])}\n\n${suites.map(({ suite }) => `${suite.name}: ${suite.description}`).join('\n')}`;
+}
+
+/** 671 B, 37.0 B, 100 k: what a model card says, not 6.71e+11. */
+function params(n: number): string {
+  if (!n) return '-';
+  const [div, unit] = n >= 1e9 ? [1e9, 'B'] : n >= 1e6 ? [1e6, 'M'] : [1e3, 'k'];
+  return `${(n / div).toPrecision(3)} ${unit}`;
+}
