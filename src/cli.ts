@@ -154,9 +154,13 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
             default: COMPARE_DEFAULTS.minDifference * 100,
             describe: 'smallest difference worth a FASTER/SLOWER verdict, %',
           })
-          .option('alpha', { type: 'number', default: COMPARE_DEFAULTS.alpha, describe: 'significance level of the test behind FASTER/SLOWER' }),
+          .option('alpha', { type: 'number', default: COMPARE_DEFAULTS.alpha, describe: 'significance level of the test behind FASTER/SLOWER' })
+          .option('fail-on', {
+            type: 'string',
+            describe: `exit ${EXIT.regression} (for a CI gate) on SLOWER verdicts: slower, or slower:PCT for slowdowns of at least PCT %`,
+          }),
       async (argv) => {
-        const { compareCommand } = await import('./commands/compare.js');
+        const { compareCommand, parseFailOn } = await import('./commands/compare.js');
         const format = csvOf('format', argv.format, COMPARE_FORMATS)![0];
         code = await compareCommand(
           (argv.inputs ?? []).map(String),
@@ -166,6 +170,8 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
             format,
             minDifference: positive('min-difference', argv.minDifference) / 100,
             alpha: probability('alpha', argv.alpha),
+            ...(argv.failOn !== undefined ? { failOn: parseFailOn(String(argv.failOn)) } : {}),
+            byGiven: args.some((a) => a === '--by' || a.startsWith('--by=')),
           },
           io,
         );

@@ -8,6 +8,8 @@ export const EXIT = {
   failed: 1,
   /** Bad input: an option, a file, a path. One line, never a stack trace. */
   usage: 2,
+  /** compare --fail-on: a verdict the user asked to fail on (a CI gate), apart from a skipped bad file. */
+  regression: 3,
   /** A bug in moebench (sysexits' EX_SOFTWARE). */
   internal: 70,
 } as const;

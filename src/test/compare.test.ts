@@ -228,7 +228,19 @@ describe('moebench compare', () => {
     };
     const before = run('before', 2);
     const after = run('after', 1);
-    expect(moebench(['compare', before, after]).stderr).toMatch(/everything given is one side .* use --by file/);
+    // files of one card are compared file against file without being asked, and it says so
+    const plain = moebench(['compare', before, after]);
+    expect(plain.status, plain.stderr).toBe(0);
+    expect(plain.stderr).toMatch(/every file is from fake \(H100 stand-in\): comparing file against file \(--by file\)/);
+    // an explicit --by is obeyed: one side is one side
+    expect(moebench(['compare', before, after, '--by', 'card']).stderr).toMatch(/everything given is one side .* use --by file/);
+    // a CI gate: SLOWER verdicts exit 3 (the baseline first: after → before is 2× slower); a threshold above the slowdown passes
+    const gate = moebench(['compare', after, before, '--fail-on', 'slower']);
+    expect(gate.status).toBe(3);
+    expect(gate.stderr).toMatch(/--fail-on: 1 SLOWER verdict\(s\): tiny\/dense\/decode\/t8\/fp32 ×0\.500/);
+    expect(moebench(['compare', after, before, '--fail-on', 'slower:60']).status).toBe(0);
+    expect(moebench(['compare', before, after, '--fail-on', 'slower']).status).toBe(0);
+    expect(moebench(['compare', before, after, '--fail-on', 'faster']).stderr).toMatch(/--fail-on "faster": use slower, or slower:PCT/);
     const r = moebench(['compare', before, after, '--by', 'file', '--format', 'json']);
     expect(r.status, r.stderr).toBe(0);
     const json = JSON.parse(r.stdout);
