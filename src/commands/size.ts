@@ -78,18 +78,18 @@ export async function sizeCommand(o: SizeOptions, io: Io): Promise<number> {
     );
     return 0;
   }
+  // the answer first: per-card figures side by side and the cards each implies; then how each was had
   const parts = [
     `scenario ${scenario.name}${scenario.description ? `: ${scenario.description}` : ''}`,
+    ...(measured.length || bounds.length ? ['', measuredSideBySide(scenario, assumed, measured, boundSizings)] : []),
     '',
     sizingTable(scenario, assumed, 'cards and servers (assumed per-card throughput)'),
     '',
     costTable(scenario, assumed),
-    '',
-    tornadoTable(tornado(scenario)),
   ];
   for (const m of measured) parts.push('', compositionText(m.composition));
   if (bounds.length) parts.push('', boundsText(boundsTitle(o, layout, bounds), bounds));
-  if (measured.length || bounds.length) parts.push('', measuredSideBySide(scenario, assumed, measured, boundSizings));
+  parts.push('', tornadoTable(tornado(scenario)));
   io.out(parts.join('\n'));
   return 0;
 }

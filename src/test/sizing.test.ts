@@ -337,6 +337,11 @@ describe('moebench size', () => {
     expect(r.stdout).toMatch(/user\s+assumed\s+4000\s+250\.0\s+76,827 – 107,873/);
     expect(r.stdout).toMatch(/user\s+measured: NVIDIA H100 SXM5 80GB/);
     expect(r.stdout).toMatch(/user\s+measured: NVIDIA H20 96GB/);
+    // the answer first: the side-by-side table comes before the terms and the sensitivity
+    const at = (text: string) => r.stdout.indexOf(text);
+    expect(at('assumed vs measured per-card throughput')).toBeGreaterThan(0);
+    expect(at('assumed vs measured per-card throughput')).toBeLessThan(at('per-card throughput of tiny'));
+    expect(at('per-card throughput of tiny')).toBeLessThan(at('sensitivity'));
   });
 
   it.each([
