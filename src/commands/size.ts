@@ -3,7 +3,7 @@ import { UsageError } from '../errors.js';
 import { loadingNotes, loadRuns } from '../results/runs.js';
 import { rooflineBound, type BoundMode } from '../sizing/roofline.js';
 import { cardFiguresOf, sizeScenario } from '../sizing/model.js';
-import { parseLayout, type Composition, type Layout } from '../sizing/compose.js';
+import { compose, parseLayout, type Composition, type Layout } from '../sizing/compose.js';
 import { sizeFromRun } from '../sizing/measured.js';
 import { loadScenario } from '../sizing/scenario.js';
 import { tornado } from '../sizing/tornado.js';
@@ -116,9 +116,16 @@ function boundsTitle(o: SizeOptions, layout: Layout, bounds: Bound[]): string {
   return `roofline bound of ${o.model} on ${[...new Set(bounds.map((b) => b.card))].join(', ')}, layout ep=${layout.ep}: the datasheet alone, no measurement; no system exceeds it`;
 }
 
-/** `size --roofline` without a scenario: the per-card prefill and decode bounds alone. */
+/** `size --roofline` without a scenario: the per-card prefill and decode bounds alone, at FP8 and at the modes --from files measured. */
 function boundsOnly(o: SizeOptions, layout: Layout, io: Io): number {
-  const bounds = boundsFor(o, layout, []);
+  const loaded = o.from.length ? loadRuns(o.from) : { runs: [], bad: [], conflicts: [] };
+  for (const line of loadingNotes(loaded)) io.err(line);
+  const composeOptions = { model: o.model, layout, contextTokens: o.contextTokens, linkGBps: o.linkGBps, card: o.card };
+  const bounds = boundsFor(
+    o,
+    layout,
+    loaded.runs.map((run) => compose(run, run.source, composeOptions)),
+  );
   if (o.json) io.out(JSON.stringify({ model: o.model, layout, rooflineBound: bounds }, null, 2));
   else io.out(boundsText(boundsTitle(o, layout, bounds), bounds));
   return 0;

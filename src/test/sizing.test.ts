@@ -444,6 +444,14 @@ describe('the roofline bound: the datasheet alone, an upper bound beside every f
     expect(r.stdout).toMatch(/user\s+roofline bound \(fp8\): NVIDIA H800 SXM5 80GB\s+8845\s+8845/);
   });
 
+  it('--roofline --from without a scenario bounds the measured card at FP8 and at the measured math mode', () => {
+    const r = moebench(['size', '--model', 'tiny', '--layout', 'ep=4', '--from', FIXTURE_H100, '--roofline']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^roofline bound of tiny on NVIDIA H100 SXM5 80GB, layout ep=4/);
+    expect(r.stdout).toMatch(/decode\s+fp8\s/);
+    expect(r.stdout).toMatch(/decode\s+fp32\s/);
+  });
+
   it('--roofline with no card to bound, and size with neither scenario nor --roofline, say what to give', () => {
     expect(moebench(['size', '--model', 'deepseek-v3', '--roofline']).stderr).toMatch(/--roofline needs a card: name it with --card/);
     expect(moebench(['size', '--model', 'deepseek-v3']).stderr).toMatch(
