@@ -136,7 +136,9 @@ export function measuredSideBySide(
   };
   const a = scenario.card;
   const fig = (f: typeof a.prefillTokensPerSecPerCard) => r(assumption(f), (n) => fmt(n, 4));
-  card(assumed, 'assumed', fig(a.prefillTokensPerSecPerCard), fig(a.decodeTokensPerSecPerCard));
+  // the scenario's own figures, labelled by their basis (seed-api-price's decode figure is derived, not assumed)
+  const bases = [...new Set([a.prefillTokensPerSecPerCard, a.decodeTokensPerSecPerCard].map((f) => (typeof f === 'object' && f.basis) || 'assumed'))];
+  card(assumed, bases.join(', '), fig(a.prefillTokensPerSecPerCard), fig(a.decodeTokensPerSecPerCard));
   for (const m of measured)
     card(
       m.sizing,

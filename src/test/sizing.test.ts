@@ -69,6 +69,22 @@ describe('seed-api-price.json: the decode throughput the published API price imp
       expect(api.cost!.perMillionOutputTokens.low).toBeCloseTo(16, 3);
     }
   });
+  it('beside the roofline bound, its decode figure is labelled derived, not assumed', () => {
+    const r = moebench([
+      'size',
+      '--scenario',
+      'seed-api-price',
+      '--model',
+      'deepseek-v3',
+      '--card',
+      'NVIDIA H800',
+      '--layout',
+      'ep=32',
+      '--roofline',
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/api\s+assumed, derived\s+4000\s+520\.8 – 781\.3/);
+  });
   it('every figure says whether it is published, derived or assumed', () => {
     const figures = [...scenario.streams.flatMap((st) => Object.values(st)), ...Object.values(scenario.card)].filter((f) => typeof f === 'object');
     for (const f of figures) expect(['published', 'derived', 'assumed']).toContain((f as { basis?: string }).basis);
