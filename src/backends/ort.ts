@@ -7,7 +7,7 @@ import { ensureModel } from '../onnx/modelFile.js';
 import { overheadModel } from '../onnx/overhead.js';
 import { summarizeOrtProfile } from './ortProfile.js';
 import { softwareVulkanSelected } from '../env/vulkan.js';
-import { boxCuda, checkLibraries, loaderView, nvidiaSmiHeader, ortCudaNeeds, type LibraryCheck } from '../env/cudaLibraries.js';
+import { checkLibrariesHere, ortCudaNeeds, type LibraryCheck } from '../env/cudaLibraries.js';
 import { fromHalfArray, toHalfArray } from '../workloads/float16.js';
 import type { WorkloadCase } from '../workloads/spec.js';
 import type { CaseInputs } from '../workloads/tensors.js';
@@ -35,8 +35,7 @@ export const CUDA_PROVIDER_FILES = ['libonnxruntime_providers_cuda.so', 'libonnx
 /** The CUDA provider's libraries against what this box's loader finds. */
 export function ortCudaLibraryCheck(env: NodeJS.ProcessEnv = process.env): LibraryCheck {
   const state = cudaProviderState();
-  const view = loaderView(env);
-  return checkLibraries(ortCudaNeeds(state.installed ? join(state.dir, CUDA_PROVIDER_FILES[0]) : undefined), view, boxCuda(view, nvidiaSmiHeader()));
+  return checkLibrariesHere(ortCudaNeeds(state.installed ? join(state.dir, CUDA_PROVIDER_FILES[0]) : undefined), env);
 }
 
 /** Which of the two ways of getting the CUDA provider holds here. */
@@ -78,7 +77,7 @@ export class OrtBackend implements Backend {
         };
       }
       // a provider whose linked libraries are missing fails inside ORT with a dlopen error, or not at all (CPU fallback)
-      if (libraries.found.some((l) => l.when === 'linked' && !l.path)) {
+      if (libraries.linkedMissing) {
         return { available: false, reason: libraries.problem!, fix: libraries.fix! };
       }
     }

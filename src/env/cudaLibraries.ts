@@ -177,6 +177,8 @@ export interface LibraryCheck {
   needs: EngineNeeds;
   found: { name: string; when: NeededLibrary['when']; path?: string }[];
   missing: string[];
+  /** A library the engine's binary links against is missing, so it cannot load at all (not only fall back). */
+  linkedMissing: boolean;
   box: BoxCuda;
   /** One line: what is missing against what the box has, or undefined when nothing is. */
   problem?: string;
@@ -197,7 +199,8 @@ export function checkLibraries(needs: EngineNeeds, view: LoaderView, box: BoxCud
   const found = needs.libraries.map((l) => ({ ...l, path: view.libraries.get(l.name) }));
   // libcuda.so.1 is the driver's, not a toolkit library: its absence means no driver, said apart
   const missing = found.filter((l) => !l.path).map((l) => l.name);
-  if (!missing.length) return { needs, found, missing, box };
+  const linkedMissing = found.some((l) => l.when === 'linked' && !l.path);
+  if (!missing.length) return { needs, found, missing, linkedMissing, box };
   const noDriver = missing.includes('libcuda.so.1');
   const toolkit = missing.filter((n) => n !== 'libcuda.so.1');
   const has = `this box has ${list(box.cudaMajors, 'CUDA runtime')} (libcudart), ${box.cublas ? 'cuBLAS' : 'no cuBLAS'}, ${list(box.cudnnMajors, 'cuDNN')}${box.driverCuda ? `, a driver for CUDA up to ${box.driverCuda}` : noDriver ? ', no NVIDIA driver (libcuda.so.1)' : ''}`;
@@ -216,7 +219,13 @@ export function checkLibraries(needs: EngineNeeds, view: LoaderView, box: BoxCud
         ]
       : []),
   ];
-  return { needs, found, missing, box, problem, fix: steps.join('; ') };
+  return { needs, found, missing, linkedMissing, box, problem, fix: steps.join('; ') };
+}
+
+/** Checks one engine's needs against this box: its loader's view, its CUDA libraries and its driver. */
+export function checkLibrariesHere(needs: EngineNeeds, env: NodeJS.ProcessEnv = process.env): LibraryCheck {
+  const view = loaderView(env);
+  return checkLibraries(needs, view, boxCuda(view, nvidiaSmiHeader()));
 }
 
 /** nvidia-smi's plain header (driver and CUDA version), when it runs. */

@@ -3,10 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readResultFile } from '../results/io.js';
-import { moebench } from './helpers/cli.js';
+import { moebench, fakeScript, TINY_FAKE_RUN } from './helpers/cli.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'moebench-cli-'));
-const fake = (script: object) => ({ MOEBENCH_FAKE_SCRIPT: JSON.stringify(script) });
 
 describe('moebench run with the fake backend (exact)', () => {
   it('turns scripted latencies into exact statistics and throughput', () => {
@@ -31,7 +30,7 @@ describe('moebench run with the fake backend (exact)', () => {
         '--out',
         out,
       ],
-      fake({ latenciesMs: [2] }),
+      fakeScript({ latenciesMs: [2] }),
     );
     expect(r.status).toBe(0);
     const [c] = readResultFile(out).cases;
@@ -50,7 +49,7 @@ describe('moebench run with the fake backend (exact)', () => {
     const out = join(tmp(), 'r.json');
     const r = moebench(
       ['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '8', '--min-time-ms', '20', '--out', out],
-      fake({ latenciesMs: [2] }),
+      fakeScript({ latenciesMs: [2] }),
     );
     expect(r.status, r.stderr).toBe(0);
     const file = readResultFile(out);
@@ -61,10 +60,7 @@ describe('moebench run with the fake backend (exact)', () => {
 
   it('a case whose output is wrong is invalid, has no throughput, and the run exits 1', () => {
     const out = join(tmp(), 'r.json');
-    const r = moebench(
-      ['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '4', '--out', out],
-      fake({ latenciesMs: [1], outputError: 0.01 }),
-    );
+    const r = moebench([...TINY_FAKE_RUN, '--out', out], fakeScript({ latenciesMs: [1], outputError: 0.01 }));
     expect(r.status).toBe(1);
     const [c] = readResultFile(out).cases;
     expect(c.status).toBe('invalid');
@@ -77,7 +73,7 @@ describe('moebench run with the fake backend (exact)', () => {
     const out = join(tmp(), 'r.json');
     const r = moebench(
       ['run', '--backend', 'fake', '--preset', 'tiny', '--phase', 'decode', '--tokens', '4', '--min-time-ms', '5', '--out', out],
-      fake({ latenciesMs: [1], failCases: ['moe'] }),
+      fakeScript({ latenciesMs: [1], failCases: ['moe'] }),
     );
     expect(r.status).toBe(1);
     const cases = readResultFile(out).cases;
@@ -175,7 +171,7 @@ describe("the stopping rule's times", () => {
         '--out',
         out,
       ],
-      { MOEBENCH_FAKE_SCRIPT: JSON.stringify({ latenciesMs: [1] }) },
+      fakeScript({ latenciesMs: [1] }),
     );
     expect(r.status, r.stderr).toBe(0);
     const [c] = readResultFile(out).cases;

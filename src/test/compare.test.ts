@@ -11,7 +11,7 @@ import { readResultFile } from '../results/io.js';
 import type { CaseResult } from '../results/schema.js';
 import type { Run } from '../results/runs.js';
 import { loadRuns } from '../results/runs.js';
-import { moebench } from './helpers/cli.js';
+import { moebench, fakeScript } from './helpers/cli.js';
 
 const FIX = join(import.meta.dirname, 'fixtures');
 const BASE = join(FIX, 'compare-base.json');
@@ -187,7 +187,7 @@ describe('moebench compare', () => {
           '--out',
           out,
         ],
-        { MOEBENCH_FAKE_SCRIPT: JSON.stringify({ latenciesMs: [latencyMs], device }) },
+        fakeScript({ latenciesMs: [latencyMs], device }),
       );
       expect(r.status, r.stderr).toBe(0);
       return out;
@@ -221,7 +221,7 @@ describe('moebench compare', () => {
           '--out',
           out,
         ],
-        { MOEBENCH_FAKE_SCRIPT: JSON.stringify({ latenciesMs: [latencyMs], device: 'H100 stand-in' }) },
+        fakeScript({ latenciesMs: [latencyMs], device: 'H100 stand-in' }),
       );
       expect(r.status, r.stderr).toBe(0);
       return out;

@@ -6,10 +6,9 @@ import { CARD_PEAKS, findCardPeak, rooflineOf } from '../env/datasheets.js';
 import { readResultFile } from '../results/io.js';
 import { mathEnv, mathUnsupported } from '../run/math.js';
 import { TOLERANCE } from '../workloads/reference.js';
-import { moebench } from './helpers/cli.js';
+import { moebench, fakeScript } from './helpers/cli.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'moebench-gpu-'));
-const fake = (script: object) => ({ MOEBENCH_FAKE_SCRIPT: JSON.stringify(script) });
 const H100 = 'NVIDIA H100 SXM5 80GB';
 
 describe('math modes: fp32 is strict fp32 on CUDA engines, tf32 only when asked', () => {
@@ -46,7 +45,7 @@ describe('math modes: fp32 is strict fp32 on CUDA engines, tf32 only when asked'
         out,
       ],
       // as a shell that exported the override would: a tf32 case must still get TF32
-      { ...fake({ latenciesMs: [1], outputError: 3e-4 }), NVIDIA_TF32_OVERRIDE: '0' },
+      { ...fakeScript({ latenciesMs: [1], outputError: 3e-4 }), NVIDIA_TF32_OVERRIDE: '0' },
     );
     expect(r.status).toBe(1);
     const [fp32, tf32] = readResultFile(out).cases;
@@ -83,7 +82,7 @@ describe('math modes: fp32 is strict fp32 on CUDA engines, tf32 only when asked'
         '--out',
         out,
       ],
-      fake({ latenciesMs: [1], placement: 'host' }),
+      fakeScript({ latenciesMs: [1], placement: 'host' }),
     );
     expect(r.status).toBe(0);
     const [c] = readResultFile(out).cases;
@@ -129,7 +128,7 @@ describe('the roofline of the case’s own math mode', () => {
         '--out',
         out,
       ],
-      fake({ latenciesMs: [1], latencyByCase: { '/t256/': 0.01, '/t1/': 0.005, '/t2/': 0.005 } }),
+      fakeScript({ latenciesMs: [1], latencyByCase: { '/t256/': 0.01, '/t1/': 0.005, '/t2/': 0.005 } }),
     );
     expect(r.status, r.stderr).toBe(1);
     const cases = readResultFile(out).cases;
@@ -203,7 +202,7 @@ describe('datasheets match the names nvidia-smi reports, and no other card', () 
         '--out',
         out,
       ],
-      fake({ latenciesMs: [1] }),
+      fakeScript({ latenciesMs: [1] }),
     );
     expect(r.status, r.stderr).toBe(0);
     expect(readResultFile(out).cases[0].roofline?.card).toBe('NVIDIA H800 SXM5 80GB');

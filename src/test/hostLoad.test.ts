@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hostWarning, judgeHost, type HostSignals } from '../env/hostLoad.js';
 import { readResultFile } from '../results/io.js';
-import { moebench } from './helpers/cli.js';
+import { moebench, fakeScript } from './helpers/cli.js';
 
 const quiet: HostSignals = { cpus: 2, loadAverage1m: 0.3, busyProcesses: [], calibration: { loopMs: 6.1, spread: 0.06, between: 0.01 } };
 
@@ -64,7 +64,7 @@ describe('the noisy-host check', () => {
           '--out',
           out,
         ],
-        { MOEBENCH_FAKE_SCRIPT: JSON.stringify({ latenciesMs: [2] }) },
+        fakeScript({ latenciesMs: [2] }),
       );
       expect(r.status, r.stderr).toBe(0);
       const warnings = r.stderr.split('\n').filter((l) => l.includes('this host is busy'));

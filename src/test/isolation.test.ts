@@ -4,19 +4,18 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseResultFile, readResultFile } from '../results/io.js';
-import { CLI, moebench } from './helpers/cli.js';
+import { CLI, moebench, fakeScript, TINY_FAKE_RUN } from './helpers/cli.js';
 import { failureReason } from '../run/workerProcess.js';
 import { integrityOf } from '../results/integrity.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'moebench-iso-'));
-const fake = (script: object) => ({ MOEBENCH_FAKE_SCRIPT: JSON.stringify(script) });
 // four tiny cases, in this order: moe prefill, moe decode, dense prefill, dense decode
 const FOUR = ['run', '--backend', 'fake', '--preset', 'tiny', '--tokens', '4', '--min-time-ms', '5'];
 
 describe('each case runs in its own process', () => {
   it('a case that crashes is recorded as failed and the suite finishes', () => {
     const out = join(tmp(), 'r.json');
-    const r = moebench([...FOUR, '--out', out], fake({ latenciesMs: [1], crashCases: ['moe/decode'] }));
+    const r = moebench([...FOUR, '--out', out], fakeScript({ latenciesMs: [1], crashCases: ['moe/decode'] }));
     expect(r.status).toBe(1);
     const cases = readResultFile(out).cases;
     expect(cases.map((c) => c.status)).toEqual(['ok', 'failed', 'ok', 'ok']);
@@ -25,7 +24,7 @@ describe('each case runs in its own process', () => {
 
   it('a case that runs out of memory is recorded as failed with the reason', () => {
     const out = join(tmp(), 'r.json');
-    const r = moebench([...FOUR, '--case-memory-mb', '64', '--out', out], fake({ latenciesMs: [1], oomCases: ['dense/decode'] }));
+    const r = moebench([...FOUR, '--case-memory-mb', '64', '--out', out], fakeScript({ latenciesMs: [1], oomCases: ['dense/decode'] }));
     expect(r.status).toBe(1);
     const cases = readResultFile(out).cases;
     expect(cases.map((c) => c.status)).toEqual(['ok', 'ok', 'ok', 'failed']);
@@ -55,7 +54,7 @@ describe('each case runs in its own process', () => {
         '--out',
         out,
       ],
-      fake({ latenciesMs: [1], hangCases: ['dense/decode'], helperPidFile: pidFile }),
+      fakeScript({ latenciesMs: [1], hangCases: ['dense/decode'], helperPidFile: pidFile }),
     );
     expect(r.status).toBe(1);
     const helper = Number(readFileSync(pidFile, 'utf8'));
@@ -75,7 +74,7 @@ describe('each case runs in its own process', () => {
   it('a case that hangs is killed at the per-case timeout and the suite finishes', () => {
     // 6 s, not less: a fake case's worker takes about a second to start and answer, more on a loaded host
     const out = join(tmp(), 'r.json');
-    const r = moebench([...FOUR, '--case-timeout-s', '6', '--out', out], fake({ latenciesMs: [1], hangCases: ['moe/prefill'] }));
+    const r = moebench([...FOUR, '--case-timeout-s', '6', '--out', out], fakeScript({ latenciesMs: [1], hangCases: ['moe/prefill'] }));
     expect(r.status).toBe(1);
     const cases = readResultFile(out).cases;
     expect(cases.map((c) => c.status)).toEqual(['failed', 'ok', 'ok', 'ok']);
@@ -87,7 +86,7 @@ describe('interrupted runs', () => {
   it('SIGTERM mid-suite leaves a valid file with every completed case, and --resume completes it', async () => {
     const out = join(tmp(), 'r.json');
     const child = spawn(process.execPath, [CLI, ...FOUR, '--repetitions', '1', '--out', out], {
-      env: { ...process.env, ...fake({ latenciesMs: [1], hangCases: ['dense/prefill'] }) },
+      env: { ...process.env, ...fakeScript({ latenciesMs: [1], hangCases: ['dense/prefill'] }) },
       stdio: 'ignore',
     });
     // wait until the two cases before the hanging one are in the file
@@ -103,7 +102,7 @@ describe('interrupted runs', () => {
     expect(interrupted.cases.map((c) => c.status)).toEqual(['ok', 'ok']);
     expect(interrupted.environment.endedAt).toBeUndefined();
 
-    const resumed = moebench(['run', '--resume', out], fake({ latenciesMs: [1] }));
+    const resumed = moebench(['run', '--resume', out], fakeScript({ latenciesMs: [1] }));
     expect(resumed.status).toBe(0);
     expect(resumed.stderr).toMatch(/2 case\(s\) on fake .*, 2 already in the file/);
     const file = readResultFile(out);
@@ -121,7 +120,7 @@ describe('interrupted runs', () => {
 describe('what --resume accepts', () => {
   const run = () => {
     const out = join(tmp(), 'r.json');
-    const r = moebench([...FOUR, '--repetitions', '1', '--out', out], fake({ latenciesMs: [1] }));
+    const r = moebench([...FOUR, '--repetitions', '1', '--out', out], fakeScript({ latenciesMs: [1] }));
     expect(r.status, r.stderr).toBe(0);
     return out;
   };
@@ -129,7 +128,7 @@ describe('what --resume accepts', () => {
   it('a complete file has nothing left to run and is left exactly as it was', () => {
     const out = run();
     const before = readFileSync(out, 'utf8');
-    const resumed = moebench(['run', '--resume', out], fake({ latenciesMs: [1] }));
+    const resumed = moebench(['run', '--resume', out], fakeScript({ latenciesMs: [1] }));
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(resumed.stderr).toMatch(/0 case\(s\) on fake .*, 4 already in the file/);
     expect(readFileSync(out, 'utf8')).toBe(before);
@@ -142,7 +141,7 @@ describe('what --resume accepts', () => {
     data.cases = data.cases.slice(0, 2);
     data.integrity = integrityOf(data);
     writeFileSync(out, JSON.stringify(data));
-    const resumed = moebench(['run', '--resume', out], fake({ latenciesMs: [1] }));
+    const resumed = moebench(['run', '--resume', out], fakeScript({ latenciesMs: [1] }));
     expect(resumed.status).toBe(2);
     expect(resumed.stderr).toContain(`was started on another machine or software (host: another-box → ${hostname()}): `);
     expect(resumed.stderr).toMatch(/start a new run$/m);
@@ -170,7 +169,7 @@ describe('interrupted runs with --repetitions', () => {
       '--out',
       out,
     ];
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...fake({ latenciesMs: [1] }) }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...fakeScript({ latenciesMs: [1] }) }, stdio: 'ignore' });
     // both cases have their first repetition: the second round has begun (a worker takes far longer than a poll)
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
@@ -183,7 +182,7 @@ describe('interrupted runs with --repetitions', () => {
     expect(interrupted.cases.map((c) => c.repetitions!.length)).toEqual([1, 1]);
     const perRepetition = interrupted.cases[0].samplesMs!.length;
 
-    const resumed = moebench(['run', '--resume', out], fake({ latenciesMs: [1] }));
+    const resumed = moebench(['run', '--resume', out], fakeScript({ latenciesMs: [1] }));
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(resumed.stderr).toMatch(/2 case\(s\) on fake/);
     const file = readResultFile(out);
@@ -199,7 +198,7 @@ describe('measurement extras, exact with the fake backend', () => {
     const out = join(tmp(), 'r.json');
     moebench(
       ['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '8', '--min-time-ms', '20', '--out', out],
-      fake({ latenciesMs: [2], overheadMs: 0.4 }),
+      fakeScript({ latenciesMs: [2], overheadMs: 0.4 }),
     );
     const [c] = readResultFile(out).cases;
     expect(c.overhead!.medianMs).toBe(0.4);
@@ -228,7 +227,7 @@ describe('measurement extras, exact with the fake backend', () => {
         '--out',
         out,
       ],
-      fake({ latenciesMs: [0.5], msPerToken: 0.01 }),
+      fakeScript({ latenciesMs: [0.5], msPerToken: 0.01 }),
     );
     expect(r.status).toBe(0);
     const [fit] = readResultFile(out).sweeps!;
@@ -263,7 +262,7 @@ describe('measurement extras, exact with the fake backend', () => {
         '--out',
         out,
       ],
-      fake({ latenciesMs: [2] }),
+      fakeScript({ latenciesMs: [2] }),
     );
     const [c] = readResultFile(out).cases;
     // 8 × 6 × 32 × 48 FLOPs at 67 TFLOP/s vs (3 × 32 × 48 + 2 × 8 × 32) × 4 bytes at 3.35 TB/s: memory-bound
@@ -301,11 +300,11 @@ echo "1, NVIDIA H100 80GB HBM3, GPU-bbbb, 81559 MiB, 550.54.15, 1755 MHz, 1980 M
     chmodSync(join(bin, 'nvidia-smi'), 0o755);
     return { PATH: `${bin}:${process.env.PATH}`, CUDA_VISIBLE_DEVICES: undefined };
   };
-  const ONE = ['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '4', '--min-time-ms', '5'];
+  const ONE = [...TINY_FAKE_RUN, '--min-time-ms', '5'];
 
   it('--device all runs one process per card, each pinned to its card, and records the card', () => {
     const out = join(tmp(), 'r.json');
-    const r = moebench([...ONE, '--device', 'all', '--out', out], { ...fake({ latenciesMs: [1] }), ...twoCards() });
+    const r = moebench([...ONE, '--device', 'all', '--out', out], { ...fakeScript({ latenciesMs: [1] }), ...twoCards() });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/--device all: 2 cards, one process each, (in parallel|one after another)/);
     // each card's table and file, to the last line
@@ -326,7 +325,7 @@ echo "1, NVIDIA H100 80GB HBM3, GPU-bbbb, 81559 MiB, 550.54.15, 1755 MHz, 1980 M
 
   it('--device N pins the case worker to card N by UUID and reads that card before and after', () => {
     const out = join(tmp(), 'r.json');
-    const r = moebench([...ONE, '--device', '1', '--out', out], { ...fake({ latenciesMs: [1] }), ...twoCards() });
+    const r = moebench([...ONE, '--device', '1', '--out', out], { ...fakeScript({ latenciesMs: [1] }), ...twoCards() });
     expect(r.status, r.stderr).toBe(0);
     const [c] = readResultFile(out).cases;
     expect(c.details!.cudaVisibleDevices).toBe('GPU-bbbb');
@@ -338,14 +337,14 @@ echo "1, NVIDIA H100 80GB HBM3, GPU-bbbb, 81559 MiB, 550.54.15, 1755 MHz, 1980 M
 
   it('without --device takes the first card CUDA_VISIBLE_DEVICES leaves', () => {
     const out = join(tmp(), 'r.json');
-    const r = moebench([...ONE, '--out', out], { ...fake({ latenciesMs: [1] }), ...twoCards(), CUDA_VISIBLE_DEVICES: 'GPU-bbbb' });
+    const r = moebench([...ONE, '--out', out], { ...fakeScript({ latenciesMs: [1] }), ...twoCards(), CUDA_VISIBLE_DEVICES: 'GPU-bbbb' });
     expect(r.status, r.stderr).toBe(0);
     expect(readResultFile(out).cases[0].gpuBefore!.index).toBe(1);
   });
 
   it('a card that is not there is refused before any result file is written', () => {
     const out = join(tmp(), 'r.json');
-    const r = moebench([...ONE, '--device', '5', '--out', out], { ...fake({ latenciesMs: [1] }), ...twoCards() });
+    const r = moebench([...ONE, '--device', '5', '--out', out], { ...fakeScript({ latenciesMs: [1] }), ...twoCards() });
     expect(r.status).toBe(2);
     expect(r.stderr.trim()).toBe("moebench: no GPU 5: the cards are 0, 1 (--device takes nvidia-smi's index)");
     expect(existsSync(out)).toBe(false);
@@ -358,7 +357,7 @@ echo "1, NVIDIA H100 80GB HBM3, GPU-bbbb, 81559 MiB, 550.54.15, 1755 MHz, 1980 M
   });
 
   it('--device all refuses an engine that cannot be pinned to a card', () => {
-    const r = moebench([...ONE, '--device', 'all'], { ...fake({ latenciesMs: [1], placement: 'webgpu' }), ...twoCards() });
+    const r = moebench([...ONE, '--device', 'all'], { ...fakeScript({ latenciesMs: [1], placement: 'webgpu' }), ...twoCards() });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(
       /--device all runs one process per card, pinned to it through CUDA_VISIBLE_DEVICES, which only CUDA engines \(ort-cuda, tfjs-node-gpu\) obey: fake runs on the adapter Dawn picks/,

@@ -5,11 +5,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseResultFile, readResultFile } from '../results/io.js';
 import { defaultResultPath } from '../run/schedule.js';
-import { CLI, moebench, WORKDIR } from './helpers/cli.js';
+import { CLI, moebench, WORKDIR, fakeScript, TINY_FAKE_RUN } from './helpers/cli.js';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'fake-run.json');
-const fake = (script: object) => ({ MOEBENCH_FAKE_SCRIPT: JSON.stringify(script) });
-const ONE = ['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '4', '--repetitions', '1'];
+const ONE = [...TINY_FAKE_RUN, '--repetitions', '1'];
 const tmp = () => mkdtempSync(join(tmpdir(), 'moebench-lost-'));
 /** ONE with its MoE twin: two cases. */
 const TWO = ONE.map((a) => (a === 'dense' ? 'dense,moe' : a));
@@ -18,7 +17,7 @@ describe('a new run never overwrites a file', () => {
   it("moebench run --out notes.json, someone's existing non-result file: refused, the file untouched", () => {
     const out = join(tmp(), 'notes.json');
     writeFileSync(out, '{"my": "notes"}\n');
-    const r = moebench([...ONE, '--out', out], fake({ latenciesMs: [1] }));
+    const r = moebench([...ONE, '--out', out], fakeScript({ latenciesMs: [1] }));
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/notes\.json already exists: a new run never overwrites a file; continue it with --resume .*--force/);
     expect(readFileSync(out, 'utf8')).toBe('{"my": "notes"}\n');
@@ -29,9 +28,9 @@ describe('a new run never overwrites a file', () => {
     const out = join(dir, 'victim.json');
     copyFileSync(FIXTURE, out);
     const before = readFileSync(out, 'utf8');
-    expect(moebench([...ONE, '--out', out], fake({ latenciesMs: [1] })).status).toBe(2);
+    expect(moebench([...ONE, '--out', out], fakeScript({ latenciesMs: [1] })).status).toBe(2);
     expect(readFileSync(out, 'utf8')).toBe(before);
-    const forced = moebench([...ONE, '--out', out, '--force'], fake({ latenciesMs: [1] }));
+    const forced = moebench([...ONE, '--out', out, '--force'], fakeScript({ latenciesMs: [1] }));
     expect(forced.status, forced.stderr).toBe(0);
     expect(forced.stderr).toMatch(/--force: moved the existing .*victim\.json to .*victim\.json\.bak/);
     expect(readFileSync(join(dir, 'victim.json.bak'), 'utf8')).toBe(before);
@@ -45,7 +44,7 @@ describe('a new run never overwrites a file', () => {
         // in the folder given, so both default to its results/
         const child = spawn(process.execPath, [CLI, ...ONE, '--model-dir', join(dir, 'models')], {
           cwd: dir,
-          env: { ...process.env, ...fake({ latenciesMs: [1] }) },
+          env: { ...process.env, ...fakeScript({ latenciesMs: [1] }) },
           stdio: 'ignore',
         });
         child.on('exit', resolve);
@@ -81,7 +80,11 @@ describe('SIGHUP (a closed terminal or ssh session) is an interrupt like SIGINT'
     const child = spawn(
       process.execPath,
       [CLI, 'run', '--backend', 'fake', '--preset', 'tiny', '--tokens', '4', '--min-time-ms', '5', '--repetitions', '1', '--out', out],
-      { env: { ...process.env, ...fake({ latenciesMs: [1], hangCases: ['dense/prefill'] }) }, stdio: ['ignore', 'ignore', 'pipe'], cwd: WORKDIR },
+      {
+        env: { ...process.env, ...fakeScript({ latenciesMs: [1], hangCases: ['dense/prefill'] }) },
+        stdio: ['ignore', 'ignore', 'pipe'],
+        cwd: WORKDIR,
+      },
     );
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -172,7 +175,7 @@ async function partialRun(): Promise<string> {
   const child = spawn(
     process.execPath,
     [CLI, 'run', '--backend', 'fake', '--preset', 'tiny', '--tokens', '4', '--min-samples', '2000', '--repetitions', '1', '--out', out],
-    { env: { ...process.env, ...fake({ latenciesMs: [0.01], hangCases: ['dense/prefill'] }) }, stdio: 'ignore', cwd: WORKDIR },
+    { env: { ...process.env, ...fakeScript({ latenciesMs: [0.01], hangCases: ['dense/prefill'] }) }, stdio: 'ignore', cwd: WORKDIR },
   );
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline && !(existsSync(out) && readResultFile(out).cases.length === 2)) await new Promise((r) => setTimeout(r, 50));
@@ -189,7 +192,7 @@ describe('a full disk or a read-only mount loses nothing', () => {
     const rescue = tmp();
     // room for the file before any case, not for one holding 2000 samples
     const r = onSmallDisk(12, `"$NODE" "$CLI" ${TWO.join(' ')} --min-samples 2000 --out "$DISK/r.json"`, {
-      ...fake({ latenciesMs: [0.01] }),
+      ...fakeScript({ latenciesMs: [0.01] }),
       TMPDIR: rescue,
     });
     expect(r.status, r.stderr).toBe(2);
@@ -206,7 +209,7 @@ describe('a full disk or a read-only mount loses nothing', () => {
       readdirSync(rescue).find((f) => f.startsWith('moebench-rescued-'))!,
     );
     expect(readResultFile(rescued).cases.map((c) => c.id)).toEqual(['tiny/dense/decode/t4/fp32']);
-    const resumed = moebench(['run', '--resume', rescued], fake({ latenciesMs: [0.01] }));
+    const resumed = moebench(['run', '--resume', rescued], fakeScript({ latenciesMs: [0.01] }));
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(readResultFile(rescued).cases).toHaveLength(2);
   });
@@ -216,7 +219,7 @@ describe('a full disk or a read-only mount loses nothing', () => {
     const before = readFileSync(partial);
     const rescue = tmp();
     const r = onSmallDisk(pagesOf(partial) + 8, `cp "${partial}" "$DISK/r.json" && "$NODE" "$CLI" run --resume "$DISK/r.json"`, {
-      ...fake({ latenciesMs: [0.01] }),
+      ...fakeScript({ latenciesMs: [0.01] }),
       TMPDIR: rescue,
     });
     expect(r.status, r.stderr).toBe(2);
@@ -234,7 +237,7 @@ describe('a full disk or a read-only mount loses nothing', () => {
     const r = onSmallDisk(
       pagesOf(partial) + 64,
       `cp "${partial}" "$DISK/r.json" && mount -o remount,ro "$DISK" && "$NODE" "$CLI" run --resume "$DISK/r.json"`,
-      fake({ latenciesMs: [0.01] }),
+      fakeScript({ latenciesMs: [0.01] }),
     );
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr.trim()).toMatch(
@@ -263,14 +266,14 @@ describe('two runs, one file', () => {
     const dir = tmp();
     const out = join(dir, 'r.json');
     const first = spawn(process.execPath, [CLI, ...TWO, '--min-time-ms', '1500', '--max-time-ms', '1500', '--out', out], {
-      env: { ...process.env, ...fake({ latenciesMs: [1] }) },
+      env: { ...process.env, ...fakeScript({ latenciesMs: [1] }) },
       stdio: 'ignore',
       cwd: WORKDIR,
     });
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && !existsSync(out)) await new Promise((r) => setTimeout(r, 20));
     for (const extra of [[], ['--force']]) {
-      const second = moebench([...ONE, '--out', out, ...extra], fake({ latenciesMs: [1] }));
+      const second = moebench([...ONE, '--out', out, ...extra], fakeScript({ latenciesMs: [1] }));
       expect(second.status).toBe(2);
       expect(second.stderr).toMatch(
         /r\.json is being written by moebench process \d+ on .*: two runs cannot write one file; wait for it to end or choose another --out/,
@@ -285,7 +288,10 @@ describe('two runs, one file', () => {
     const out = join(tmp(), 'r.json');
     const start = () =>
       new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, [CLI, ...ONE, '--out', out], { env: { ...process.env, ...fake({ latenciesMs: [1] }) }, cwd: WORKDIR });
+        const child = spawn(process.execPath, [CLI, ...ONE, '--out', out], {
+          env: { ...process.env, ...fakeScript({ latenciesMs: [1] }) },
+          cwd: WORKDIR,
+        });
         let stderr = '';
         child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
         child.on('exit', (code) => resolve({ code, stderr }));
@@ -302,7 +308,7 @@ describe('two runs, one file', () => {
     const out = join(tmp(), 'r.json');
     const gone = spawnSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).stdout.trim();
     writeFileSync(`${out}.lock`, `${gone} ${hostname()} 2026-11-24T00:00:00.000Z\n`);
-    const r = moebench([...ONE, '--out', out], fake({ latenciesMs: [1] }));
+    const r = moebench([...ONE, '--out', out], fakeScript({ latenciesMs: [1] }));
     expect(r.status, r.stderr).toBe(0);
     expect(existsSync(`${out}.lock`)).toBe(false);
   });
@@ -386,7 +392,7 @@ describe('limits that protect the machine, said in one line', () => {
     [['--tokens', ','], /--tokens was given no value \(got ","\): name at least one/],
   ])('run --preset tiny %j: exit 2, one line, no file left', (args, message) => {
     const out = join(tmp(), 'r.json');
-    const r = moebench(['run', '--preset', 'tiny', '--backend', 'fake', '--out', out, ...args], fake({ latenciesMs: [1] }), 60_000);
+    const r = moebench(['run', '--preset', 'tiny', '--backend', 'fake', '--out', out, ...args], fakeScript({ latenciesMs: [1] }), 60_000);
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -394,7 +400,7 @@ describe('limits that protect the machine, said in one line', () => {
   });
 
   it('more threads than cores is a warning, and the run goes on', () => {
-    const r = moebench([...ONE, '--threads', String(availableParallelism() + 1), '--out', join(tmp(), 'r.json')], fake({ latenciesMs: [1] }));
+    const r = moebench([...ONE, '--threads', String(availableParallelism() + 1), '--out', join(tmp(), 'r.json')], fakeScript({ latenciesMs: [1] }));
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(new RegExp(`--threads ${availableParallelism() + 1} is more than this host's ${availableParallelism()} cores`));
   });

@@ -8,7 +8,7 @@ import { combineRepetitions, splitRepetitions } from '../run/repetitions.js';
 import { isComplete } from '../results/repetitions.js';
 import { readResultFile } from '../results/io.js';
 import type { CaseResult, MeasuredCase } from '../results/schema.js';
-import { moebench } from './helpers/cli.js';
+import { moebench, fakeScript } from './helpers/cli.js';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'compare-base.json');
 
@@ -200,7 +200,7 @@ describe('moebench run --repetitions', () => {
         '--out',
         out,
       ],
-      { MOEBENCH_FAKE_SCRIPT: JSON.stringify({ latenciesMs: [2] }) },
+      fakeScript({ latenciesMs: [2] }),
     );
     expect(r.status).toBe(0);
     const order = r.stderr
@@ -241,7 +241,7 @@ describe('moebench run --repetitions', () => {
         '--out',
         out,
       ],
-      { MOEBENCH_FAKE_SCRIPT: JSON.stringify({ latenciesMs: [2] }) },
+      fakeScript({ latenciesMs: [2] }),
     );
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/\(repetition 3\/3\)/);

@@ -13,7 +13,7 @@ import { makeInputs } from '../workloads/tensors.js';
 import type { WorkloadCase } from '../workloads/spec.js';
 import { readResultFile } from '../results/io.js';
 import { tinyCase } from './helpers/cases.js';
-import { lavapipeEnv, moebench } from './helpers/cli.js';
+import { lavapipeEnv, moebench, fakeScript, TINY_FAKE_RUN } from './helpers/cli.js';
 
 const modelDir = mkdtempSync(join(tmpdir(), 'moebench-tfjs-'));
 const load = { modelDir, deviceId: 0 };
@@ -117,10 +117,7 @@ describe('TF.js memory', () => {
 
   it('a case that leaks tensors fails', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'moebench-leak-')), 'r.json');
-    const r = moebench(
-      ['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '4', '--min-time-ms', '5', '--out', out],
-      { MOEBENCH_FAKE_SCRIPT: JSON.stringify({ latenciesMs: [1], leakPerCall: 1 }) },
-    );
+    const r = moebench([...TINY_FAKE_RUN, '--min-time-ms', '5', '--out', out], fakeScript({ latenciesMs: [1], leakPerCall: 1 }));
     expect(r.status).toBe(1);
     const [c] = readResultFile(out).cases;
     expect(c.status).toBe('failed');

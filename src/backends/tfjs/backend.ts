@@ -1,4 +1,4 @@
-import { boxCuda, checkLibraries, loaderView, nvidiaSmiHeader, TFJS_NODE_GPU_BUILD, type LibraryCheck } from '../../env/cudaLibraries.js';
+import { checkLibrariesHere, TFJS_NODE_GPU_BUILD, type LibraryCheck } from '../../env/cudaLibraries.js';
 import type { WorkloadCase } from '../../workloads/spec.js';
 import type { CaseInputs } from '../../workloads/tensors.js';
 import { accountFor } from '../../workloads/accounting.js';
@@ -10,13 +10,12 @@ import { activateTfjs, TfjsUnavailable, type TfjsKind } from './runtime.js';
 /** tfjs-cpu is plain JavaScript (about 1 GFLOP/s): larger calls would take minutes each. */
 export const TFJS_CPU_MAX_FLOPS_PER_CALL = 2e9;
 
-/** TensorFlow.js through one of its backends; the same layers, weights and inputs as the ONNX path. */
 /** libtensorflow 2.9.1's CUDA libraries against what this box's loader finds. */
 export function tfjsGpuLibraryCheck(env: NodeJS.ProcessEnv = process.env): LibraryCheck {
-  const view = loaderView(env);
-  return checkLibraries(TFJS_NODE_GPU_BUILD, view, boxCuda(view, nvidiaSmiHeader()));
+  return checkLibrariesHere(TFJS_NODE_GPU_BUILD, env);
 }
 
+/** TensorFlow.js through one of its backends; the same layers, weights and inputs as the ONNX path. */
 export class TfjsBackend implements Backend {
   readonly engine = 'tfjs';
   readonly name: string;
@@ -33,10 +32,9 @@ export class TfjsBackend implements Backend {
   async probe(): Promise<Probe> {
     // libtensorflow opens its CUDA libraries itself and, missing one, quietly places every op on the CPU
     const libraries = this.kind === 'node-gpu' ? tfjsGpuLibraryCheck() : undefined;
-    const linkedMissing = libraries?.found.some((l) => l.when === 'linked' && !l.path);
     try {
       const { adapter, version } = await activateTfjs(this.kind);
-      if (libraries && linkedMissing) return { available: false, reason: libraries.problem!, fix: libraries.fix! };
+      if (libraries?.linkedMissing) return { available: false, reason: libraries.problem!, fix: libraries.fix! };
       const hardware = this.kind === 'node-gpu' || (this.kind === 'webgpu' && !adapter!.software);
       const where = adapter ? ` on ${adapter.vendor} ${adapter.architecture} ${adapter.description}`.replace(/\s+/g, ' ') : '';
       return { available: true, detail: `tfjs-core ${version}${where}`, hardware };

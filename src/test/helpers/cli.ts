@@ -24,3 +24,21 @@ export function moebench(args: string[], env: Record<string, string | undefined>
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build (npm test does it first)`);
   return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: timeoutMs, cwd: WORKDIR });
 }
+
+/** Environment that scripts the fake backend's latencies, devices and failures (src/backends/fake.ts). */
+export const fakeScript = (script: object): Record<string, string> => ({ MOEBENCH_FAKE_SCRIPT: JSON.stringify(script) });
+
+/** The smallest real `moebench run`: one tiny dense decode case of 4 tokens on the fake backend. */
+export const TINY_FAKE_RUN: readonly string[] = [
+  'run',
+  '--backend',
+  'fake',
+  '--preset',
+  'tiny',
+  '--layer',
+  'dense',
+  '--phase',
+  'decode',
+  '--tokens',
+  '4',
+];
