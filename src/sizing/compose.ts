@@ -2,12 +2,13 @@ import { UsageError } from '../errors.js';
 import { linkFor } from './link.js';
 import { cardPeakByName, findCardPeak, rooflineTimes, type CardPeak } from '../env/datasheets.js';
 import type { CaseResult, ResultFile } from '../results/schema.js';
-
-/** What composition reads of a result file (or of a run inside a collection). */
-export type MeasuredRun = Pick<ResultFile, 'environment' | 'cases'>;
+import { fitSweeps } from '../measure/sweep.js';
 import { accountFor } from '../workloads/accounting.js';
 import { PRESETS, presetNames, type MoeShape, type Preset } from '../workloads/presets.js';
 import { bytesPerElement, caseId, type Dtype, type Phase, type WorkloadCase } from '../workloads/spec.js';
+
+/** What composition reads of a result file (or of a run inside a collection). */
+export type MeasuredRun = Pick<ResultFile, 'environment' | 'cases'>;
 
 export interface Layout {
   /** Expert parallelism: the cards one serving instance spreads the experts over. */
@@ -327,7 +328,8 @@ function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset
 
 /**
  * The dense layer's time at `tokens` on its card, from that card's cases of the same key: the case
- * at that count (measured); between two measured counts, the straight line through them
+ * at that count (measured); between measured counts, the sweep's least-squares line a + b·tokens
+ * where three or more counts were measured, else the straight line through the two neighbours
  * (interpolated); beyond them, the nearest case scaled by the ratio of the roofline floors at the
  * two counts (extrapolated: a decode layer is memory-bound, its time barely grows with tokens, and
  * a linear scaling in tokens would overstate it).
@@ -339,6 +341,18 @@ export function denseAt(tokens: number, onCard: CaseResult[], path: string, peak
   const below = byTokens.filter((c) => c.workload.numTokens < tokens).pop();
   const above = byTokens.find((c) => c.workload.numTokens > tokens);
   if (below && above) {
+    // a sweep (three or more counts of the key) is read as a whole: its fit a + b·tokens through every
+    // count averages out one noisy neighbour, as the report's sweep table does
+    const fit = fitSweeps(onCard)
+      .filter((f) => f.points[0].tokens < tokens && f.points[f.points.length - 1].tokens > tokens)
+      .sort((x, y) => y.points.length - x.points.length)[0];
+    if (fit) {
+      return {
+        perLayerMs: fit.interceptMs + fit.slopeMsPerToken * tokens,
+        kind: 'interpolated',
+        source: `${tokens} tokens on the sweep fit ${fit.interceptMs.toPrecision(4)} ms + ${fit.slopeMsPerToken.toPrecision(4)} ms/token (R² ${fit.rSquared.toFixed(3)}) through ${fit.points.length} token counts of ${path} ${fit.key} on ${peak.name} (${fit.backend})`,
+      };
+    }
     const [t0, t1] = [below.workload.numTokens, above.workload.numTokens];
     const [m0, m1] = [below.summary!.medianMs, above.summary!.medianMs];
     return {

@@ -329,6 +329,117 @@ describe('per-card throughput composed from a measured result file', () => {
   });
 });
 
+describe('deepseek-v3 on an H800 at ep=32, composed from measured fp16 cases: hand-computed to the unit', () => {
+  const template = readResultFile(FIXTURE_H100);
+  const moeTemplate = template.cases.find((k) => k.id.startsWith('tiny/moe/decode/'))!;
+  const MOE = {
+    kind: 'moe',
+    hiddenSize: 7168,
+    expertIntermediateSize: 2048,
+    numExperts: 256,
+    topK: 8,
+    numSharedExperts: 1,
+    sharedIntermediateSize: 2048,
+    renormalize: true,
+  } as const;
+  const DENSE = { kind: 'dense', hiddenSize: 7168, intermediateSize: 18432 } as const;
+  // a stand-in's H800 file: what a run on one would record, with the work each case's accounting gives
+  const measured = (id: string, workload: object, work: { tokensPerCall: number; flopsPerCall: number; bytesPerCall: number }, medianMs: number) =>
+    ({
+      ...moeTemplate,
+      id,
+      device: 'H800 stand-in',
+      workload: { preset: 'deepseek-v3', seed: 42, dtype: 'fp16', ...workload },
+      work: { ...moeTemplate.work, ...work },
+      summary: { ...moeTemplate.summary!, medianMs },
+      roofline: { ...moeTemplate.roofline!, card: 'NVIDIA H800 SXM5 80GB' },
+    }) as CaseResult;
+  // decode: 512 tokens over 256 experts top-8, this card's 8 experts: 512 × 8 / 256 × 8 = 128 expert-tokens
+  // (16 tokens per card), all 8 experts touched, 120 tokens received:
+  // 128 × 6 × 7168 × 2048 FLOPs; 8 × 3 × 7168 × 2048 × 2 bytes of weights + (2 × 120 × 7168 + 120 × 8) × 2 of activations
+  const moeDecode = measured(
+    'deepseek-v3/moe/decode/t512/fp16/e256k8/routed/uniform/ep8',
+    { layer: MOE, phase: 'decode', batch: 512, seqLen: 1, numTokens: 512, moeImpl: 'routed', routing: { kind: 'uniform' }, expertsPerCard: 8 },
+    { tokensPerCall: 16, flopsPerCall: 128 * 6 * 7168 * 2048, bytesPerCall: 8 * 3 * 7168 * 2048 * 2 + (2 * 120 * 7168 + 120 * 8) * 2 },
+    0.25,
+  );
+  const moePrefill = measured(
+    'deepseek-v3/moe/prefill/t4096/fp16/e256k8/routed/uniform/ep8',
+    { layer: MOE, phase: 'prefill', batch: 1, seqLen: 4096, numTokens: 4096, moeImpl: 'routed', routing: { kind: 'uniform' }, expertsPerCard: 8 },
+    { tokensPerCall: 128, flopsPerCall: 1024 * 6 * 7168 * 2048, bytesPerCall: 8 * 3 * 7168 * 2048 * 2 + (2 * 900 * 7168 + 900 * 8) * 2 },
+    0.9,
+  );
+  const denseDecode = (tokens: number, medianMs: number) =>
+    measured(
+      `deepseek-v3/dense/decode/t${tokens}/fp16`,
+      { layer: DENSE, phase: 'decode', batch: tokens, seqLen: 1, numTokens: tokens },
+      { tokensPerCall: tokens, flopsPerCall: tokens * 6 * 7168 * 18432, bytesPerCall: 3 * 7168 * 18432 * 2 + 2 * tokens * 7168 * 2 },
+      medianMs,
+    );
+  const densePrefill = measured(
+    'deepseek-v3/dense/prefill/t128/fp16',
+    { layer: DENSE, phase: 'prefill', batch: 1, seqLen: 128, numTokens: 128 },
+    { tokensPerCall: 128, flopsPerCall: 128 * 6 * 7168 * 18432, bytesPerCall: 3 * 7168 * 18432 * 2 + 2 * 128 * 7168 * 2 },
+    0.8,
+  );
+  const decodeWith = (dense: CaseResult[]) =>
+    compose({ ...template, cases: [moeDecode, moePrefill, densePrefill, ...dense] }, 'h800.json', {
+      model: 'deepseek-v3',
+      layout: parseLayout('ep=32'),
+      contextTokens: 4096,
+    }).decode;
+
+  // the terms the dense layer does not change, at the H800's 989.4 TFLOP/s (fp16) and 3.35 TB/s, all memory-bound
+  const moeMs = 0.25;
+  // router (7168 × 256) and shared expert (3 × 7168 × 2048) weights in fp16, and 16 tokens in and out, at the MoE case's fraction
+  const routerSharedMs =
+    (0.25 * ((7168 * 256 + 3 * 7168 * 2048) * 2 + 2 * 16 * 7168 * 2)) / (8 * 3 * 7168 * 2048 * 2 + (2 * 120 * 7168 + 120 * 8) * 2);
+  // MLA at 4096 tokens of context: 187,105,280 weights in fp16 + 16 × 4096 × 1152 bytes of cache
+  const attentionMs = ((187_105_280 * 2 + 16 * 4096 * 1152) / 3.35e12) * 1000;
+  // 16 tokens × k=8 × 7168 × 2 bytes × 2 ways × 31/32 leave the card, at DeepEP's 57 GB/s inter-node EP32 figure
+  const allToAllMs = ((16 * 8 * 7168 * 2 * 2 * (31 / 32)) / 57e9) * 1000;
+
+  it('each term as hand-computed', () => {
+    const d = decodeWith([denseDecode(8, 0.3), denseDecode(32, 0.34)]);
+    const term = (n: string) => d.terms.find((t) => t.name === n)!;
+    expect(d.tokensPerStepPerCard).toBe(16);
+    expect(term('moe')).toMatchObject({ layers: 58, perLayerMs: moeMs, kind: 'measured' });
+    expect(term('router+shared')).toMatchObject({ layers: 58, kind: 'extrapolated' });
+    expect(term('router+shared').perLayerMs).toBeCloseTo(routerSharedMs, 12);
+    expect(term('attention')).toMatchObject({ layers: 61, kind: 'estimated' });
+    expect(term('attention').perLayerMs).toBeCloseTo(attentionMs, 12);
+    expect(term('all-to-all')).toMatchObject({ layers: 58, kind: 'estimated' });
+    expect(term('all-to-all').perLayerMs).toBeCloseTo(allToAllMs, 12);
+  });
+
+  it('without a sweep: the dense layer at 16 tokens lies on the line through 8 (0.30 ms) and 32 (0.34 ms)', () => {
+    const d = decodeWith([denseDecode(8, 0.3), denseDecode(32, 0.34)]);
+    const dense = d.terms.find((t) => t.name === 'dense')!;
+    const denseMs = 0.3 + (0.04 * 8) / 24;
+    expect(dense).toMatchObject({ layers: 3, kind: 'interpolated' });
+    expect(dense.perLayerMs).toBeCloseTo(denseMs, 12);
+    const stepMs = 58 * moeMs + 58 * routerSharedMs + 3 * denseMs + 61 * attentionMs + 58 * allToAllMs;
+    expect(d.stepMs).toBeCloseTo(stepMs, 12);
+    expect(d.tokensPerSecPerCard).toBeCloseTo(16 / (stepMs / 1000), 6);
+  });
+
+  it('with a sweep of 8, 32 and 64 tokens: the dense layer at 16 tokens is on its least-squares line, not the neighbours’', () => {
+    const d = decodeWith([denseDecode(8, 0.3), denseDecode(32, 0.34), denseDecode(64, 0.37)]);
+    const dense = d.terms.find((t) => t.name === 'dense')!;
+    // mean tokens 104/3, mean time 101/300 ms; Sxx = 4736/3, Sxy = 146/75: slope 73/59200 ms/token,
+    // intercept 87/296 ms; at 16 tokens 2321/7400 ms (the two neighbours' line would say 0.31333)
+    const denseMs = 2321 / 7400;
+    expect(dense).toMatchObject({ layers: 3, kind: 'interpolated' });
+    expect(dense.perLayerMs).toBeCloseTo(denseMs, 12);
+    expect(dense.source).toBe(
+      '16 tokens on the sweep fit 0.2939 ms + 0.001233 ms/token (R² 0.973) through 3 token counts of h800.json deepseek-v3/dense/decode/t*/fp16 on NVIDIA H800 SXM5 80GB (fake)',
+    );
+    const stepMs = 58 * moeMs + 58 * routerSharedMs + 3 * denseMs + 61 * attentionMs + 58 * allToAllMs;
+    expect(d.stepMs).toBeCloseTo(stepMs, 12);
+    expect(d.tokensPerSecPerCard).toBeCloseTo(16 / (stepMs / 1000), 6);
+  });
+});
+
 describe('moebench size', () => {
   it('--json prints streams with cards, exact cards and servers, and a total', () => {
     const r = moebench(['size', '--scenario', 'seed', '--json']);
