@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js';
-import { geometricMean, median } from 'simple-statistics';
+import { geometricMean } from 'simple-statistics';
+import { geometricMeanCi95 } from '../measure/stats.js';
 import { processMediansMs } from '../results/repetitions.js';
 import type { CaseResult } from '../results/schema.js';
 import type { Run } from '../results/runs.js';
@@ -49,6 +50,24 @@ export interface Pair {
   samples: { baseline: number; candidate: number };
   processes: { baseline: number; candidate: number };
   verdict: Verdict;
+  /**
+   * What makes the row weaker than its test assumes: a noisy side, or sides measured in different
+   * numbers of processes. Compared call by call, such a row is never more than UNCERTAIN: its calls
+   * cannot see the drift between processes that one side's status or process count says is there.
+   */
+  warnings?: string[];
+}
+
+/** One candidate against the baseline over every case they share, in hyperfine's manner. */
+export interface SideSummary {
+  candidate: string;
+  baseline: string;
+  cases: number;
+  /** Geometric mean over the cases of candidate tokens/s ÷ baseline tokens/s. */
+  ratio: number;
+  /** 95% interval of that mean: Student's t over the cases' log ratios, or the one case's own interval. */
+  ratioCi95: [number, number];
+  verdicts: Record<Verdict, number>;
 }
 
 export interface EnvDifference {
@@ -149,14 +168,15 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
     throw new UsageError(o.baseline ? `no side matches --baseline "${o.baseline}"; sides: ${sideLabels.join(', ')}` : 'no measured cases to compare');
 
   // several runs of one side for one row: their samples are pooled, and their processes kept apart
-  const pooled = new Map<string, { row: RowKey; samples: number[]; processMediansMs: number[]; tokensPerCall: number }>();
+  const pooled = new Map<string, { row: RowKey; samples: number[]; processMediansMs: number[]; tokensPerCall: number; noisy: boolean }>();
   const rowOrder: string[] = [];
   for (const i of instances) {
     const key = `${i.side}\u0001${i.rowKey}`;
     if (!rowOrder.includes(i.rowKey)) rowOrder.push(i.rowKey);
-    const entry = pooled.get(key) ?? { row: i.row, samples: [], processMediansMs: [], tokensPerCall: i.c.work.tokensPerCall };
+    const entry = pooled.get(key) ?? { row: i.row, samples: [], processMediansMs: [], tokensPerCall: i.c.work.tokensPerCall, noisy: false };
     entry.samples.push(...i.c.samplesMs!);
     entry.processMediansMs.push(...processMediansMs(i.c));
+    entry.noisy ||= i.c.status === 'noisy';
     pooled.set(key, entry);
   }
   const pairs: Pair[] = [];
@@ -170,14 +190,25 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
     for (const cand of present.filter((l) => l !== baseline)) {
       const other = pooled.get(`${cand}\u0001${rk}`)!;
       const byProcess = base.processMediansMs.length >= 2 && other.processMediansMs.length >= 2;
-      // as in a result file: a side measured in several processes is the geometric mean of their medians
-      const baseMs = byProcess ? geometricMean(base.processMediansMs) : median(base.samples);
-      const candMs = byProcess ? geometricMean(other.processMediansMs) : median(other.samples);
+      // as in a result file, so a side's tokens/s here is its run table's: the geometric mean of its processes' medians
+      const baseMs = geometricMean(base.processMediansMs);
+      const candMs = geometricMean(other.processMediansMs);
       const ratio = baseMs / candMs;
       // samples are times: a smaller candidate time is a faster candidate
       const { ci, p } = byProcess
         ? processLevelRatio(base.processMediansMs, other.processMediansMs)
         : { ci: bootstrapRatioCi(base.samples, other.samples), p: mannWhitney(base.samples, other.samples).p };
+      const [nb, nc] = [base.processMediansMs.length, other.processMediansMs.length];
+      const warnings = [
+        ...(base.noisy ? ['baseline noisy'] : []),
+        ...(other.noisy ? ['candidate noisy'] : []),
+        ...(nb !== nc ? [`${nb} v ${nc} processes`] : []),
+      ];
+      let verdict = verdictOf(ratio, ci, p, o);
+      if (!byProcess && warnings.length && verdict !== 'UNCERTAIN') {
+        warnings.push(`${verdict} withheld: calls alone cannot see the drift between processes`);
+        verdict = 'UNCERTAIN';
+      }
       pairs.push({
         row,
         baseline,
@@ -189,8 +220,9 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
         p,
         test: byProcess ? 'welch-processes' : 'mann-whitney-calls',
         samples: { baseline: base.samples.length, candidate: other.samples.length },
-        processes: { baseline: base.processMediansMs.length, candidate: other.processMediansMs.length },
-        verdict: verdictOf(ratio, ci, p, o),
+        processes: { baseline: nb, candidate: nc },
+        verdict,
+        ...(warnings.length ? { warnings } : {}),
       });
     }
   }
@@ -220,4 +252,18 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
     minDifference: o.minDifference,
     alpha: o.alpha,
   };
+}
+
+/** Each candidate against the baseline over the cases they share: one line's worth, as hyperfine ends. Pure. */
+export function summarizeSides(c: Comparison): SideSummary[] {
+  const candidates = [...new Set(c.pairs.map((p) => p.candidate))];
+  return candidates.map((candidate) => {
+    const pairs = c.pairs.filter((p) => p.candidate === candidate);
+    // over several cases, the spread of their ratios; one case has only its own interval
+    const { geometricMean: ratio, ci: ratioCi95 } =
+      pairs.length > 1 ? geometricMeanCi95(pairs.map((p) => p.ratio)) : { geometricMean: pairs[0].ratio, ci: pairs[0].ratioCi95 };
+    const verdicts: Record<Verdict, number> = { FASTER: 0, SLOWER: 0, SAME: 0, UNCERTAIN: 0 };
+    for (const p of pairs) verdicts[p.verdict]++;
+    return { candidate, baseline: c.baseline, cases: pairs.length, ratio, ratioCi95, verdicts };
+  });
 }

@@ -1,16 +1,37 @@
-import { fmt, formatTable } from '../text/table.js';
-import type { Comparison, Pair, RowKey } from './compare.js';
+import { fmt, formatTable, wrap } from '../text/table.js';
+import { summarizeSides, type Comparison, type Pair, type RowKey, type SideSummary } from './compare.js';
 
 export type CompareFormat = 'table' | 'markdown' | 'csv' | 'json';
 export const COMPARE_FORMATS: readonly CompareFormat[] = ['table', 'markdown', 'csv', 'json'];
 
-const rowName = (r: RowKey) => [r.id, r.backend, r.device].filter(Boolean).join(' · ');
-const pct = (x: number) => `${x >= 1 ? '+' : ''}${((x - 1) * 100).toFixed(1)}%`;
+/** What every row shares is said once above the table; a row names only what varies. */
+interface Layout {
+  backend?: string;
+  device?: string;
+  oneCandidate: boolean;
+}
 
-function header(c: Comparison): string[] {
-  const lines = [`sides (by ${c.by}), baseline first:`];
-  const ordered = [...c.sides].sort((a, b) => (a.label === c.baseline ? -1 : b.label === c.baseline ? 1 : 0));
-  for (const s of ordered) lines.push(`  ${s.label === c.baseline ? '[baseline] ' : ''}${s.label}  (${s.sources.join(', ')})`);
+function layoutOf(c: Comparison): Layout {
+  const only = (xs: (string | undefined)[]) => (new Set(xs).size === 1 ? xs[0] : undefined);
+  return {
+    backend: only(c.pairs.map((p) => p.row.backend)),
+    device: only(c.pairs.map((p) => p.row.device)),
+    oneCandidate: new Set(c.pairs.map((p) => p.candidate)).size <= 1,
+  };
+}
+
+const rowName = (r: RowKey, l?: Layout) =>
+  [r.id, l?.backend === r.backend ? undefined : r.backend, l?.device === r.device ? undefined : r.device].filter(Boolean).join(' · ');
+
+function header(c: Comparison, l: Layout): string[] {
+  const named = (s: Comparison['sides'][number]) => `${s.label}  (${s.sources.join(', ')})`;
+  const base = c.sides.find((s) => s.label === c.baseline)!;
+  const others = c.sides.filter((s) => s.label !== c.baseline);
+  const lines = [`by ${c.by}; baseline: ${named(base)}`];
+  if (others.length === 1) lines.push(`candidate: ${named(others[0])}`);
+  else lines.push('candidates:', ...others.map((s) => `  ${named(s)}`));
+  const common = [l.backend && `backend ${l.backend}`, l.device && `device ${l.device}`].filter(Boolean);
+  if (common.length) lines.push(`every case: ${common.join(', ')}`);
   if (c.envDifferences.length) {
     lines.push('', 'environment differences:');
     for (const d of c.envDifferences)
@@ -23,40 +44,60 @@ function header(c: Comparison): string[] {
   return lines;
 }
 
-function rows(c: Comparison): string[][] {
+function head(l: Layout): string[] {
+  // p stays in csv and json: the verdict column already weighs it, and the table fits 120 columns
+  return ['case', ...(l.oneCandidate ? [] : ['candidate']), 'base tok/s', 'cand tok/s', 'ratio', '95% CI', 'test', 'verdict'];
+}
+
+function rows(c: Comparison, l: Layout): string[][] {
   return c.pairs.map((p) => [
-    rowName(p.row),
-    p.candidate,
+    rowName(p.row, l),
+    ...(l.oneCandidate ? [] : [p.candidate]),
     fmt(p.baselineTokensPerSec, 4),
     fmt(p.candidateTokensPerSec, 4),
-    `${p.ratio.toFixed(3)} (${pct(p.ratio)})`,
-    `[${p.ratioCi95[0].toFixed(3)}, ${p.ratioCi95[1].toFixed(3)}]`,
-    p.p < 1e-4 ? '<1e-4' : p.p.toFixed(4),
+    p.ratio.toFixed(3),
+    `${p.ratioCi95[0].toFixed(3)}–${p.ratioCi95[1].toFixed(3)}`,
     testOf(p),
-    p.verdict,
+    // a row with warnings is marked; the warnings follow the table
+    `${p.verdict}${p.warnings?.length ? '*' : ''}`,
   ]);
 }
 
-/** Which test decided the row, in a few words: Welch over N v M processes, or Mann-Whitney over calls. */
+/** Which test decided the row, in a few characters: Welch over N v M processes, or Mann-Whitney over calls. */
 export function testOf(p: Pair): string {
-  return p.test === 'welch-processes' ? `Welch, ${p.processes.baseline} v ${p.processes.candidate} processes` : 'MWU, calls';
+  return p.test === 'welch-processes' ? `Welch ${p.processes.baseline}v${p.processes.candidate}` : 'MWU calls';
 }
 
-const HEAD = ['case', 'candidate', 'baseline tok/s', 'candidate tok/s', 'ratio', '95% CI', 'p', 'test', 'verdict'];
+/** "B ran 1.83 ± 0.07 times faster than A over 6 cases": hyperfine's last line, with the verdicts behind it. */
+export function summaryLine(s: SideSummary): string {
+  const faster = s.ratio >= 1;
+  const [x, lo, hi] = faster ? [s.ratio, s.ratioCi95[0], s.ratioCi95[1]] : [1 / s.ratio, 1 / s.ratioCi95[1], 1 / s.ratioCi95[0]];
+  const counts = (['FASTER', 'SLOWER', 'SAME', 'UNCERTAIN'] as const).filter((v) => s.verdicts[v]).map((v) => `${s.verdicts[v]} ${v}`);
+  return `${s.candidate} ran ${x.toFixed(2)} ± ${((hi - lo) / 2).toFixed(2)} times ${faster ? 'faster' : 'slower'} than ${s.baseline} over ${s.cases} case${s.cases === 1 ? '' : 's'} (${counts.join(', ')})`;
+}
 
 function footer(c: Comparison): string[] {
   const lines: string[] = [];
+  const l = layoutOf(c);
+  const warned = c.pairs.filter((p) => p.warnings?.length);
+  if (warned.length) {
+    lines.push('');
+    for (const p of warned) lines.push(...wrap(`* ${rowName(p.row, l)}${l.oneCandidate ? '' : ` (${p.candidate})`}: ${p.warnings!.join('; ')}`));
+  }
   if (c.unmatched.length) {
     lines.push('', 'cases on some sides only:');
-    for (const u of c.unmatched) lines.push(`  ${rowName(u.row)}: only in ${u.presentIn.join(', ')}; missing in ${u.missingIn.join(', ')}`);
+    for (const u of c.unmatched) lines.push(`  ${rowName(u.row, l)}: only in ${u.presentIn.join(', ')}; missing in ${u.missingIn.join(', ')}`);
   }
   lines.push(
     '',
-    `verdicts: FASTER/SLOWER need p < ${c.alpha} and a ratio at least ${(c.minDifference * 100).toFixed(0)}% from 1; SAME needs the ratio's 95% interval within ±${(c.minDifference * 100).toFixed(0)}%; anything else is UNCERTAIN.`,
+    ...wrap(
+      `verdicts: FASTER/SLOWER need p < ${c.alpha} and a ratio at least ${(c.minDifference * 100).toFixed(0)}% from 1; SAME needs the ratio's 95% interval within ±${(c.minDifference * 100).toFixed(0)}%; anything else is UNCERTAIN.`,
+    ),
+    ...wrap(
+      `test: Welch NvM, Welch's t on the log medians of N and M processes a side (--repetitions, or several runs); MWU calls, Mann-Whitney U and a bootstrap over the calls, which cannot see drift between processes, so a row with a noisy side or unequal processes is at most UNCERTAIN.`,
+    ),
   );
-  lines.push(
-    `test: with two or more processes a side (--repetitions, or several runs), Welch's t on the processes' log medians; otherwise Mann-Whitney U and a bootstrap over the calls, which cannot see drift between processes.`,
-  );
+  if (c.pairs.length) lines.push('', ...summarizeSides(c).flatMap((s) => wrap(summaryLine(s))));
   return lines;
 }
 
@@ -68,7 +109,7 @@ function csvCell(x: string): string {
 export function formatComparison(c: Comparison, format: CompareFormat): string {
   switch (format) {
     case 'json':
-      return JSON.stringify(c, null, 2);
+      return JSON.stringify({ ...c, summary: summarizeSides(c) }, null, 2);
     case 'csv':
       return [
         [
@@ -87,6 +128,7 @@ export function formatComparison(c: Comparison, format: CompareFormat): string {
           'baseline_processes',
           'candidate_processes',
           'verdict',
+          'warnings',
         ].join(','),
         ...c.pairs.map((p) =>
           [
@@ -105,21 +147,36 @@ export function formatComparison(c: Comparison, format: CompareFormat): string {
             p.processes.baseline,
             p.processes.candidate,
             p.verdict,
+            p.warnings?.join('; ') ?? '',
           ]
             .map((x) => csvCell(String(x)))
             .join(','),
         ),
       ].join('\n');
-    case 'markdown':
+    case 'markdown': {
+      const l = layoutOf(c);
+      const h = head(l);
       return [
-        ...header(c).map((l) => (l ? `${l.startsWith('  ') ? '- ' + l.trim() : l}` : '')),
+        ...header(c, l).map((x) => (x ? `${x.startsWith('  ') ? '- ' + x.trim() : x}` : '')),
         '',
-        `| ${HEAD.join(' | ')} |`,
-        `|${HEAD.map((_, i) => (i >= 2 && i <= 6 ? '---:' : '---')).join('|')}|`,
-        ...rows(c).map((r) => `| ${r.map((x) => x.replace(/\|/g, '\\|')).join(' | ')} |`),
+        `| ${h.join(' | ')} |`,
+        `|${h.map((name) => (/tok\/s|ratio|CI/.test(name) ? '---:' : '---')).join('|')}|`,
+        ...rows(c, l).map((r) => `| ${r.map((x) => x.replace(/\|/g, '\\|')).join(' | ')} |`),
         ...footer(c),
       ].join('\n');
-    default:
-      return [...header(c), '', formatTable([HEAD, ...rows(c)], [false, false, true, true, true, true, true, false, false]), ...footer(c)].join('\n');
+    }
+    default: {
+      const l = layoutOf(c);
+      const h = head(l);
+      return [
+        ...header(c, l),
+        '',
+        formatTable(
+          [h, ...rows(c, l)],
+          h.map((name) => /tok\/s|ratio|CI/.test(name)),
+        ),
+        ...footer(c),
+      ].join('\n');
+    }
   }
 }

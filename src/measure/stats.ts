@@ -150,9 +150,17 @@ export function repetitionMedian(groups: number[][], pooled: SampleSummary): { m
   const [poolLo, poolHi] = pooled.medianCi95Ms;
   const k = groups.length;
   if (k < 2) return { medianMs: pooled.medianMs, ci: [poolLo, poolHi] };
-  const logs = groups.map((g) => Math.log(median(g)));
+  const { geometricMean: medianMs, ci } = geometricMeanCi95(groups.map((g) => median(g)));
+  return { medianMs, ci: [Math.min(poolLo, ci[0]), Math.max(poolHi, ci[1])] };
+}
+
+/**
+ * The geometric mean of two or more positive values and its 95% interval: Student's t over their
+ * logs (n − 1 degrees of freedom), turned back: a ×/÷ interval, positive by construction.
+ */
+export function geometricMeanCi95(values: readonly number[]): { geometricMean: number; ci: [number, number] } {
+  const logs = values.map((x) => Math.log(x));
   const center = mean(logs);
-  const halfWidth = (jStat.studentt.inv(0.975, k - 1) * sampleStandardDeviation(logs)) / Math.sqrt(k);
-  const medianMs = Math.exp(center);
-  return { medianMs, ci: [Math.min(poolLo, Math.exp(center - halfWidth)), Math.max(poolHi, Math.exp(center + halfWidth))] };
+  const halfWidth = (jStat.studentt.inv(0.975, logs.length - 1) * sampleStandardDeviation(logs)) / Math.sqrt(logs.length);
+  return { geometricMean: Math.exp(center), ci: [Math.exp(center - halfWidth), Math.exp(center + halfWidth)] };
 }

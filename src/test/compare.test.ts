@@ -3,7 +3,8 @@ import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compareRuns, COMPARE_DEFAULTS, verdictOf } from '../compare/compare.js';
+import { compareRuns, COMPARE_DEFAULTS, summarizeSides, verdictOf, type Comparison, type Pair } from '../compare/compare.js';
+import { summaryLine } from '../compare/format.js';
 import { mannWhitney, processLevelRatio } from '../compare/stats.js';
 import { summarize } from '../measure/stats.js';
 import { combineRepetitions } from '../run/repetitions.js';
@@ -63,11 +64,20 @@ describe("compare: verdicts from both runs' samples (fixtures written by the har
     const other = {
       ...run,
       source: 'other',
-      cases: run.cases.map(measured).map((x) => ({ ...x, backend: 'tfjs-wasm', samplesMs: x.samplesMs.map((s) => s * 4) })),
+      cases: run.cases
+        .map(measured)
+        .map((x) => ({
+          ...x,
+          backend: 'tfjs-wasm',
+          samplesMs: x.samplesMs.map((s) => s * 4),
+          summary: { ...x.summary, medianMs: x.summary.medianMs * 4 },
+        })),
     };
     const r = compareRuns([run, other], { ...COMPARE_DEFAULTS, by: 'backend' });
     expect(r.sides.map((s) => s.label)).toEqual(['fake', 'tfjs-wasm']);
-    expect(r.pairs.every((p) => p.verdict === 'SLOWER' && Math.abs(p.ratio - 0.25) < 1e-12)).toBe(true);
+    expect(r.pairs.every((p) => Math.abs(p.ratio - 0.25) < 1e-12)).toBe(true);
+    // t8 is noisy on both sides and compared call by call: withheld
+    expect(r.pairs.map((p) => p.verdict)).toEqual(['SLOWER', 'SLOWER', 'SLOWER', 'UNCERTAIN', 'SLOWER']);
     expect(r.pairs[0].row).toEqual({ id: 'tiny/dense/decode/t1/fp32', device: 'fake (H100 stand-in)' });
   });
 });
@@ -147,6 +157,76 @@ describe('compare process by process', () => {
     expect(pair.test).toBe('mann-whitney-calls');
     expect(pair.processes).toEqual({ baseline: 3, candidate: 1 });
   });
+
+  it('three processes against one, 2× faster call by call: UNCERTAIN with the reason, never FASTER from calls alone', () => {
+    const half = {
+      ...t1,
+      samplesMs: t1.samplesMs!.map((x) => x / 2),
+      summary: summarize(
+        t1.samplesMs!.map((x) => x / 2),
+        1,
+      ),
+    };
+    const runs = [side('a.json', 'gpu:0 A', processes([1, 1.1, 0.9])), side('b.json', 'gpu:0 B', half)];
+    const [pair] = compareRuns(runs, { ...COMPARE_DEFAULTS, by: 'card' }).pairs;
+    expect(pair.test).toBe('mann-whitney-calls');
+    expect(mannWhitney(runs[0].cases[0].samplesMs!, runs[1].cases[0].samplesMs!).p).toBeLessThan(1e-4);
+    expect(pair.verdict).toBe('UNCERTAIN');
+    // the baseline's processes are 20% apart, so it is noisy too
+    expect(pair.warnings).toEqual(['baseline noisy', '3 v 1 processes', 'FASTER withheld: calls alone cannot see the drift between processes']);
+    // a side's tokens/s is its run table's: 1 token over the geometric mean of 2, 2.2 and 1.8 ms
+    expect(pair.baselineTokensPerSec).toBeCloseTo(1000 / (2 * Math.cbrt(0.99)), 9);
+    expect(pair.candidateTokensPerSec).toBeCloseTo(1000, 9);
+  });
+
+  it('one process a side, one of them noisy: UNCERTAIN with the reason', () => {
+    const half = {
+      ...t1,
+      status: 'noisy',
+      samplesMs: t1.samplesMs!.map((x) => x / 2),
+      summary: summarize(
+        t1.samplesMs!.map((x) => x / 2),
+        1,
+      ),
+    };
+    const [pair] = compareRuns([side('a.json', 'gpu:0 A', { ...t1 }), side('b.json', 'gpu:0 B', half as CaseResult)], {
+      ...COMPARE_DEFAULTS,
+      by: 'card',
+    }).pairs;
+    expect(pair.verdict).toBe('UNCERTAIN');
+    expect(pair.warnings).toEqual(['candidate noisy', 'FASTER withheld: calls alone cannot see the drift between processes']);
+    // without the noisy status the same calls are FASTER
+    expect(
+      compareRuns([side('a.json', 'gpu:0 A', { ...t1 }), side('b.json', 'gpu:0 B', { ...half, status: 'ok' } as CaseResult)], {
+        ...COMPARE_DEFAULTS,
+        by: 'card',
+      }).pairs[0].verdict,
+    ).toBe('FASTER');
+  });
+});
+
+describe('the one-line summary, as hyperfine ends', () => {
+  const comparison = (ratios: number[], verdicts: Pair['verdict'][]) =>
+    ({
+      baseline: 'A',
+      pairs: ratios.map((ratio, i) => ({ candidate: 'B', baseline: 'A', ratio, ratioCi95: [ratio * 0.9, ratio * 1.1], verdict: verdicts[i] })),
+    }) as unknown as Comparison;
+
+  it('over three cases: the geometric mean of the ratios and Student’s t over their logs', () => {
+    // ratios 2, 2.2, 1.8: geometric mean 7.92^(1/3) = 1.993311; sd of the logs 0.1003773; t(0.975, 2) = 4.302653:
+    // exp(ln 1.993311 ± 4.302653 × 0.1003773 / √3) = 1.553400 … 2.557801, ± (2.557801 − 1.553400) / 2 = 0.502
+    const [s] = summarizeSides(comparison([2, 2.2, 1.8], ['FASTER', 'FASTER', 'UNCERTAIN']));
+    expect(s.ratio).toBeCloseTo(1.993311, 6);
+    expect(s.ratioCi95[0]).toBeCloseTo(1.5534, 4);
+    expect(s.ratioCi95[1]).toBeCloseTo(2.557801, 5);
+    expect(summaryLine(s)).toBe('B ran 1.99 ± 0.50 times faster than A over 3 cases (2 FASTER, 1 UNCERTAIN)');
+  });
+
+  it('slower is said as slower, one case keeps its own interval', () => {
+    const [s] = summarizeSides(comparison([0.5], ['SLOWER']));
+    // 1 / 0.5 = 2, its interval 1 / 0.55 … 1 / 0.45: ± (2.2222 − 1.8182) / 2 = 0.20
+    expect(summaryLine(s)).toBe('B ran 2.00 ± 0.20 times slower than A over 1 case (1 SLOWER)');
+  });
 });
 
 describe('moebench compare', () => {
@@ -157,10 +237,17 @@ describe('moebench compare', () => {
     const tableAt = r.stdout.indexOf('verdict');
     expect(envAt).toBeGreaterThan(0);
     expect(envAt).toBeLessThan(tableAt);
+    // the sides and what every row shares are said once, above the table
+    expect(r.stdout).toMatch(/^by card; baseline: fake \(H100 stand-in\) .*\ncandidate: fake \(H200 stand-in\) .*\nevery case: backend fake$/m);
+    expect(r.stdout).toMatch(/^tiny\/dense\/decode\/t1\/fp32\s+500\.0\s+1000\s+2\.000\s+2\.000–2\.000\s+MWU calls\s+FASTER$/m);
+    // both sides of t8 are noisy: marked, and said under the table
+    expect(r.stdout).toMatch(/^tiny\/dense\/decode\/t8\/fp32 .* UNCERTAIN\*$/m);
+    expect(r.stdout).toMatch(/^\* tiny\/dense\/decode\/t8\/fp32: baseline noisy; candidate noisy$/m);
+    // hyperfine's last line: ratios 2, 0.5, 1 and 0.909 over the four cases
     expect(r.stdout).toMatch(
-      /tiny\/dense\/decode\/t1\/fp32 · fake\s+fake \(H200 stand-in\)\s+500\.0\s+1000\s+2\.000 \(\+100\.0%\)\s+\[2\.000, 2\.000\]\s+<1e-4\s+MWU, calls\s+FASTER/,
+      /^fake \(H200 stand-in\) ran 1\.02 ± [\d.]+ times slower than fake \(H100 stand-in\) over 4 cases \(1 FASTER, 1 SLOWER, 1 SAME, 1\n  UNCERTAIN\)$/m,
     );
-    expect(r.stdout).toMatch(/tiny\/dense\/decode\/t16\/fp32 · fake: only in fake \(H100 stand-in\); missing in fake \(H200 stand-in\)/);
+    expect(r.stdout).toMatch(/tiny\/dense\/decode\/t16\/fp32: only in fake \(H100 stand-in\); missing in fake \(H200 stand-in\)/);
   });
 
   it('runs with --repetitions are compared process by process', () => {
@@ -194,9 +281,7 @@ describe('moebench compare', () => {
     };
     const r = moebench(['compare', run('H100 stand-in', 2), run('H200 stand-in', 1)]);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(
-      /tiny\/dense\/decode\/t8\/fp32 · fake\s+fake \(H200 stand-in\)\s+4000\s+8000\s+2\.000 \(\+100\.0%\)\s+\[2\.000, 2\.000\]\s+<1e-4\s+Welch, 3 v 3 processes\s+FASTER/,
-    );
+    expect(r.stdout).toMatch(/tiny\/dense\/decode\/t8\/fp32\s+4000\s+8000\s+2\.000\s+2\.000–2\.000\s+Welch 3v3\s+FASTER/);
   });
 
   it('--by file makes each file a side: two runs of one card', () => {
@@ -250,17 +335,25 @@ describe('moebench compare', () => {
     ]);
   });
 
+  it('fits 120 columns', () => {
+    const r = moebench(['compare', BASE, CAND]);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines.length).toBeGreaterThan(10);
+    expect(lines.filter((l) => l.length > 120)).toEqual([]);
+  });
+
   it('--format markdown, csv and json', () => {
     const md = moebench(['compare', BASE, CAND, '--format', 'markdown']).stdout;
-    expect(md).toMatch(/^\| case \| candidate \| baseline tok\/s \|/m);
+    expect(md).toMatch(/^\| case \| base tok\/s \| cand tok\/s \| ratio \| 95% CI \| test \| verdict \|$/m);
     expect(md).toMatch(/\| FASTER \|$/m);
     const csv = moebench(['compare', BASE, CAND, '--format', 'csv']).stdout.trim().split('\n');
     expect(csv[0]).toBe(
-      'case,backend,device,baseline,candidate,baseline_tokens_per_sec,candidate_tokens_per_sec,ratio,ratio_ci_low,ratio_ci_high,p,test,baseline_processes,candidate_processes,verdict',
+      'case,backend,device,baseline,candidate,baseline_tokens_per_sec,candidate_tokens_per_sec,ratio,ratio_ci_low,ratio_ci_high,p,test,baseline_processes,candidate_processes,verdict,warnings',
     );
     expect(csv).toHaveLength(5);
     const json = JSON.parse(moebench(['compare', BASE, CAND, '--format', 'json']).stdout);
     expect(json.pairs.map((p: { verdict: string }) => p.verdict)).toEqual(['FASTER', 'SLOWER', 'SAME', 'UNCERTAIN']);
+    expect(json.summary).toMatchObject([{ candidate: 'fake (H200 stand-in)', cases: 4, verdicts: { FASTER: 1, SLOWER: 1, SAME: 1, UNCERTAIN: 1 } }]);
   });
 
   it('a folder of one machine merges with nothing else to compare: says what to do', () => {

@@ -17,3 +17,17 @@ export function fmt(x: number | undefined, digits = 3): string {
   if (abs >= 1e4 || abs < 1e-3) return x.toExponential(digits - 1);
   return x.toPrecision(digits);
 }
+
+/** Text broken at spaces into lines of at most `width` columns (a longer word stays whole); later lines indented. */
+export function wrap(text: string, width = 120, indent = '  '): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    const next = line ? `${line} ${word}` : word;
+    if (line && next.length > width) {
+      lines.push(line);
+      line = indent + word;
+    } else line = next;
+  }
+  return [...lines, line];
+}
