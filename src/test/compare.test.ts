@@ -245,7 +245,7 @@ describe('moebench compare', () => {
     expect(r.stdout).toMatch(/^\* tiny\/dense\/decode\/t8\/fp32: baseline noisy; candidate noisy$/m);
     // hyperfine's last line: ratios 2, 0.5, 1 and 0.909 over the four cases
     expect(r.stdout).toMatch(
-      /^fake \(H200 stand-in\) ran 1\.02 ± [\d.]+ times slower than fake \(H100 stand-in\) over 4 cases \(1 FASTER, 1 SLOWER, 1 SAME, 1\n  UNCERTAIN\)$/m,
+      /^fake \(H200 stand-in\) ran 1\.02 ± [\d.]+ times slower than fake \(H100 stand-in\) over 4 cases \(1 FASTER, 1 SLOWER, 1 SAME, 1\n {2}UNCERTAIN\)$/m,
     );
     expect(r.stdout).toMatch(/tiny\/dense\/decode\/t16\/fp32: only in fake \(H100 stand-in\); missing in fake \(H200 stand-in\)/);
   });
