@@ -64,14 +64,12 @@ describe("compare: verdicts from both runs' samples (fixtures written by the har
     const other = {
       ...run,
       source: 'other',
-      cases: run.cases
-        .map(measured)
-        .map((x) => ({
-          ...x,
-          backend: 'tfjs-wasm',
-          samplesMs: x.samplesMs.map((s) => s * 4),
-          summary: { ...x.summary, medianMs: x.summary.medianMs * 4 },
-        })),
+      cases: run.cases.map(measured).map((x) => ({
+        ...x,
+        backend: 'tfjs-wasm',
+        samplesMs: x.samplesMs.map((s) => s * 4),
+        summary: { ...x.summary, medianMs: x.summary.medianMs * 4 },
+      })),
     };
     const r = compareRuns([run, other], { ...COMPARE_DEFAULTS, by: 'backend' });
     expect(r.sides.map((s) => s.label)).toEqual(['fake', 'tfjs-wasm']);
