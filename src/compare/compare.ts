@@ -160,7 +160,14 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
     );
   }
   const sideLabels = [...new Set(instances.map((i) => i.side))];
-  const sources = (label: string) => [...new Set(instances.filter((i) => i.side === label).map((i) => i.run.source))];
+  // each side's cases by run, built once: a lab's collection has thousands of cases and hundreds of runs
+  const bySide = new Map<string, Map<Run, CaseResult[]>>();
+  for (const i of instances) {
+    const runs = bySide.get(i.side) ?? bySide.set(i.side, new Map()).get(i.side)!;
+    const cases = runs.get(i.run) ?? runs.set(i.run, []).get(i.run)!;
+    cases.push(i.c);
+  }
+  const sources = (label: string) => [...new Set([...(bySide.get(label)?.keys() ?? [])].map((run) => run.source))];
   const baseline = o.baseline
     ? (sideLabels.find((l) => l === o.baseline || sources(l).includes(o.baseline!)) ?? sideLabels.find((l) => l.includes(o.baseline!)))
     : sideLabels[0];
@@ -169,10 +176,10 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
 
   // several runs of one side for one row: their samples are pooled, and their processes kept apart
   const pooled = new Map<string, { row: RowKey; samples: number[]; processMediansMs: number[]; tokensPerCall: number; noisy: boolean }>();
-  const rowOrder: string[] = [];
+  const rowOrder = new Set<string>();
   for (const i of instances) {
     const key = `${i.side}\u0001${i.rowKey}`;
-    if (!rowOrder.includes(i.rowKey)) rowOrder.push(i.rowKey);
+    rowOrder.add(i.rowKey);
     const entry = pooled.get(key) ?? { row: i.row, samples: [], processMediansMs: [], tokensPerCall: i.c.work.tokensPerCall, noisy: false };
     entry.samples.push(...i.c.samplesMs!);
     entry.processMediansMs.push(...processMediansMs(i.c));
@@ -230,8 +237,7 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
   const fieldsBySide = new Map<string, Record<string, Set<string>>>();
   for (const label of sideLabels) {
     const acc: Record<string, Set<string>> = {};
-    for (const run of new Set(instances.filter((i) => i.side === label).map((i) => i.run))) {
-      const cases = instances.filter((i) => i.side === label && i.run === run).map((i) => i.c);
+    for (const [run, cases] of bySide.get(label) ?? []) {
       for (const [k, v] of Object.entries(envFields(run, cases))) (acc[k] ??= new Set()).add(v);
     }
     fieldsBySide.set(label, acc);

@@ -25,7 +25,7 @@ export function fitSweeps(cases: readonly CaseResult[]): SweepFit[] {
   for (const c of cases) {
     if (!c.summary || (c.status !== 'ok' && c.status !== 'noisy')) continue;
     const key = `${c.backend}\u0000${c.device}\u0000${sweepKey(c)}`;
-    groups.set(key, [...(groups.get(key) ?? []), c]);
+    (groups.get(key) ?? groups.set(key, []).get(key)!).push(c);
   }
   const fits: SweepFit[] = [];
   for (const group of groups.values()) {

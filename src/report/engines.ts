@@ -12,9 +12,12 @@ export interface EngineRow {
 export function engineRows(cases: readonly CaseResult[]): { backends: string[]; rows: EngineRow[] } {
   const backends = [...new Set(cases.map((c) => c.backend))];
   const ids = [...new Set(cases.map((c) => c.id))];
+  // the first case of each id and backend, indexed once rather than searched for each cell
+  const first = new Map<string, CaseResult>();
+  for (const c of cases) if (!first.has(`${c.backend}\u0000${c.id}`)) first.set(`${c.backend}\u0000${c.id}`, c);
   const rows = ids.map((id) => {
     const tokensPerSec: Record<string, number | undefined> = {};
-    for (const b of backends) tokensPerSec[b] = cases.find((c) => c.id === id && c.backend === b)?.throughput?.tokensPerSec;
+    for (const b of backends) tokensPerSec[b] = first.get(`${b}\u0000${id}`)?.throughput?.tokensPerSec;
     const measured = Object.entries(tokensPerSec).filter(([, v]) => v !== undefined) as [string, number][];
     const fastest = measured.sort((a, b) => b[1] - a[1])[0]?.[0];
     return { id, tokensPerSec, fastest };
