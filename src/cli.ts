@@ -8,7 +8,7 @@ import { processIo, type Io } from './commands/io.js';
 import { COMPARE_DEFAULTS } from './compare/compare.js';
 import { COMPARE_FORMATS } from './compare/format.js';
 import { EXIT, UsageError } from './errors.js';
-import { csvOf, positive, probability, RUN_DEFAULTS, runOptionsFrom } from './run/options.js';
+import { csvOf, positive, probability, RUN_DEFAULTS, RUN_FORMATS, runOptionsFrom } from './run/options.js';
 import { COMPOSE_DEFAULTS } from './sizing/compose.js';
 import { moebenchVersion } from './env/machine.js';
 import { presetNames } from './workloads/presets.js';
@@ -79,7 +79,8 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
             type: 'string',
             describe: "wall-clock budget for the whole run: each process's sampling time is capped to its share (default: the suite's, if any)",
           })
-          .option('json', { type: 'boolean' })
+          .option('json', { type: 'boolean', describe: 'the finished run as JSON on stdout (= --format json)' })
+          .option('format', { type: 'string', choices: RUN_FORMATS, describe: "the finished run's table: table (default), markdown, csv, json" })
           .option('dry-run', { type: 'boolean', describe: 'print the planned cases and their work per call; build and run nothing' }),
       async (argv) => {
         const { runCommand } = await import('./commands/run.js');

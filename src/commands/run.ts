@@ -1,6 +1,6 @@
 import { hostWarning, judgeHost, readHostSignals, type HostCheck } from '../env/hostLoad.js';
 import { EXIT } from '../errors.js';
-import { caseTable, planTable, sweepTable } from '../report/table.js';
+import { caseCsv, caseTable, planTable, sweepTable } from '../report/table.js';
 import { ResultSession } from '../results/session.js';
 import { recordedRunOptions, type RunOptions } from '../run/options.js';
 import { planRun } from '../run/plan.js';
@@ -8,18 +8,19 @@ import { cardsForDeviceAll, finishRun, interruptedText, perCardOptions, prepareR
 import { accountFor } from '../workloads/accounting.js';
 import type { Io } from './io.js';
 
-/** The table and file of one finished run; with --json the same as JSON. */
-function summaryText(p: PreparedRun, json: boolean): string {
+/** The table and file of one finished run, in the format asked for; csv is the cases alone, so it can be piped. */
+function summaryText(p: PreparedRun, format: RunOptions['format']): string {
   const sweeps = finishRun(p);
   const { session } = p;
-  if (json) return JSON.stringify({ file: session.path, cases: session.cases, sweeps }, null, 2);
+  if (format === 'json') return JSON.stringify({ file: session.path, cases: session.cases, sweeps }, null, 2);
+  if (format === 'csv') return caseCsv(session.cases);
   const sweepText = sweeps.length ? `\n\ntime = a + b·tokens:\n${sweepTable(sweeps)}` : '';
   const o = p.options;
   const tighterHint =
     o.timeBudgetMs !== undefined
       ? `a first look (${o.repetitions} processes per case in ${Math.round(o.timeBudgetMs / 1000)} s); for a tighter figure add --repetitions 5 (it lifts the time budget)`
       : `for a tighter figure: more processes (--repetitions ${Math.max(5, o.repetitions + 2)}), more time per process (--max-time-ms), or a quieter host`;
-  const table = caseTable(session.cases, { targetRelHalfWidth: o.stopping.targetRelHalfWidth, tighterHint });
+  const table = caseTable(session.cases, { targetRelHalfWidth: o.stopping.targetRelHalfWidth, tighterHint }, format);
   return `${table}${sweepText}\n\nresult file: ${session.path}`;
 }
 
@@ -29,7 +30,7 @@ const failed = (p: PreparedRun) => p.session.cases.some((c) => c.status === 'fai
 export async function runCommand(given: RunOptions, io: Io, resumePath?: string): Promise<number> {
   // a file that cannot be read is a ResultFileError (exit 2) from the reader itself
   const resumed = resumePath ? ResultSession.resume(resumePath) : undefined;
-  const options = resumed ? { ...recordedRunOptions(resumed.run.options, resumePath!), json: given.json } : given;
+  const options = resumed ? { ...recordedRunOptions(resumed.run.options, resumePath!), json: given.json, format: given.format } : given;
 
   if (options.dryRun) {
     const plan = planRun(options);
@@ -85,7 +86,8 @@ export async function runCommand(given: RunOptions, io: Io, resumePath?: string)
     stop();
   }
   for (const { p, prefix } of prepared) {
-    const text = summaryText(p, options.json);
+    const text = summaryText(p, options.format);
+    if (options.format === 'csv') io.err(`${prefix}result file: ${p.session.path}`);
     io.out(
       prefix
         ? text

@@ -21,7 +21,7 @@ const pct = (x: number | undefined) => (x === undefined ? '-' : `${(x * 100).toF
  * has) are left out so it fits a terminal. Notes say only what differs from case to case, one
  * line each; what the noisy cases share is said once.
  */
-export function caseTable(cases: readonly CaseResult[], o: CaseTableOptions = {}): string {
+export function caseTable(cases: readonly CaseResult[], o: CaseTableOptions = {}, format: 'table' | 'markdown' = 'table'): string {
   const backends = new Set(cases.map((c) => c.backend));
   const checked = cases.filter((c) => c.correctness);
   const allPassed = checked.length > 0 && checked.length === cases.length && checked.every((c) => c.correctness!.passed);
@@ -88,12 +88,53 @@ export function caseTable(cases: readonly CaseResult[], o: CaseTableOptions = {}
     );
   }
   if (o.tighterHint && cases.some((c) => c.status === 'noisy')) notes.push(`  ${o.tighterHint}`);
+  if (format === 'markdown') {
+    const cell = (x: string) => x.replace(/\|/g, '\\|');
+    return [
+      `| ${rows[0].map(cell).join(' | ')} |`,
+      `|${shown.map((c) => (c.right ? '---:' : '---')).join('|')}|`,
+      ...rows.slice(1).map((r) => `| ${r.map(cell).join(' | ')} |`),
+      ...(notes.length ? ['', ...notes.map((n) => `- ${n.trim()}`)] : []),
+    ].join('\n');
+  }
   return (
     formatTable(
       rows,
       shown.map((c) => c.right),
     ) + (notes.length ? `\n\nnotes:\n${notes.join('\n')}` : '')
   );
+}
+
+/**
+ * The run's cases as CSV for scripts and spreadsheets: every column always, raw numbers (no
+ * percent signs or rounding), one row per case; empty where a case has no such figure.
+ */
+export function caseCsv(cases: readonly CaseResult[]): string {
+  const columns: [string, (c: CaseResult) => string | number | undefined][] = [
+    ['case', (c) => c.id],
+    ['backend', (c) => c.backend],
+    ['device', (c) => c.device],
+    ['dtype', (c) => c.workload.dtype],
+    ['tokens_per_call', (c) => c.work.tokensPerCall],
+    ['status', (c) => c.status],
+    ['tokens_per_sec', (c) => c.throughput?.tokensPerSec],
+    ['median_ms', (c) => c.summary?.medianMs],
+    ['median_ci95_low_ms', (c) => c.summary?.medianCi95Ms[0]],
+    ['median_ci95_high_ms', (c) => c.summary?.medianCi95Ms[1]],
+    ['ci95_rel_half_width', (c) => c.summary?.medianCiRelHalfWidth],
+    ['processes', (c) => (c.summary ? processMediansMs(c).length : undefined)],
+    ['process_spread', (c) => processSpread(c)],
+    ['gflops_per_sec', (c) => c.throughput?.gflopsPerSec],
+    ['gbytes_per_sec', (c) => c.throughput?.gbytesPerSec],
+    ['roofline_fraction', (c) => c.roofline?.fraction],
+    ['relative_l2_error', (c) => c.correctness?.relativeL2Error],
+    ['error', (c) => c.error],
+  ];
+  const cell = (x: string | number | undefined) => {
+    const t = x === undefined ? '' : String(x);
+    return /[",\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
+  };
+  return [columns.map(([h]) => h).join(','), ...cases.map((c) => columns.map(([, f]) => cell(f(c))).join(','))].join('\n');
 }
 
 /** Fits of time = a + b·tokens, one line each. */

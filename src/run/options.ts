@@ -32,6 +32,9 @@ const positiveNumber = z.number().positive().refine(Number.isFinite, 'must be fi
  * `moebench run` options after parsing: units in names. Fields that files written by older
  * versions lack default to what those versions did (one process per case, no profile).
  */
+/** How a finished run's table is printed. */
+export const RUN_FORMATS = ['table', 'markdown', 'csv', 'json'] as const;
+
 export const RunOptionsSchema = z.object({
   suite: z.string().optional(),
   preset: z.array(z.string()).optional(),
@@ -70,6 +73,8 @@ export const RunOptionsSchema = z.object({
   /** Replace an existing --out (moved aside to a .bak first); without it an existing file is refused. */
   force: z.boolean().default(false),
   json: z.boolean().default(false),
+  /** How the finished run's table is printed: table, markdown, csv, or json (= --json). */
+  format: z.enum(RUN_FORMATS).default('table'),
   dryRun: z.boolean().default(false),
   warmup: z
     .object({ minSamples: positiveInt, minTimeMs: positiveNumber, maxTimeMs: positiveNumber, maxSamples: positiveInt, stableWithin: positiveNumber })
@@ -235,7 +240,7 @@ const RECORDED_OPTIONS = [
   'force',
 ];
 
-/** `run --resume FILE` continues FILE with the options recorded in it; only --json and --dry-run may be added. */
+/** `run --resume FILE` continues FILE with the options recorded in it; only --json, --format and --dry-run may be added. */
 export function refuseIgnoredWithResume(argv: Record<string, unknown>): void {
   if (argv.resume === undefined) return;
   const given = RECORDED_OPTIONS.filter((n) => argv[n] !== undefined && argv[n] !== false);
@@ -311,7 +316,8 @@ export function runOptionsFrom(argv: Record<string, unknown>): RunOptions {
     out: argv.out as string | undefined,
     modelDir: argv.modelDir as string | undefined,
     force: Boolean(argv.force),
-    json: Boolean(argv.json),
+    json: Boolean(argv.json) || argv.format === 'json',
+    format: argv.json ? 'json' : (argv.format ?? 'table'),
     dryRun: Boolean(argv.dryRun),
     stopping: {
       targetRelHalfWidth: positive('target-ci', argv.targetCi ?? RUN_DEFAULTS.stopping.targetRelHalfWidth * 100) / 100,

@@ -82,6 +82,52 @@ describe('moebench run with the fake backend (exact)', () => {
   });
 });
 
+describe('moebench run --format: the finished table as markdown, csv or json', () => {
+  // two tiny decode cases of 4 tokens at a scripted 2 ms a call: 4 / 0.002 s = 2000 tokens/s each
+  const run = (format: string) =>
+    moebench(
+      [...TINY_FAKE_RUN.map((a) => (a === 'dense' ? 'dense,moe' : a)), '--repetitions', '1', '--format', format, '--out', join(tmp(), 'r.json')],
+      fakeScript({ latenciesMs: [2] }),
+    );
+
+  it('csv: stdout is the cases alone, raw numbers, every column; the file is named on stderr', () => {
+    const r = run('csv');
+    expect(r.status, r.stderr).toBe(0);
+    const [head, ...rows] = r.stdout.trim().split('\n');
+    const columns = head.split(',');
+    expect(columns.slice(0, 8)).toEqual(['case', 'backend', 'device', 'dtype', 'tokens_per_call', 'status', 'tokens_per_sec', 'median_ms']);
+    expect(rows).toHaveLength(2);
+    const row = Object.fromEntries(rows[0].split(',').map((v, i) => [columns[i], v]));
+    expect(row).toMatchObject({
+      case: 'tiny/dense/decode/t4/fp32',
+      backend: 'fake',
+      status: 'ok',
+      tokens_per_call: '4',
+      tokens_per_sec: '2000',
+      median_ms: '2',
+      processes: '1',
+      process_spread: '',
+    });
+    expect(r.stderr).toMatch(/result file: .*r\.json$/m);
+  });
+
+  it('markdown: a pipe table with the terminal table’s columns, and the notes as a list', () => {
+    const r = run('markdown');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^\| case \| status \| tokens\/s \| median ms \| ±95% \|/m);
+    expect(r.stdout).toMatch(/^\|---\|---\|---:\|---:\|---:\|/m);
+    expect(r.stdout).toMatch(/^\| tiny\/moe\/decode\/t4\/fp32\/e8k2\/routed\/uniform \| ok \| 2000 \| 2\.000 \|/m);
+    expect(r.stdout).toMatch(/^- every output matched the float64 reference/m);
+  });
+
+  it('json is --json; another format is refused with exit 2', () => {
+    const r = run('json');
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).cases.map((c: { throughput: { tokensPerSec: number } }) => c.throughput.tokensPerSec)).toEqual([2000, 2000]);
+    expect(run('xml').status).toBe(2);
+  });
+});
+
 describe('moebench run --dry-run', () => {
   it('prints the planned cases with their work per call and builds nothing', () => {
     const models = tmp();
