@@ -9,7 +9,7 @@ import { isMeasured } from '../results/repetitions.js';
 import { loadingNotes, loadRuns, refuseInputAsOut, type Run } from '../results/runs.js';
 import { sizeScenario } from '../sizing/model.js';
 import { parseLayout } from '../sizing/compose.js';
-import { sizeFromRun } from '../sizing/measured.js';
+import { poolByCard, sizeFromRun } from '../sizing/measured.js';
 import { loadScenario } from '../sizing/scenario.js';
 import type { Io } from './io.js';
 
@@ -36,14 +36,14 @@ function sizingFor(runs: Run[], o: ReportOptions): ReportSizing | undefined {
   };
   add('assumed', sizeScenario(scenario));
   const composeOptions = { model: o.model, layout: parseLayout(o.layout), contextTokens: o.contextTokens, linkGBps: o.linkGBps, card: o.card };
-  for (const run of runs) {
+  for (const { run, source } of poolByCard(runs)) {
     try {
-      const m = sizeFromRun(scenario, run, run.source, composeOptions);
-      add(`measured: ${m.composition.card} (${run.source})`, m.sizing);
+      const m = sizeFromRun(scenario, run, source, composeOptions);
+      add(`measured: ${m.composition.card} (${source})`, m.sizing);
     } catch (err) {
       // a run that cannot be sized is named on the page; anything but bad input is a bug
       if (!(err instanceof UsageError)) throw err;
-      notes.push(`${run.source}: not sized: ${err.message}`);
+      notes.push(`${source}: not sized: ${err.message}`);
     }
   }
   return { scenario: scenario.name, rows, notes };

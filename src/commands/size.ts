@@ -4,7 +4,7 @@ import { loadingNotes, loadRuns } from '../results/runs.js';
 import { rooflineBound, type BoundMode } from '../sizing/roofline.js';
 import { cardFiguresOf, sizeScenario } from '../sizing/model.js';
 import { compose, parseLayout, type Composition, type Layout } from '../sizing/compose.js';
-import { sizeFromRun } from '../sizing/measured.js';
+import { poolByCard, sizeFromRun } from '../sizing/measured.js';
 import { loadScenario } from '../sizing/scenario.js';
 import { tornado } from '../sizing/tornado.js';
 import { boundsText, compositionText, costTable, measuredSideBySide, sizingJson, sizingTable, tornadoTable } from '../report/sizing.js';
@@ -37,7 +37,7 @@ export async function sizeCommand(o: SizeOptions, io: Io): Promise<number> {
   if (o.from.length && !loaded.runs.length)
     io.err(`moebench: no readable result files in ${o.from.join(', ')}: only the scenario's assumed figures are sized`);
   const composeOptions = { model: o.model, layout, contextTokens: o.contextTokens, linkGBps: o.linkGBps, card: o.card };
-  const measured = loaded.runs.map((run) => sizeFromRun(scenario, run, run.source, composeOptions));
+  const measured = poolByCard(loaded.runs).map(({ run, source }) => sizeFromRun(scenario, run, source, composeOptions));
   const bounds = o.roofline
     ? boundsFor(
         o,
@@ -124,7 +124,7 @@ function boundsOnly(o: SizeOptions, layout: Layout, io: Io): number {
   const bounds = boundsFor(
     o,
     layout,
-    loaded.runs.map((run) => compose(run, run.source, composeOptions)),
+    poolByCard(loaded.runs).map(({ run, source }) => compose(run, source, composeOptions)),
   );
   if (o.json) io.out(JSON.stringify({ model: o.model, layout, rooflineBound: bounds }, null, 2));
   else io.out(boundsText(boundsTitle(o, layout, bounds), bounds));

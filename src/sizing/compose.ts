@@ -7,8 +7,11 @@ import { accountFor } from '../workloads/accounting.js';
 import { PRESETS, presetNames, type MoeShape, type Preset } from '../workloads/presets.js';
 import { bytesPerElement, caseId, type Dtype, type Phase, type WorkloadCase } from '../workloads/spec.js';
 
-/** What composition reads of a result file (or of a run inside a collection). */
-export type MeasuredRun = Pick<ResultFile, 'environment' | 'cases'>;
+/**
+ * What composition reads of a result file (or of a run inside a collection), or of several runs of
+ * one card pooled: then `caseSources` names each case's own file, so every term still names it.
+ */
+export type MeasuredRun = Pick<ResultFile, 'environment' | 'cases'> & { caseSources?: ReadonlyMap<CaseResult, string> };
 
 export interface Layout {
   /** Expert parallelism: the cards one serving instance spreads the experts over. */
@@ -103,7 +106,14 @@ export function measuredCard(file: MeasuredRun, c: CaseResult): CardPeak | undef
 }
 
 const usable = (c: CaseResult) => (c.status === 'ok' || c.status === 'noisy') && c.summary !== undefined;
-const describe = (path: string, c: CaseResult, card: string) => `${path} ${c.id} on ${card} (${c.backend}, ${c.workload.dtype})`;
+/** A case as a term's source: its file, id, card, backend and dtype. */
+const describe = (sources: Sources, c: CaseResult, card: string) => `${sources.of(c)} ${c.id} on ${card} (${c.backend}, ${c.workload.dtype})`;
+
+/** Each case's file: its own where runs of one card were pooled, else the one file's. */
+interface Sources {
+  of: (c: CaseResult) => string;
+}
+const sourcesOf = (caseSources: MeasuredRun['caseSources'], path: string): Sources => ({ of: (c) => caseSources?.get(c) ?? path });
 
 /** Expert weights live on their card only; everything else is replicated on each card of the instance. */
 export function weightsPerCardBytes(preset: Preset, ep: number): number {
@@ -162,6 +172,7 @@ export function compose(file: MeasuredRun, path: string, o: ComposeOptions): Com
 }
 
 function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset: Preset, peak: CardPeak, p: Phase): PhaseComposition {
+  const sources = sourcesOf(file.caseSources, path);
   const moe = preset.moe;
   const slice = moe ? moe.numExperts / o.layout.ep : undefined;
   const terms: Term[] = [];
@@ -195,7 +206,7 @@ function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset
       promptTokens = exact.workload.seqLen;
       moeFraction = {
         fraction: rooflineMs(peak, dtype, exact.work.flopsPerCall, exact.work.bytesPerCall) / exact.summary!.medianMs,
-        of: describe(path, exact, peak.name),
+        of: describe(sources, exact, peak.name),
       };
       terms.push({
         name: 'moe',
@@ -203,7 +214,7 @@ function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset
         perLayerMs: exact.summary!.medianMs,
         totalMs: 0,
         kind: 'measured',
-        source: describe(path, exact, peak.name),
+        source: describe(sources, exact, peak.name),
       });
     } else {
       // scale by the datasheet roofline: the measured case's achieved fraction applied to the target's floor
@@ -222,14 +233,14 @@ function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset
       const target = targetCase(o.model, moe, p, numTokens, dtype, wantSlice, basis.workload.routing);
       const w = accountFor(target);
       const perLayerMs = rooflineMs(peak, dtype, w.flopsPerCall, w.bytesPerCall) / fraction;
-      moeFraction = { fraction, of: describe(path, basis, basisCard.name) };
+      moeFraction = { fraction, of: describe(sources, basis, basisCard.name) };
       terms.push({
         name: 'moe',
         layers: preset.model.numMoeLayers,
         perLayerMs,
         totalMs: 0,
         kind: 'extrapolated',
-        source: `${target.id} on ${peak.name}: its roofline floor / ${(fraction * 100).toFixed(1)}%, the roofline fraction of ${describe(path, basis, basisCard.name)}`,
+        source: `${target.id} on ${peak.name}: its roofline floor / ${(fraction * 100).toFixed(1)}%, the roofline fraction of ${describe(sources, basis, basisCard.name)}`,
       });
     }
     if (wantSlice) {
@@ -275,7 +286,7 @@ function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset
     }
     if (denseCard.name === peak.name) {
       const onCard = candidates.filter((c) => measuredCard(file, c)?.name === peak.name);
-      terms.push({ name: 'dense', layers: preset.model.numDenseLayers, totalMs: 0, ...denseAt(tokensPerCard, onCard, path, peak) });
+      terms.push({ name: 'dense', layers: preset.model.numDenseLayers, totalMs: 0, ...denseAt(tokensPerCard, onCard, path, peak, file.caseSources) });
     } else {
       // another card's dense layer: its achieved roofline fraction applied to the target card's floor
       const w = dense.work;
@@ -287,7 +298,7 @@ function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset
         perLayerMs: rooflineMs(peak, dense.workload.dtype, target.flopsPerCall, target.bytesPerCall) / fraction,
         totalMs: 0,
         kind: 'extrapolated',
-        source: `${dense.id} at ${tokensPerCard} tokens on ${peak.name}: its roofline floor / ${(fraction * 100).toFixed(1)}%, the roofline fraction of ${describe(path, dense, denseCard.name)}`,
+        source: `${dense.id} at ${tokensPerCard} tokens on ${peak.name}: its roofline floor / ${(fraction * 100).toFixed(1)}%, the roofline fraction of ${describe(sources, dense, denseCard.name)}`,
       });
     }
   }
@@ -334,10 +345,17 @@ function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset
  * two counts (extrapolated: a decode layer is memory-bound, its time barely grows with tokens, and
  * a linear scaling in tokens would overstate it).
  */
-export function denseAt(tokens: number, onCard: CaseResult[], path: string, peak: CardPeak): Pick<Term, 'perLayerMs' | 'kind' | 'source'> {
+export function denseAt(
+  tokens: number,
+  onCard: CaseResult[],
+  path: string,
+  peak: CardPeak,
+  caseSources?: ReadonlyMap<CaseResult, string>,
+): Pick<Term, 'perLayerMs' | 'kind' | 'source'> {
+  const sources = sourcesOf(caseSources, path);
   const byTokens = [...onCard].sort((a, b) => a.workload.numTokens - b.workload.numTokens);
   const exact = byTokens.find((c) => c.workload.numTokens === tokens);
-  if (exact) return { perLayerMs: exact.summary!.medianMs, kind: 'measured', source: describe(path, exact, peak.name) };
+  if (exact) return { perLayerMs: exact.summary!.medianMs, kind: 'measured', source: describe(sources, exact, peak.name) };
   const below = byTokens.filter((c) => c.workload.numTokens < tokens).pop();
   const above = byTokens.find((c) => c.workload.numTokens > tokens);
   if (below && above) {
@@ -350,7 +368,7 @@ export function denseAt(tokens: number, onCard: CaseResult[], path: string, peak
       return {
         perLayerMs: fit.interceptMs + fit.slopeMsPerToken * tokens,
         kind: 'interpolated',
-        source: `${tokens} tokens on the sweep fit ${fit.interceptMs.toPrecision(4)} ms + ${fit.slopeMsPerToken.toPrecision(4)} ms/token (R² ${fit.rSquared.toFixed(3)}) through ${fit.points.length} token counts of ${path} ${fit.key} on ${peak.name} (${fit.backend})`,
+        source: `${tokens} tokens on the sweep fit ${fit.interceptMs.toPrecision(4)} ms + ${fit.slopeMsPerToken.toPrecision(4)} ms/token (R² ${fit.rSquared.toFixed(3)}) through ${fit.points.length} token counts of ${sources.of(onCard.find((c) => c.id === fit.points[0].caseId)!)} ${fit.key} on ${peak.name} (${fit.backend})`,
       };
     }
     const [t0, t1] = [below.workload.numTokens, above.workload.numTokens];
@@ -358,7 +376,7 @@ export function denseAt(tokens: number, onCard: CaseResult[], path: string, peak
     return {
       perLayerMs: m0 + ((m1 - m0) * (tokens - t0)) / (t1 - t0),
       kind: 'interpolated',
-      source: `${tokens} tokens between ${describe(path, below, peak.name)} and ${above.id}`,
+      source: `${tokens} tokens between ${describe(sources, below, peak.name)} and ${above.id}`,
     };
   }
   const nearest = (below ?? above)!;
@@ -370,7 +388,7 @@ export function denseAt(tokens: number, onCard: CaseResult[], path: string, peak
   return {
     perLayerMs: nearest.summary!.medianMs * ratio,
     kind: 'extrapolated',
-    source: `${describe(path, nearest, peak.name)}, beyond the measured token counts: time × ${ratio.toPrecision(4)}, its roofline floor at ${tokens} tokens over that at ${nearest.workload.numTokens}`,
+    source: `${describe(sources, nearest, peak.name)}, beyond the measured token counts: time × ${ratio.toPrecision(4)}, its roofline floor at ${tokens} tokens over that at ${nearest.workload.numTokens}`,
   };
 }
 

@@ -1,4 +1,6 @@
-import { compose, type ComposeOptions, type Composition, type MeasuredRun } from './compose.js';
+import { compose, measuredCard, type ComposeOptions, type Composition, type MeasuredRun } from './compose.js';
+import type { CaseResult } from '../results/schema.js';
+import type { Run } from '../results/runs.js';
 import { cardFiguresOf, sizeScenario, type CardFigures, type Sizing } from './model.js';
 import type { Scenario } from './scenario.js';
 
@@ -22,4 +24,35 @@ export function sizeFromRun(scenario: Scenario, run: MeasuredRun, source: string
     decodeTokensPerSecPerCard: { low: composition.decode.tokensPerSecPerCard, high: composition.decode.tokensPerSecPerCard },
   };
   return { composition, card, sizing: sizeScenario(scenario, card) };
+}
+
+/** Runs pooled by the card that measured them: what one composition reads, and the files it names. */
+export interface CardRuns {
+  run: MeasuredRun;
+  /** The files, comma-separated: a composition's `file`. */
+  source: string;
+}
+
+/**
+ * Every run measured on one card, pooled into one: a user who runs the cases `size` names, one
+ * command at a time, gets them composed together, each term still naming its own file. Runs with
+ * no case on a card with datasheet peaks (a CPU, an unknown card) stay one per file. Pure.
+ */
+export function poolByCard(runs: readonly Run[]): CardRuns[] {
+  const groups = new Map<string, Run[]>();
+  for (const run of runs) {
+    const card = run.cases.map((c) => (c.status === 'ok' || c.status === 'noisy' ? measuredCard(run, c)?.name : undefined)).find(Boolean);
+    const key = card ? `card\u0000${card}` : `file\u0000${run.source}`;
+    (groups.get(key) ?? groups.set(key, []).get(key)!).push(run);
+  }
+  return [...groups.values()].map((group) => {
+    if (group.length === 1) return { run: group[0], source: group[0].source };
+    const caseSources = new Map<CaseResult, string>(group.flatMap((r) => r.cases.map((c) => [c, r.source] as const)));
+    // a case names its GPU by index: the first run's index wins, and the runs share a card model
+    const gpus = [...new Map(group.flatMap((r) => r.environment.gpus.map((g) => [g.index, g] as const)).reverse()).values()];
+    return {
+      run: { environment: { ...group[0].environment, gpus }, cases: group.flatMap((r) => r.cases), caseSources },
+      source: [...new Set(group.map((r) => r.source))].join(', '),
+    };
+  });
 }

@@ -11,7 +11,7 @@ import { rooflineBound } from '../sizing/roofline.js';
 import { findCardPeak } from '../env/datasheets.js';
 import { loadScenario, parseScenario } from '../sizing/scenario.js';
 import { tornado } from '../sizing/tornado.js';
-import { moebench } from './helpers/cli.js';
+import { fakeScript, moebench, TINY_FAKE_RUN } from './helpers/cli.js';
 
 const FIXTURE_H100 = join(import.meta.dirname, 'fixtures', 'sizing-h100.json');
 const FIXTURE_H20 = join(import.meta.dirname, 'fixtures', 'sizing-h20.json');
@@ -522,6 +522,36 @@ describe('moebench size', () => {
     const r = moebench(['size', '--scenario', 'seed', '--from', cpuFile, '--model', 'tiny', '--layout', 'ep=4']);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/measured on fake \(scripted latencies\), which has no datasheet peaks; .* name the card with --card/);
+  });
+
+  it('the run each refusal names really produces what size then accepts: following them one by one ends in a sizing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'moebench-size-named-'));
+    const H100 = ['--card', 'NVIDIA H100 SXM5 80GB', '--repetitions', '1', '--min-time-ms', '5'];
+    const fake = fakeScript({ latenciesMs: [2] });
+    const first = join(dir, 'r0.json');
+    expect(moebench([...TINY_FAKE_RUN, ...H100, '--out', first], fake).status).toBe(0);
+    const files = [first];
+    const named: string[] = [];
+    for (let step = 1; step <= 6; step++) {
+      const r = moebench(['size', '--scenario', 'seed', ...files.flatMap((f) => ['--from', f]), '--model', 'tiny', '--layout', 'ep=4']);
+      if (r.status === 0) break;
+      expect(r.status, r.stderr).toBe(2);
+      const command = /: run moebench (run [^\n]*?)(?: on the [^\n]*)?$/m.exec(r.stderr)?.[1];
+      expect(command, r.stderr).toBeDefined();
+      // never the same case asked for twice: what the last command measured was taken
+      expect(named).not.toContain(command);
+      named.push(command!);
+      const out = join(dir, `r${step}.json`);
+      const run = moebench([...command!.split(' '), '--backend', 'fake', ...H100, '--out', out], fake);
+      expect(run.status, run.stderr).toBe(0);
+      files.push(out);
+    }
+    const sized = moebench(['size', '--scenario', 'seed', ...files.flatMap((f) => ['--from', f]), '--model', 'tiny', '--layout', 'ep=4']);
+    expect(sized.status, sized.stderr).toBe(0);
+    expect(named.length).toBeGreaterThan(0);
+    // one measured row for the card, its terms naming each case's own file
+    expect(sized.stdout).toMatch(/measured: NVIDIA H100 SXM5 80GB/);
+    expect(sized.stdout).toContain(`${files[1]} tiny/moe/prefill/`);
   });
 
   it('missing MoE cases, with nothing to scale from, name the run that would measure them', () => {
