@@ -237,7 +237,7 @@ describe('moebench compare', () => {
     expect(envAt).toBeLessThan(tableAt);
     // the sides and what every row shares are said once, above the table
     expect(r.stdout).toMatch(/^by card; baseline: fake \(H100 stand-in\) .*\ncandidate: fake \(H200 stand-in\) .*\nevery case: backend fake$/m);
-    expect(r.stdout).toMatch(/^tiny\/dense\/decode\/t1\/fp32\s+500\.0\s+1000\s+2\.000\s+2\.000–2\.000\s+MWU calls\s+FASTER$/m);
+    expect(r.stdout).toMatch(/^tiny\/dense\/decode\/t1\/fp32\s+500\s+1,000\s+2\.000\s+2\.000–2\.000\s+MWU calls\s+FASTER$/m);
     // both sides of t8 are noisy: marked, and said under the table
     expect(r.stdout).toMatch(/^tiny\/dense\/decode\/t8\/fp32 .* UNCERTAIN\*$/m);
     expect(r.stdout).toMatch(/^\* tiny\/dense\/decode\/t8\/fp32: baseline noisy; candidate noisy$/m);
@@ -279,7 +279,7 @@ describe('moebench compare', () => {
     };
     const r = moebench(['compare', run('H100 stand-in', 2), run('H200 stand-in', 1)]);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/tiny\/dense\/decode\/t8\/fp32\s+4000\s+8000\s+2\.000\s+2\.000–2\.000\s+Welch 3v3\s+FASTER/);
+    expect(r.stdout).toMatch(/tiny\/dense\/decode\/t8\/fp32\s+4,000\s+8,000\s+2\.000\s+2\.000–2\.000\s+Welch 3v3\s+FASTER/);
   });
 
   it('--by file makes each file a side: two runs of one card', () => {

@@ -237,7 +237,7 @@ describe('measurement extras, exact with the fake backend', () => {
     expect(fit.slopeMsPerToken).toBeCloseTo(0.01, 9);
     expect(fit.marginalTokensPerSec).toBeCloseTo(100_000, 3);
     expect(fit.rSquared).toBeCloseTo(1, 9);
-    expect(r.stdout).toMatch(/tiny\/dense\/prefill\/t\*\/fp32\s+fake\s+4\s+0\.5000\s+0\.01000\s+1\.000e\+5\s+1\.0000/);
+    expect(r.stdout).toMatch(/tiny\/dense\/prefill\/t\*\/fp32\s+fake\s+4\s+0\.5\s+0\.01\s+100,000\s+1\.0000/);
   });
 
   it('gives the fraction of the datasheet roofline for a named card', () => {

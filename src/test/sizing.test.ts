@@ -83,7 +83,7 @@ describe('seed-api-price.json: the decode throughput the published API price imp
       '--roofline',
     ]);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/api\s+assumed, derived\s+4000\s+520\.8 – 781\.3/);
+    expect(r.stdout).toMatch(/api\s+assumed, derived\s+4,000\s+520\.8 – 781\.3/);
   });
   it('every figure says whether it is published, derived or assumed', () => {
     const figures = [...scenario.streams.flatMap((st) => Object.values(st)), ...Object.values(scenario.card)].filter((f) => typeof f === 'object');
@@ -461,7 +461,7 @@ describe('moebench size', () => {
   it('--from several files gives one measured row per card beside the assumed figures', () => {
     const r = moebench(['size', '--scenario', 'seed', '--from', FIXTURE_H100, FIXTURE_H20, '--model', 'tiny', '--layout', 'ep=4']);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/user\s+assumed\s+4000\s+250\.0\s+76,827 – 107,873/);
+    expect(r.stdout).toMatch(/user\s+assumed\s+4,000\s+250\s+76,827 – 107,873/);
     expect(r.stdout).toMatch(/user\s+measured: NVIDIA H100 SXM5 80GB/);
     expect(r.stdout).toMatch(/user\s+measured: NVIDIA H20 96GB/);
     // the answer first: the side-by-side table comes before the terms and the sensitivity
@@ -591,14 +591,14 @@ describe('the roofline bound: the datasheet alone, an upper bound beside every f
     expect(r.stdout).toMatch(
       /^roofline bound of deepseek-v3 on NVIDIA H800 SXM5 80GB, layout ep=32: the datasheet alone, no measurement; no system exceeds it/,
     );
-    expect(r.stdout).toMatch(/decode\s+fp8\s+8845\s+link/);
+    expect(r.stdout).toMatch(/decode\s+fp8\s+8,845\s+link/);
   });
 
   it('with a scenario, the bound sits beside the assumed figures with the cards it would need', () => {
     const r = moebench(['size', '--scenario', 'seed', '--model', 'deepseek-v3', '--card', 'NVIDIA H800', '--layout', 'ep=32', '--roofline']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/assumed vs roofline-bound per-card throughput/);
-    expect(r.stdout).toMatch(/user\s+roofline bound \(fp8\): NVIDIA H800 SXM5 80GB\s+8845\s+8845/);
+    expect(r.stdout).toMatch(/user\s+roofline bound \(fp8\): NVIDIA H800 SXM5 80GB\s+8,845\s+8,845/);
   });
 
   it('--roofline --from without a scenario bounds the measured card at FP8 and at the measured math mode', () => {

@@ -9,13 +9,18 @@ export function formatTable(rows: string[][], rightAligned: boolean[] = []): str
   return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
 }
 
-/** A number to `digits` significant figures; exponent notation only for the very large and very small. */
+/**
+ * A number to `digits` significant figures as people read them: thousands separated (17,600, not
+ * 1.760e+4), no trailing zeros (512, not 512.0); exponent notation only below 0.001 or from 10^12.
+ */
 export function fmt(x: number | undefined, digits = 3): string {
   if (x === undefined || !Number.isFinite(x)) return '-';
   if (x === 0) return '0';
   const abs = Math.abs(x);
-  if (abs >= 1e4 || abs < 1e-3) return x.toExponential(digits - 1);
-  return x.toPrecision(digits);
+  if (abs >= 1e12 || abs < 1e-3) return x.toExponential(digits - 1);
+  const rounded = Number(abs.toPrecision(digits));
+  const text = rounded >= 1000 ? String(Math.round(rounded)).replace(/\B(?=(\d{3})+$)/g, ',') : String(rounded);
+  return x < 0 ? `-${text}` : text;
 }
 
 /** Text broken at spaces into lines of at most `width` columns (a longer word stays whole); later lines indented. */
