@@ -212,7 +212,8 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
           .option('context', { type: 'number', default: COMPOSE_DEFAULTS.contextTokens, describe: 'as for size' })
           .option('link-gbytes-per-s', { type: 'number', describe: 'as for size' })
           .option('link-gbps', { type: 'string', hidden: true })
-          .option('card', { type: 'string', describe: 'as for size' }),
+          .option('card', { type: 'string', describe: 'as for size' })
+          .option('by', { type: 'string', describe: "the comparison's sides, as for compare (default card; file when every file is from one card)" }),
       async (argv) => {
         const { reportCommand } = await import('./commands/report.js');
         code = await reportCommand(
@@ -225,6 +226,7 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
             contextTokens: positive('context', argv.context),
             linkGBps: linkOption(argv),
             card: argv.card,
+            by: argv.by,
           },
           io,
         );

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { compareRuns, type CompareOptions } from '../compare/compare.js';
+import { compareBySides, type CompareOptions } from '../compare/compare.js';
 import { formatComparison, type CompareFormat } from '../compare/format.js';
 import { EXIT, UsageError } from '../errors.js';
 import { loadingNotes, loadRuns } from '../results/runs.js';
@@ -31,12 +31,9 @@ export async function compareCommand(
   const { runs, bad } = loaded;
   for (const line of loadingNotes(loaded)) io.err(line);
   if (runs.length === 0) throw new UsageError(`no readable result files in ${paths.join(', ')}`);
-  let comparison = compareRuns(runs, o);
   // runs of one card before and after a change: compared file against file without being asked
-  if (comparison.sides.length < 2 && o.by === 'card' && !o.byGiven && new Set(runs.map((r) => r.source)).size > 1) {
-    io.err(`moebench: every file is from ${comparison.sides[0]?.label ?? 'one card'}: comparing file against file (--by file)`);
-    comparison = compareRuns(runs, { ...o, by: 'file' });
-  }
+  const { comparison, allFrom } = compareBySides(runs, o, Boolean(o.byGiven));
+  if (allFrom) io.err(`moebench: every file is from ${allFrom}: comparing file against file (--by file)`);
   if (comparison.sides.length < 2) {
     throw new UsageError(
       `everything given is one side (${comparison.sides[0]?.label ?? 'none'}) when grouped by ${comparison.by}: compare files from different cards, or use --by file (each file a side), --by backend or --by <environment field>`,

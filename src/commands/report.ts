@@ -2,7 +2,7 @@ import { writeFileDurable } from '../files/durable.js';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { compareRuns, COMPARE_DEFAULTS } from '../compare/compare.js';
+import { compareBySides, COMPARE_DEFAULTS } from '../compare/compare.js';
 import { UsageError } from '../errors.js';
 import { renderReport, type ReportSizing } from '../report/html.js';
 import { isMeasured } from '../results/repetitions.js';
@@ -24,6 +24,8 @@ export interface ReportOptions {
   contextTokens: number;
   linkGBps?: number;
   card?: string;
+  /** What tells the comparison's sides apart, as for compare; default card, or file when every file is from one card. */
+  by?: string;
 }
 
 function sizingFor(runs: Run[], o: ReportOptions): ReportSizing | undefined {
@@ -58,7 +60,9 @@ export async function reportCommand(paths: string[], o: ReportOptions, io: Io): 
   if (runs.length === 0) throw new UsageError(`no readable result files in ${paths.join(', ')}`);
   // a page of failed or skipped cases still shows them; there is just nothing to compare
   const measured = runs.some((r) => r.cases.some(isMeasured));
-  const comparison = measured ? compareRuns(runs, { ...COMPARE_DEFAULTS }) : undefined;
+  const comparison = measured
+    ? compareBySides(runs, { ...COMPARE_DEFAULTS, ...(o.by ? { by: o.by } : {}) }, o.by !== undefined).comparison
+    : undefined;
   // the UMD build defines a global Chart and needs no module loader in the page
   const chartJs = readFileSync(join(dirname(require.resolve('chart.js')), 'chart.umd.js'), 'utf8');
   const html = renderReport(

@@ -273,3 +273,14 @@ export function summarizeSides(c: Comparison): SideSummary[] {
     return { candidate, baseline: c.baseline, cases: pairs.length, ratio, ratioCi95, verdicts };
   });
 }
+
+/**
+ * compareRuns with the sides people mean: by card unless told, and when every file is from one
+ * card (runs before and after a change) file against file; `allFrom` then names that card.
+ */
+export function compareBySides(runs: Run[], o: CompareOptions, byGiven: boolean): { comparison: Comparison; allFrom?: string } {
+  const comparison = compareRuns(runs, o);
+  if (comparison.sides.length === 1 && o.by === 'card' && !byGiven && new Set(runs.map((r) => r.source)).size > 1)
+    return { comparison: compareRuns(runs, { ...o, by: 'file' }), allFrom: comparison.sides[0].label };
+  return { comparison };
+}

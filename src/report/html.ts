@@ -2,6 +2,8 @@ import { testOf } from '../compare/format.js';
 import type { Comparison } from '../compare/compare.js';
 import { fitSweeps } from '../measure/sweep.js';
 import type { Run } from '../results/runs.js';
+import type { CaseResult } from '../results/schema.js';
+import { fmt } from '../text/table.js';
 
 /** The sizing part of a report: the scenario's table with assumed and, per card, measured figures. */
 export interface ReportSizing {
@@ -27,14 +29,22 @@ export function chartData(input: ReportInput) {
   const caseIds = [...new Set(measured.map(({ c }) => c.id))];
   const series = [...new Set(measured.map(({ c }) => `${c.device} · ${c.backend}`))];
   // the first measurement of each case in each series, indexed once: a lab's collection has thousands of cases
-  const first = new Map<string, number | undefined>();
+  const first = new Map<string, CaseResult>();
   for (const { c } of measured) {
     const key = `${c.device} · ${c.backend}\u0000${c.id}`;
-    if (!first.has(key)) first.set(key, c.throughput?.tokensPerSec);
+    if (!first.has(key)) first.set(key, c);
   }
+  const at = (s: string, id: string) => first.get(`${s}\u0000${id}`);
   const throughput = {
     labels: caseIds,
-    datasets: series.map((s) => ({ label: s, data: caseIds.map((id) => first.get(`${s}\u0000${id}`) ?? null) })),
+    datasets: series.map((s) => ({
+      label: s,
+      data: caseIds.map((id) => at(s, id)?.throughput?.tokensPerSec ?? null),
+      // the median's 95% interval as tokens/s (a slower time is fewer tokens/s): the page draws it as an error bar
+      errorBars: caseIds.map((id) => tokensPerSecInterval(at(s, id))),
+      // noisy bars are drawn pale: their interval missed the target
+      noisy: caseIds.map((id) => at(s, id)?.status === 'noisy'),
+    })),
   };
   const withRoofline = measured.filter(({ c }) => c.roofline);
   const roofline = {
@@ -61,10 +71,31 @@ export function chartData(input: ReportInput) {
   return { throughput, roofline, sweeps, histograms };
 }
 
-const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
-const num = (x: number, d = 4) =>
-  Number.isFinite(x) ? (Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(d - 1) : x.toPrecision(d)) : '-';
+/** A case's 95% interval of the median in tokens/s, or null; low from the interval's slow end. */
+function tokensPerSecInterval(c: CaseResult | undefined): [number, number] | null {
+  if (!c?.throughput || !c.summary) return null;
+  const [lowMs, highMs] = c.summary.medianCi95Ms;
+  const tps = c.throughput.tokensPerSec;
+  return [(tps * c.summary.medianMs) / highMs, (tps * c.summary.medianMs) / lowMs];
+}
 
+/** Every file's cases as numbers: what the charts draw, readable and searchable. */
+function resultsTables(runs: ReportInput['runs']): string {
+  return runs
+    .map((r) => {
+      const rows = r.cases.map((c) => {
+        const ci = c.summary ? `±${(c.summary.medianCiRelHalfWidth * 100).toFixed(1)}%` : '-';
+        const roof = c.roofline ? `${(c.roofline.fraction * 100).toFixed(1)}% of ${c.roofline.card}` : '-';
+        const cells = [c.id, c.backend, c.device, c.throughput ? fmt(c.throughput.tokensPerSec, 4) : '-', ci, c.status, roof];
+        return `<tr class="status-${esc(c.status)}">${cells.map((x) => `<td>${esc(x)}</td>`).join('')}</tr>`;
+      });
+      const head = ['case', 'engine', 'card', 'tokens/s', '95% CI', 'status', 'roofline'].map((h) => `<th>${h}</th>`).join('');
+      return `<h3>${esc(r.source)}</h3><table class="results"><thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
+    })
+    .join('\n');
+}
+
+const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
 function table(head: string[], rows: (string | number)[][], cls = ''): string {
   return `<table class="${cls}"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
 }
@@ -82,18 +113,19 @@ export function renderReport(input: ReportInput, chartLibrarySource: string): st
           )}`
         : '') +
       table(
-        ['case', 'backend', 'candidate', 'baseline tokens/s', 'candidate tokens/s', 'ratio', '95% CI', 'p', 'test', 'verdict'],
+        ['case', 'backend', 'candidate', 'baseline tokens/s', 'candidate tokens/s', 'ratio', '95% CI', 'p', 'test', 'verdict', 'note'],
         c.pairs.map((p) => [
           p.row.id,
           p.row.backend ?? '',
           p.candidate,
-          num(p.baselineTokensPerSec),
-          num(p.candidateTokensPerSec),
+          fmt(p.baselineTokensPerSec, 4),
+          fmt(p.candidateTokensPerSec, 4),
           p.ratio.toFixed(3),
           `[${p.ratioCi95[0].toFixed(3)}, ${p.ratioCi95[1].toFixed(3)}]`,
           p.p < 1e-4 ? '<1e-4' : p.p.toFixed(4),
           testOf(p),
           p.verdict,
+          p.warnings?.join('; ') ?? '',
         ]),
         'verdicts',
       ) +
@@ -156,12 +188,15 @@ body{font-family:system-ui,sans-serif;margin:2rem;color:#222;max-width:1200px}
 h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;margin:.5rem 0;font-size:.85rem}td,th{border:1px solid #ddd;padding:.2rem .5rem;text-align:left}
 th{background:#f4f4f4}.chart{position:relative;height:380px;margin:1rem 0}.chart.small{height:220px;display:inline-block;width:48%}
-.bad{background:#fff3f3;border:1px solid #e99;padding:.5rem}.note{color:#555;font-size:.85rem}
+.bad{background:#fff3f3;border:1px solid #e99;padding:.5rem}
+tr.status-noisy td{background:#fff8e1}tr.status-invalid td,tr.status-failed td{background:#fdecea}tr.status-skipped td{color:#888}.note{color:#555;font-size:.85rem}
 </style></head><body>
 <h1>${esc(input.title)}</h1>
 <p class="note">${input.runs.length} run(s), ${input.runs.reduce((a, r) => a + r.cases.length, 0)} case(s). Generated ${esc(input.generatedAt)} by moebench.</p>
 ${badHtml}
 <h2>Throughput per case, by card and engine</h2><div class="chart"><canvas id="throughput"></canvas></div>
+<p class="note">Bars are medians with their 95% interval; pale bars are noisy cases, whose interval missed the target.</p>
+<h2>Results</h2>${resultsTables(input.runs)}
 <h2>Time against tokens</h2>${data.sweeps.length ? '<div class="chart"><canvas id="sweeps"></canvas></div>' : '<p class="note">No workload was measured at three or more token counts (moebench run --sweep tokens=...).</p>'}
 <h2>Fraction of the datasheet roofline</h2>${data.roofline.labels.length ? '<div class="chart"><canvas id="roofline"></canvas></div>' : '<p class="note">No case ran on a card with datasheet peaks.</p>'}
 <h2>MoE routing: tokens per expert</h2>${histCanvases || '<p class="note">No MoE cases.</p>'}
@@ -175,7 +210,34 @@ ${sizingHtml}
   const data = JSON.parse(document.getElementById('moebench-data').textContent);
   const charts = {};
   const opts = (extra) => Object.assign({ responsive: true, maintainAspectRatio: false, animation: false }, extra || {});
-  charts.throughput = new Chart(document.getElementById('throughput'), { type: 'bar', data: data.throughput,
+  // Chart.js has no error bars: each bar's interval is drawn over it, and counted for the page's test
+  let errorBars = 0;
+  const intervals = { id: 'moebenchIntervals', afterDatasetsDraw(chart) {
+    const ctx = chart.ctx, y = chart.scales.y;
+    errorBars = 0;
+    chart.data.datasets.forEach((d, i) => {
+      if (!d.errorBars || chart.getDatasetMeta(i).hidden) return;
+      chart.getDatasetMeta(i).data.forEach((bar, j) => {
+        const ci = d.errorBars[j];
+        if (!ci) return;
+        const [top, bottom] = [y.getPixelForValue(ci[1]), y.getPixelForValue(ci[0])];
+        ctx.save(); ctx.strokeStyle = '#222'; ctx.lineWidth = 1; ctx.beginPath();
+        ctx.moveTo(bar.x, top); ctx.lineTo(bar.x, bottom);
+        ctx.moveTo(bar.x - 3, top); ctx.lineTo(bar.x + 3, top); ctx.moveTo(bar.x - 3, bottom); ctx.lineTo(bar.x + 3, bottom);
+        ctx.stroke(); ctx.restore();
+        errorBars++;
+      });
+    });
+    window.__moebenchErrorBars = errorBars;
+  } };
+  const palette = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#9c755f'];
+  data.throughput.datasets.forEach((d, i) => {
+    const color = palette[i % palette.length];
+    d.backgroundColor = d.noisy.map((n) => (n ? color + '55' : color));
+    d.borderColor = color;
+    d.borderWidth = 1;
+  });
+  charts.throughput = new Chart(document.getElementById('throughput'), { type: 'bar', data: data.throughput, plugins: [intervals],
     options: opts({ scales: { y: { type: 'logarithmic', title: { display: true, text: 'tokens/s' } } } }) });
   if (data.sweeps.length) {
     const datasets = [];

@@ -43,6 +43,25 @@ describe('moebench report in a real headless browser', () => {
     expect(r.stdout).toMatch(/report.html: 3 run\(s\), 14 case\(s\), 1 unreadable file\(s\) named on the page/);
   });
 
+  it('two files of one card are compared file against file, as compare does; --by is obeyed', async () => {
+    // the same run copied: one card, two files
+    const again = join(dir, 'again', 'compare-base-again.json');
+    mkdirSync(join(dir, 'again'), { recursive: true });
+    copyFileSync(join(dir, 'compare-base.json'), again);
+    const one = join(dir, 'one-card.html');
+    const r = moebench(['report', join(dir, 'compare-base.json'), again, '--by', 'backend', '--out', one]);
+    expect(r.status, r.stderr).toBe(0);
+    const page = await browser.newPage();
+    await page.goto(`file://${one}`);
+    expect(await page.locator('body').textContent()).toMatch(/Only one card \(or side\) in these files/);
+    const byFile = join(dir, 'by-file.html');
+    expect(moebench(['report', join(dir, 'compare-base.json'), again, '--out', byFile]).status).toBe(0);
+    await page.goto(`file://${byFile}`);
+    expect(await page.locator('body').textContent()).toMatch(/sides by file/);
+    expect(await page.locator('table.verdicts tbody tr').count()).toBeGreaterThan(0);
+    await page.close();
+  });
+
   it('loads without console errors or requests, and every chart has the expected marks', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 2000 } });
     const errors: string[] = [];
@@ -89,7 +108,21 @@ describe('moebench report in a real headless browser', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'report.png'), fullPage: true });
     expect(existsSync(join(ARTIFACTS, 'report.png'))).toBe(true);
 
-    const verdicts = await page.locator('table.verdicts td:last-child').allTextContents();
+    // every bar with a measured case carries its 95% interval as an error bar
+    const slots = new Set(measured.map((c) => `${c.device} · ${c.backend}\u0000${c.id}`));
+    expect(await page.evaluate(() => (window as unknown as { __moebenchErrorBars: number }).__moebenchErrorBars)).toBe(slots.size);
+    // one results table per file, a row per case, noisy and failed ones marked
+    const allCases = runs.flatMap((r) => r.cases);
+    expect(await page.locator('table.results').count()).toBe(runs.length);
+    expect(await page.locator('table.results tbody tr').count()).toBe(allCases.length);
+    expect(await page.locator('table.results tr.status-noisy').count()).toBe(allCases.filter((c) => c.status === 'noisy').length);
+    expect(allCases.some((c) => c.status === 'noisy')).toBe(true);
+    const first = await page.locator('table.results').first().locator('tbody tr').first().locator('td').allTextContents();
+    expect(first.slice(0, 3)).toEqual([runs[0].cases[0].id, runs[0].cases[0].backend, runs[0].cases[0].device]);
+
+    const verdicts = await page.locator('table.verdicts td:nth-last-child(2)').allTextContents();
+    // the noisy pair says why it is only UNCERTAIN
+    expect(await page.locator('table.verdicts td:last-child').allTextContents()).toContain('baseline noisy; candidate noisy');
     expect(verdicts).toEqual(expect.arrayContaining(['FASTER', 'SLOWER', 'SAME', 'UNCERTAIN']));
     expect(await page.locator('table.sizing').textContent()).toMatch(/measured: NVIDIA H100 SXM5 80GB/);
     expect(await page.locator('.bad').textContent()).toMatch(/broken.json/);
