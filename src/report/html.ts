@@ -46,11 +46,7 @@ export function chartData(input: ReportInput) {
       noisy: caseIds.map((id) => at(s, id)?.status === 'noisy'),
     })),
   };
-  const withRoofline = measured.filter(({ c }) => c.roofline);
-  const roofline = {
-    labels: withRoofline.map(({ c }) => `${c.id} · ${c.backend}`),
-    datasets: [{ label: 'fraction of the datasheet roofline (%)', data: withRoofline.map(({ c }) => c.roofline!.fraction * 100) }],
-  };
+  const roofline = rooflinePlot(measured.map(({ c }) => c));
   const fits = fitSweeps(measured.map(({ c }) => c));
   const sweeps = fits.map((f) => ({
     label: `${f.key} · ${f.device} · ${f.backend}`,
@@ -69,6 +65,38 @@ export function chartData(input: ReportInput) {
     .slice(0, 8)
     .map(({ c }) => ({ label: c.id, data: c.work.expertTokens! }));
   return { throughput, roofline, sweeps, histograms };
+}
+
+/**
+ * A roofline plot's data: each case on a card with datasheet peaks at its arithmetic intensity
+ * (FLOP per byte moved) and achieved GFLOP/s, and each card's ceilings for that math mode,
+ * min(peak FLOP/s, bandwidth × intensity), from a quarter of the lowest intensity to four times
+ * the highest, through the ridge point where the two meet.
+ */
+function rooflinePlot(cases: readonly CaseResult[]) {
+  const on = cases.filter((c) => c.roofline && c.throughput && c.work.bytesPerCall > 0 && c.work.flopsPerCall > 0);
+  const points = on.map((c) => ({
+    label: `${c.id} · ${c.backend} · ${c.roofline!.card}`,
+    x: c.work.flopsPerCall / c.work.bytesPerCall,
+    y: c.throughput!.gflopsPerSec,
+  }));
+  const roofs = new Map<string, { label: string; peakGflops: number; gbytesPerSec: number }>();
+  for (const c of on) {
+    const r = c.roofline!;
+    roofs.set(`${r.card}\u0000${r.dtype}`, {
+      label: `${r.card} ${r.dtype} datasheet: ${fmt(r.peakTflops, 4)} TFLOP/s, ${fmt(r.peakTBps, 3)} TB/s`,
+      peakGflops: r.peakTflops * 1000,
+      gbytesPerSec: r.peakTBps * 1000,
+    });
+  }
+  const xs = points.map((p) => p.x);
+  const ceilings = [...roofs.values()].map((r) => {
+    const ridge = r.peakGflops / r.gbytesPerSec;
+    const lo = Math.min(...xs, ridge) / 4;
+    const hi = Math.max(...xs, ridge) * 4;
+    return { label: r.label, points: [lo, ridge, hi].map((x) => ({ x, y: Math.min(r.peakGflops, r.gbytesPerSec * x) })) };
+  });
+  return { points, ceilings };
 }
 
 /** A case's 95% interval of the median in tokens/s, or null; low from the interval's slow end. */
@@ -198,7 +226,7 @@ ${badHtml}
 <p class="note">Bars are medians with their 95% interval; pale bars are noisy cases, whose interval missed the target.</p>
 <h2>Results</h2>${resultsTables(input.runs)}
 <h2>Time against tokens</h2>${data.sweeps.length ? '<div class="chart"><canvas id="sweeps"></canvas></div>' : '<p class="note">No workload was measured at three or more token counts (moebench run --sweep tokens=...).</p>'}
-<h2>Fraction of the datasheet roofline</h2>${data.roofline.labels.length ? '<div class="chart"><canvas id="roofline"></canvas></div>' : '<p class="note">No case ran on a card with datasheet peaks.</p>'}
+<h2>Roofline: achieved GFLOP/s against arithmetic intensity</h2>${data.roofline.points.length ? '<div class="chart"><canvas id="roofline"></canvas></div><p class="note">Each case at its FLOP per byte moved, under its card\'s datasheet ceilings (memory bandwidth × intensity, then the peak FLOP/s of its math mode); the results table gives each case\'s fraction of its ceiling.</p>' : '<p class="note">No case ran on a card with datasheet peaks.</p>'}
 <h2>MoE routing: tokens per expert</h2>${histCanvases || '<p class="note">No MoE cases.</p>'}
 <h2>Comparison</h2>${comparisonHtml}
 ${sizingHtml}
@@ -248,9 +276,17 @@ ${sizingHtml}
     charts.sweeps = new Chart(document.getElementById('sweeps'), { type: 'scatter', data: { datasets },
       options: opts({ scales: { x: { title: { display: true, text: 'tokens per call' } }, y: { title: { display: true, text: 'median ms' } } } }) });
   }
-  if (data.roofline.labels.length) {
-    charts.roofline = new Chart(document.getElementById('roofline'), { type: 'bar', data: data.roofline,
-      options: opts({ scales: { y: { min: 0, title: { display: true, text: '%' } } } }) });
+  if (data.roofline.points.length) {
+    const datasets = [{ type: 'scatter', label: 'cases', data: data.roofline.points }];
+    data.roofline.ceilings.forEach((c) => datasets.push({ type: 'line', label: c.label, data: c.points, pointRadius: 0, borderDash: [6, 3] }));
+    charts.roofline = new Chart(document.getElementById('roofline'), { type: 'scatter', data: { datasets },
+      options: opts({
+        plugins: { tooltip: { callbacks: { label: (ctx) => (ctx.raw.label ? ctx.raw.label + ': ' : '') + ctx.raw.y.toPrecision(3) + ' GFLOP/s at ' + ctx.raw.x.toPrecision(3) + ' FLOP/byte' } } },
+        scales: {
+          x: { type: 'logarithmic', title: { display: true, text: 'arithmetic intensity (FLOP per byte)' } },
+          y: { type: 'logarithmic', title: { display: true, text: 'GFLOP/s' } },
+        },
+      }) });
   }
   data.histograms.forEach((h, i) => {
     charts['hist' + i] = new Chart(document.getElementById('hist' + i), { type: 'bar',

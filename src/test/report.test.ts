@@ -95,7 +95,10 @@ describe('moebench report in a real headless browser', () => {
     ];
     const expected: Record<string, number> = {
       throughput: ids.size * series.size, // one bar slot per case and series
-      roofline: measured.filter((c) => c.roofline).length,
+      // a point per case on a card with peaks, and three per ceiling (low end, ridge, high end): the fixtures' one card and dtype
+      roofline:
+        measured.filter((c) => c.roofline).length +
+        3 * new Set(measured.filter((c) => c.roofline).map((c) => `${c.roofline!.card} ${c.roofline!.dtype}`)).size,
       // the fixtures hold two sweeps of five token counts: each its points plus the two ends of its fit line
       sweeps: 2 * (5 + 2),
     };
@@ -107,6 +110,24 @@ describe('moebench report in a real headless browser', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'report.png'), fullPage: true });
     expect(existsSync(join(ARTIFACTS, 'report.png'))).toBe(true);
+
+    // the roofline: the H100's fp32 ceilings ridge at 67 TFLOP/s ÷ 3.35 TB/s = 20 FLOP/byte, flat at 67,000 GFLOP/s;
+    // each case sits at its FLOP per byte and achieved GFLOP/s
+    const roof = await page.evaluate(() => {
+      const chart = (
+        window as unknown as { __moebenchCharts: Record<string, { data: { datasets: { label: string; data: { x: number; y: number }[] }[] } }> }
+      ).__moebenchCharts.roofline;
+      return chart.data.datasets.map((d) => ({ label: d.label, data: d.data.map((p) => [p.x, p.y]) }));
+    });
+    expect(roof[1].label).toMatch(/^NVIDIA H100 SXM5 80GB fp32 datasheet: 67 TFLOP\/s, 3\.35 TB\/s$/);
+    expect(roof[1].data[1][0]).toBeCloseTo(20, 9);
+    expect(roof[1].data[1][1]).toBeCloseTo(67_000, 6);
+    expect(roof[1].data[2][1]).toBeCloseTo(67_000, 6);
+    const withRoof = measured.filter((c) => c.roofline);
+    expect(roof[0].data).toEqual(withRoof.map((c) => [c.work.flopsPerCall / c.work.bytesPerCall, c.throughput!.gflopsPerSec]));
+    // the low end is on the bandwidth slope: 3,350 GB/s × a quarter of the lowest intensity
+    const lowest = Math.min(...withRoof.map((c) => c.work.flopsPerCall / c.work.bytesPerCall));
+    expect(roof[1].data[0][1]).toBeCloseTo(3350 * (lowest / 4), 6);
 
     // every bar with a measured case carries its 95% interval as an error bar
     const slots = new Set(measured.map((c) => `${c.device} · ${c.backend}\u0000${c.id}`));
