@@ -1,3 +1,4 @@
+import { wrap } from '../text/table.js';
 import { existsSync, renameSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -135,11 +136,12 @@ async function backendsFor(name: string, log: (l: string) => void, probeEnv?: Re
   const probe = (b: Backend) => probeBackend(b, probeEnv);
   if (name === 'all-available') {
     const found = await availableBackends(undefined, probe);
-    for (const u of found.unavailable) log(`all-available: leaving out ${u.name} (${u.reason})`);
+    // a reason can name a dozen libraries: wrapped to fit a terminal (moebench env says it all)
+    for (const u of found.unavailable) wrap(`all-available: leaving out ${u.name} (${u.reason})`).forEach((l) => log(l));
     return found.available;
   }
   const resolved = await resolveBackend(name, undefined, probe);
-  for (const s of resolved.skipped) log(`auto: skipped ${s.name} (${s.reason})`);
+  for (const s of resolved.skipped) wrap(`auto: skipped ${s.name} (${s.reason})`).forEach((l) => log(l));
   return [resolved.backend];
 }
 
