@@ -1,10 +1,8 @@
 #!/usr/bin/env bash
 # Installs onnxruntime-node's CUDA 12 execution provider on a lab box with internet.
-# `npm ci` skips onnxruntime-node's postinstall (project .npmrc: onnxruntime-node-install=skip),
-# because it downloads the provider from an external feed and fails offline. This runs that
-# same install script on purpose. The .npmrc setting reaches the script as
-# npm_config_onnxruntime_node_install=skip, so it is overridden here by the variable the
-# script reads first.
+# `npm ci` runs no dependency's install script (project .npmrc: ignore-scripts=true), so
+# onnxruntime-node's, which downloads the provider from an external feed and fails offline, does
+# not run. This runs that same install script on purpose, asking for the CUDA 12 provider.
 # Air-gapped box: copy libonnxruntime_providers_cuda.so and libonnxruntime_providers_shared.so
 # of onnxruntime 1.30 (e.g. from the Microsoft.ML.OnnxRuntime.Gpu.Linux 1.30.0 package,
 # runtimes/linux-x64/native/) next to libonnxruntime.so.1; `moebench env` shows the folder.

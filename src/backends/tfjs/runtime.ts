@@ -29,10 +29,11 @@ export class TfjsUnavailable extends Error {
   }
 }
 
+// install scripts are off in this project (.npmrc), and these packages' install is what downloads libtensorflow
 export const NODE_FIX: Record<'node' | 'node-gpu', string> = {
-  node: 'on a box with internet: npm install @tensorflow/tfjs-node@4.22.0 (its install downloads libtensorflow 2.9.1 for the CPU)',
+  node: 'on a box with internet: npm install --ignore-scripts=false @tensorflow/tfjs-node@4.22.0 (its install script downloads libtensorflow 2.9.1 for the CPU)',
   'node-gpu':
-    'on a box with internet and CUDA 11.2 + cuDNN 8.1 (what libtensorflow 2.9.1 links against): npm install @tensorflow/tfjs-node-gpu@4.22.0',
+    'on a box with internet and CUDA 11.2 + cuDNN 8.1 (what libtensorflow 2.9.1 links against): npm install --ignore-scripts=false @tensorflow/tfjs-node-gpu@4.22.0',
 };
 
 let webgpuInfo: WebGpuAdapterInfo | undefined;
@@ -75,7 +76,7 @@ export async function activateTfjs(kind: TfjsKind): Promise<{ tf: Tf; adapter?: 
       const missing = (err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND';
       throw new TfjsUnavailable(
         missing
-          ? `${pkg} is not installed (npm leaves it out when its libtensorflow download fails, as offline)`
+          ? `${pkg} is not installed (not a dependency of moebench: its install downloads libtensorflow, which an offline install cannot)`
           : `${pkg} failed to load: ${(err as Error).message.split('\n')[0]}`,
         NODE_FIX[kind],
       );
