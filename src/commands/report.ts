@@ -11,6 +11,8 @@ import { sizeScenario } from '../sizing/model.js';
 import { parseLayout } from '../sizing/compose.js';
 import { poolByCard, sizeFromRun } from '../sizing/measured.js';
 import { loadScenario } from '../sizing/scenario.js';
+import { tornado } from '../sizing/tornado.js';
+import { costTable, tornadoTable } from '../report/sizing.js';
 import type { Io } from './io.js';
 
 const require = createRequire(import.meta.url);
@@ -48,7 +50,15 @@ function sizingFor(runs: Run[], o: ReportOptions): ReportSizing | undefined {
       notes.push(`${source}: not sized: ${err.message}`);
     }
   }
-  return { scenario: scenario.name, rows, notes };
+  return {
+    scenario: scenario.name,
+    model: o.model,
+    layout: o.layout,
+    rows,
+    notes,
+    costText: costTable(scenario, sizeScenario(scenario)),
+    tornadoText: tornadoTable(tornado(scenario)),
+  };
 }
 
 /** `moebench report DIR --out report.html`: one self-contained page of charts and tables. */

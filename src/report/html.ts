@@ -8,8 +8,14 @@ import { fmt } from '../text/table.js';
 /** The sizing part of a report: the scenario's table with assumed and, per card, measured figures. */
 export interface ReportSizing {
   scenario: string;
+  /** The model and layout the measured figures were composed for. */
+  model: string;
+  layout: string;
   rows: { label: string; stream: string; cards: [number, number]; servers: [number, number] }[];
   notes: string[];
+  /** The assumed figures' cost and sensitivity, as `size` prints them. */
+  costText: string;
+  tornadoText: string;
 }
 
 export interface ReportInput {
@@ -193,7 +199,7 @@ export function renderReport(input: ReportInput, chartLibrarySource: string): st
     })
     .join('\n');
   const sizingHtml = input.sizing
-    ? `<h2>Sizing: ${esc(input.sizing.scenario)}</h2>${table(
+    ? `<h2>Sizing: ${esc(input.sizing.scenario)}</h2><p>Measured figures composed for <b>${esc(input.sizing.model)}</b>, layout <b>${esc(input.sizing.layout)}</b>.</p>${table(
         ['per-card figures', 'stream', 'cards', 'servers'],
         input.sizing.rows.map((r) => [
           r.label,
@@ -202,7 +208,9 @@ export function renderReport(input: ReportInput, chartLibrarySource: string): st
           `${r.servers[0].toLocaleString('en-US')} – ${r.servers[1].toLocaleString('en-US')}`,
         ]),
         'sizing',
-      )}${input.sizing.notes.map((n) => `<p class="note">${esc(n)}</p>`).join('')}`
+      )}${input.sizing.notes.map((n) => `<p class="note">${esc(n)}</p>`).join('')}${
+        input.sizing.costText ? `<pre class="cost">${esc(input.sizing.costText)}</pre>` : ''
+      }<pre class="tornado">${esc(input.sizing.tornadoText)}</pre>`
     : '';
   const badHtml = input.bad.length
     ? `<div class="bad"><b>Files left out:</b><ul>${input.bad.map((b) => `<li>${esc(b.path)}: ${esc(b.reason)}</li>`).join('')}</ul></div>`
@@ -215,6 +223,7 @@ export function renderReport(input: ReportInput, chartLibrarySource: string): st
 body{font-family:system-ui,sans-serif;margin:2rem;color:#222;max-width:1200px}
 h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;margin:.5rem 0;font-size:.85rem}td,th{border:1px solid #ddd;padding:.2rem .5rem;text-align:left}
+pre{font-size:.8rem;background:#fafafa;border:1px solid #eee;padding:.5rem;overflow-x:auto}
 th{background:#f4f4f4}.chart{position:relative;height:380px;margin:1rem 0}.chart.small{height:220px;display:inline-block;width:48%}
 .bad{background:#fff3f3;border:1px solid #e99;padding:.5rem}
 tr.status-noisy td{background:#fff8e1}tr.status-invalid td,tr.status-failed td{background:#fdecea}tr.status-skipped td{color:#888}.note{color:#555;font-size:.85rem}

@@ -102,6 +102,9 @@ describe.runIf(DEV_LAYOUT)('on the development machine’s real layout', () => {
   it('moebench env says it for both CUDA engines, with the fix', () => {
     const r = moebench(['env']);
     expect(r.status).toBe(0);
+    // every line fits a terminal: long reasons are wrapped, never cut; read them back as one line each
+    expect(r.stdout.split('\n').filter((l) => l.length > 120)).toEqual([]);
+    r.stdout = r.stdout.replace(/\n +/g, ' ');
     expect(r.stdout).toContain('ort-cuda needs CUDA 12 and cuDNN 9; this box has CUDA runtime 13 (libcudart), no cuBLAS, no cuDNN');
     expect(r.stdout).toContain('tfjs-node-gpu needs CUDA 11 and cuDNN 8; this box has CUDA runtime 13 (libcudart), no cuBLAS, no cuDNN');
     expect(r.stdout).toMatch(/fix: .*install the CUDA 12 libraries beside any other CUDA/);

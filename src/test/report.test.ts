@@ -146,6 +146,10 @@ describe('moebench report in a real headless browser', () => {
     expect(await page.locator('table.verdicts td:last-child').allTextContents()).toContain('baseline noisy; candidate noisy');
     expect(verdicts).toEqual(expect.arrayContaining(['FASTER', 'SLOWER', 'SAME', 'UNCERTAIN']));
     expect(await page.locator('table.sizing').textContent()).toMatch(/measured: NVIDIA H100 SXM5 80GB/);
+    // the sizing section names what was composed, and shows the cost and the sensitivity as size prints them
+    expect(await page.locator('body').textContent()).toMatch(/Measured figures composed for tiny, layout ep=4/);
+    expect(await page.locator('pre.cost').textContent()).toMatch(/API price \(published\)/);
+    expect(await page.locator('pre.tornado').textContent()).toMatch(/^sensitivity \(each input at its low and high/);
     expect(await page.locator('.bad').textContent()).toMatch(/broken.json/);
     await page.close();
   });

@@ -23,13 +23,18 @@ export function fmt(x: number | undefined, digits = 3): string {
   return x < 0 ? `-${text}` : text;
 }
 
-/** Text broken at spaces into lines of at most `width` columns (a longer word stays whole); later lines indented. */
+/**
+ * Text broken at spaces into lines of at most `width` columns (a longer word stays whole), its own
+ * leading indentation kept on the first line and `indent` on the others.
+ */
 export function wrap(text: string, width = 120, indent = '  '): string[] {
+  const lead = /^ */.exec(text)![0];
   const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    const next = line ? `${line} ${word}` : word;
-    if (line && next.length > width) {
+  let line = lead;
+  for (const word of text.slice(lead.length).split(' ')) {
+    const empty = line.trim() === '';
+    const next = empty ? line + word : `${line} ${word}`;
+    if (!empty && next.length > width) {
       lines.push(line);
       line = indent + word;
     } else line = next;
