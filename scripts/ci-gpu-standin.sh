@@ -49,7 +49,8 @@ status=0
 npx vitest run src/test/probe.test.ts src/test/isolation.test.ts src/test/tfjs.test.ts src/test/webgpu.test.ts src/test/cudaLibraries.test.ts src/test/envCheck.test.ts src/test/cli.test.ts \
   --no-file-parallelism --test-timeout=120000 --hook-timeout=120000 || status=$?
 
-env_out=$(node dist/src/cli.js env)
+# env wraps long lines to 120 columns: continuation lines (indented) are joined back before matching
+env_out=$(node dist/src/cli.js env | perl -0pe 's/\n +/ /g')
 check() {
   if ! grep -qF -- "$1" <<<"$env_out"; then
     echo "ci-gpu-standin: moebench env does not say: $1" >&2
