@@ -2,9 +2,9 @@ import { cardPeakByName } from '../env/datasheets.js';
 import { UsageError } from '../errors.js';
 import { loadingNotes, loadRuns } from '../results/runs.js';
 import { rooflineBound, type BoundMode } from '../sizing/roofline.js';
-import { cardFiguresOf, sizeScenario } from '../sizing/model.js';
+import { sizeScenario } from '../sizing/model.js';
 import { compose, parseLayout, type Composition, type Layout } from '../sizing/compose.js';
-import { poolByCard, sizeFromRun } from '../sizing/measured.js';
+import { poolByCard, sizeAtPerCard, sizeFromRun } from '../sizing/measured.js';
 import { loadScenario } from '../sizing/scenario.js';
 import { tornado } from '../sizing/tornado.js';
 import { boundsText, compositionText, costTable, measuredSideBySide, sizingJson, sizingTable, tornadoTable } from '../report/sizing.js';
@@ -32,11 +32,9 @@ export async function sizeCommand(o: SizeOptions, io: Io): Promise<number> {
   }
   const scenario = loadScenario(o.scenario);
   const assumed = sizeScenario(scenario);
-  const loaded = o.from.length ? loadRuns(o.from) : { runs: [], bad: [], conflicts: [] };
-  for (const line of loadingNotes(loaded)) io.err(line);
+  const { loaded, composeOptions } = fromFiles(o, layout, io);
   if (o.from.length && !loaded.runs.length)
     io.err(`moebench: no readable result files in ${o.from.join(', ')}: only the scenario's assumed figures are sized`);
-  const composeOptions = { model: o.model, layout, contextTokens: o.contextTokens, linkGBps: o.linkGBps, card: o.card };
   const measured = poolByCard(loaded.runs).map(({ run, source }) => sizeFromRun(scenario, run, source, composeOptions));
   const bounds = o.roofline
     ? boundsFor(
@@ -49,11 +47,7 @@ export async function sizeCommand(o: SizeOptions, io: Io): Promise<number> {
     label: `roofline bound (${b.prefill.mode}): ${b.card}`,
     prefill: b.prefill.tokensPerSecPerCard,
     decode: b.decode.tokensPerSecPerCard,
-    sizing: sizeScenario(scenario, {
-      ...cardFiguresOf(scenario),
-      prefillTokensPerSecPerCard: { low: b.prefill.tokensPerSecPerCard, high: b.prefill.tokensPerSecPerCard },
-      decodeTokensPerSecPerCard: { low: b.decode.tokensPerSecPerCard, high: b.decode.tokensPerSecPerCard },
-    }),
+    sizing: sizeAtPerCard(scenario, b.prefill.tokensPerSecPerCard, b.decode.tokensPerSecPerCard).sizing,
   }));
   if (o.json) {
     io.out(
@@ -94,6 +88,13 @@ export async function sizeCommand(o: SizeOptions, io: Io): Promise<number> {
   return 0;
 }
 
+/** The --from files, read once (what could not be read is said on stderr), and what composing them takes. */
+function fromFiles(o: SizeOptions, layout: Layout, io: Io) {
+  const loaded = o.from.length ? loadRuns(o.from) : { runs: [], bad: [], conflicts: [] };
+  for (const line of loadingNotes(loaded)) io.err(line);
+  return { loaded, composeOptions: { model: o.model, layout, contextTokens: o.contextTokens, linkGBps: o.linkGBps, card: o.card } };
+}
+
 type Bound = ReturnType<typeof rooflineBound> & { card: string };
 
 /** The card(s) to bound: --card, else each card a --from file was measured on; at FP8 and at each measured math mode. */
@@ -118,9 +119,7 @@ function boundsTitle(o: SizeOptions, layout: Layout, bounds: Bound[]): string {
 
 /** `size --roofline` without a scenario: the per-card prefill and decode bounds alone, at FP8 and at the modes --from files measured. */
 function boundsOnly(o: SizeOptions, layout: Layout, io: Io): number {
-  const loaded = o.from.length ? loadRuns(o.from) : { runs: [], bad: [], conflicts: [] };
-  for (const line of loadingNotes(loaded)) io.err(line);
-  const composeOptions = { model: o.model, layout, contextTokens: o.contextTokens, linkGBps: o.linkGBps, card: o.card };
+  const { loaded, composeOptions } = fromFiles(o, layout, io);
   const bounds = boundsFor(
     o,
     layout,

@@ -76,9 +76,8 @@ export function summaryLine(s: SideSummary): string {
   return `${s.candidate} ran ${x.toFixed(2)} ± ${((hi - lo) / 2).toFixed(2)} times ${faster ? 'faster' : 'slower'} than ${s.baseline} over ${s.cases} case${s.cases === 1 ? '' : 's'} (${counts.join(', ')})`;
 }
 
-function footer(c: Comparison): string[] {
+function footer(c: Comparison, l: Layout): string[] {
   const lines: string[] = [];
-  const l = layoutOf(c);
   const warned = c.pairs.filter((p) => p.warnings?.length);
   if (warned.length) {
     lines.push('');
@@ -162,7 +161,7 @@ export function formatComparison(c: Comparison, format: CompareFormat): string {
         `| ${h.join(' | ')} |`,
         `|${h.map((name) => (/tok\/s|ratio|CI/.test(name) ? '---:' : '---')).join('|')}|`,
         ...rows(c, l).map((r) => `| ${r.map((x) => x.replace(/\|/g, '\\|')).join(' | ')} |`),
-        ...footer(c),
+        ...footer(c, l),
       ].join('\n');
     }
     default: {
@@ -175,7 +174,7 @@ export function formatComparison(c: Comparison, format: CompareFormat): string {
           [h, ...rows(c, l)],
           h.map((name) => /tok\/s|ratio|CI/.test(name)),
         ),
-        ...footer(c),
+        ...footer(c, l),
       ].join('\n');
     }
   }

@@ -122,6 +122,11 @@ export function weightsPerCardBytes(preset: Preset, ep: number): number {
   return (expertParams / ep + (preset.model.totalParams - expertParams)) * preset.model.deployedWeightBytes;
 }
 
+/** A measured case's share of its card's roofline: its floor there over its median time. */
+function achievedFraction(card: CardPeak, c: CaseResult): number {
+  return rooflineMs(card, c.workload.dtype, c.work.flopsPerCall, c.work.bytesPerCall) / c.summary!.medianMs;
+}
+
 function rooflineMs(peak: CardPeak, dtype: Dtype, flops: number, bytes: number): number {
   return rooflineTimes(peak, dtype, flops, bytes).floorMs;
 }
@@ -205,7 +210,7 @@ function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset
       dtype = exact.workload.dtype;
       promptTokens = exact.workload.seqLen;
       moeFraction = {
-        fraction: rooflineMs(peak, dtype, exact.work.flopsPerCall, exact.work.bytesPerCall) / exact.summary!.medianMs,
+        fraction: achievedFraction(peak, exact),
         of: describe(sources, exact, peak.name),
       };
       terms.push({
@@ -225,7 +230,7 @@ function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset
         );
       }
       const basisCard = measuredCard(file, basis)!;
-      const fraction = rooflineMs(basisCard, basis.workload.dtype, basis.work.flopsPerCall, basis.work.bytesPerCall) / basis.summary!.medianMs;
+      const fraction = achievedFraction(basisCard, basis);
       dtype = basis.workload.dtype;
       tokensPerCard = basis.work.tokensPerCall;
       const numTokens = wantSlice ? Math.round((tokensPerCard * moe.numExperts) / wantSlice) : tokensPerCard;
@@ -289,8 +294,7 @@ function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset
       terms.push({ name: 'dense', layers: preset.model.numDenseLayers, totalMs: 0, ...denseAt(tokensPerCard, onCard, path, peak, file.caseSources) });
     } else {
       // another card's dense layer: its achieved roofline fraction applied to the target card's floor
-      const w = dense.work;
-      const fraction = rooflineMs(denseCard, dense.workload.dtype, w.flopsPerCall, w.bytesPerCall) / dense.summary!.medianMs;
+      const fraction = achievedFraction(denseCard, dense);
       const target = accountFor(denseTarget(dense, tokensPerCard));
       terms.push({
         name: 'dense',

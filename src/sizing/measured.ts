@@ -18,12 +18,17 @@ export interface MeasuredSizing {
  */
 export function sizeFromRun(scenario: Scenario, run: MeasuredRun, source: string, o: ComposeOptions): MeasuredSizing {
   const composition = compose(run, source, o);
+  return { composition, ...sizeAtPerCard(scenario, composition.prefill.tokensPerSecPerCard, composition.decode.tokensPerSecPerCard) };
+}
+
+/** The scenario's demand, utilization and cards per server with one per-card prefill and decode figure in place of its own. */
+export function sizeAtPerCard(scenario: Scenario, prefillTokensPerSec: number, decodeTokensPerSec: number): { card: CardFigures; sizing: Sizing } {
   const card: CardFigures = {
     ...cardFiguresOf(scenario),
-    prefillTokensPerSecPerCard: { low: composition.prefill.tokensPerSecPerCard, high: composition.prefill.tokensPerSecPerCard },
-    decodeTokensPerSecPerCard: { low: composition.decode.tokensPerSecPerCard, high: composition.decode.tokensPerSecPerCard },
+    prefillTokensPerSecPerCard: { low: prefillTokensPerSec, high: prefillTokensPerSec },
+    decodeTokensPerSecPerCard: { low: decodeTokensPerSec, high: decodeTokensPerSec },
   };
-  return { composition, card, sizing: sizeScenario(scenario, card) };
+  return { card, sizing: sizeScenario(scenario, card) };
 }
 
 /** Runs pooled by the card that measured them: what one composition reads, and the files it names. */

@@ -1,7 +1,7 @@
 import { UsageError } from '../errors.js';
 import type { CardPeak } from '../env/datasheets.js';
 import { PRESETS, presetNames } from '../workloads/presets.js';
-import type { Dtype, Phase } from '../workloads/spec.js';
+import { bytesPerElement, type Dtype, type Phase } from '../workloads/spec.js';
 import type { Layout } from './compose.js';
 import { linkFor } from './link.js';
 
@@ -19,14 +19,6 @@ export interface PhaseBound {
   /** The figures it rests on. */
   source: string;
 }
-
-const BYTES: Record<BoundMode, number> = { fp8: 1, fp16: 2, fp32: 4, tf32: 4 };
-const PEAK_OF: Record<BoundMode, (p: CardPeak) => number | undefined> = {
-  fp8: (p) => p.tflops.fp8,
-  fp16: (p) => p.tflops.fp16,
-  fp32: (p) => p.tflops.fp32,
-  tf32: (p) => p.tflops.tf32,
-};
 
 /**
  * A physics upper bound on a model's per-card throughput, from the datasheet alone: at an
@@ -50,14 +42,17 @@ export function rooflineBound(
 ): { prefill: PhaseBound; decode: PhaseBound } {
   const preset = PRESETS[model];
   if (!preset) throw new UsageError(`unknown model "${model}": use one of ${presetNames().join(', ')}`);
-  const tflops = PEAK_OF[mode](peak);
+  const tflops = peak.tflops[mode];
   if (!tflops) throw new UsageError(`${peak.name} has no datasheet ${mode} peak (${peak.source}): no ${mode} roofline bound for it`);
   const m = preset.model;
   const a = m.attention;
   const layers = m.numDenseLayers + m.numMoeLayers;
   const moe = preset.moe;
   const link = linkFor(layout, o.linkGBps);
-  const linkBytes = moe && layout.ep > 1 ? m.numMoeLayers * moe.topK * moe.hiddenSize * BYTES[mode] * 2 * ((layout.ep - 1) / layout.ep) : 0;
+  const linkBytes =
+    moe && layout.ep > 1
+      ? m.numMoeLayers * moe.topK * moe.hiddenSize * (mode === 'fp8' ? 1 : bytesPerElement(mode)) * 2 * ((layout.ep - 1) / layout.ep)
+      : 0;
   const bound = (phase: Phase): PhaseBound => {
     const context = phase === 'decode' ? o.contextTokens : o.contextTokens / 2;
     const flops = 2 * m.activeParams + layers * a.flopsPerTokenPerContextPerLayer * context;

@@ -199,26 +199,7 @@ describe('bad input gives one clear line and exit 2', () => {
 describe("the stopping rule's times", () => {
   it('a --max-time-ms under the default minimum lowers the minimum, so a steady case converges', () => {
     const out = join(tmp(), 'r.json');
-    const r = moebench(
-      [
-        'run',
-        '--backend',
-        'fake',
-        '--preset',
-        'tiny',
-        '--layer',
-        'dense',
-        '--phase',
-        'decode',
-        '--tokens',
-        '4',
-        '--max-time-ms',
-        '200',
-        '--out',
-        out,
-      ],
-      fakeScript({ latenciesMs: [1] }),
-    );
+    const r = moebench([...TINY_FAKE_RUN, '--max-time-ms', '200', '--out', out], fakeScript({ latenciesMs: [1] }));
     expect(r.status, r.stderr).toBe(0);
     const [c] = readResultFile(out).cases;
     expect(c.status).toBe('ok');

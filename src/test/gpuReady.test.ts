@@ -6,7 +6,7 @@ import { CARD_PEAKS, findCardPeak, rooflineOf } from '../env/datasheets.js';
 import { readResultFile } from '../results/io.js';
 import { mathEnv, mathUnsupported } from '../run/math.js';
 import { TOLERANCE } from '../workloads/reference.js';
-import { moebench, fakeScript } from './helpers/cli.js';
+import { moebench, fakeScript, TINY_FAKE_RUN } from './helpers/cli.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'moebench-gpu-'));
 const H100 = 'NVIDIA H100 SXM5 80GB';
@@ -25,25 +25,7 @@ describe('math modes: fp32 is strict fp32 on CUDA engines, tf32 only when asked'
   it('an output off by 3e-4 (TF32 rounding) is invalid as fp32 and valid as tf32; each case records the override its process ran with', () => {
     const out = join(tmp(), 'r.json');
     const r = moebench(
-      [
-        'run',
-        '--backend',
-        'fake',
-        '--preset',
-        'tiny',
-        '--layer',
-        'dense',
-        '--phase',
-        'decode',
-        '--tokens',
-        '4',
-        '--dtype',
-        'fp32,tf32',
-        '--repetitions',
-        '1',
-        '--out',
-        out,
-      ],
+      [...TINY_FAKE_RUN, '--dtype', 'fp32,tf32', '--repetitions', '1', '--out', out],
       // as a shell that exported the override would: a tf32 case must still get TF32
       { ...fakeScript({ latenciesMs: [1], outputError: 3e-4 }), NVIDIA_TF32_OVERRIDE: '0' },
     );
@@ -63,25 +45,7 @@ describe('math modes: fp32 is strict fp32 on CUDA engines, tf32 only when asked'
   it('tf32 on an engine without tensor cores is skipped, saying why', () => {
     const out = join(tmp(), 'r.json');
     const r = moebench(
-      [
-        'run',
-        '--backend',
-        'fake',
-        '--preset',
-        'tiny',
-        '--layer',
-        'dense',
-        '--phase',
-        'decode',
-        '--tokens',
-        '4',
-        '--dtype',
-        'tf32',
-        '--repetitions',
-        '1',
-        '--out',
-        out,
-      ],
+      [...TINY_FAKE_RUN, '--dtype', 'tf32', '--repetitions', '1', '--out', out],
       fakeScript({ latenciesMs: [1], placement: 'host' }),
     );
     expect(r.status).toBe(0);

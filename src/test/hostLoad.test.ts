@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hostWarning, judgeHost, type HostSignals } from '../env/hostLoad.js';
 import { readResultFile } from '../results/io.js';
-import { moebench, fakeScript } from './helpers/cli.js';
+import { moebench, fakeScript, TINY_FAKE_RUN } from './helpers/cli.js';
 
 const quiet: HostSignals = { cpus: 2, loadAverage1m: 0.3, busyProcesses: [], calibration: { loopMs: 6.1, spread: 0.06, between: 0.01 } };
 
@@ -46,26 +46,7 @@ describe('the noisy-host check', () => {
     try {
       await new Promise((r) => setTimeout(r, 300));
       const out = join(mkdtempSync(join(tmpdir(), 'moebench-host-')), 'r.json');
-      const r = moebench(
-        [
-          'run',
-          '--backend',
-          'fake',
-          '--preset',
-          'tiny',
-          '--layer',
-          'dense',
-          '--phase',
-          'decode',
-          '--tokens',
-          '4',
-          '--repetitions',
-          '2',
-          '--out',
-          out,
-        ],
-        fakeScript({ latenciesMs: [2] }),
-      );
+      const r = moebench([...TINY_FAKE_RUN, '--repetitions', '2', '--out', out], fakeScript({ latenciesMs: [2] }));
       expect(r.status, r.stderr).toBe(0);
       const warnings = r.stderr.split('\n').filter((l) => l.includes('this host is busy'));
       expect(warnings).toHaveLength(1);

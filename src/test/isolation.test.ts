@@ -35,25 +35,7 @@ describe('each case runs in its own process', () => {
     const out = join(tmp(), 'r.json');
     const pidFile = join(tmp(), 'helper.pid');
     const r = moebench(
-      [
-        'run',
-        '--backend',
-        'fake',
-        '--preset',
-        'tiny',
-        '--layer',
-        'dense',
-        '--phase',
-        'decode',
-        '--tokens',
-        '4',
-        '--repetitions',
-        '1',
-        '--case-timeout-s',
-        '2',
-        '--out',
-        out,
-      ],
+      [...TINY_FAKE_RUN, '--repetitions', '1', '--case-timeout-s', '2', '--out', out],
       fakeScript({ latenciesMs: [1], hangCases: ['dense/decode'], helperPidFile: pidFile }),
     );
     expect(r.status).toBe(1);

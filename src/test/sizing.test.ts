@@ -11,6 +11,7 @@ import { rooflineBound } from '../sizing/roofline.js';
 import { findCardPeak } from '../env/datasheets.js';
 import { loadScenario, parseScenario } from '../sizing/scenario.js';
 import { tornado } from '../sizing/tornado.js';
+import { PRESETS } from '../workloads/presets.js';
 import { fakeScript, moebench, TINY_FAKE_RUN } from './helpers/cli.js';
 
 const FIXTURE_H100 = join(import.meta.dirname, 'fixtures', 'sizing-h100.json');
@@ -332,17 +333,9 @@ describe('per-card throughput composed from a measured result file', () => {
 describe('deepseek-v3 on an H800 at ep=32, composed from measured fp16 cases: hand-computed to the unit', () => {
   const template = readResultFile(FIXTURE_H100);
   const moeTemplate = template.cases.find((k) => k.id.startsWith('tiny/moe/decode/'))!;
-  const MOE = {
-    kind: 'moe',
-    hiddenSize: 7168,
-    expertIntermediateSize: 2048,
-    numExperts: 256,
-    topK: 8,
-    numSharedExperts: 1,
-    sharedIntermediateSize: 2048,
-    renormalize: true,
-  } as const;
-  const DENSE = { kind: 'dense', hiddenSize: 7168, intermediateSize: 18432 } as const;
+  // deepseek-v3's preset shapes: hidden 7168, 256 experts top-8 of width 2048, 1 shared; dense FFN 18432
+  const MOE = PRESETS['deepseek-v3'].moe!;
+  const DENSE = PRESETS['deepseek-v3'].dense!;
   // a stand-in's H800 file: what a run on one would record, with the work each case's accounting gives
   const measured = (id: string, workload: object, work: { tokensPerCall: number; flopsPerCall: number; bytesPerCall: number }, medianMs: number) =>
     ({
