@@ -34,7 +34,11 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
             describe: 'suite in bench/suites (default, deepseek-v3, mixtral, qwen3-moe, llama-dense) or a .json path',
           })
           .option('preset', { type: 'string', describe: `model shapes: ${presetNames().join(', ')}` })
-          .option('layer', { type: 'string', describe: 'dense, moe (comma list)' })
+          .option('layer', { type: 'string', describe: 'dense, moe, matmul (the roofline probe) (comma list)' })
+          .option('roofline', {
+            type: 'boolean',
+            describe: "also run the roofline suite's probes in the run's math modes: this engine's measured FLOP/s and bandwidth ceilings",
+          })
           .option('phase', { type: 'string', describe: 'prefill, decode (comma list)' })
           .option('tokens', { type: 'string', describe: 'tokens per call (comma list): prefill sequence length or decode batch' })
           .option('backend', { type: 'string', describe: `${BACKEND_CHOICES.join(', ')} (default: the suite's, else ${d.backend})` })

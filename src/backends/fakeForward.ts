@@ -1,5 +1,5 @@
 import type { WorkloadCase } from '../workloads/spec.js';
-import { expertPrefix, sharedPrefix, type CaseInputs, type WeightStore } from '../workloads/tensors.js';
+import { expertPrefix, matmulWeightName, sharedPrefix, type CaseInputs, type WeightStore } from '../workloads/tensors.js';
 
 /**
  * The fake backend's own forward pass, written apart from workloads/reference.ts so that a fake
@@ -15,6 +15,11 @@ export function fakeForward(c: WorkloadCase, inputs: CaseInputs, weights: Weight
   if (c.layer.kind === 'dense') {
     addExpert(weights, '', x, rows, d, Array(rows).fill(1), y);
     return y;
+  }
+  if (c.layer.kind === 'matmul') {
+    let v = x;
+    for (let k = 0; k < c.layer.depth; k++) v = matmul(v, weights.get(matmulWeightName(k)), rows, d, d);
+    return v;
   }
   const m = c.layer;
   if (c.expertsPerCard !== undefined) {

@@ -59,7 +59,8 @@ export async function sizeCommand(o: SizeOptions, io: Io): Promise<number> {
           measured: measured.map((m) => ({
             card: m.composition.card,
             file: m.composition.file,
-            composition: { ...m.composition, peak: undefined },
+            // the ceilings it was composed with (the datasheet row, or measured), without the name pattern
+            composition: { ...m.composition, peak: { ...m.composition.peak, match: undefined } },
             ...sizingJson(m.sizing),
           })),
           ...(bounds.length
@@ -95,7 +96,7 @@ function fromFiles(o: SizeOptions, layout: Layout, io: Io) {
   return { loaded, composeOptions: { model: o.model, layout, contextTokens: o.contextTokens, linkGBps: o.linkGBps, card: o.card } };
 }
 
-type Bound = ReturnType<typeof rooflineBound> & { card: string };
+type Bound = ReturnType<typeof rooflineBound> & { card: string; measured: boolean };
 
 /** The card(s) to bound: --card, else each card a --from file was measured on; at FP8 and at each measured math mode. */
 function boundsFor(o: SizeOptions, layout: Layout, compositions: Composition[]): Bound[] {
@@ -104,8 +105,8 @@ function boundsFor(o: SizeOptions, layout: Layout, compositions: Composition[]):
   const modes = [...new Set<BoundMode>(['fp8', ...compositions.flatMap((c) => c.dtypes)])];
   return peaks.flatMap((peak) =>
     modes
-      .filter((mode) => mode === 'fp8' || peak.tflops[mode] !== undefined)
-      .map((mode) => ({ card: peak.name, ...rooflineBound(o.model, peak, layout, mode, o) })),
+      .filter((mode) => peak.tflops[mode] !== undefined)
+      .map((mode) => ({ card: peak.name, measured: Boolean(peak.measured), ...rooflineBound(o.model, peak, layout, mode, o) })),
   );
 }
 
@@ -114,7 +115,8 @@ function unknownCard(name: string): never {
 }
 
 function boundsTitle(o: SizeOptions, layout: Layout, bounds: Bound[]): string {
-  return `roofline bound of ${o.model} on ${[...new Set(bounds.map((b) => b.card))].join(', ')}, layout ep=${layout.ep}: the datasheet alone, no measurement; no system exceeds it`;
+  const basis = bounds.some((b) => b.measured) ? 'the measured ceilings alone, no layer measurement' : 'the datasheet alone, no measurement';
+  return `roofline bound of ${o.model} on ${[...new Set(bounds.map((b) => b.card))].join(', ')}, layout ep=${layout.ep}: ${basis}; no system exceeds it`;
 }
 
 /** `size --roofline` without a scenario: the per-card prefill and decode bounds alone, at FP8 and at the modes --from files measured. */

@@ -15,10 +15,16 @@ export interface CardPeak {
    */
   match: RegExp;
   /** TFLOP/s, dense. fp32 is the non-tensor-core figure; a mode a card's sources do not give is absent. */
-  tflops: { fp32?: number; tf32?: number; fp16: number; bf16: number; fp8?: number };
+  tflops: { fp32?: number; tf32?: number; fp16?: number; bf16?: number; fp8?: number };
   memoryBandwidthTBps: number;
   memoryGiB: number;
   source: string;
+  /**
+   * Not a datasheet row: an engine's ceilings measured on a device that has none (a CPU, a card
+   * outside the table), read from a run's roofline probes. Good for sizing that device for itself,
+   * never for scaling to or from another card.
+   */
+  measured?: boolean;
 }
 
 export const CARD_PEAKS: readonly CardPeak[] = [
@@ -182,6 +188,11 @@ export function cardPeakByName(name: string): CardPeak | undefined {
   return CARD_PEAKS.find((p) => p.name.toLowerCase() === n) ?? findCardPeak(name);
 }
 
+/** What a peak's figures are: a vendor's datasheet, or ceilings measured by roofline probes. */
+export function peakKind(peak: CardPeak): 'datasheet' | 'measured' {
+  return peak.measured ? 'measured' : 'datasheet';
+}
+
 export interface Roofline {
   card: string;
   dtype: string;
@@ -205,7 +216,7 @@ export function peakTflopsFor(peak: CardPeak, dtype: Dtype): number | undefined 
 /** Time the card's datasheet peaks allow for a call: compute-bound or memory-bound, whichever is slower. */
 export function rooflineTimes(peak: CardPeak, dtype: Dtype, flops: number, bytes: number): { computeMs: number; memoryMs: number; floorMs: number } {
   const tflops = peakTflopsFor(peak, dtype);
-  if (!tflops) throw new UsageError(`${peak.name} has no datasheet ${dtype} peak (${peak.source}): no roofline for its ${dtype} cases`);
+  if (!tflops) throw new UsageError(`${peak.name} has no ${peakKind(peak)} ${dtype} peak (${peak.source}): no roofline for its ${dtype} cases`);
   const computeMs = (flops / (tflops * 1e12)) * 1000;
   const memoryMs = (bytes / (peak.memoryBandwidthTBps * 1e12)) * 1000;
   return { computeMs, memoryMs, floorMs: Math.max(computeMs, memoryMs) };

@@ -1,6 +1,6 @@
 import type { MoeShape } from '../workloads/presets.js';
 import { bytesPerElement, type WorkloadCase } from '../workloads/spec.js';
-import { expertPrefix, expertsInGraph, sharedPrefix, tensorValues, WeightStore, type TensorDecl } from '../workloads/tensors.js';
+import { expertPrefix, expertsInGraph, matmulWeightName, sharedPrefix, tensorValues, WeightStore, type TensorDecl } from '../workloads/tensors.js';
 import { toHalfArray } from '../workloads/float16.js';
 import { attr, ElemType, GraphBuilder } from './graph.js';
 
@@ -52,6 +52,9 @@ export function buildLayerGraph(c: WorkloadCase): GraphBuilder {
   let y: string;
   if (c.layer.kind === 'dense') {
     y = swiglu(g, c, store, '', x);
+  } else if (c.layer.kind === 'matmul') {
+    y = x;
+    for (let k = 0; k < c.layer.depth; k++) y = g.op('MatMul', [y, weight(g, c, store.decl(matmulWeightName(k)))]);
   } else {
     y = moe(g, c, c.layer, store, x);
   }

@@ -7,20 +7,26 @@ export function presetsTable(presets: Preset[]): string {
   const rows = [['preset', 'layers (dense + MoE)', 'hidden', 'FFN', 'experts (k, shared)', 'params', 'active', 'GFLOP/token']];
   for (const p of presets) {
     const m = p.model;
-    const hidden = p.moe?.hiddenSize ?? p.dense?.hiddenSize ?? 0;
-    const ffn = [p.dense ? `dense ${p.dense.intermediateSize}` : '', p.moe ? `expert ${p.moe.expertIntermediateSize}` : '']
+    const hidden = p.moe?.hiddenSize ?? p.dense?.hiddenSize ?? p.matmul?.hiddenSize ?? 0;
+    const ffn = [
+      p.dense ? `dense ${p.dense.intermediateSize}` : '',
+      p.moe ? `expert ${p.moe.expertIntermediateSize}` : '',
+      // the roofline probe (tiny has one for the tests): its chain of square products
+      p.matmul && !m ? `${p.matmul.depth} × matmul ${p.matmul.hiddenSize}²` : '',
+    ]
       .filter(Boolean)
       .join(', ');
+    // two FLOPs per active parameter, before attention over the context; the probe's two per weight
+    const flopsPerToken = m ? 2 * m.activeParams : p.matmul ? 2 * p.matmul.depth * p.matmul.hiddenSize ** 2 : 0;
     rows.push([
       p.name,
-      `${m.numDenseLayers} + ${m.numMoeLayers}`,
+      m ? `${m.numDenseLayers} + ${m.numMoeLayers}` : '-',
       String(hidden),
       ffn,
       p.moe ? `${p.moe.numExperts} (${p.moe.topK}, ${p.moe.numSharedExperts})` : '-',
-      params(m.totalParams),
-      params(m.activeParams),
-      // two FLOPs per active parameter, before attention over the context
-      m.activeParams ? fmt((2 * m.activeParams) / 1e9, 3) : '-',
+      params(m?.totalParams ?? 0),
+      params(m?.activeParams ?? 0),
+      flopsPerToken ? fmt(flopsPerToken / 1e9, 3) : '-',
     ]);
   }
   return `${formatTable(rows, [false, true, true, false, false, true, true, true])}\n\n${presets.map((p) => `${p.name}: ${p.description} (${p.source})`).join('\n')}`;

@@ -6,7 +6,7 @@ import { z } from 'zod';
  * bump MAJOR when a reader of the old version would misread the new file.
  */
 export const SCHEMA_MAJOR = 1;
-export const SCHEMA_MINOR = 4;
+export const SCHEMA_MINOR = 5;
 export const SCHEMA_VERSION = `${SCHEMA_MAJOR}.${SCHEMA_MINOR}`;
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
@@ -78,6 +78,8 @@ export const WorkloadSchema = z.object({
       numExperts: z.number().int(), topK: z.number().int(), numSharedExperts: z.number().int(),
       sharedIntermediateSize: z.number().int(), renormalize: z.boolean(),
     }),
+    /** Since 1.5: the roofline probe, a chain of `depth` d×d products (presets.ts MatmulShape). */
+    z.object({ kind: z.literal('matmul'), hiddenSize: z.number().int(), depth: z.number().int() }),
   ]),
   phase: z.enum(['prefill', 'decode']),
   batch: z.number().int(),

@@ -4,7 +4,7 @@ import { maxThreads } from './limits.js';
 import { issuesText } from '../files/benchFiles.js';
 import { DEFAULT_STDREL, DEFAULT_WARMUP } from '../measure/stopping.js';
 import { DEFAULTS, loadSuite } from '../workloads/plan.js';
-import { DTYPES, MOE_IMPLS, PHASES, type Dtype, type MoeImpl, type Phase } from '../workloads/spec.js';
+import { DTYPES, LAYER_KINDS, MOE_IMPLS, PHASES, type Dtype, type LayerKind, type MoeImpl, type Phase } from '../workloads/spec.js';
 
 /**
  * Every default of `moebench run`, in one place: the CLI's help shows these, the parser fills
@@ -38,7 +38,9 @@ export const RUN_FORMATS = ['table', 'markdown', 'csv', 'json'] as const;
 export const RunOptionsSchema = z.object({
   suite: z.string().optional(),
   preset: z.array(z.string()).optional(),
-  layer: z.array(z.enum(['dense', 'moe'])).optional(),
+  layer: z.array(z.enum(LAYER_KINDS as [LayerKind, ...LayerKind[]])).optional(),
+  /** Since 1.5: also run the roofline suite's probes in the run's math modes (the engine's measured ceilings). */
+  roofline: z.boolean().default(false),
   phase: z.array(z.enum(PHASES as [Phase, ...Phase[]])).optional(),
   tokens: z.array(positiveInt).optional(),
   dtype: z.array(z.enum(DTYPES as [Dtype, ...Dtype[]])).optional(),
@@ -237,6 +239,7 @@ const RECORDED_OPTIONS = [
   'routing',
   'topK',
   'profile',
+  'roofline',
   'force',
 ];
 
@@ -280,7 +283,8 @@ export function runOptionsFrom(argv: Record<string, unknown>): RunOptions {
   return checked({
     suite: argv.suite as string | undefined,
     preset: listOf('preset', argv.preset),
-    layer: csvOf('layer', argv.layer, ['dense', 'moe'] as const),
+    layer: csvOf('layer', argv.layer, LAYER_KINDS),
+    roofline: Boolean(argv.roofline),
     phase: csvOf('phase', argv.phase, PHASES),
     tokens: sweep ?? intsOf('tokens', argv.tokens),
     dtype: csvOf('dtype', argv.dtype, DTYPES),

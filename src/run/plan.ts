@@ -27,8 +27,20 @@ export interface Plan {
 /** Options → the cases to run. With neither --suite nor --preset, the default suite. */
 export function planRun(o: RunOptions): Plan {
   const plan = plannedCases(o);
+  if (o.roofline) plan.cases = withRooflineProbes(plan.cases, o.seed);
   checkPlanning(plan.cases);
   return plan;
+}
+
+/** The roofline suite's probes in each math mode the run measures, after its own cases (none twice). */
+function withRooflineProbes(cases: WorkloadCase[], seed: number): WorkloadCase[] {
+  const dtype = [...new Set(cases.map((c) => c.dtype))];
+  const probes = planCases(
+    loadSuite('roofline').cases.map((e) => ({ ...e, dtype })),
+    seed,
+  );
+  const ids = new Set(cases.map((c) => c.id));
+  return [...cases, ...probes.filter((p) => !ids.has(p.id))];
 }
 
 function plannedCases(o: RunOptions): Plan {

@@ -1,11 +1,13 @@
 import { UsageError } from '../errors.js';
 import { linkFor } from './link.js';
 import { cardPeakByName, findCardPeak, rooflineTimes, type CardPeak } from '../env/datasheets.js';
+import { ceilingsOf, type Ceiling } from '../results/ceilings.js';
+import { fmt } from '../text/table.js';
 import type { CaseResult, ResultFile } from '../results/schema.js';
 import { fitSweeps } from '../measure/sweep.js';
 import { accountFor } from '../workloads/accounting.js';
-import { PRESETS, presetNames, type MoeShape, type Preset } from '../workloads/presets.js';
-import { bytesPerElement, caseId, type Dtype, type Phase, type WorkloadCase } from '../workloads/spec.js';
+import { modelPreset, type ModelPreset, type MoeShape } from '../workloads/presets.js';
+import { bytesPerElement, caseId, DTYPES, type Dtype, type Phase, type WorkloadCase } from '../workloads/spec.js';
 
 /**
  * What composition reads of a result file (or of a run inside a collection), or of several runs of
@@ -85,12 +87,6 @@ export interface Composition {
   dtypes: Dtype[];
 }
 
-function presetOf(name: string): Preset {
-  const p = PRESETS[name];
-  if (!p) throw new UsageError(`unknown model "${name}": use one of ${presetNames().join(', ')}`);
-  return p;
-}
-
 /**
  * The card a case ran on: its GPU in the environment, else (a stand-in's scripted card) its
  * roofline card, but never for a CPU engine: a roofline label given with --card to CPU timings
@@ -98,11 +94,47 @@ function presetOf(name: string): Preset {
  */
 export function measuredCard(file: MeasuredRun, c: CaseResult): CardPeak | undefined {
   // the host CPU, or a software WebGPU adapter on it: describeDevice names both "cpu …"
-  if (c.device.startsWith('cpu')) return undefined;
+  if (c.device.startsWith('cpu')) return ceilingPeak(file, c, file.environment.memoryBytes / 1024 ** 3);
   const m = /^gpu:(\d+)/.exec(c.device);
   const gpu = m ? file.environment.gpus.find((g) => g.index === Number(m[1])) : undefined;
-  if (gpu) return findCardPeak(gpu.name);
-  return c.roofline ? cardPeakByName(c.roofline.card) : undefined;
+  if (gpu) return findCardPeak(gpu.name) ?? ceilingPeak(file, c, (gpu.memoryTotalMiB ?? 0) / 1024);
+  return (c.roofline ? cardPeakByName(c.roofline.card) : undefined) ?? ceilingPeak(file, c, file.environment.memoryBytes / 1024 ** 3);
+}
+
+/**
+ * A device without a datasheet row, as its engine's measured ceilings (the run's roofline probes on
+ * the same device and engine): enough to size that device for itself, labelled as measured.
+ */
+function ceilingPeak(file: MeasuredRun, c: CaseResult, memoryGiB: number): CardPeak | undefined {
+  const g = ceilingsOf(file.cases, c);
+  const modes = DTYPES.filter((d) => g?.gflopsPerSec[d]);
+  if (!g?.gbytesPerSec || modes.length === 0) return undefined;
+  const noisy = (x: Ceiling) => (x.status === 'noisy' ? ', noisy' : '');
+  const tflops: CardPeak['tflops'] = {};
+  for (const d of modes) tflops[d] = g.gflopsPerSec[d]!.value / 1000;
+  return {
+    name: `${c.device} · ${c.backend} (measured ceilings)`,
+    match: /(?!)/,
+    tflops,
+    memoryBandwidthTBps: g.gbytesPerSec.value / 1000,
+    memoryGiB,
+    source: `measured by the roofline probes ${modes.map((d) => `${g.gflopsPerSec[d]!.caseId} (${fmt(g.gflopsPerSec[d]!.value)} GFLOP/s${noisy(g.gflopsPerSec[d]!)})`).join(', ')} and ${g.gbytesPerSec.caseId} (${fmt(g.gbytesPerSec.value)} GB/s${noisy(g.gbytesPerSec)})`,
+    measured: true,
+  };
+}
+
+/**
+ * Scaling a time measured on one card to another rests on both cards' datasheet rows; a device known
+ * only by its measured ceilings is sized for itself, never scaled to or from, and a CPU never to a GPU.
+ */
+function refuseScaling(from: CardPeak, to: CardPeak, what: string): void {
+  if (!from.measured && !to.measured) return;
+  const cpu = from.name.startsWith('cpu') && !to.name.startsWith('cpu');
+  throw new UsageError(
+    cpu
+      ? `${what} was measured on the CPU (${from.name}); a CPU measurement is never scaled to a GPU (${to.name}): measure it on the ${to.name}`
+      : `${what} was measured on the ${from.name} and would be scaled to the ${to.name}, but ${from.measured ? from.name : to.name} has no datasheet row (only measured ceilings): scaling between cards needs both cards' datasheet peaks; size it on the card it ran on (leave out --card) or measure it on the ${to.name}`,
+  );
 }
 
 const usable = (c: CaseResult) => (c.status === 'ok' || c.status === 'noisy') && c.summary !== undefined;
@@ -116,7 +148,7 @@ interface Sources {
 const sourcesOf = (caseSources: MeasuredRun['caseSources'], path: string): Sources => ({ of: (c) => caseSources?.get(c) ?? path });
 
 /** Expert weights live on their card only; everything else is replicated on each card of the instance. */
-export function weightsPerCardBytes(preset: Preset, ep: number): number {
+export function weightsPerCardBytes(preset: ModelPreset, ep: number): number {
   const m = preset.moe;
   const expertParams = m ? preset.model.numMoeLayers * m.numExperts * 3 * m.hiddenSize * m.expertIntermediateSize : 0;
   return (expertParams / ep + (preset.model.totalParams - expertParams)) * preset.model.deployedWeightBytes;
@@ -138,7 +170,7 @@ function rooflineMs(peak: CardPeak, dtype: Dtype, flops: number, bytes: number):
  * and tokens/sec per card = tokens per step per card / step time. Pure: the file is already read.
  */
 export function compose(file: MeasuredRun, path: string, o: ComposeOptions): Composition {
-  const preset = presetOf(o.model);
+  const preset = modelPreset(o.model);
   const moe = preset.moe;
   if (moe && moe.numExperts % o.layout.ep !== 0)
     throw new UsageError(`--layout ep=${o.layout.ep} must divide ${o.model}'s ${moe.numExperts} experts`);
@@ -152,7 +184,7 @@ export function compose(file: MeasuredRun, path: string, o: ComposeOptions): Com
     throw new UsageError(
       o.card
         ? `unknown card "${o.card}": see src/env/datasheets.ts for the cards with datasheet peaks`
-        : `${path}: measured on ${anyCase.device}, which has no datasheet peaks; attention and any scaling need them: name the card with --card`,
+        : `${path}: measured on ${anyCase.device}, which has no datasheet peaks and no roofline probes in the files given; attention and any scaling need a card's ceilings${anyCase.device.startsWith('cpu') ? '' : ' (or name a card with datasheet peaks with --card)'}: run moebench run --suite roofline --backend ${anyCase.backend}`,
     );
   }
   const weightsGiBPerCard = weightsPerCardBytes(preset, o.layout.ep) / 1024 ** 3;
@@ -176,7 +208,7 @@ export function compose(file: MeasuredRun, path: string, o: ComposeOptions): Com
   };
 }
 
-function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset: Preset, peak: CardPeak, p: Phase): PhaseComposition {
+function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset: ModelPreset, peak: CardPeak, p: Phase): PhaseComposition {
   const sources = sourcesOf(file.caseSources, path);
   const moe = preset.moe;
   const slice = moe ? moe.numExperts / o.layout.ep : undefined;
@@ -230,6 +262,7 @@ function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset
         );
       }
       const basisCard = measuredCard(file, basis)!;
+      refuseScaling(basisCard, peak, `${describe(sources, basis, basisCard.name)}`);
       const fraction = achievedFraction(basisCard, basis);
       dtype = basis.workload.dtype;
       tokensPerCard = basis.work.tokensPerCall;
@@ -294,6 +327,7 @@ function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset
       terms.push({ name: 'dense', layers: preset.model.numDenseLayers, totalMs: 0, ...denseAt(tokensPerCard, onCard, path, peak, file.caseSources) });
     } else {
       // another card's dense layer: its achieved roofline fraction applied to the target card's floor
+      refuseScaling(denseCard, peak, describe(sources, dense, denseCard.name));
       const fraction = achievedFraction(denseCard, dense);
       const target = accountFor(denseTarget(dense, tokensPerCard));
       terms.push({

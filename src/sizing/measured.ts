@@ -41,13 +41,18 @@ export interface CardRuns {
 /**
  * Every run measured on one card, pooled into one: a user who runs the cases `size` names, one
  * command at a time, gets them composed together, each term still naming its own file. Runs with
- * no case on a card with datasheet peaks (a CPU, an unknown card) stay one per file. Pure.
+ * no case on a card with datasheet peaks (a CPU, an unknown card) pool by their first case's device
+ * and engine; runs with no measured case stay one per file. Pure.
  */
 export function poolByCard(runs: readonly Run[]): CardRuns[] {
   const groups = new Map<string, Run[]>();
   for (const run of runs) {
-    const card = run.cases.map((c) => (c.status === 'ok' || c.status === 'noisy' ? measuredCard(run, c)?.name : undefined)).find(Boolean);
-    const key = card ? `card\u0000${card}` : `file\u0000${run.source}`;
+    const measured = run.cases.filter((c) => c.status === 'ok' || c.status === 'noisy');
+    const card = measured.map((c) => measuredCard(run, c)).find((p) => p && !p.measured)?.name;
+    // a device without a datasheet row pools by device and engine, so a run of its roofline probes
+    // given beside the run of its layers lends them its measured ceilings
+    const first = measured[0];
+    const key = card ? `card\u0000${card}` : first ? `device\u0000${first.device}\u0000${first.backend}` : `file\u0000${run.source}`;
     (groups.get(key) ?? groups.set(key, []).get(key)!).push(run);
   }
   return [...groups.values()].map((group) => {

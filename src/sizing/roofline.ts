@@ -1,6 +1,7 @@
 import { UsageError } from '../errors.js';
-import type { CardPeak } from '../env/datasheets.js';
-import { PRESETS, presetNames } from '../workloads/presets.js';
+import { peakKind, type CardPeak } from '../env/datasheets.js';
+import { modelPreset } from '../workloads/presets.js';
+import { fmt } from '../text/table.js';
 import { bytesPerElement, type Dtype, type Phase } from '../workloads/spec.js';
 import type { Layout } from './compose.js';
 import { linkFor } from './link.js';
@@ -40,10 +41,9 @@ export function rooflineBound(
   mode: BoundMode,
   o: { contextTokens: number; linkGBps?: number },
 ): { prefill: PhaseBound; decode: PhaseBound } {
-  const preset = PRESETS[model];
-  if (!preset) throw new UsageError(`unknown model "${model}": use one of ${presetNames().join(', ')}`);
+  const preset = modelPreset(model);
   const tflops = peak.tflops[mode];
-  if (!tflops) throw new UsageError(`${peak.name} has no datasheet ${mode} peak (${peak.source}): no ${mode} roofline bound for it`);
+  if (!tflops) throw new UsageError(`${peak.name} has no ${peakKind(peak)} ${mode} peak (${peak.source}): no ${mode} roofline bound for it`);
   const m = preset.model;
   const a = m.attention;
   const layers = m.numDenseLayers + m.numMoeLayers;
@@ -53,6 +53,8 @@ export function rooflineBound(
     moe && layout.ep > 1
       ? m.numMoeLayers * moe.topK * moe.hiddenSize * (mode === 'fp8' ? 1 : bytesPerElement(mode)) * 2 * ((layout.ep - 1) / layout.ep)
       : 0;
+  // a datasheet's figure as printed there; a measured one to the digits it holds
+  const figure = (x: number) => (peak.measured ? fmt(x, 3) : String(x));
   const bound = (phase: Phase): PhaseBound => {
     const context = phase === 'decode' ? o.contextTokens : o.contextTokens / 2;
     const flops = 2 * m.activeParams + layers * a.flopsPerTokenPerContextPerLayer * context;
@@ -69,7 +71,7 @@ export function rooflineBound(
       tokensPerSecPerCard: 1000 / perTokenMs[limitedBy],
       limitedBy,
       perTokenMs,
-      source: `${peak.name} datasheet (${tflops} TFLOP/s ${mode}, ${peak.memoryBandwidthTBps} TB/s); ${(flops / 1e9).toPrecision(4)} GFLOP and ${(memoryBytes / 1e6).toPrecision(3)} MB of KV reads per token at ${context} tokens of context${linkBytes ? `; ${(linkBytes / 1e6).toPrecision(3)} MB of all-to-all per token at ${link.gbytesPerSec} GB/s (${link.source})` : ''}`,
+      source: `${peak.name} ${peakKind(peak)} (${figure(tflops)} TFLOP/s ${mode}, ${figure(peak.memoryBandwidthTBps)} TB/s); ${(flops / 1e9).toPrecision(4)} GFLOP and ${(memoryBytes / 1e6).toPrecision(3)} MB of KV reads per token at ${context} tokens of context${linkBytes ? `; ${(linkBytes / 1e6).toPrecision(3)} MB of all-to-all per token at ${link.gbytesPerSec} GB/s (${link.source})` : ''}`,
     };
   };
   return { prefill: bound('prefill'), decode: bound('decode') };

@@ -514,7 +514,9 @@ describe('moebench size', () => {
     const cpuFile = join(import.meta.dirname, 'fixtures', 'fake-run.json');
     const r = moebench(['size', '--scenario', 'seed', '--from', cpuFile, '--model', 'tiny', '--layout', 'ep=4']);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/measured on fake \(scripted latencies\), which has no datasheet peaks; .* name the card with --card/);
+    expect(r.stderr).toMatch(
+      /measured on fake \(scripted latencies\), which has no datasheet peaks and no roofline probes in the files given; .*--card\): run moebench run --suite roofline --backend fake$/m,
+    );
   });
 
   it('the run each refusal names really produces what size then accepts: following them one by one ends in a sizing', () => {
@@ -545,6 +547,70 @@ describe('moebench size', () => {
     // one measured row for the card, its terms naming each case's own file
     expect(sized.stdout).toMatch(/measured: NVIDIA H100 SXM5 80GB/);
     expect(sized.stdout).toContain(`${files[1]} tiny/moe/prefill/`);
+  });
+
+  it('a device with no datasheet row is sized for itself from its measured ceilings, following the runs size names', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'moebench-size-ceilings-'));
+    const quick = ['--repetitions', '1', '--min-time-ms', '5'];
+    // the probes take 1 ms at 1 token and 8 ms at 64 tokens; every layer case 2 ms
+    const fake = fakeScript({ latenciesMs: [2], latencyByCase: { 'matmul/prefill/t1/': 1, 'matmul/prefill/t64/': 8 } });
+    const files: string[] = [];
+    const named: string[] = [];
+    const size = () => moebench(['size', '--scenario', 'seed', ...files.flatMap((f) => ['--from', f]), '--model', 'tiny', '--layout', 'ep=4']);
+    const first = join(dir, 'r0.json');
+    expect(moebench([...TINY_FAKE_RUN, ...quick, '--out', first], fake).status).toBe(0);
+    files.push(first);
+    let r = size();
+    for (let step = 1; step <= 6 && r.status !== 0; step++, r = size()) {
+      expect(r.status, r.stderr).toBe(2);
+      const command = /: run moebench (run [^\n]*?)(?: on the [^\n]*)?$/m.exec(r.stderr)?.[1];
+      expect(command, r.stderr).toBeDefined();
+      expect(named).not.toContain(command);
+      named.push(command!);
+      const args = command!.split(' ');
+      const out = join(dir, `r${step}.json`);
+      // the roofline suite's own probe (4096², 512 MiB of weights) on tiny's shapes: the fake computes every output in JS
+      const extra = command!.includes('--suite roofline') ? ['--preset', 'tiny', '--tokens', '1,64'] : ['--backend', 'fake'];
+      const run = moebench([...args, ...extra, ...quick, '--out', out], fake);
+      expect(run.status, run.stderr).toBe(0);
+      files.push(out);
+    }
+    expect(r.status, r.stderr).toBe(0);
+    expect(named[0]).toBe('run --suite roofline --backend fake');
+    const card = 'fake (scripted latencies) · fake (measured ceilings)';
+    expect(r.stdout).toContain(`measured: ${card}`);
+    const json = moebench(['size', '--scenario', 'seed', ...files.flatMap((f) => ['--from', f]), '--model', 'tiny', '--layout', 'ep=4', '--json']);
+    const composition = JSON.parse(json.stdout).measured[0].composition;
+    expect(composition.card).toBe(card);
+    // tiny's probe: 2 products of 32×32, 2·2·32·32 = 4,096 FLOPs a token; 64 tokens in 8 ms (32.8 MFLOP/s) beat 1 in 1 ms
+    expect(composition.peak.tflops.fp32).toBeCloseTo((64 * 4096) / 8e-3 / 1e12, 15);
+    // one token in 1 ms moves 2 weights of 32·32·4 bytes and 2 × (in + out) 32·4 bytes: 8,704 B, 8.704 MB/s; 64 tokens
+    // move 8,192 + 2·2·64·32·4 = 40,960 B in 8 ms, 5.12 MB/s
+    expect(composition.peak.memoryBandwidthTBps).toBeCloseTo(8704 / 1e-3 / 1e12, 15);
+    expect(composition.peak.measured).toBe(true);
+    // the attention term is the measured ceilings' roofline, not a datasheet's
+    const attention = composition.decode.terms.find((t: { name: string }) => t.name === 'attention');
+    expect(attention.source).toMatch(/^roofline of fake \(scripted latencies\) · fake \(measured ceilings\) \(fp32\)/);
+  });
+
+  it('measured ceilings are never used to scale to another card, and a CPU never to a GPU', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'moebench-size-noscale-'));
+    // real ONNX Runtime CPU runs of tiny's shapes: a CPU's device and its measured ceilings
+    const quick = ['--backend', 'ort-cpu', '--preset', 'tiny', '--repetitions', '1', '--min-time-ms', '5', '--max-time-ms', '50'];
+    const layers = join(dir, 'layers.json');
+    const probes = join(dir, 'probes.json');
+    let r = moebench(['run', ...quick, '--layer', 'moe,dense', '--tokens', '4', '--experts-per-card', '2', '--out', layers]);
+    expect(r.status, r.stderr).toBe(0);
+    r = moebench(['run', '--suite', 'roofline', ...quick, '--tokens', '1,64', '--out', probes]);
+    expect(r.status, r.stderr).toBe(0);
+    const size = (...more: string[]) => moebench(['size', '--scenario', 'seed', '--from', layers, '--from', probes, '--model', 'tiny', '--layout', 'ep=4', ...more]);
+    r = size('--card', 'NVIDIA H100 SXM5 80GB');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/was measured on the CPU \(cpu \(.*\) · ort-cpu \(measured ceilings\)\); a CPU measurement is never scaled to a GPU \(NVIDIA H100 SXM5 80GB\)/);
+    // for itself it sizes, labelled as measured ceilings
+    r = size();
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/measured: cpu \(.*\) · ort-cpu \(measured ceilings\)/);
   });
 
   it('missing MoE cases, with nothing to scale from, name the run that would measure them', () => {

@@ -44,6 +44,20 @@ export function receivedTokenIds(assignment: Assignment, localExperts: number): 
 export function accountFor(c: WorkloadCase, assignment?: Assignment): WorkAccounting {
   const b = bytesPerElement(c.dtype);
   const T = c.numTokens;
+  if (c.layer.kind === 'matmul') {
+    // counted as dense FLOPs; each product reads its own weight and its input and writes its output
+    const { hiddenSize: d, depth } = c.layer;
+    const dense = depth * 2 * T * d * d;
+    const weights = depth * d * d * b;
+    const activations = depth * 2 * T * d * b;
+    return {
+      tokensPerCall: T,
+      flopsPerCall: dense,
+      bytesPerCall: weights + activations,
+      flops: { router: 0, routedExperts: 0, sharedExperts: 0, dense },
+      bytes: { weights, activations },
+    };
+  }
   if (c.layer.kind === 'dense') {
     const { hiddenSize: d, intermediateSize: ff } = c.layer;
     const dense = T * swigluFlopsPerToken(d, ff);
@@ -112,7 +126,7 @@ function sum(xs: number[]): number {
  * plan can be refused before an absurd --tokens or --experts exhausts the heap.
  */
 export function planningBytes(c: WorkloadCase): number {
-  if (c.layer.kind === 'dense') return 0;
+  if (c.layer.kind !== 'moe') return 0;
   return c.numTokens * c.layer.topK * 8 + c.layer.numExperts * 16;
 }
 
@@ -125,6 +139,7 @@ export function footprintBytes(c: WorkloadCase): number {
   const d = c.layer.hiddenSize;
   const activations = 2 * c.numTokens * d * b;
   if (c.layer.kind === 'dense') return 3 * d * c.layer.intermediateSize * b + activations;
+  if (c.layer.kind === 'matmul') return c.layer.depth * d * d * b + activations;
   const m = c.layer;
   const experts = c.expertsPerCard ?? m.numExperts;
   const weights = (d * m.numExperts + experts * 3 * d * m.expertIntermediateSize + m.numSharedExperts * 3 * d * m.sharedIntermediateSize) * b;

@@ -1,9 +1,9 @@
 import { loadBenchFile } from '../files/benchFiles.js';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
-import { PRESETS, presetNames, type DenseShape, type MoeShape, type Preset } from './presets.js';
+import { PRESETS, presetNames, type DenseShape, type MatmulShape, type MoeShape, type Preset } from './presets.js';
 import { parseRouting, checkRouting } from './routing.js';
-import { caseId, DTYPES, MOE_IMPLS, PHASES, type Dtype, type LayerKind, type MoeImpl, type Phase, type WorkloadCase } from './spec.js';
+import { caseId, DTYPES, LAYER_KINDS, MOE_IMPLS, PHASES, type Dtype, type LayerKind, type MoeImpl, type Phase, type WorkloadCase } from './spec.js';
 
 const oneOrMany = <T extends z.ZodTypeAny>(t: T) => z.union([t, z.array(t).min(1)]);
 
@@ -11,7 +11,7 @@ const oneOrMany = <T extends z.ZodTypeAny>(t: T) => z.union([t, z.array(t).min(1
 export const SuiteEntrySchema = z
   .object({
     preset: oneOrMany(z.string()),
-    layer: oneOrMany(z.enum(['dense', 'moe'])).optional(),
+    layer: oneOrMany(z.enum(LAYER_KINDS as [LayerKind, ...LayerKind[]])).optional(),
     phase: oneOrMany(z.enum(PHASES as [Phase, ...Phase[]])).optional(),
     /** Sequences in the batch; the decode token count. */
     batch: oneOrMany(z.number().int()).optional(),
@@ -81,9 +81,8 @@ export function planCases(entries: SuiteEntry[], seed: number = DEFAULTS.seed): 
   for (const entry of entries) {
     for (const presetName of list(entry.preset, [])) {
       const preset = presetOf(presetName);
-      const layers = list<LayerKind>(entry.layer, [preset.moe ? 'moe' : 'dense', ...(preset.moe && preset.dense ? ['dense' as const] : [])]);
-      for (const layerKind of layers) {
-        const presetLayer = layerKind === 'moe' ? preset.moe : preset.dense;
+      for (const layerKind of list<LayerKind>(entry.layer, defaultLayers(preset))) {
+        const presetLayer = preset[layerKind];
         if (!presetLayer) throw new UsageError(`preset ${presetName} has no ${layerKind} layer`);
         for (const layer of layerVariants(entry, presetLayer)) {
           for (const phase of list<Phase>(entry.phase, ['prefill', 'decode'])) {
@@ -108,8 +107,14 @@ export function planCases(entries: SuiteEntry[], seed: number = DEFAULTS.seed): 
   return cases;
 }
 
-function layerVariants(entry: SuiteEntry, layer: DenseShape | MoeShape): (DenseShape | MoeShape)[] {
-  if (layer.kind === 'dense' || (entry.topK === undefined && entry.numExperts === undefined)) return [layer];
+/** A model's MoE and dense layers; the roofline probe's matmul only when it has nothing else (or is asked for). */
+function defaultLayers(preset: Preset): LayerKind[] {
+  const model = (['moe', 'dense'] as const).filter((k) => preset[k]);
+  return model.length > 0 ? model : ['matmul'];
+}
+
+function layerVariants(entry: SuiteEntry, layer: DenseShape | MoeShape | MatmulShape): (DenseShape | MoeShape | MatmulShape)[] {
+  if (layer.kind !== 'moe' || (entry.topK === undefined && entry.numExperts === undefined)) return [layer];
   const numExperts = entry.numExperts === undefined ? layer.numExperts : positiveInt('experts', entry.numExperts);
   return list(entry.topK, [layer.topK]).map((k) => {
     positiveInt('top-k', k);

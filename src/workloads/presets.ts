@@ -1,3 +1,5 @@
+import { UsageError } from '../errors.js';
+
 /** Layer shapes of real models, as published in their configuration files. */
 
 export interface DenseShape {
@@ -20,6 +22,20 @@ export interface MoeShape {
   renormalize: boolean;
 }
 
+/**
+ * A roofline probe, not a model's layer: y = x·W1·W2·…·W_depth, each W d×d. With many tokens it is
+ * compute-bound (the engine's attainable FLOP/s); with one token each product streams its weight,
+ * and the call reads all `depth` of them, more than any cache holds, so it is memory-bound (the
+ * attainable bandwidth). The chain keeps the activations on the device between products, so an
+ * engine that copies inputs and outputs every call (onnxruntime-node has no IO binding) pays that
+ * copy once per `depth` products.
+ */
+export interface MatmulShape {
+  kind: 'matmul';
+  hiddenSize: number;
+  depth: number;
+}
+
 export interface Preset {
   name: string;
   description: string;
@@ -27,8 +43,9 @@ export interface Preset {
   source: string;
   dense?: DenseShape;
   moe?: MoeShape;
-  /** Whole-model structure, used by the sizing model to compose layer times. */
-  model: ModelStructure;
+  matmul?: MatmulShape;
+  /** Whole-model structure, used by the sizing model to compose layer times; absent for the roofline probe. */
+  model?: ModelStructure;
 }
 
 export interface ModelStructure {
@@ -165,11 +182,19 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
       attention: { paramsPerLayer: 4 * 1024 * 1024, kvBytesPerTokenPerLayer: 2048, flopsPerTokenPerContextPerLayer: 4096 },
     },
   },
+  roofline: {
+    name: 'roofline',
+    description: "Roofline probe (not a model): a chain of 8 products with 4096×4096 weights, the engine's attainable FLOP/s and bandwidth",
+    source:
+      'moebench: 512 MiB of fp32 weights (256 MiB fp16) per call, more than any CPU or GPU cache holds, so one token streams them from memory; 1,024 tokens make each product compute-bound (8,192 FLOPs per byte of input and output copied)',
+    matmul: { kind: 'matmul', hiddenSize: 4096, depth: 8 },
+  },
   tiny: {
     name: 'tiny',
     description: 'Tiny layers for tests',
     source: 'moebench test shapes',
     dense: { kind: 'dense', hiddenSize: 32, intermediateSize: 48 },
+    matmul: { kind: 'matmul', hiddenSize: 32, depth: 2 },
     moe: {
       kind: 'moe',
       hiddenSize: 32,
@@ -194,4 +219,18 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
 
 export function presetNames(): string[] {
   return Object.keys(PRESETS);
+}
+
+export type ModelPreset = Preset & { model: ModelStructure };
+
+/** The presets that are models (the sizing model composes them); not the roofline probe. */
+export function modelNames(): string[] {
+  return presetNames().filter((n) => PRESETS[n].model);
+}
+
+/** A preset that is a model, by name, or a UsageError naming those there are. */
+export function modelPreset(name: string): ModelPreset {
+  const p = PRESETS[name];
+  if (!p?.model) throw new UsageError(`${p ? `${name} is not a model` : `unknown model "${name}"`}: use one of ${modelNames().join(', ')}`);
+  return p as ModelPreset;
 }

@@ -1,6 +1,6 @@
 import type { MoeShape } from './presets.js';
 import type { Dtype, WorkloadCase } from './spec.js';
-import { expertPrefix, sharedPrefix, type CaseInputs, type WeightStore } from './tensors.js';
+import { expertPrefix, matmulWeightName, sharedPrefix, type CaseInputs, type WeightStore } from './tensors.js';
 
 /** y += scale · down(silu(x·Wg) ⊙ (x·Wu)) for one row, in float64. */
 function addSwiglu(weights: WeightStore, prefix: string, x: ArrayLike<number>, scale: number, y: Float64Array): void {
@@ -68,6 +68,21 @@ export function referenceRows(c: WorkloadCase, inputs: CaseInputs, weights: Weig
     const xr = x.subarray(r * d, (r + 1) * d);
     if (c.layer.kind === 'dense') {
       addSwiglu(weights, '', xr, 1, y);
+      return;
+    }
+    if (c.layer.kind === 'matmul') {
+      let v: ArrayLike<number> = xr;
+      for (let k = 0; k < c.layer.depth; k++) {
+        const w = weights.get(matmulWeightName(k));
+        const next = new Float64Array(d);
+        for (let i = 0; i < d; i++) {
+          const vi = v[i];
+          const row = i * d;
+          for (let j = 0; j < d; j++) next[j] += vi * w[row + j];
+        }
+        v = next;
+      }
+      y.set(v);
       return;
     }
     const m = c.layer;

@@ -1,4 +1,4 @@
-import type { DenseShape, MoeShape } from './presets.js';
+import type { DenseShape, MatmulShape, MoeShape } from './presets.js';
 import { routingLabel, type RoutingSpec } from './routing.js';
 
 /**
@@ -9,7 +9,8 @@ import { routingLabel, type RoutingSpec } from './routing.js';
 export type Dtype = 'fp32' | 'tf32' | 'fp16';
 export type Phase = 'prefill' | 'decode';
 export type MoeImpl = 'routed' | 'fused' | 'dense-all';
-export type LayerKind = 'dense' | 'moe';
+export type LayerKind = 'dense' | 'moe' | 'matmul';
+export const LAYER_KINDS: readonly LayerKind[] = ['dense', 'moe', 'matmul'];
 
 export const DTYPES: readonly Dtype[] = ['fp32', 'tf32', 'fp16'];
 export const PHASES: readonly Phase[] = ['prefill', 'decode'];
@@ -24,7 +25,7 @@ export interface WorkloadCase {
   /** Stable id: the same workload gets the same id in every run, so runs can be matched. */
   id: string;
   preset: string;
-  layer: DenseShape | MoeShape;
+  layer: DenseShape | MoeShape | MatmulShape;
   phase: Phase;
   batch: number;
   /** Sequence length; 1 in decode. */
@@ -45,6 +46,7 @@ export interface WorkloadCase {
 
 export function caseId(c: Omit<WorkloadCase, 'id'>): string {
   const parts = [c.preset, c.layer.kind, c.phase, `t${c.numTokens}`, c.dtype];
+  if (c.layer.kind === 'matmul') parts.push(`d${c.layer.hiddenSize}x${c.layer.depth}`);
   if (c.layer.kind === 'moe') {
     parts.push(`e${c.layer.numExperts}k${c.layer.topK}`, c.moeImpl ?? 'routed', routingLabel(c.routing ?? { kind: 'uniform' }));
     if (c.expertsPerCard !== undefined) parts.push(`ep${c.expertsPerCard}`);

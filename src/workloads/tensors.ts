@@ -46,7 +46,16 @@ export function expertsInGraph(c: WorkloadCase): number {
   return c.expertsPerCard ?? m.numExperts;
 }
 
+/** The roofline probe's i-th weight: uniform in ±√(3/d), variance 1/d, so each product keeps the activations' scale. */
+export function matmulWeightName(i: number): string {
+  return `w${i}`;
+}
+
 export function weightDecls(c: WorkloadCase): TensorDecl[] {
+  if (c.layer.kind === 'matmul') {
+    const { hiddenSize: d, depth } = c.layer;
+    return Array.from({ length: depth }, (_, i) => ({ name: matmulWeightName(i), dims: [d, d], scale: Math.sqrt(3 / d) }));
+  }
   if (c.layer.kind === 'dense') {
     const l: DenseShape = c.layer;
     return swigluDecls('', l.hiddenSize, l.intermediateSize);
@@ -118,7 +127,7 @@ export function makeInputs(c: WorkloadCase): CaseInputs {
   const T = c.numTokens;
   const x = tensorValues(c, { name: 'x', dims: [T, d], scale: 1 });
   const all = Array.from({ length: T }, (_, t) => t);
-  if (c.layer.kind === 'dense') return { feeds: { x: { dims: [T, d], data: x } }, tokenIds: all };
+  if (c.layer.kind !== 'moe') return { feeds: { x: { dims: [T, d], data: x } }, tokenIds: all };
 
   const m = c.layer;
   const assignment = routingOf(c);

@@ -1,7 +1,7 @@
 import type * as TfCore from '@tensorflow/tfjs-core';
 import type { MoeShape } from '../../workloads/presets.js';
 import type { WorkloadCase } from '../../workloads/spec.js';
-import { expertPrefix, expertsInGraph, sharedPrefix, tensorValues, weightDecls, type CaseInputs } from '../../workloads/tensors.js';
+import { expertPrefix, expertsInGraph, matmulWeightName, sharedPrefix, tensorValues, weightDecls, type CaseInputs } from '../../workloads/tensors.js';
 import type { Tf } from './runtime.js';
 
 type Tensor2D = TfCore.Tensor2D;
@@ -94,6 +94,14 @@ function routerGates(tf: Tf, m: MoeShape, w: Map<string, Tensor2D>, x: Tensor2D,
 export async function forward(tf: Tf, c: WorkloadCase, w: Map<string, Tensor2D>, inputs: Map<string, Tensor2D>): Promise<Tensor2D> {
   const x = inputs.get('x')!;
   if (c.layer.kind === 'dense') return swiglu(tf, w, '', x);
+  if (c.layer.kind === 'matmul') {
+    const depth = c.layer.depth;
+    return tf.tidy(() => {
+      let v = x;
+      for (let k = 0; k < depth; k++) v = tf.matMul(v, w.get(matmulWeightName(k))!);
+      return v;
+    });
+  }
   const m = c.layer;
   const experts = expertsInGraph(c);
   const numTokens = x.shape[0];
