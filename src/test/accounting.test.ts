@@ -113,4 +113,15 @@ describe('FLOP and byte accounting, against hand-computed values', () => {
     expect(w.flopsPerCall).toBe(352_321_536); // 6 × 4096 × 14336
     expect(w.bytesPerCall).toBe(352_321_536 + 16_384); // 3×4096×14336 weights × 2 bytes + x and y
   });
+
+  it('the roofline probe: 8 products of 4096², 1,024 tokens, fp32; and one token, fp16', () => {
+    const layer = PRESETS.roofline.matmul!;
+    const big = accountFor(make({ preset: 'roofline', layer, phase: 'prefill', numTokens: 1024, dtype: 'fp32' }));
+    expect(big.flopsPerCall).toBe(274_877_906_944); // 8 × 2 × 1024 × 4096 × 4096
+    expect(big.bytes.weights).toBe(536_870_912); // 8 × 4096² × 4 bytes: 512 MiB
+    expect(big.bytes.activations).toBe(268_435_456); // 8 products × (in + out) × 1024 × 4096 × 4 bytes
+    const one = accountFor(make({ preset: 'roofline', layer, phase: 'prefill', numTokens: 1, dtype: 'fp16' }));
+    expect(one.flopsPerCall).toBe(268_435_456); // 8 × 2 × 4096²
+    expect(one.bytesPerCall).toBe(268_435_456 + 131_072); // 8 × 4096² × 2 bytes + 8 × 2 × 4096 × 2
+  });
 });

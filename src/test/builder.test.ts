@@ -10,6 +10,7 @@ import { expertHistogram } from '../workloads/routing.js';
 import { makeInputs } from '../workloads/tensors.js';
 import type { WorkloadCase } from '../workloads/spec.js';
 import { tinyCase } from './helpers/cases.js';
+import { PRESETS } from '../workloads/presets.js';
 
 const modelDir = mkdtempSync(join(tmpdir(), 'moebench-models-'));
 const cpu = new OrtBackend('cpu');
@@ -76,6 +77,15 @@ describe('ONNX builder round trip on ORT CPU against the float64 reference', () 
       expect(r.relativeL2Error).toBeLessThan(1e-2);
       expect(r.relativeL2Error).toBeGreaterThan(1e-6); // really computed in half precision
     }
+  });
+
+  it("the roofline probe's chain of products matches, in fp32 and within the fp16 tolerance", async () => {
+    const c = tinyCase({ layer: PRESETS.tiny.matmul! });
+    expect(c.id).toBe('tiny/matmul/prefill/t16/fp32/d32x2');
+    expect((await errorOf(c)).relativeL2Error).toBeLessThan(1e-5);
+    const half = await errorOf(tinyCase({ layer: PRESETS.tiny.matmul!, dtype: 'fp16' }));
+    expect(half.relativeL2Error).toBeLessThan(1e-2);
+    expect(half.relativeL2Error).toBeGreaterThan(1e-6);
   });
 
   it('a model with wrong weights is caught by the reference', async () => {

@@ -25,7 +25,9 @@ describe('the CLI says what it is and what it has', () => {
     // DeepSeek-V3: 3 dense + 58 MoE layers, hidden 7168, 256 experts top-8 with 1 shared, 671 B / 37.0 B, 2 × 37e9 FLOPs
     expect(r.stdout).toMatch(/deepseek-v3\s+3 \+ 58\s+7168\s+dense 18432, expert 2048\s+256 \(8, 1\)\s+671 B\s+37\.0 B\s+74\b/);
     expect(r.stdout).toMatch(/mixtral-8x7b\s+0 \+ 32\s+4096\s+expert 14336\s+8 \(2, 0\)/);
-    for (const line of r.stdout.split('\n').slice(0, 8)) expect(line.length).toBeLessThanOrEqual(120);
+    // the roofline probe: no layers of a model, 8 products of 4096², 2 × 8 × 4096² FLOPs a token
+    expect(r.stdout).toMatch(/roofline\s+-\s+4096\s+8 × matmul 4096²\s+-\s+-\s+-\s+0\.268$/m);
+    for (const line of r.stdout.split('\n\n')[0].split('\n')) expect(line.length).toBeLessThanOrEqual(120);
   });
 
   it('moebench suites: each suite with its planned cases, processes per case and budget', () => {
@@ -36,5 +38,6 @@ describe('the CLI says what it is and what it has', () => {
     expect(lines[2]).toMatch(/^default\s+4\s+3\s+30 s\s+auto$/);
     expect(r.stdout).toMatch(/deepseek-v3\s+\d+\s+3\s+none \(runs until each case converges\)/);
     expect(r.stdout).toMatch(/^default: A first look \(npm start\)/m);
+    expect(r.stdout).toMatch(/^roofline\s+2\s+3\s+120 s\s+auto$/m);
   });
 });

@@ -141,6 +141,21 @@ describe('moebench run --dry-run', () => {
     expect(decode.bytesPerCall).toBe(3 * 7168 * 18432 * 2 + 2 * 64 * 7168 * 2);
     expect(readdirSync(models)).toEqual([]);
   });
+
+  it("--roofline adds the roofline suite's probes in each math mode the run measures, after its own cases", () => {
+    const r = moebench(['run', '--dry-run', '--json', '--preset', 'tiny', '--layer', 'dense', '--dtype', 'fp32,fp16', '--tokens', '4', '--roofline']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).cases.map((c: { id: string }) => c.id)).toEqual([
+      'tiny/dense/prefill/t4/fp32',
+      'tiny/dense/prefill/t4/fp16',
+      'tiny/dense/decode/t4/fp32',
+      'tiny/dense/decode/t4/fp16',
+      'roofline/matmul/prefill/t1/fp32/d4096x8',
+      'roofline/matmul/prefill/t1/fp16/d4096x8',
+      'roofline/matmul/prefill/t1024/fp32/d4096x8',
+      'roofline/matmul/prefill/t1024/fp16/d4096x8',
+    ]);
+  });
 });
 
 describe('bad input gives one clear line and exit 2', () => {
@@ -169,6 +184,8 @@ describe('bad input gives one clear line and exit 2', () => {
       /cannot write result file \/proc\/nope\/r.json: ENOENT/,
     ],
     [['run', '--preset', 'tiny', '--dtype', 'fp8'], /--dtype "fp8": use fp32, tf32, fp16/],
+    [['run', '--preset', 'llama-3.1-8b', '--layer', 'matmul'], /preset llama-3.1-8b has no matmul layer/],
+    [['size', '--roofline', '--card', 'NVIDIA H800', '--model', 'roofline'], /roofline is not a model: use one of deepseek-v3, mixtral-8x7b, qwen3-30b-a3b, llama-3.1-8b, small, tiny/],
     [['run', '--preset', 'tiny', '--layer', 'moe', '--experts-per-card', '3'], /--experts-per-card 3 must divide the 8 experts/],
     [['run', '--preset', 'tiny', '--layer', 'moe', '--moe-impl', 'fused', '--experts-per-card', '2'], /fused cannot run an expert-parallel slice/],
     [['run', '--resume', join(dir, 'a-file')], /a-file: not valid JSON/],

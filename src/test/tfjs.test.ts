@@ -7,6 +7,7 @@ import type { Backend, LoadedCase, Probe } from '../backends/backend.js';
 import { OrtBackend } from '../backends/ort.js';
 import { resolveBackend } from '../run/resolve.js';
 import { TfjsBackend } from '../backends/tfjs/backend.js';
+import { PRESETS } from '../workloads/presets.js';
 import { checkCorrectness } from '../run/correctness.js';
 import { relativeL2Error } from '../workloads/reference.js';
 import { makeInputs } from '../workloads/tensors.js';
@@ -36,6 +37,7 @@ const CASES: [string, WorkloadCase][] = [
   ['routed MoE, most experts without tokens', tinyCase({ moeImpl: 'routed', routing: 'hot:1', moe: { topK: 1 } })],
   ['routed MoE without renormalisation', tinyCase({ moeImpl: 'routed', moe: { renormalize: false } })],
   ['expert-parallel slice', tinyCase({ moeImpl: 'routed', expertsPerCard: 2, numTokens: 32 })],
+  ['roofline probe (chain of products)', tinyCase({ layer: PRESETS.tiny.matmul! })],
 ];
 
 for (const kind of ['wasm', 'cpu'] as const) {
