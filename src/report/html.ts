@@ -3,6 +3,7 @@ import type { Comparison } from '../compare/compare.js';
 import { fitSweeps } from '../measure/sweep.js';
 import type { Run } from '../results/runs.js';
 import type { CaseResult } from '../results/schema.js';
+import { ceilingsOf, fractionOfCeilings } from '../results/ceilings.js';
 import { fmt } from '../text/table.js';
 
 /** The sizing part of a report: the scenario's table with assumed and, per card, measured figures. */
@@ -52,7 +53,7 @@ export function chartData(input: ReportInput) {
       noisy: caseIds.map((id) => at(s, id)?.status === 'noisy'),
     })),
   };
-  const roofline = rooflinePlot(measured.map(({ c }) => c));
+  const roofline = rooflinePlot(input.runs);
   const fits = fitSweeps(measured.map(({ c }) => c));
   const sweeps = fits.map((f) => ({
     label: `${f.key} · ${f.device} · ${f.backend}`,
@@ -74,33 +75,53 @@ export function chartData(input: ReportInput) {
 }
 
 /**
- * A roofline plot's data: each case on a card with datasheet peaks at its arithmetic intensity
- * (FLOP per byte moved) and achieved GFLOP/s, and each card's ceilings for that math mode,
- * min(peak FLOP/s, bandwidth × intensity), from a quarter of the lowest intensity to four times
- * the highest, through the ridge point where the two meet.
+ * A roofline plot's data: each case at its arithmetic intensity (FLOP per byte moved) and achieved
+ * GFLOP/s, and the ceilings it runs under, min(peak FLOP/s, bandwidth × intensity), from a quarter
+ * of the lowest intensity to four times the highest, through the ridge point where the two meet:
+ * its card's datasheet ceilings for its math mode where the card has a datasheet row, and its
+ * engine's ceilings measured by the run's roofline probes where there are any.
  */
-function rooflinePlot(cases: readonly CaseResult[]) {
-  const on = cases.filter((c) => c.roofline && c.throughput && c.work.bytesPerCall > 0 && c.work.flopsPerCall > 0);
-  const points = on.map((c) => ({
-    label: `${c.id} · ${c.backend} · ${c.roofline!.card}`,
-    x: c.work.flopsPerCall / c.work.bytesPerCall,
-    y: c.throughput!.gflopsPerSec,
-  }));
-  const roofs = new Map<string, { label: string; peakGflops: number; gbytesPerSec: number }>();
-  for (const c of on) {
-    const r = c.roofline!;
-    roofs.set(`${r.card}\u0000${r.dtype}`, {
-      label: `${r.card} ${r.dtype} datasheet: ${fmt(r.peakTflops, 4)} TFLOP/s, ${fmt(r.peakTBps, 3)} TB/s`,
-      peakGflops: r.peakTflops * 1000,
-      gbytesPerSec: r.peakTBps * 1000,
-    });
+function rooflinePlot(runs: ReportInput['runs']) {
+  const points: { label: string; x: number; y: number }[] = [];
+  const roofs = new Map<string, { label: string; kind: 'datasheet' | 'measured'; peakGflops: number; gbytesPerSec: number }>();
+  for (const run of runs) {
+    for (const c of run.cases) {
+      if (!c.throughput || !(c.work.bytesPerCall > 0) || !(c.work.flopsPerCall > 0)) continue;
+      const r = c.roofline;
+      const g = ceilingsOf(run.cases, c);
+      const measured = g?.gflopsPerSec[c.workload.dtype] && g.gbytesPerSec ? g : undefined;
+      if (!r && !measured) continue;
+      points.push({
+        label: `${c.id} · ${c.backend} · ${r ? r.card : c.device}`,
+        x: c.work.flopsPerCall / c.work.bytesPerCall,
+        y: c.throughput.gflopsPerSec,
+      });
+      if (r) {
+        roofs.set(`d\u0000${r.card}\u0000${r.dtype}`, {
+          label: `${r.card} ${r.dtype} datasheet: ${fmt(r.peakTflops, 4)} TFLOP/s, ${fmt(r.peakTBps, 3)} TB/s`,
+          kind: 'datasheet',
+          peakGflops: r.peakTflops * 1000,
+          gbytesPerSec: r.peakTBps * 1000,
+        });
+      }
+      if (measured) {
+        const dtype = c.workload.dtype;
+        const peak = measured.gflopsPerSec[dtype]!.value;
+        roofs.set(`m\u0000${measured.device}\u0000${measured.backend}\u0000${dtype}`, {
+          label: `${measured.device} · ${measured.backend} ${dtype} measured: ${fmt(peak, 3)} GFLOP/s, ${fmt(measured.gbytesPerSec!.value, 3)} GB/s`,
+          kind: 'measured',
+          peakGflops: peak,
+          gbytesPerSec: measured.gbytesPerSec!.value,
+        });
+      }
+    }
   }
   const xs = points.map((p) => p.x);
   const ceilings = [...roofs.values()].map((r) => {
     const ridge = r.peakGflops / r.gbytesPerSec;
     const lo = Math.min(...xs, ridge) / 4;
     const hi = Math.max(...xs, ridge) * 4;
-    return { label: r.label, points: [lo, ridge, hi].map((x) => ({ x, y: Math.min(r.peakGflops, r.gbytesPerSec * x) })) };
+    return { label: r.label, kind: r.kind, points: [lo, ridge, hi].map((x) => ({ x, y: Math.min(r.peakGflops, r.gbytesPerSec * x) })) };
   });
   return { points, ceilings };
 }
@@ -120,10 +141,16 @@ function resultsTables(runs: ReportInput['runs']): string {
       const rows = r.cases.map((c) => {
         const ci = c.summary ? `±${(c.summary.medianCiRelHalfWidth * 100).toFixed(1)}%` : '-';
         const roof = c.roofline ? `${(c.roofline.fraction * 100).toFixed(1)}% of ${c.roofline.card}` : '-';
-        const cells = [c.id, c.backend, c.device, c.throughput ? fmt(c.throughput.tokensPerSec, 4) : '-', ci, c.status, roof];
+        const g = ceilingsOf(r.cases, c);
+        const fraction = g ? fractionOfCeilings(c, g) : undefined;
+        const noisy = g && [g.gflopsPerSec[c.workload.dtype], g.gbytesPerSec].some((x) => x?.status === 'noisy') ? ' (noisy probe)' : '';
+        const measured = fraction === undefined ? '-' : `${(fraction * 100).toFixed(1)}%${noisy}`;
+        const cells = [c.id, c.backend, c.device, c.throughput ? fmt(c.throughput.tokensPerSec, 4) : '-', ci, c.status, roof, measured];
         return `<tr class="status-${esc(c.status)}">${cells.map((x) => `<td>${esc(x)}</td>`).join('')}</tr>`;
       });
-      const head = ['case', 'engine', 'card', 'tokens/s', '95% CI', 'status', 'roofline'].map((h) => `<th>${h}</th>`).join('');
+      const head = ['case', 'engine', 'card', 'tokens/s', '95% CI', 'status', 'of datasheet roofline', 'of measured roofline']
+        .map((h) => `<th>${h}</th>`)
+        .join('');
       return `<h3>${esc(r.source)}</h3><table class="results"><thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
     })
     .join('\n');
@@ -235,7 +262,7 @@ ${badHtml}
 <p class="note">Bars are medians with their 95% interval; pale bars are noisy cases, whose interval missed the target.</p>
 <h2>Results</h2>${resultsTables(input.runs)}
 <h2>Time against tokens</h2>${data.sweeps.length ? '<div class="chart"><canvas id="sweeps"></canvas></div>' : '<p class="note">No workload was measured at three or more token counts (moebench run --sweep tokens=...).</p>'}
-<h2>Roofline: achieved GFLOP/s against arithmetic intensity</h2>${data.roofline.points.length ? '<div class="chart"><canvas id="roofline"></canvas></div><p class="note">Each case at its FLOP per byte moved, under its card\'s datasheet ceilings (memory bandwidth × intensity, then the peak FLOP/s of its math mode); the results table gives each case\'s fraction of its ceiling.</p>' : '<p class="note">No case ran on a card with datasheet peaks.</p>'}
+<h2>Roofline: achieved GFLOP/s against arithmetic intensity</h2>${data.roofline.points.length ? '<div class="chart"><canvas id="roofline"></canvas></div><p class="note">Each case at its FLOP per byte moved, under its card\'s datasheet ceilings (dashed) and its engine\'s ceilings measured by the roofline probes (solid): memory bandwidth × intensity, then the peak FLOP/s of its math mode. The results table gives each case\'s fraction of both.</p>' : '<p class="note">No case ran on a card with datasheet peaks, and no file holds roofline probes (moebench run --suite roofline, or --roofline).</p>'}
 <h2>MoE routing: tokens per expert</h2>${histCanvases || '<p class="note">No MoE cases.</p>'}
 <h2>Comparison</h2>${comparisonHtml}
 ${sizingHtml}
@@ -287,7 +314,7 @@ ${sizingHtml}
   }
   if (data.roofline.points.length) {
     const datasets = [{ type: 'scatter', label: 'cases', data: data.roofline.points }];
-    data.roofline.ceilings.forEach((c) => datasets.push({ type: 'line', label: c.label, data: c.points, pointRadius: 0, borderDash: [6, 3] }));
+    data.roofline.ceilings.forEach((c) => datasets.push({ type: 'line', label: c.label, data: c.points, pointRadius: 0, borderDash: c.kind === 'measured' ? [] : [6, 3] }));
     charts.roofline = new Chart(document.getElementById('roofline'), { type: 'scatter', data: { datasets },
       options: opts({
         plugins: { tooltip: { callbacks: { label: (ctx) => (ctx.raw.label ? ctx.raw.label + ': ' : '') + ctx.raw.y.toPrecision(3) + ' GFLOP/s at ' + ctx.raw.x.toPrecision(3) + ' FLOP/byte' } } },

@@ -49,3 +49,14 @@ export function measuredCeilings(cases: readonly CaseResult[]): Ceilings[] {
 export function ceilingsOf(cases: readonly CaseResult[], c: Pick<CaseResult, 'device' | 'backend'>): Ceilings | undefined {
   return measuredCeilings(cases).find((g) => g.device === c.device && g.backend === c.backend);
 }
+
+/**
+ * A case's share of its engine's measured roofline: the time the ceilings allow for its FLOPs and
+ * bytes (max of the two) over its median time; undefined without a compute ceiling in its mode.
+ */
+export function fractionOfCeilings(c: CaseResult, g: Ceilings): number | undefined {
+  const peak = g.gflopsPerSec[c.workload.dtype];
+  if (!peak || !g.gbytesPerSec || !c.summary || c.summary.medianMs <= 0) return undefined;
+  const floorMs = Math.max(c.work.flopsPerCall / (peak.value * 1e9), c.work.bytesPerCall / (g.gbytesPerSec.value * 1e9)) * 1000;
+  return floorMs / c.summary.medianMs;
+}

@@ -185,7 +185,10 @@ describe('bad input gives one clear line and exit 2', () => {
     ],
     [['run', '--preset', 'tiny', '--dtype', 'fp8'], /--dtype "fp8": use fp32, tf32, fp16/],
     [['run', '--preset', 'llama-3.1-8b', '--layer', 'matmul'], /preset llama-3.1-8b has no matmul layer/],
-    [['size', '--roofline', '--card', 'NVIDIA H800', '--model', 'roofline'], /roofline is not a model: use one of deepseek-v3, mixtral-8x7b, qwen3-30b-a3b, llama-3.1-8b, small, tiny/],
+    [
+      ['size', '--roofline', '--card', 'NVIDIA H800', '--model', 'roofline'],
+      /roofline is not a model: use one of deepseek-v3, mixtral-8x7b, qwen3-30b-a3b, llama-3.1-8b, small, tiny/,
+    ],
     [['run', '--preset', 'tiny', '--layer', 'moe', '--experts-per-card', '3'], /--experts-per-card 3 must divide the 8 experts/],
     [['run', '--preset', 'tiny', '--layer', 'moe', '--moe-impl', 'fused', '--experts-per-card', '2'], /fused cannot run an expert-parallel slice/],
     [['run', '--resume', join(dir, 'a-file')], /a-file: not valid JSON/],

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRuns } from '../results/runs.js';
-import { ROOT, moebench } from './helpers/cli.js';
+import { ROOT, fakeScript, moebench } from './helpers/cli.js';
 
 const FIX = join(import.meta.dirname, 'fixtures');
 const CHROMIUM = '/usr/bin/chromium';
@@ -151,6 +151,64 @@ describe('moebench report in a real headless browser', () => {
     expect(await page.locator('pre.cost').textContent()).toMatch(/API price \(published\)/);
     expect(await page.locator('pre.tornado').textContent()).toMatch(/^sensitivity \(each input at its low and high/);
     expect(await page.locator('.bad').textContent()).toMatch(/broken.json/);
+    await page.close();
+  });
+
+  it("a run with roofline probes: its engine's measured ceilings on the roofline plot and each case's fraction of them", async () => {
+    const file = join(dir, 'probed', 'probed.json');
+    // probes: 1 token in 1 ms, 64 in 8 ms; the dense layer at 64 tokens in 36 ms, at 1 token in 2 ms
+    const fake = fakeScript({ latenciesMs: [2], latencyByCase: { 'matmul/prefill/t1/': 1, 'matmul/prefill/t64/': 8, 'dense/prefill/t64/': 36 } });
+    const run = moebench(
+      [
+        'run',
+        '--backend',
+        'fake',
+        '--preset',
+        'tiny',
+        '--layer',
+        'dense,matmul',
+        '--phase',
+        'prefill',
+        '--tokens',
+        '1,64',
+        '--repetitions',
+        '1',
+        '--min-time-ms',
+        '5',
+        '--out',
+        file,
+      ],
+      fake,
+    );
+    expect(run.status, run.stderr).toBe(0);
+    const html = join(dir, 'probed.html');
+    expect(moebench(['report', file, '--out', html]).status).toBe(0);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 2000 } });
+    await page.goto(`file://${html}`);
+    const roof = await page.evaluate(() => {
+      const chart = (
+        window as unknown as {
+          __moebenchCharts: Record<string, { data: { datasets: { label: string; borderDash: number[]; data: { x: number; y: number }[] }[] } }>;
+        }
+      ).__moebenchCharts.roofline;
+      return chart.data.datasets.map((d) => ({ label: d.label, dash: d.borderDash, data: d.data.map((p) => [p.x, p.y]) }));
+    });
+    // four cases, every one under the measured ceilings of its engine
+    expect(roof[0].data).toHaveLength(4);
+    expect(roof).toHaveLength(2);
+    // compute: 64 tokens × 2 products × 2·32·32 FLOPs in 8 ms = 0.032768 GFLOP/s; memory: one token moves 2 × 32·32·4
+    // bytes of weights and 2 × 2 × 32·4 of activations, 8,704 B in 1 ms = 0.008704 GB/s; they meet at 3.7647 FLOP/byte
+    expect(roof[1].label).toBe('fake (scripted latencies) · fake fp32 measured: 0.0328 GFLOP/s, 0.0087 GB/s');
+    expect(roof[1].dash).toEqual([]);
+    expect(roof[1].data[1][0]).toBeCloseTo(0.032768 / 0.008704, 9);
+    expect(roof[1].data[1][1]).toBeCloseTo(0.032768, 12);
+    expect(roof[1].data[2][1]).toBeCloseTo(0.032768, 12);
+    // the results table: the dense layer at 64 tokens, 64 × 6·32·48 = 589,824 FLOPs (18 ms at the ceiling) and 3·32·48·4
+    // + 2·64·32·4 = 34,816 bytes (4 ms) in 36 ms: 50.0% of the measured roofline; no datasheet row for the fake
+    const row = await page.locator('table.results tbody tr', { hasText: 'tiny/dense/prefill/t64/fp32' }).locator('td').allTextContents();
+    expect(row.slice(-2)).toEqual(['-', '50.0%']);
+    const probe = await page.locator('table.results tbody tr', { hasText: 'tiny/matmul/prefill/t64/fp32' }).locator('td').allTextContents();
+    expect(probe.at(-1)).toBe('100.0%');
     await page.close();
   });
 });

@@ -603,10 +603,13 @@ describe('moebench size', () => {
     expect(r.status, r.stderr).toBe(0);
     r = moebench(['run', '--suite', 'roofline', ...quick, '--tokens', '1,64', '--out', probes]);
     expect(r.status, r.stderr).toBe(0);
-    const size = (...more: string[]) => moebench(['size', '--scenario', 'seed', '--from', layers, '--from', probes, '--model', 'tiny', '--layout', 'ep=4', ...more]);
+    const size = (...more: string[]) =>
+      moebench(['size', '--scenario', 'seed', '--from', layers, '--from', probes, '--model', 'tiny', '--layout', 'ep=4', ...more]);
     r = size('--card', 'NVIDIA H100 SXM5 80GB');
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/was measured on the CPU \(cpu \(.*\) · ort-cpu \(measured ceilings\)\); a CPU measurement is never scaled to a GPU \(NVIDIA H100 SXM5 80GB\)/);
+    expect(r.stderr).toMatch(
+      /was measured on the CPU \(cpu \(.*\) · ort-cpu \(measured ceilings\)\); a CPU measurement is never scaled to a GPU \(NVIDIA H100 SXM5 80GB\)/,
+    );
     // for itself it sizes, labelled as measured ceilings
     r = size();
     expect(r.status, r.stderr).toBe(0);
