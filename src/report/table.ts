@@ -3,6 +3,7 @@ import { lowestClock, THROTTLE_FRACTION, throttled } from '../results/throttling
 import { fmt, formatTable } from '../text/table.js';
 import type { SweepFit } from '../measure/sweep.js';
 import type { CaseResult } from '../results/schema.js';
+import { ceilingsOf, fractionOfCeilings, measuredCeilings } from '../results/ceilings.js';
 import type { WorkAccounting } from '../workloads/accounting.js';
 import type { WorkloadCase } from '../workloads/spec.js';
 
@@ -42,6 +43,16 @@ export function caseTable(cases: readonly CaseResult[], o: CaseTableOptions = {}
       right: true,
       cell: (c) => `${pct(c.roofline?.fraction)}${c.roofline?.cacheResident ? ' cache' : ''}`,
       shown: cases.some((c) => c.roofline),
+    },
+    // its share of its engine's ceilings as the run's own roofline probes measured them
+    {
+      head: 'of measured',
+      right: true,
+      cell: (c) => {
+        const g = ceilingsOf(cases, c);
+        return pct(g && fractionOfCeilings(c, g));
+      },
+      shown: measuredCeilings(cases).length > 0,
     },
     // when every output passed, one note says so and the column's width goes to fitting a terminal
     { head: 'rel err', right: true, cell: (c) => (c.correctness ? c.correctness.relativeL2Error.toExponential(1) : '-'), shown: !allPassed },
@@ -86,6 +97,12 @@ export function caseTable(cases: readonly CaseResult[], o: CaseTableOptions = {}
     notes.push(
       `  ±95% of ${singleProcess === cases.length ? 'every case' : `${singleProcess} case(s)`} is the median's interval within one process: it cannot see how much the next process will differ; the default of three processes per case (--repetitions 3) puts that drift in the interval`,
     );
+  }
+  for (const g of measuredCeilings(cases)) {
+    const noisy = (x: { status: string }) => (x.status === 'noisy' ? ' (noisy)' : '');
+    const compute = Object.entries(g.gflopsPerSec).map(([dtype, x]) => `${fmt(x.value)} GFLOP/s ${dtype}${noisy(x)}`);
+    const memory = g.gbytesPerSec ? [`${fmt(g.gbytesPerSec.value)} GB/s${noisy(g.gbytesPerSec)}`] : [];
+    notes.push(`  measured roofline of ${g.backend} on ${g.device}: ${[...compute, ...memory].join(', ')}`);
   }
   if (o.tighterHint && cases.some((c) => c.status === 'noisy')) notes.push(`  ${o.tighterHint}`);
   if (format === 'markdown') {

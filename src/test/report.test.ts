@@ -181,6 +181,9 @@ describe('moebench report in a real headless browser', () => {
       fake,
     );
     expect(run.status, run.stderr).toBe(0);
+    // the run's own table says the ceilings it measured and each case's share of them
+    expect(run.stdout).toContain('measured roofline of fake on fake (scripted latencies): 0.0328 GFLOP/s fp32, 0.0087 GB/s');
+    expect(run.stdout).toMatch(/^tiny\/dense\/prefill\/t64\/fp32 .* 50\.0%$/m);
     const html = join(dir, 'probed.html');
     expect(moebench(['report', file, '--out', html]).status).toBe(0);
     const page = await browser.newPage({ viewport: { width: 1280, height: 2000 } });
