@@ -34,7 +34,8 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
             describe: 'suite in bench/suites (default, deepseek-v3, mixtral, qwen3-moe, llama-dense) or a .json path',
           })
           .option('preset', { type: 'string', describe: `model shapes: ${presetNames().join(', ')}` })
-          .option('layer', { type: 'string', describe: 'dense, moe, matmul (the roofline probe) (comma list)' })
+          .option('layer', { type: 'string', describe: 'dense, moe, attention, matmul (the roofline probe) (comma list)' })
+          .option('context', { type: 'string', describe: "attention decode: tokens in each sequence's KV cache (comma list; default: the preset's)" })
           .option('roofline', {
             type: 'boolean',
             describe: "also run the roofline suite's probes in the run's math modes: this engine's measured FLOP/s and bandwidth ceilings",

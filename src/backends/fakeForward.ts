@@ -1,3 +1,4 @@
+import type { AttentionShape } from '../workloads/presets.js';
 import type { WorkloadCase } from '../workloads/spec.js';
 import { expertPrefix, matmulWeightName, sharedPrefix, type CaseInputs, type WeightStore } from '../workloads/tensors.js';
 
@@ -16,6 +17,7 @@ export function fakeForward(c: WorkloadCase, inputs: CaseInputs, weights: Weight
     addExpert(weights, '', x, rows, d, Array(rows).fill(1), y);
     return y;
   }
+  if (c.layer.kind === 'attention') return fakeAttention(c, c.layer, x, rows, weights);
   if (c.layer.kind === 'matmul') {
     let v = x;
     for (let k = 0; k < c.layer.depth; k++) v = matmul(v, weights.get(matmulWeightName(k)), rows, d, d);
@@ -81,4 +83,64 @@ function matmul(a: Float32Array, b: Float32Array, n: number, k: number, m: numbe
       for (let i = 0; i < m; i++) out[r * m + i] += av * b[j * m + i];
     }
   return out;
+}
+
+/**
+ * Attention in float32, whole matrices at a time: Q, K, V of every token, the rotary embedding from
+ * cos and sin computed here, then per sequence and query head the scores over its keys (decode: the
+ * cache, read in its stored [B, K, L, hd] order, then its own token; prefill: its sequence up to
+ * itself), a max-shifted softmax, the values, and the output projection.
+ */
+function fakeAttention(c: WorkloadCase, a: AttentionShape, x: Float32Array, rows: number, weights: WeightStore): Float32Array {
+  const { hiddenSize: d, numHeads: H, numKvHeads: K, headDim: hd } = a;
+  const half = hd / 2;
+  const decode = c.phase === 'decode';
+  const L = decode ? (c.context ?? 0) : 0;
+  const S = decode ? 1 : c.seqLen;
+  const position = (t: number) => (decode ? L : t % S);
+  const rotateAll = (m: Float32Array, heads: number) => {
+    for (let t = 0; t < rows; t++)
+      for (let h = 0; h < heads; h++)
+        for (let i = 0; i < half; i++) {
+          const angle = position(t) / a.ropeTheta ** (i / half);
+          const at = t * heads * hd + h * hd + i;
+          const [u, v] = [m[at], m[at + half]];
+          m[at] = u * Math.cos(angle) - v * Math.sin(angle);
+          m[at + half] = v * Math.cos(angle) + u * Math.sin(angle);
+        }
+  };
+  const q = matmul(x, weights.get('wq'), rows, d, H * hd);
+  const k = matmul(x, weights.get('wk'), rows, d, K * hd);
+  const v = matmul(x, weights.get('wv'), rows, d, K * hd);
+  rotateAll(q, H);
+  rotateAll(k, K);
+  const kc = L > 0 ? weights.get('k_cache') : undefined;
+  const vc = L > 0 ? weights.get('v_cache') : undefined;
+  const o = new Float32Array(rows * H * hd);
+  for (let t = 0; t < rows; t++) {
+    // the keys this token sees: [source, row] pairs, source 'cache' (sequence t, position p) or 'token'
+    const seen: { key: (j: number, i: number) => number; value: (j: number, i: number) => number }[] = [];
+    if (decode) {
+      for (let p = 0; p < L; p++)
+        seen.push({ key: (j, i) => kc![((t * K + j) * L + p) * hd + i], value: (j, i) => vc![((t * K + j) * L + p) * hd + i] });
+      seen.push({ key: (j, i) => k[t * K * hd + j * hd + i], value: (j, i) => v[t * K * hd + j * hd + i] });
+    } else {
+      for (let u = t - (t % S); u <= t; u++) seen.push({ key: (j, i) => k[u * K * hd + j * hd + i], value: (j, i) => v[u * K * hd + j * hd + i] });
+    }
+    for (let h = 0; h < H; h++) {
+      const j = Math.floor((h * K) / H);
+      const scores = seen.map(({ key }) => {
+        let dot = 0;
+        for (let i = 0; i < hd; i++) dot += q[t * H * hd + h * hd + i] * key(j, i);
+        return dot / Math.sqrt(hd);
+      });
+      const top = Math.max(...scores);
+      const weightsOf = scores.map((sc) => Math.exp(sc - top));
+      const total = weightsOf.reduce((acc, e) => acc + e, 0);
+      seen.forEach(({ value }, n) => {
+        for (let i = 0; i < hd; i++) o[t * H * hd + h * hd + i] += (weightsOf[n] / total) * value(j, i);
+      });
+    }
+  }
+  return matmul(o, weights.get('wo'), rows, H * hd, d);
 }

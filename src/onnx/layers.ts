@@ -1,6 +1,15 @@
-import type { MoeShape } from '../workloads/presets.js';
+import type { AttentionShape, MoeShape } from '../workloads/presets.js';
 import { bytesPerElement, type WorkloadCase } from '../workloads/spec.js';
-import { expertPrefix, expertsInGraph, matmulWeightName, sharedPrefix, tensorValues, WeightStore, type TensorDecl } from '../workloads/tensors.js';
+import {
+  expertPrefix,
+  expertsInGraph,
+  attentionTables,
+  matmulWeightName,
+  sharedPrefix,
+  tensorValues,
+  WeightStore,
+  type TensorDecl,
+} from '../workloads/tensors.js';
 import { toHalfArray } from '../workloads/float16.js';
 import { attr, ElemType, GraphBuilder } from './graph.js';
 
@@ -52,6 +61,8 @@ export function buildLayerGraph(c: WorkloadCase): GraphBuilder {
   let y: string;
   if (c.layer.kind === 'dense') {
     y = swiglu(g, c, store, '', x);
+  } else if (c.layer.kind === 'attention') {
+    y = attention(g, c, c.layer, store, x);
   } else if (c.layer.kind === 'matmul') {
     y = x;
     for (let k = 0; k < c.layer.depth; k++) y = g.op('MatMul', [y, weight(g, c, store.decl(matmulWeightName(k)))]);
@@ -83,6 +94,99 @@ function moe(g: GraphBuilder, c: WorkloadCase, m: MoeShape, store: WeightStore, 
     routed = g.op('Add', [routed, swiglu(g, c, store, sharedPrefix(s), x)]);
   }
   return routed;
+}
+
+/** A constant of the case's element type from float32 values (a scalar when `dims` is empty). */
+function constant(g: GraphBuilder, c: WorkloadCase, name: string, values: Float32Array, dims: number[]): string {
+  return g.initializer({
+    name,
+    dims,
+    elemType: elemTypeOf(c),
+    byteLength: values.length * bytesPerElement(c.dtype),
+    chunks: () => [toBytes(c, values)],
+  });
+}
+
+/**
+ * Grouped-query attention from standard ops. Tokens are `batch` sequences of `s` (prefill: the
+ * sequence length, causal; decode: 1 query at position `context`, after its cache). Query heads are
+ * grouped under their KV head ([B, K, g·s, hd]), so QKᵀ and PV are batched MatMuls over (B, K)
+ * without copying keys or values per query head. The decode cache is held in the model, its keys
+ * stored transposed ([B, K, hd, L]) so QKᵀ reads them as they are; the cache's scores and the own
+ * token's are concatenated (a few numbers per head), never the cache itself.
+ */
+function attention(g: GraphBuilder, c: WorkloadCase, a: AttentionShape, store: WeightStore, x: string): string {
+  const { numHeads: H, numKvHeads: K, headDim: hd } = a;
+  const group = H / K;
+  const B = c.batch;
+  const decode = c.phase === 'decode';
+  const s = decode ? 1 : c.seqLen;
+  const L = decode ? (c.context ?? 0) : 0;
+  const shape = (dims: number[]) => g.int64(dims);
+  const tables = attentionTables(c, a);
+  const cos = constant(g, c, 'rope_cos', tables.cos, [s, 1, hd]);
+  const sin = constant(g, c, 'rope_sin', tables.sin, [s, 1, hd]);
+  const rope = (t: string) => {
+    const first = g.op('Slice', [t, g.int64([0]), g.int64([hd / 2]), g.int64([-1])]);
+    const second = g.op('Slice', [t, g.int64([hd / 2]), g.int64([hd]), g.int64([-1])]);
+    const rotated = g.op('Concat', [g.op('Neg', [second]), first], { axis: attr.int(-1) });
+    return g.op('Add', [g.op('Mul', [t, cos]), g.op('Mul', [rotated, sin])]);
+  };
+  const scale = constant(g, c, 'score_scale', Float32Array.of(1 / Math.sqrt(hd)), []);
+  const heads = (w: string, n: number) => g.op('Reshape', [g.op('MatMul', [x, weight(g, c, store.decl(w))]), shape([B, s, n, hd])]);
+  // [B, s, H, hd] → [B, H, s, hd] → [B, K, g·s, hd]
+  const q = g.op('Reshape', [
+    g.op('Transpose', [g.op('Mul', [rope(heads('wq', H)), scale])], { perm: attr.ints([0, 2, 1, 3]) }),
+    shape([B, K, group * s, hd]),
+  ]);
+  const kT = g.op('Transpose', [rope(heads('wk', K))], { perm: attr.ints([0, 2, 3, 1]) }); // [B, K, hd, s]
+  const v = g.op('Transpose', [heads('wv', K)], { perm: attr.ints([0, 2, 1, 3]) }); // [B, K, s, hd]
+  let out: string;
+  if (!decode) {
+    const mask = constant(g, c, 'causal_mask', tables.mask!, [group * s, s]);
+    const probs = g.op('Softmax', [g.op('Add', [g.op('MatMul', [q, kT]), mask])], { axis: attr.int(-1) });
+    out = g.op('MatMul', [probs, v]);
+  } else {
+    const self = g.op('MatMul', [q, kT]); // [B, K, g, 1]
+    if (L === 0) {
+      out = g.op('MatMul', [g.op('Softmax', [self], { axis: attr.int(-1) }), v]);
+    } else {
+      const cached = (name: string, transposeKeys: boolean) => {
+        const decl = store.decl(name);
+        const count = B * K * L * hd;
+        return g.initializer({
+          name,
+          dims: transposeKeys ? [B, K, hd, L] : [B, K, L, hd],
+          elemType: elemTypeOf(c),
+          byteLength: count * bytesPerElement(c.dtype),
+          chunks: function* () {
+            const values = tensorValues(c, decl);
+            if (!transposeKeys) {
+              yield toBytes(c, values);
+              return;
+            }
+            // one (sequence, kv head) block at a time: [L, hd] → [hd, L]
+            for (let block = 0; block < B * K; block++) {
+              const out = new Float32Array(L * hd);
+              for (let p = 0; p < L; p++) for (let i = 0; i < hd; i++) out[i * L + p] = values[block * L * hd + p * hd + i];
+              yield toBytes(c, out);
+            }
+          },
+        });
+      };
+      const scores = g.op('Concat', [g.op('MatMul', [q, cached('k_cache', true)]), self], { axis: attr.int(-1) }); // [B, K, g, L + 1]
+      const probs = g.op('Softmax', [scores], { axis: attr.int(-1) });
+      const fromCache = g.op('MatMul', [g.op('Slice', [probs, g.int64([0]), g.int64([L]), g.int64([-1])]), cached('v_cache', false)]);
+      const fromSelf = g.op('MatMul', [g.op('Slice', [probs, g.int64([L]), g.int64([L + 1]), g.int64([-1])]), v]);
+      out = g.op('Add', [fromCache, fromSelf]);
+    }
+  }
+  // [B, K, g·s, hd] → [B, H, s, hd] → [B, s, H, hd] → [T, H·hd]
+  const merged = g.op('Reshape', [
+    g.op('Transpose', [g.op('Reshape', [out, shape([B, H, s, hd])])], { perm: attr.ints([0, 2, 1, 3]) }),
+    shape([B * s, H * hd]),
+  ]);
+  return g.op('MatMul', [merged, weight(g, c, store.decl('wo'))]);
 }
 
 /** softmax → top-k → (renormalise) → a dense [tokens, E] gate matrix, zero off the top-k. */

@@ -28,6 +28,8 @@ export function modelSpec(c: WorkloadCase): Record<string, unknown> {
     seed: c.seed,
     moeImpl: c.layer.kind === 'moe' ? (c.moeImpl ?? 'routed') : undefined,
     expertsPerCard: c.expertsPerCard,
+    // attention's graph holds its sequences' shape, rotary tables, causal mask and decode cache
+    ...(c.layer.kind === 'attention' ? { phase: c.phase, batch: c.batch, seqLen: c.seqLen, context: c.context } : {}),
   };
 }
 

@@ -80,6 +80,11 @@ export const WorkloadSchema = z.object({
     }),
     /** Since 1.5: the roofline probe, a chain of `depth` d×d products (presets.ts MatmulShape). */
     z.object({ kind: z.literal('matmul'), hiddenSize: z.number().int(), depth: z.number().int() }),
+    /** Since 1.5: grouped-query attention (presets.ts AttentionShape). */
+    z.object({
+      kind: z.literal('attention'), hiddenSize: z.number().int(), numHeads: z.number().int(), numKvHeads: z.number().int(),
+      headDim: z.number().int(), ropeTheta: z.number(), defaultContext: z.number().int(),
+    }),
   ]),
   phase: z.enum(['prefill', 'decode']),
   batch: z.number().int(),
@@ -91,14 +96,21 @@ export const WorkloadSchema = z.object({
   moeImpl: z.enum(['routed', 'fused', 'dense-all']).optional(),
   routing: RoutingSchema.optional(),
   expertsPerCard: z.number().int().optional(),
+  /** Since 1.5: attention decode's KV-cache length per sequence. */
+  context: z.number().int().optional(),
 });
 
 export const WorkSchema = z.object({
   tokensPerCall: positive,
   flopsPerCall: nonNegative,
   bytesPerCall: nonNegative,
-  flops: z.object({ router: nonNegative, routedExperts: nonNegative, sharedExperts: nonNegative, dense: nonNegative }),
-  bytes: z.object({ weights: nonNegative, activations: nonNegative }),
+  /** Since 1.5: attention's projections and its QKᵀ and PV products. */
+  flops: z.object({
+    router: nonNegative, routedExperts: nonNegative, sharedExperts: nonNegative, dense: nonNegative,
+    attention: nonNegative.optional(),
+  }),
+  /** Since 1.5: the KV cache attention decode reads. */
+  bytes: z.object({ weights: nonNegative, activations: nonNegative, kvCache: nonNegative.optional() }),
   expertTokens: z.array(z.number().int()).optional(),
   receivedTokens: z.number().int().optional(),
 });

@@ -49,6 +49,8 @@ export const RunOptionsSchema = z.object({
   expertsPerCard: positiveInt.optional(),
   topK: z.array(positiveInt).optional(),
   experts: positiveInt.optional(),
+  /** Since 1.5: attention decode's KV-cache lengths. */
+  context: z.array(positiveInt).optional(),
   /** auto, all-available or an engine's name; undefined: the suite's backend, else auto. */
   backend: z.string().optional(),
   /** --device N: nvidia-smi's index of the card; undefined: the first card CUDA may use. */
@@ -238,6 +240,7 @@ const RECORDED_OPTIONS = [
   'moeImpl',
   'routing',
   'topK',
+  'context',
   'profile',
   'roofline',
   'force',
@@ -293,6 +296,7 @@ export function runOptionsFrom(argv: Record<string, unknown>): RunOptions {
     expertsPerCard: one('experts-per-card', argv.expertsPerCard),
     topK: intsOf('top-k', argv.topK),
     experts: one('experts', argv.experts),
+    context: intsOf('context', argv.context),
     backend: argv.backend as string | undefined,
     device,
     deviceAll,

@@ -15,6 +15,7 @@ function overrides(o: RunOptions): Partial<SuiteEntry> {
   if (o.expertsPerCard !== undefined) out.expertsPerCard = o.expertsPerCard;
   if (o.topK) out.topK = o.topK;
   if (o.experts !== undefined) out.numExperts = o.experts;
+  if (o.context) out.context = o.context;
   return out;
 }
 

@@ -1,4 +1,4 @@
-import type { MoeShape } from './presets.js';
+import type { AttentionShape, MoeShape } from './presets.js';
 import { assignExperts, expertHistogram, type Assignment } from './routing.js';
 import { bytesPerElement, type WorkloadCase } from './spec.js';
 
@@ -13,8 +13,8 @@ export interface WorkAccounting {
   flopsPerCall: number;
   /** Weights actually touched plus the graph's input and output activations. */
   bytesPerCall: number;
-  flops: { router: number; routedExperts: number; sharedExperts: number; dense: number };
-  bytes: { weights: number; activations: number };
+  flops: { router: number; routedExperts: number; sharedExperts: number; dense: number; attention?: number };
+  bytes: { weights: number; activations: number; kvCache?: number };
   /** MoE only: tokens routed to each expert present on this card. */
   expertTokens?: number[];
   /** MoE slice only: tokens this card receives (routed to at least one local expert). */
@@ -58,6 +58,7 @@ export function accountFor(c: WorkloadCase, assignment?: Assignment): WorkAccoun
       bytes: { weights, activations },
     };
   }
+  if (c.layer.kind === 'attention') return attentionWork(c, c.layer, b);
   if (c.layer.kind === 'dense') {
     const { hiddenSize: d, intermediateSize: ff } = c.layer;
     const dense = T * swigluFlopsPerToken(d, ff);
@@ -116,6 +117,32 @@ export function accountFor(c: WorkloadCase, assignment?: Assignment): WorkAccoun
   };
 }
 
+/**
+ * Attention: the q, k, v and output projections of every token, then QKᵀ and PV (hd multiply-adds
+ * per query head and key each): in decode each query over its cache and itself, in prefill over
+ * the causal half of its sequence (S(S+1)/2 pairs, the work the layer needs, whatever a
+ * formulation computes and masks). Softmax, masking and the rotary embedding are a few FLOPs per
+ * score or element and left out. Bytes: the projection weights, the KV cache decode reads (the
+ * term that grows with context), and x in and y out.
+ */
+function attentionWork(c: WorkloadCase, a: AttentionShape, b: number): WorkAccounting {
+  const T = c.numTokens;
+  const { hiddenSize: d, numHeads: H, numKvHeads: K, headDim: hd } = a;
+  const projectionParams = d * (H + 2 * K) * hd + H * hd * d;
+  const pairs = c.phase === 'decode' ? T * ((c.context ?? 0) + 1) : (c.batch * c.seqLen * (c.seqLen + 1)) / 2;
+  const attention = 2 * T * projectionParams + 2 * 2 * H * hd * pairs;
+  const weights = projectionParams * b;
+  const kvCache = c.phase === 'decode' ? T * (c.context ?? 0) * K * hd * 2 * b : 0;
+  const activations = 2 * T * d * b;
+  return {
+    tokensPerCall: T,
+    flopsPerCall: attention,
+    bytesPerCall: weights + kvCache + activations,
+    flops: { router: 0, routedExperts: 0, sharedExperts: 0, dense: 0, attention },
+    bytes: { weights, activations, kvCache },
+  };
+}
+
 function sum(xs: number[]): number {
   return xs.reduce((a, x) => a + x, 0);
 }
@@ -140,6 +167,12 @@ export function footprintBytes(c: WorkloadCase): number {
   const activations = 2 * c.numTokens * d * b;
   if (c.layer.kind === 'dense') return 3 * d * c.layer.intermediateSize * b + activations;
   if (c.layer.kind === 'matmul') return c.layer.depth * d * d * b + activations;
+  if (c.layer.kind === 'attention') {
+    const w = attentionWork(c, c.layer, b);
+    // the cache, a causal mask of S² and the S×S scores of every head in prefill
+    const scores = c.phase === 'prefill' ? c.batch * c.layer.numHeads * c.seqLen * c.seqLen * b + c.seqLen * c.seqLen * b : 0;
+    return w.bytes.weights + (w.bytes.kvCache ?? 0) + activations + scores;
+  }
   const m = c.layer;
   const experts = c.expertsPerCard ?? m.numExperts;
   const weights = (d * m.numExperts + experts * 3 * d * m.expertIntermediateSize + m.numSharedExperts * 3 * d * m.sharedIntermediateSize) * b;

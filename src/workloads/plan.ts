@@ -1,7 +1,7 @@
 import { loadBenchFile } from '../files/benchFiles.js';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
-import { PRESETS, presetNames, type DenseShape, type MatmulShape, type MoeShape, type Preset } from './presets.js';
+import { PRESETS, presetNames, type AttentionShape, type DenseShape, type MatmulShape, type MoeShape, type Preset } from './presets.js';
 import { parseRouting, checkRouting } from './routing.js';
 import { caseId, DTYPES, LAYER_KINDS, MOE_IMPLS, PHASES, type Dtype, type LayerKind, type MoeImpl, type Phase, type WorkloadCase } from './spec.js';
 
@@ -26,6 +26,8 @@ export const SuiteEntrySchema = z
     /** Overrides of the preset's MoE shape, e.g. to sweep k at a fixed number of experts. */
     topK: oneOrMany(z.number().int()).optional(),
     numExperts: z.number().int().optional(),
+    /** Attention decode: tokens already in each sequence's KV cache (default: the preset's). */
+    context: oneOrMany(z.number().int()).optional(),
   })
   .strict();
 
@@ -89,7 +91,12 @@ export function planCases(entries: SuiteEntry[], seed: number = DEFAULTS.seed): 
             for (const [batch, seqLen] of tokenShapes(entry, phase)) {
               for (const dtype of list<Dtype>(entry.dtype, ['fp32'])) {
                 const base = { preset: presetName, layer, phase, batch, seqLen, numTokens: phase === 'decode' ? batch : batch * seqLen, dtype, seed };
-                const variants = layer.kind === 'moe' ? moeVariants(entry, layer.numExperts, layer.topK) : [{}];
+                const variants =
+                  layer.kind === 'moe'
+                    ? moeVariants(entry, layer.numExperts, layer.topK)
+                    : layer.kind === 'attention' && phase === 'decode'
+                      ? list(entry.context, [layer.defaultContext]).map((context) => ({ context: positiveInt('context', context) }))
+                      : [{}];
                 for (const v of variants) {
                   const c = { ...base, ...v };
                   const id = caseId(c);
@@ -113,7 +120,9 @@ function defaultLayers(preset: Preset): LayerKind[] {
   return model.length > 0 ? model : ['matmul'];
 }
 
-function layerVariants(entry: SuiteEntry, layer: DenseShape | MoeShape | MatmulShape): (DenseShape | MoeShape | MatmulShape)[] {
+type Layer = DenseShape | MoeShape | MatmulShape | AttentionShape;
+
+function layerVariants(entry: SuiteEntry, layer: Layer): Layer[] {
   if (layer.kind !== 'moe' || (entry.topK === undefined && entry.numExperts === undefined)) return [layer];
   const numExperts = entry.numExperts === undefined ? layer.numExperts : positiveInt('experts', entry.numExperts);
   return list(entry.topK, [layer.topK]).map((k) => {

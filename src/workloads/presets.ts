@@ -36,6 +36,21 @@ export interface MatmulShape {
   depth: number;
 }
 
+/**
+ * Grouped-query attention (GQA): `numHeads` query heads share `numKvHeads` key/value heads of
+ * `headDim`, with rotary position embedding (GPT-NeoX's rotate-half form, base `ropeTheta`).
+ */
+export interface AttentionShape {
+  kind: 'attention';
+  hiddenSize: number;
+  numHeads: number;
+  numKvHeads: number;
+  headDim: number;
+  ropeTheta: number;
+  /** Decode context lengths the preset's suites measure by default. */
+  defaultContext: number;
+}
+
 export interface Preset {
   name: string;
   description: string;
@@ -44,6 +59,7 @@ export interface Preset {
   dense?: DenseShape;
   moe?: MoeShape;
   matmul?: MatmulShape;
+  attention?: AttentionShape;
   /** Whole-model structure, used by the sizing model to compose layer times; absent for the roofline probe. */
   model?: ModelStructure;
 }
@@ -109,6 +125,7 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
       sharedIntermediateSize: 0,
       renormalize: true,
     },
+    attention: { kind: 'attention', hiddenSize: 4096, numHeads: 32, numKvHeads: 8, headDim: 128, ropeTheta: 1e6, defaultContext: 4096 },
     // GQA: 32 query heads, 8 KV heads of 128; cache bf16
     model: {
       numDenseLayers: 0,
@@ -134,6 +151,8 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
       sharedIntermediateSize: 0,
       renormalize: true,
     },
+    // Qwen3's per-head RMSNorm of q and k is left out (a few FLOPs per element)
+    attention: { kind: 'attention', hiddenSize: 2048, numHeads: 32, numKvHeads: 4, headDim: 128, ropeTheta: 1e6, defaultContext: 4096 },
     // GQA: 32 query heads, 4 KV heads of 128; cache bf16
     model: {
       numDenseLayers: 0,
@@ -149,6 +168,8 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
     description: 'Llama 3.1 8B: dense SwiGLU FFN',
     source: 'meta-llama/Llama-3.1-8B config.json (hidden_size 4096, intermediate_size 14336, num_hidden_layers 32)',
     dense: { kind: 'dense', hiddenSize: 4096, intermediateSize: 14336 },
+    // rope_theta 500000; Llama 3.1's long-context frequency scaling is left out (it changes values, not work)
+    attention: { kind: 'attention', hiddenSize: 4096, numHeads: 32, numKvHeads: 8, headDim: 128, ropeTheta: 500_000, defaultContext: 4096 },
     model: {
       numDenseLayers: 32,
       numMoeLayers: 0,
@@ -195,6 +216,7 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
     source: 'moebench test shapes',
     dense: { kind: 'dense', hiddenSize: 32, intermediateSize: 48 },
     matmul: { kind: 'matmul', hiddenSize: 32, depth: 2 },
+    attention: { kind: 'attention', hiddenSize: 32, numHeads: 4, numKvHeads: 2, headDim: 8, ropeTheta: 10_000, defaultContext: 16 },
     moe: {
       kind: 'moe',
       hiddenSize: 32,

@@ -1,6 +1,6 @@
-import type { MoeShape } from './presets.js';
+import type { AttentionShape, MoeShape } from './presets.js';
 import type { Dtype, WorkloadCase } from './spec.js';
-import { expertPrefix, matmulWeightName, sharedPrefix, type CaseInputs, type WeightStore } from './tensors.js';
+import { expertPrefix, matmulWeightName, ropeInvFreq, sharedPrefix, type CaseInputs, type WeightStore } from './tensors.js';
 
 /** y += scale · down(silu(x·Wg) ⊙ (x·Wu)) for one row, in float64. */
 function addSwiglu(weights: WeightStore, prefix: string, x: ArrayLike<number>, scale: number, y: Float64Array): void {
@@ -55,6 +55,101 @@ export function routeToken(m: MoeShape, weights: WeightStore, x: ArrayLike<numbe
   return top;
 }
 
+/** v · W for a row v and W [v.length, n] row-major, in float64. */
+function rowTimes(v: ArrayLike<number>, w: Float32Array, n: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < v.length; i++) {
+    const vi = v[i];
+    const row = i * n;
+    for (let j = 0; j < n; j++) out[j] += vi * w[row + j];
+  }
+  return out;
+}
+
+/** Rotate-half rotary embedding of each `hd`-wide head of v at position `pos`, in place. */
+function rotate(v: Float64Array, hd: number, pos: number, invFreq: number[]): void {
+  const half = hd / 2;
+  for (let h = 0; h < v.length / hd; h++) {
+    for (let i = 0; i < half; i++) {
+      const [a, b] = [v[h * hd + i], v[h * hd + half + i]];
+      const [cos, sin] = [Math.cos(pos * invFreq[i]), Math.sin(pos * invFreq[i])];
+      v[h * hd + i] = a * cos - b * sin;
+      v[h * hd + half + i] = b * cos + a * sin;
+    }
+  }
+}
+
+/**
+ * Attention rows: each query head over its KV head's keys (decode: the seeded cache, then its own
+ * token; prefill: its sequence up to itself), softmax of the scaled scores, the weighted values,
+ * the output projection. A prefill row needs its sequence's keys and values up to it: computed
+ * once per sequence and kept in `kv`.
+ */
+function attentionRow(
+  c: WorkloadCase,
+  a: AttentionShape,
+  weights: WeightStore,
+  x: Float32Array,
+  r: number,
+  kv: Map<number, { k: Float64Array[]; v: Float64Array[] }>,
+): Float64Array {
+  const { hiddenSize: d, numHeads: H, numKvHeads: K, headDim: hd } = a;
+  const invFreq = ropeInvFreq(a);
+  const project = (t: number, pos: number) => {
+    const xt = x.subarray(t * d, (t + 1) * d);
+    const k = rowTimes(xt, weights.get('wk'), K * hd);
+    rotate(k, hd, pos, invFreq);
+    return { k, v: rowTimes(xt, weights.get('wv'), K * hd) };
+  };
+  let keys: Float64Array[];
+  let values: Float64Array[];
+  let pos: number;
+  if (c.phase === 'decode') {
+    const L = c.context ?? 0;
+    const kc = L > 0 ? weights.get('k_cache') : new Float32Array(0);
+    const vc = L > 0 ? weights.get('v_cache') : new Float32Array(0);
+    // position p of sequence r, all kv heads side by side
+    const cached = (cache: Float32Array, p: number) => {
+      const out = new Float64Array(K * hd);
+      for (let j = 0; j < K; j++) for (let i = 0; i < hd; i++) out[j * hd + i] = cache[((r * K + j) * L + p) * hd + i];
+      return out;
+    };
+    const own = project(r, L);
+    keys = [...Array.from({ length: L }, (_, p) => cached(kc, p)), own.k];
+    values = [...Array.from({ length: L }, (_, p) => cached(vc, p)), own.v];
+    pos = L;
+  } else {
+    const S = c.seqLen;
+    const b = Math.floor(r / S);
+    pos = r % S;
+    if (!kv.has(b)) {
+      const all = Array.from({ length: S }, (_, s) => project(b * S + s, s));
+      kv.set(b, { k: all.map((e) => e.k), v: all.map((e) => e.v) });
+    }
+    keys = kv.get(b)!.k.slice(0, pos + 1);
+    values = kv.get(b)!.v.slice(0, pos + 1);
+  }
+  const q = rowTimes(x.subarray(r * d, (r + 1) * d), weights.get('wq'), H * hd);
+  rotate(q, hd, pos, invFreq);
+  const o = new Float64Array(H * hd);
+  const g = H / K;
+  for (let h = 0; h < H; h++) {
+    const j = Math.floor(h / g);
+    const scores = keys.map((k) => {
+      let s = 0;
+      for (let i = 0; i < hd; i++) s += q[h * hd + i] * k[j * hd + i];
+      return s / Math.sqrt(hd);
+    });
+    const max = Math.max(...scores);
+    const e = scores.map((s) => Math.exp(s - max));
+    const total = e.reduce((acc, v) => acc + v, 0);
+    values.forEach((v, p) => {
+      for (let i = 0; i < hd; i++) o[h * hd + i] += (e[p] / total) * v[j * hd + i];
+    });
+  }
+  return rowTimes(o, weights.get('wo'), d);
+}
+
 /**
  * Float64 output rows of a case, given its inputs. `rows` are output row indices;
  * each row depends only on its own token, so a sample of rows is checked exactly.
@@ -63,11 +158,16 @@ export function referenceRows(c: WorkloadCase, inputs: CaseInputs, weights: Weig
   const d = c.layer.hiddenSize;
   const out = new Float64Array(rows.length * d);
   const x = inputs.feeds.x.data;
+  const kv = new Map<number, { k: Float64Array[]; v: Float64Array[] }>();
   rows.forEach((r, i) => {
     const y = out.subarray(i * d, (i + 1) * d);
     const xr = x.subarray(r * d, (r + 1) * d);
     if (c.layer.kind === 'dense') {
       addSwiglu(weights, '', xr, 1, y);
+      return;
+    }
+    if (c.layer.kind === 'attention') {
+      y.set(attentionRow(c, c.layer, weights, x, r, kv));
       return;
     }
     if (c.layer.kind === 'matmul') {

@@ -1,4 +1,4 @@
-import type { DenseShape, MatmulShape, MoeShape } from './presets.js';
+import type { AttentionShape, DenseShape, MatmulShape, MoeShape } from './presets.js';
 import { routingLabel, type RoutingSpec } from './routing.js';
 
 /**
@@ -9,8 +9,8 @@ import { routingLabel, type RoutingSpec } from './routing.js';
 export type Dtype = 'fp32' | 'tf32' | 'fp16';
 export type Phase = 'prefill' | 'decode';
 export type MoeImpl = 'routed' | 'fused' | 'dense-all';
-export type LayerKind = 'dense' | 'moe' | 'matmul';
-export const LAYER_KINDS: readonly LayerKind[] = ['dense', 'moe', 'matmul'];
+export type LayerKind = 'dense' | 'moe' | 'matmul' | 'attention';
+export const LAYER_KINDS: readonly LayerKind[] = ['dense', 'moe', 'matmul', 'attention'];
 
 export const DTYPES: readonly Dtype[] = ['fp32', 'tf32', 'fp16'];
 export const PHASES: readonly Phase[] = ['prefill', 'decode'];
@@ -25,7 +25,7 @@ export interface WorkloadCase {
   /** Stable id: the same workload gets the same id in every run, so runs can be matched. */
   id: string;
   preset: string;
-  layer: DenseShape | MoeShape | MatmulShape;
+  layer: DenseShape | MoeShape | MatmulShape | AttentionShape;
   phase: Phase;
   batch: number;
   /** Sequence length; 1 in decode. */
@@ -42,11 +42,17 @@ export interface WorkloadCase {
    * The card holds experts 0..expertsPerCard-1 (the busiest card under zipf and hot routing).
    */
   expertsPerCard?: number;
+  /**
+   * Attention decode only: tokens already in each sequence's KV cache; each of the `batch` queries
+   * attends over them and itself. Prefill attends causally within its own sequences.
+   */
+  context?: number;
 }
 
 export function caseId(c: Omit<WorkloadCase, 'id'>): string {
   const parts = [c.preset, c.layer.kind, c.phase, `t${c.numTokens}`, c.dtype];
   if (c.layer.kind === 'matmul') parts.push(`d${c.layer.hiddenSize}x${c.layer.depth}`);
+  if (c.layer.kind === 'attention') parts.push(c.phase === 'decode' ? `ctx${c.context}` : `b${c.batch}`);
   if (c.layer.kind === 'moe') {
     parts.push(`e${c.layer.numExperts}k${c.layer.topK}`, c.moeImpl ?? 'routed', routingLabel(c.routing ?? { kind: 'uniform' }));
     if (c.expertsPerCard !== undefined) parts.push(`ep${c.expertsPerCard}`);

@@ -1,4 +1,4 @@
-import type { DenseShape, MoeShape } from './presets.js';
+import type { AttentionShape, DenseShape, MoeShape } from './presets.js';
 import { makeRng, uniformValues } from './rng.js';
 import { receivedTokenIds, routingOf } from './accounting.js';
 import { roundToHalf } from './float16.js';
@@ -60,6 +60,7 @@ export function weightDecls(c: WorkloadCase): TensorDecl[] {
     const l: DenseShape = c.layer;
     return swigluDecls('', l.hiddenSize, l.intermediateSize);
   }
+  if (c.layer.kind === 'attention') return attentionDecls(c, c.layer);
   const m = c.layer;
   const d = m.hiddenSize;
   const decls: TensorDecl[] = [];
@@ -69,6 +70,50 @@ export function weightDecls(c: WorkloadCase): TensorDecl[] {
     for (let s = 0; s < m.numSharedExperts; s++) decls.push(...swigluDecls(sharedPrefix(s), d, m.sharedIntermediateSize));
   }
   return decls;
+}
+
+/**
+ * Attention's projections, and in decode the KV cache of each sequence ([batch, kv heads, context,
+ * head dim], keys as stored after their rotary embedding), seeded like weights: a cache is state
+ * the model holds, not an input copied in every call.
+ */
+function attentionDecls(c: WorkloadCase, a: AttentionShape): TensorDecl[] {
+  const { hiddenSize: d, numHeads: H, numKvHeads: K, headDim: hd } = a;
+  const decls: TensorDecl[] = [
+    { name: 'wq', dims: [d, H * hd], scale: 1 / Math.sqrt(d) },
+    { name: 'wk', dims: [d, K * hd], scale: 1 / Math.sqrt(d) },
+    { name: 'wv', dims: [d, K * hd], scale: 1 / Math.sqrt(d) },
+    { name: 'wo', dims: [H * hd, d], scale: 1 / Math.sqrt(H * hd) },
+  ];
+  if (c.phase === 'decode' && (c.context ?? 0) > 0) {
+    for (const name of ['k_cache', 'v_cache']) decls.push({ name, dims: [c.batch, K, c.context!, hd], scale: 1 });
+  }
+  return decls;
+}
+
+/** Rotary angle frequencies: θ^(−2i/hd) for i < hd/2, each used for element i and i + hd/2 (rotate-half form). */
+export function ropeInvFreq(a: AttentionShape): number[] {
+  return Array.from({ length: a.headDim / 2 }, (_, i) => a.ropeTheta ** ((-2 * i) / a.headDim));
+}
+
+/**
+ * Constants an engine's attention graph holds beside its weights: the rotary cos and sin of each
+ * query position ([s, 1, hd], s = the sequence length in prefill, 1 in decode at position
+ * `context`), and in prefill the causal mask of a KV head's group of query heads ([g·s, s]: row
+ * i·s + p is query head i at position p, which sees keys 0..p; a large negative elsewhere, safe
+ * in fp16).
+ */
+export function attentionTables(c: WorkloadCase, a: AttentionShape): { cos: Float32Array; sin: Float32Array; mask?: Float32Array; s: number } {
+  const hd = a.headDim;
+  const decode = c.phase === 'decode';
+  const s = decode ? 1 : c.seqLen;
+  const first = decode ? (c.context ?? 0) : 0;
+  const invFreq = ropeInvFreq(a);
+  const table = (f: (x: number) => number) =>
+    Float32Array.from({ length: s * hd }, (_, i) => f((first + Math.floor(i / hd)) * invFreq[(i % hd) % (hd / 2)]));
+  const group = a.numHeads / a.numKvHeads;
+  const mask = decode ? undefined : Float32Array.from({ length: group * s * s }, (_, i) => (i % s > Math.floor(i / s) % s ? -30000 : 0));
+  return { cos: table(Math.cos), sin: table(Math.sin), mask, s };
 }
 
 /** Deterministic values of one declared tensor, rounded to the case's dtype. */

@@ -1,7 +1,16 @@
 import type * as TfCore from '@tensorflow/tfjs-core';
-import type { MoeShape } from '../../workloads/presets.js';
+import type { AttentionShape, MoeShape } from '../../workloads/presets.js';
 import type { WorkloadCase } from '../../workloads/spec.js';
-import { expertPrefix, expertsInGraph, matmulWeightName, sharedPrefix, tensorValues, weightDecls, type CaseInputs } from '../../workloads/tensors.js';
+import {
+  attentionTables,
+  expertPrefix,
+  expertsInGraph,
+  matmulWeightName,
+  sharedPrefix,
+  tensorValues,
+  weightDecls,
+  type CaseInputs,
+} from '../../workloads/tensors.js';
 import type { Tf } from './runtime.js';
 
 type Tensor2D = TfCore.Tensor2D;
@@ -9,7 +18,25 @@ type Tensor2D = TfCore.Tensor2D;
 /** The case's weights as TF.js tensors, created once and kept on the device. */
 export function uploadWeights(tf: Tf, c: WorkloadCase): Map<string, Tensor2D> {
   const weights = new Map<string, Tensor2D>();
-  for (const decl of weightDecls(c)) weights.set(decl.name, tf.tensor2d(tensorValues(c, decl), decl.dims as [number, number], 'float32'));
+  for (const decl of weightDecls(c)) {
+    // an attention cache [B, K, L, hd] is kept as rows of hd (values) or, keys, transposed to rows of L: QKᵀ reads them as they are
+    const values = tensorValues(c, decl);
+    const last = decl.dims[decl.dims.length - 1];
+    if (decl.name === 'k_cache') {
+      const [B, K, L, hd] = decl.dims;
+      const t = new Float32Array(values.length);
+      for (let block = 0; block < B * K; block++)
+        for (let p = 0; p < L; p++) for (let i = 0; i < hd; i++) t[block * L * hd + i * L + p] = values[block * L * hd + p * hd + i];
+      weights.set(decl.name, tf.tensor2d(t, [B * K * hd, L], 'float32'));
+    } else weights.set(decl.name, tf.tensor2d(values, [values.length / last, last], 'float32'));
+  }
+  if (c.layer.kind === 'attention') {
+    const { cos, sin, mask, s } = attentionTables(c, c.layer);
+    const hd = c.layer.headDim;
+    weights.set('rope_cos', tf.tensor2d(cos, [s, hd]));
+    weights.set('rope_sin', tf.tensor2d(sin, [s, hd]));
+    if (mask) weights.set('causal_mask', tf.tensor2d(mask, [mask.length / s, s]));
+  }
   return weights;
 }
 
@@ -90,10 +117,50 @@ function routerGates(tf: Tf, m: MoeShape, w: Map<string, Tensor2D>, x: Tensor2D,
   });
 }
 
+/**
+ * Grouped-query attention as the ONNX graph computes it (onnx/layers.ts): query heads grouped under
+ * their KV head so QKᵀ and PV are batched matmuls over sequence × KV head; the decode cache's scores
+ * and the own token's concatenated, never the cache.
+ */
+function attention(tf: Tf, c: WorkloadCase, a: AttentionShape, w: Map<string, Tensor2D>, x: Tensor2D): Tensor2D {
+  const { numHeads: H, numKvHeads: K, headDim: hd } = a;
+  const group = H / K;
+  const B = c.batch;
+  const decode = c.phase === 'decode';
+  const s = decode ? 1 : c.seqLen;
+  const L = decode ? (c.context ?? 0) : 0;
+  return tf.tidy(() => {
+    const cos = tf.reshape(w.get('rope_cos')!, [s, 1, hd]);
+    const sin = tf.reshape(w.get('rope_sin')!, [s, 1, hd]);
+    const rope = (t: TfCore.Tensor) => {
+      const [first, second] = tf.split(t, 2, -1);
+      return tf.add(tf.mul(t, cos), tf.mul(tf.concat([tf.neg(second), first], -1), sin));
+    };
+    const heads = (name: string, n: number) => tf.reshape(tf.matMul(x, w.get(name)!), [B, s, n, hd]);
+    const q = tf.reshape(tf.transpose(tf.mul(rope(heads('wq', H)), 1 / Math.sqrt(hd)), [0, 2, 1, 3]), [B * K, group * s, hd]) as TfCore.Tensor3D;
+    const kT = tf.reshape(tf.transpose(rope(heads('wk', K)), [0, 2, 3, 1]), [B * K, hd, s]) as TfCore.Tensor3D;
+    const v = tf.reshape(tf.transpose(heads('wv', K), [0, 2, 1, 3]), [B * K, s, hd]) as TfCore.Tensor3D;
+    let out: TfCore.Tensor;
+    if (!decode) {
+      out = tf.matMul(tf.softmax(tf.add(tf.matMul(q, kT), w.get('causal_mask')!)), v);
+    } else if (L === 0) {
+      out = tf.matMul(tf.softmax(tf.matMul(q, kT)), v);
+    } else {
+      const kCache = tf.reshape(w.get('k_cache')!, [B * K, hd, L]) as TfCore.Tensor3D;
+      const vCache = tf.reshape(w.get('v_cache')!, [B * K, L, hd]) as TfCore.Tensor3D;
+      const probs = tf.softmax(tf.concat([tf.matMul(q, kCache), tf.matMul(q, kT)], -1)) as TfCore.Tensor3D;
+      out = tf.add(tf.matMul(tf.slice(probs, [0, 0, 0], [-1, -1, L]), vCache), tf.matMul(tf.slice(probs, [0, 0, L], [-1, -1, 1]), v));
+    }
+    const merged = tf.reshape(tf.transpose(tf.reshape(out, [B, H, s, hd]), [0, 2, 1, 3]), [B * s, H * hd]);
+    return tf.matMul(merged, w.get('wo')!);
+  });
+}
+
 /** One forward pass of the case's layer; resolves to the output tensor (caller disposes). */
 export async function forward(tf: Tf, c: WorkloadCase, w: Map<string, Tensor2D>, inputs: Map<string, Tensor2D>): Promise<Tensor2D> {
   const x = inputs.get('x')!;
   if (c.layer.kind === 'dense') return swiglu(tf, w, '', x);
+  if (c.layer.kind === 'attention') return attention(tf, c, c.layer, w, x);
   if (c.layer.kind === 'matmul') {
     const depth = c.layer.depth;
     return tf.tidy(() => {
