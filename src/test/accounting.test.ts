@@ -124,4 +124,36 @@ describe('FLOP and byte accounting, against hand-computed values', () => {
     expect(one.flopsPerCall).toBe(268_435_456); // 8 × 2 × 4096²
     expect(one.bytesPerCall).toBe(268_435_456 + 131_072); // 8 × 4096² × 2 bytes + 8 × 2 × 4096 × 2
   });
+
+  it('GQA attention of llama-3.1-8b, mixtral-8x7b and qwen3-30b-a3b: 32 decode queries over 4,096 tokens of cache, fp16', () => {
+    // projections: q and o d×(32·128) each, k and v d×(K·128); QKᵀ and PV: 2 × 32 heads × 128 multiply-adds per key,
+    // over 4,097 keys (the cache and the token itself); the cache: 32 sequences × 4,096 × K heads × 128 × (k, v) × 2 bytes
+    const cases: [string, number, number, number][] = [
+      // preset, d, kv heads, expected projection parameters
+      ['llama-3.1-8b', 4096, 8, 4096 * 4096 * 2 + 4096 * 1024 * 2],
+      ['mixtral-8x7b', 4096, 8, 4096 * 4096 * 2 + 4096 * 1024 * 2],
+      ['qwen3-30b-a3b', 2048, 4, 2048 * 4096 * 2 + 2048 * 512 * 2],
+    ];
+    for (const [preset, d, K, params] of cases) {
+      const w = accountFor(make({ preset, layer: PRESETS[preset].attention!, phase: 'decode', numTokens: 32, dtype: 'fp16', context: 4096 }));
+      expect(w.flopsPerCall, preset).toBe(2 * 32 * params + 32 * 2 * 2 * 32 * 128 * 4097);
+      expect(w.bytes.kvCache, preset).toBe(32 * 4096 * K * 128 * 2 * 2);
+      expect(w.bytesPerCall, preset).toBe(params * 2 + 32 * 4096 * K * 128 * 2 * 2 + 2 * 32 * d * 2);
+    }
+    // llama: 25.2 M projection parameters × 2 bytes, 537 MB of cache
+    expect(
+      accountFor(
+        make({ preset: 'llama-3.1-8b', layer: PRESETS['llama-3.1-8b'].attention!, phase: 'decode', numTokens: 32, dtype: 'fp16', context: 4096 }),
+      ).bytes.kvCache,
+    ).toBe(536_870_912);
+  });
+
+  it('GQA attention prefill counts the causal half: one sequence of 512 tokens, fp32', () => {
+    const c = make({ preset: 'llama-3.1-8b', layer: PRESETS['llama-3.1-8b'].attention!, phase: 'prefill', numTokens: 512, dtype: 'fp32' });
+    const w = accountFor({ ...c, batch: 1, seqLen: 512 });
+    // 512·513/2 = 131,328 query-key pairs × 32 heads × 2 products × 128 multiply-adds × 2
+    expect(w.flopsPerCall).toBe(2 * 512 * 41_943_040 + 131_328 * 32 * 2 * 128 * 2);
+    expect(w.bytesPerCall).toBe(41_943_040 * 4 + 2 * 512 * 4096 * 4);
+    expect(w.bytes.kvCache).toBe(0);
+  });
 });

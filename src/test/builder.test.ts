@@ -88,6 +88,26 @@ describe('ONNX builder round trip on ORT CPU against the float64 reference', () 
     expect(half.relativeL2Error).toBeGreaterThan(1e-6);
   });
 
+  describe('grouped-query attention', () => {
+    const attention = (o: Partial<WorkloadCase>) => tinyCase({ layer: PRESETS.tiny.attention!, ...o });
+    it.each([
+      ['decode over a cache of 1', { phase: 'decode', batch: 4, seqLen: 1, numTokens: 4, context: 1 }],
+      ['decode over a cache of 16', { phase: 'decode', batch: 4, seqLen: 1, numTokens: 4, context: 16 }],
+      ['causal prefill of one sequence', { phase: 'prefill', batch: 1, seqLen: 12, numTokens: 12 }],
+      ['causal prefill of two sequences', { phase: 'prefill', batch: 2, seqLen: 8, numTokens: 16 }],
+    ] as [string, Partial<WorkloadCase>][])('%s matches', async (_name, o) => {
+      const r = await errorOf(attention(o));
+      expect(r.relativeL2Error).toBeLessThan(1e-5);
+      expect(r.rowsChecked).toBe(o.numTokens);
+    });
+
+    it('fp16 stays within the fp16 tolerance', async () => {
+      const r = await errorOf(attention({ phase: 'decode', batch: 4, seqLen: 1, numTokens: 4, context: 16, dtype: 'fp16' }));
+      expect(r.relativeL2Error).toBeLessThan(1e-2);
+      expect(r.relativeL2Error).toBeGreaterThan(1e-6);
+    });
+  });
+
   it('a model with wrong weights is caught by the reference', async () => {
     const c = tinyCase();
     const other = tinyCase({ seed: 8 });

@@ -38,6 +38,15 @@ const CASES: [string, WorkloadCase][] = [
   ['routed MoE without renormalisation', tinyCase({ moeImpl: 'routed', moe: { renormalize: false } })],
   ['expert-parallel slice', tinyCase({ moeImpl: 'routed', expertsPerCard: 2, numTokens: 32 })],
   ['roofline probe (chain of products)', tinyCase({ layer: PRESETS.tiny.matmul! })],
+  [
+    'attention decode over a cache of 16',
+    tinyCase({ layer: PRESETS.tiny.attention!, phase: 'decode', batch: 4, seqLen: 1, numTokens: 4, context: 16 }),
+  ],
+  [
+    'attention decode over a cache of 1',
+    tinyCase({ layer: PRESETS.tiny.attention!, phase: 'decode', batch: 2, seqLen: 1, numTokens: 2, context: 1 }),
+  ],
+  ['attention causal prefill of two sequences', tinyCase({ layer: PRESETS.tiny.attention!, batch: 2, seqLen: 8, numTokens: 16 })],
 ];
 
 for (const kind of ['wasm', 'cpu'] as const) {
