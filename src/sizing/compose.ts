@@ -341,20 +341,15 @@ function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset
     }
   }
 
-  const a = preset.model.attention;
   const layers = preset.model.numDenseLayers + preset.model.numMoeLayers;
-  // prefill attends, on average, over half its prompt: the measured prefill case's sequence length, not the card's token share
-  const context = p === 'decode' ? o.contextTokens : promptTokens / 2;
-  const attnFlops = tokensPerCard * (2 * a.paramsPerLayer + a.flopsPerTokenPerContextPerLayer * context);
-  const attnBytes =
-    a.paramsPerLayer * bytesPerElement(dtype) + (p === 'decode' ? tokensPerCard * o.contextTokens : tokensPerCard) * a.kvBytesPerTokenPerLayer;
+  const measuredAttention = attentionMeasured(file, sources, o, preset, peak, p, dtype, tokensPerCard, promptTokens);
   terms.push({
     name: 'attention',
     layers,
-    perLayerMs: rooflineMs(peak, dtype, attnFlops, attnBytes),
     totalMs: 0,
-    kind: 'estimated',
-    source: `roofline of ${peak.name} (${dtype}): ${(attnFlops / 1e9).toPrecision(3)} GFLOP, ${(attnBytes / 1e6).toPrecision(3)} MB per layer at ${p === 'decode' ? `${o.contextTokens} tokens of context` : `${tokensPerCard}-token chunks of ${promptTokens}-token prompts (${context} tokens of context on average)`} (no attention benchmark yet)`,
+    ...(measuredAttention && 'perLayerMs' in measuredAttention
+      ? measuredAttention
+      : attentionEstimate(preset, peak, p, dtype, tokensPerCard, promptTokens, o.contextTokens, measuredAttention?.missing)),
   });
 
   if (moe && o.layout.ep > 1) {
@@ -373,6 +368,105 @@ function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset
   for (const t of terms) t.totalMs = t.perLayerMs * t.layers;
   const stepMs = terms.reduce((s, t) => s + t.totalMs, 0);
   return { phase: p, dtype, tokensPerStepPerCard: tokensPerCard, terms, stepMs, tokensPerSecPerCard: tokensPerCard / (stepMs / 1000) };
+}
+
+/** The attention term from its roofline, labelled estimated, saying what would measure it. */
+function attentionEstimate(
+  preset: ModelPreset,
+  peak: CardPeak,
+  p: Phase,
+  dtype: Dtype,
+  tokensPerCard: number,
+  promptTokens: number,
+  contextTokens: number,
+  missing = 'no attention benchmark of this model yet',
+): Pick<Term, 'perLayerMs' | 'kind' | 'source'> {
+  const a = preset.model.attention;
+  // prefill attends, on average, over half its prompt: the measured prefill case's sequence length, not the card's token share
+  const context = p === 'decode' ? contextTokens : promptTokens / 2;
+  const attnFlops = tokensPerCard * (2 * a.paramsPerLayer + a.flopsPerTokenPerContextPerLayer * context);
+  const attnBytes =
+    a.paramsPerLayer * bytesPerElement(dtype) + (p === 'decode' ? tokensPerCard * contextTokens : tokensPerCard) * a.kvBytesPerTokenPerLayer;
+  return {
+    perLayerMs: rooflineMs(peak, dtype, attnFlops, attnBytes),
+    kind: 'estimated',
+    source: `roofline of ${peak.name} (${dtype}): ${(attnFlops / 1e9).toPrecision(3)} GFLOP, ${(attnBytes / 1e6).toPrecision(3)} MB per layer at ${p === 'decode' ? `${contextTokens} tokens of context` : `${tokensPerCard}-token chunks of ${promptTokens}-token prompts (${context} tokens of context on average)`} (${missing})`,
+  };
+}
+
+/**
+ * The attention term from measured attention cases of the model on the sized card, in the phase's
+ * math mode: in decode, cases of the card's batch (`tokensPerCard` queries) at the step's context,
+ * interpolated linearly between measured contexts (decode attention's time grows linearly with the
+ * cache it reads) and, beyond them, the nearest scaled by the ratio of its roofline floors at the
+ * two contexts; in prefill, cases of prompts as long as the MoE case's, their time per token times
+ * the card's tokens (prompts are independent). Without such cases: what to run, for the estimate's label.
+ */
+function attentionMeasured(
+  file: MeasuredRun,
+  sources: Sources,
+  o: ComposeOptions,
+  preset: ModelPreset,
+  peak: CardPeak,
+  p: Phase,
+  dtype: Dtype,
+  tokensPerCard: number,
+  promptTokens: number,
+): Pick<Term, 'perLayerMs' | 'kind' | 'source'> | { missing: string } | undefined {
+  if (!preset.attention) return undefined;
+  const ofKey = file.cases.filter(
+    (c) =>
+      usable(c) &&
+      c.workload.preset === o.model &&
+      c.workload.layer.kind === 'attention' &&
+      c.workload.phase === p &&
+      c.workload.dtype === dtype &&
+      measuredCard(file, c)?.name === peak.name,
+  );
+  const run = `moebench run --preset ${o.model} --layer attention --phase ${p} --dtype ${dtype}`;
+  if (p === 'prefill') {
+    const c = ofKey.filter((k) => k.workload.seqLen === promptTokens).sort((x, y) => y.workload.numTokens - x.workload.numTokens)[0];
+    if (!c)
+      return {
+        missing: `no prefill attention case of ${promptTokens}-token prompts measured on the ${peak.name}: run ${run} --tokens ${promptTokens}`,
+      };
+    const scale = tokensPerCard / c.workload.numTokens;
+    return {
+      perLayerMs: c.summary!.medianMs * scale,
+      kind: 'measured',
+      source: `${describe(sources, c, peak.name)}${scale === 1 ? '' : ` × ${tokensPerCard}/${c.workload.numTokens} tokens (its time per token, for the card's share)`}`,
+    };
+  }
+  const context = o.contextTokens;
+  const byContext = ofKey.filter((k) => k.workload.numTokens === tokensPerCard).sort((x, y) => x.workload.context! - y.workload.context!);
+  if (byContext.length === 0)
+    return {
+      missing: `no decode attention case of ${tokensPerCard} queries measured on the ${peak.name}: run ${run} --tokens ${tokensPerCard} --context ${context}`,
+    };
+  const exact = byContext.find((k) => k.workload.context === context);
+  if (exact) return { perLayerMs: exact.summary!.medianMs, kind: 'measured', source: describe(sources, exact, peak.name) };
+  const below = byContext.filter((k) => k.workload.context! < context).pop();
+  const above = byContext.find((k) => k.workload.context! > context);
+  if (below && above) {
+    const [l0, l1] = [below.workload.context!, above.workload.context!];
+    const [m0, m1] = [below.summary!.medianMs, above.summary!.medianMs];
+    return {
+      perLayerMs: m0 + ((m1 - m0) * (context - l0)) / (l1 - l0),
+      kind: 'interpolated',
+      source: `${context} tokens of context between ${describe(sources, below, peak.name)} and ${above.id}`,
+    };
+  }
+  const nearest = (below ?? above)!;
+  const floor = (ctx: number) => {
+    const w = accountFor({ ...nearest.workload, context: ctx, id: nearest.id });
+    return rooflineMs(peak, dtype, w.flopsPerCall, w.bytesPerCall);
+  };
+  const ratio = floor(context) / floor(nearest.workload.context!);
+  return {
+    perLayerMs: nearest.summary!.medianMs * ratio,
+    kind: 'extrapolated',
+    source: `${describe(sources, nearest, peak.name)}, beyond the measured contexts: time × ${ratio.toPrecision(4)}, its roofline floor at ${context} tokens of context over that at ${nearest.workload.context}`,
+  };
 }
 
 /**

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readResultFile } from '../results/io.js';
 import type { CaseResult } from '../results/schema.js';
-import { compose, denseAt, measuredCard, parseLayout } from '../sizing/compose.js';
+import { compose, denseAt, measuredCard, parseLayout, type PhaseComposition } from '../sizing/compose.js';
 import { sizeScenario } from '../sizing/model.js';
 import { linkFor } from '../sizing/link.js';
 import { rooflineBound } from '../sizing/roofline.js';
@@ -12,6 +12,7 @@ import { findCardPeak } from '../env/datasheets.js';
 import { loadScenario, parseScenario } from '../sizing/scenario.js';
 import { tornado } from '../sizing/tornado.js';
 import { PRESETS } from '../workloads/presets.js';
+import { caseId } from '../workloads/spec.js';
 import { fakeScript, moebench, TINY_FAKE_RUN } from './helpers/cli.js';
 
 const FIXTURE_H100 = join(import.meta.dirname, 'fixtures', 'sizing-h100.json');
@@ -235,6 +236,65 @@ describe('per-card throughput composed from a measured result file', () => {
       /^32 tokens between f\.json tiny\/dense\/decode\/t16\/fp32 on NVIDIA H100 SXM5 80GB .* and tiny\/dense\/decode\/t48\/fp32$/,
     );
     expect(denseAt(48, [at(16, 0.25), at(48, 0.35)], 'f.json', peak)).toMatchObject({ kind: 'measured', perLayerMs: 0.35 });
+  });
+
+  describe('measured attention cases of the sized card replace the estimate', () => {
+    const template = file.cases.find((k) => k.id === 'tiny/dense/decode/t16/fp32')!;
+    const attention = (phase: 'prefill' | 'decode', numTokens: number, medianMs: number, context?: number) => {
+      const workload = {
+        preset: 'tiny',
+        layer: PRESETS.tiny.attention!,
+        phase,
+        batch: phase === 'decode' ? numTokens : 1,
+        seqLen: phase === 'decode' ? 1 : numTokens,
+        numTokens,
+        dtype: 'fp32' as const,
+        seed: 42,
+        ...(context !== undefined ? { context } : {}),
+      };
+      const id = caseId(workload);
+      return { ...template, id, workload, summary: { ...template.summary!, medianMs } } as CaseResult;
+    };
+    // decode at 16 queries over 1,024 (0.1 ms) and 8,192 (0.45 ms) tokens of cache; prefill of one 256-token prompt in 0.8 ms
+    const withAttention = {
+      ...file,
+      cases: [...file.cases, attention('decode', 16, 0.1, 1024), attention('decode', 16, 0.45, 8192), attention('prefill', 256, 0.8)],
+    };
+    const m = compose(withAttention, FIXTURE_H100, { model: 'tiny', layout: parseLayout('ep=4,tp=1'), contextTokens: 4096, linkGBps: 50 });
+    const term = (phase: PhaseComposition, n: string) => phase.terms.find((t) => t.name === n)!;
+
+    it('decode at 4,096 tokens of context lies on the line through 1,024 and 8,192; the step is the hand-computed sum', () => {
+      const attnMs = 0.1 + (0.35 * (4096 - 1024)) / (8192 - 1024);
+      expect(term(m.decode, 'attention')).toMatchObject({ layers: 3, kind: 'interpolated' });
+      expect(term(m.decode, 'attention').perLayerMs).toBeCloseTo(attnMs, 12);
+      expect(term(m.decode, 'attention').source).toMatch(
+        /^4096 tokens of context between .*tiny\/attention\/decode\/t16\/fp32\/ctx1024 on NVIDIA H100 SXM5 80GB .* and tiny\/attention\/decode\/t16\/fp32\/ctx8192$/,
+      );
+      // the other terms as in the estimate's composition: only attention changed
+      const others = c.decode.terms.filter((t) => t.name !== 'attention').reduce((a, t) => a + t.totalMs, 0);
+      expect(m.decode.stepMs).toBeCloseTo(others + 3 * attnMs, 12);
+      expect(m.decode.tokensPerSecPerCard).toBeCloseTo(16 / ((others + 3 * attnMs) / 1000), 6);
+    });
+
+    it('prefill: the 256-token prompt’s time per token for the card’s 64 tokens', () => {
+      expect(term(m.prefill, 'attention')).toMatchObject({ kind: 'measured' });
+      expect(term(m.prefill, 'attention').perLayerMs).toBeCloseTo(0.8 * (64 / 256), 12);
+      expect(term(m.prefill, 'attention').source).toMatch(
+        /tiny\/attention\/prefill\/t256\/fp32\/b1 on NVIDIA H100 SXM5 80GB \(fake, fp32\) × 64\/256 tokens/,
+      );
+    });
+
+    it('beyond the measured contexts the nearest is scaled by its roofline floors; without a case of the batch, the estimate names the run', () => {
+      const far = compose(withAttention, FIXTURE_H100, { model: 'tiny', layout: parseLayout('ep=4,tp=1'), contextTokens: 16384, linkGBps: 50 });
+      expect(term(far.decode, 'attention').kind).toBe('extrapolated');
+      // tiny's attention at 16 queries is memory-bound on the H100: its cache of 16 × L × 2 heads × 8 × 2 × 4 bytes grows with L,
+      // beside (32·32 + 32·16 + 32·16 + 32·32) × 4 bytes of projections and 2 × 16 × 32 × 4 of activations
+      const bytes = (L: number) => 3072 * 4 + 16 * L * 2 * 8 * 2 * 4 + 2 * 16 * 32 * 4;
+      expect(term(far.decode, 'attention').perLayerMs).toBeCloseTo((0.45 * bytes(16384)) / bytes(8192), 12);
+      expect(term(c.decode, 'attention').source).toMatch(
+        /\(no decode attention case of 16 queries measured on the NVIDIA H100 SXM5 80GB: run moebench run --preset tiny --layer attention --phase decode --dtype fp32 --tokens 16 --context 4096\)$/,
+      );
+    });
   });
 
   it('prefill attention attends over half the prompt (the prefill case’s 256 tokens), not half the card’s share', () => {
