@@ -1,4 +1,4 @@
-import type { AttentionShape } from '../workloads/presets.js';
+import type { AttentionShape, GqaShape, MlaShape } from '../workloads/presets.js';
 import type { WorkloadCase } from '../workloads/spec.js';
 import { expertPrefix, matmulWeightName, sharedPrefix, type CaseInputs, type WeightStore } from '../workloads/tensors.js';
 
@@ -92,6 +92,67 @@ function matmul(a: Float32Array, b: Float32Array, n: number, k: number, m: numbe
  * itself), a max-shifted softmax, the values, and the output projection.
  */
 function fakeAttention(c: WorkloadCase, a: AttentionShape, x: Float32Array, rows: number, weights: WeightStore): Float32Array {
+  return a.form === 'mla' ? fakeMla(c, a, x, rows, weights) : fakeGqa(c, a, x, rows, weights);
+}
+
+/** Rotate-half rotary embedding of `width` values at `at` in m, at position `pos`, in place. */
+function rotateAt(m: Float32Array, at: number, width: number, pos: number, theta: number): void {
+  const half = width / 2;
+  for (let i = 0; i < half; i++) {
+    const angle = pos / theta ** (i / half);
+    const [u, v] = [m[at + i], m[at + half + i]];
+    m[at + i] = u * Math.cos(angle) - v * Math.sin(angle);
+    m[at + half + i] = v * Math.cos(angle) + u * Math.sin(angle);
+  }
+}
+
+/**
+ * MLA decompressed in both phases, unlike the reference's absorbed decode: every latent the token
+ * sees (decode: the cache's, then its own) goes through wkv_b into per-head keys and values, and
+ * each head attends over keys [nope | shared rotary key].
+ */
+function fakeMla(c: WorkloadCase, a: MlaShape, x: Float32Array, rows: number, weights: WeightStore): Float32Array {
+  const { hiddenSize: d, numHeads: H, qLoraRank: rq, kvLoraRank: rkv, qkNopeHeadDim: n, qkRopeHeadDim: r, vHeadDim: v } = a;
+  const decode = c.phase === 'decode';
+  const L = decode ? (c.context ?? 0) : 0;
+  const S = decode ? 1 : c.seqLen;
+  const position = (t: number) => (decode ? L : t % S);
+  const q = matmul(matmul(x, weights.get('wq_a'), rows, d, rq), weights.get('wq_b'), rows, rq, H * (n + r));
+  const kva = matmul(x, weights.get('wkv_a'), rows, d, rkv + r);
+  for (let t = 0; t < rows; t++) {
+    for (let h = 0; h < H; h++) rotateAt(q, t * H * (n + r) + h * (n + r) + n, r, position(t), a.ropeTheta);
+    rotateAt(kva, t * (rkv + r) + rkv, r, position(t), a.ropeTheta);
+  }
+  const cache = L > 0 ? weights.get('kv_cache') : undefined;
+  const o = new Float32Array(rows * H * v);
+  for (let t = 0; t < rows; t++) {
+    // the latents and rotary keys this token sees, as rows of rkv + r
+    const seen: Float32Array[] = [];
+    if (decode) for (let p = 0; p < L; p++) seen.push(cache!.subarray((t * L + p) * (rkv + r), (t * L + p + 1) * (rkv + r)));
+    const first = decode ? t : t - (t % S);
+    for (let u = first; u <= t; u++) seen.push(kva.subarray(u * (rkv + r), (u + 1) * (rkv + r)));
+    const latents = new Float32Array(seen.length * rkv);
+    seen.forEach((e, i) => latents.set(e.subarray(0, rkv), i * rkv));
+    const kv = matmul(latents, weights.get('wkv_b'), seen.length, rkv, H * (n + v));
+    for (let h = 0; h < H; h++) {
+      const qh = q.subarray(t * H * (n + r) + h * (n + r), t * H * (n + r) + (h + 1) * (n + r));
+      const scores = seen.map((e, p) => {
+        let dot = 0;
+        for (let i = 0; i < n; i++) dot += qh[i] * kv[p * H * (n + v) + h * (n + v) + i];
+        for (let i = 0; i < r; i++) dot += qh[n + i] * e[rkv + i];
+        return dot / Math.sqrt(n + r);
+      });
+      const top = Math.max(...scores);
+      const e = scores.map((sc) => Math.exp(sc - top));
+      const total = e.reduce((acc, x) => acc + x, 0);
+      for (let p = 0; p < seen.length; p++)
+        for (let i = 0; i < v; i++) o[t * H * v + h * v + i] += (e[p] / total) * kv[p * H * (n + v) + h * (n + v) + n + i];
+    }
+  }
+  return matmul(o, weights.get('wo'), rows, H * v, d);
+}
+
+function fakeGqa(c: WorkloadCase, a: GqaShape, x: Float32Array, rows: number, weights: WeightStore): Float32Array {
   const { hiddenSize: d, numHeads: H, numKvHeads: K, headDim: hd } = a;
   const half = hd / 2;
   const decode = c.phase === 'decode';

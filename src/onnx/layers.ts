@@ -1,6 +1,7 @@
-import type { AttentionShape, MoeShape } from '../workloads/presets.js';
+import type { AttentionShape, GqaShape, MlaShape, MoeShape } from '../workloads/presets.js';
 import { bytesPerElement, type WorkloadCase } from '../workloads/spec.js';
 import {
+  absorbedValues,
   expertPrefix,
   expertsInGraph,
   attentionTables,
@@ -116,6 +117,11 @@ function constant(g: GraphBuilder, c: WorkloadCase, name: string, values: Float3
  * token's are concatenated (a few numbers per head), never the cache itself.
  */
 function attention(g: GraphBuilder, c: WorkloadCase, a: AttentionShape, store: WeightStore, x: string): string {
+  if (a.form === 'mla') return mla(g, c, a, store, x);
+  return gqa(g, c, a, store, x);
+}
+
+function gqa(g: GraphBuilder, c: WorkloadCase, a: GqaShape, store: WeightStore, x: string): string {
   const { numHeads: H, numKvHeads: K, headDim: hd } = a;
   const group = H / K;
   const B = c.batch;
@@ -126,12 +132,7 @@ function attention(g: GraphBuilder, c: WorkloadCase, a: AttentionShape, store: W
   const tables = attentionTables(c, a);
   const cos = constant(g, c, 'rope_cos', tables.cos, [s, 1, hd]);
   const sin = constant(g, c, 'rope_sin', tables.sin, [s, 1, hd]);
-  const rope = (t: string) => {
-    const first = g.op('Slice', [t, g.int64([0]), g.int64([hd / 2]), g.int64([-1])]);
-    const second = g.op('Slice', [t, g.int64([hd / 2]), g.int64([hd]), g.int64([-1])]);
-    const rotated = g.op('Concat', [g.op('Neg', [second]), first], { axis: attr.int(-1) });
-    return g.op('Add', [g.op('Mul', [t, cos]), g.op('Mul', [rotated, sin])]);
-  };
+  const rope = (t: string) => rotary(g, t, hd, cos, sin);
   const scale = constant(g, c, 'score_scale', Float32Array.of(1 / Math.sqrt(hd)), []);
   const heads = (w: string, n: number) => g.op('Reshape', [g.op('MatMul', [x, weight(g, c, store.decl(w))]), shape([B, s, n, hd])]);
   // [B, s, H, hd] → [B, H, s, hd] → [B, K, g·s, hd]
@@ -187,6 +188,100 @@ function attention(g: GraphBuilder, c: WorkloadCase, a: AttentionShape, store: W
     shape([B * s, H * hd]),
   ]);
   return g.op('MatMul', [merged, weight(g, c, store.decl('wo'))]);
+}
+
+/** Rotate-half rotary embedding of t's last axis (`width` wide) by the graph's rope_cos and rope_sin. */
+function rotary(g: GraphBuilder, t: string, width: number, cos: string, sin: string): string {
+  const first = g.op('Slice', [t, g.int64([0]), g.int64([width / 2]), g.int64([-1])]);
+  const second = g.op('Slice', [t, g.int64([width / 2]), g.int64([width]), g.int64([-1])]);
+  const rotated = g.op('Concat', [g.op('Neg', [second]), first], { axis: attr.int(-1) });
+  return g.op('Add', [g.op('Mul', [t, cos]), g.op('Mul', [rotated, sin])]);
+}
+
+/** wkv_b re-laid for decode's absorbed form (tensors.ts absorbedValues): [H, n, rkv] keys or [H, rkv, v] values. */
+function absorbed(g: GraphBuilder, c: WorkloadCase, a: MlaShape, part: 'keys' | 'values'): string {
+  const { numHeads: H, kvLoraRank: rkv, qkNopeHeadDim: n, vHeadDim: v } = a;
+  return constant(g, c, part === 'keys' ? 'w_uk_absorbed' : 'w_uv_absorbed', absorbedValues(c, a, part), part === 'keys' ? [H, n, rkv] : [H, rkv, v]);
+}
+
+/**
+ * DeepSeek's MLA from standard ops, in the two forms inference engines use. Prefill decompresses
+ * every token's latent into per-head keys and values and attends as multi-head attention; the
+ * shared rotary key's scores come from its own product ([B, H, s, r] × [B, 1, r, s], broadcast over
+ * heads) rather than a copy of it per head. Decode absorbs wkv_b into each head's query and output
+ * and attends over the cache as it is stored, [B, L, rkv + r]: scores as cache × queryᵀ
+ * ([B, L, H], softmax over L), values as the probabilities × the same cache (the rotary columns'
+ * 64 products thrown away), so the cache is never transposed or copied.
+ */
+function mla(g: GraphBuilder, c: WorkloadCase, a: MlaShape, store: WeightStore, x: string): string {
+  const { numHeads: H, kvLoraRank: rkv, qkNopeHeadDim: n, qkRopeHeadDim: r, vHeadDim: v } = a;
+  const B = c.batch;
+  const decode = c.phase === 'decode';
+  const s = decode ? 1 : c.seqLen;
+  const L = decode ? (c.context ?? 0) : 0;
+  const shape = (dims: number[]) => g.int64(dims);
+  const slice = (t: string, from: number, to: number, axis = -1) => g.op('Slice', [t, g.int64([from]), g.int64([to]), g.int64([axis])]);
+  const tables = attentionTables(c, a);
+  const cos = constant(g, c, 'rope_cos', tables.cos, [s, 1, r]);
+  const sin = constant(g, c, 'rope_sin', tables.sin, [s, 1, r]);
+  const scale = constant(g, c, 'score_scale', Float32Array.of(1 / Math.sqrt(n + r)), []);
+  const w = (name: string) => weight(g, c, store.decl(name));
+  // queries [B, s, H, n + r]: nope part, rotary part
+  const q = g.op('Reshape', [g.op('MatMul', [g.op('MatMul', [x, w('wq_a')]), w('wq_b')]), shape([B, s, H, n + r])]);
+  const qNope = slice(q, 0, n);
+  const qRope = rotary(g, slice(q, n, n + r), r, cos, sin);
+  // the latent and the shared rotary key of each token: [T, rkv + r]
+  const kva = g.op('MatMul', [x, w('wkv_a')]);
+  const kRope = rotary(g, g.op('Reshape', [slice(kva, rkv, rkv + r), shape([B, s, 1, r])]), r, cos, sin); // [B, s, 1, r]
+  let out: string; // [B, s, H, v]
+  if (!decode) {
+    const kv = g.op('Reshape', [g.op('MatMul', [slice(kva, 0, rkv), w('wkv_b')]), shape([B, s, H, n + v])]);
+    const heads = (t: string, perm: number[]) => g.op('Transpose', [t], { perm: attr.ints(perm) });
+    const scores = g.op('Add', [
+      g.op('MatMul', [heads(qNope, [0, 2, 1, 3]), heads(slice(kv, 0, n), [0, 2, 3, 1])]),
+      g.op('MatMul', [heads(qRope, [0, 2, 1, 3]), heads(kRope, [0, 2, 3, 1])]),
+    ]); // [B, H, s, s]
+    const mask = constant(g, c, 'causal_mask', tables.mask!, [s, s]);
+    const probs = g.op('Softmax', [g.op('Add', [g.op('Mul', [scores, scale]), mask])], { axis: attr.int(-1) });
+    out = heads(g.op('MatMul', [probs, heads(slice(kv, n, n + v), [0, 2, 1, 3])]), [0, 2, 1, 3]);
+  } else {
+    // [B, 1, H, n] → [H, B, n] · [H, n, rkv] → [H, B, rkv] → [B, H, rkv]; with the rotary part, [B, H, rkv + r]
+    const qNopeHeads = g.op('Transpose', [g.op('Reshape', [qNope, shape([B, H, n])])], { perm: attr.ints([1, 0, 2]) });
+    const qLatent = g.op('Transpose', [g.op('MatMul', [qNopeHeads, absorbed(g, c, a, 'keys')])], { perm: attr.ints([1, 0, 2]) });
+    const query = g.op('Mul', [g.op('Concat', [qLatent, g.op('Reshape', [qRope, shape([B, H, r])])], { axis: attr.int(-1) }), scale]);
+    const queryT = g.op('Transpose', [query], { perm: attr.ints([0, 2, 1]) }); // [B, rkv + r, H]
+    const own = g.op('Concat', [g.op('Reshape', [slice(kva, 0, rkv), shape([B, 1, rkv])]), g.op('Reshape', [kRope, shape([B, 1, r])])], {
+      axis: attr.int(-1),
+    }); // [B, 1, rkv + r]
+    let latentOut: string; // [B, H, rkv + r]
+    if (L === 0) {
+      latentOut = g.op('MatMul', [
+        g.op('Transpose', [g.op('Softmax', [g.op('MatMul', [own, queryT])], { axis: attr.int(1) })], { perm: attr.ints([0, 2, 1]) }),
+        own,
+      ]);
+    } else {
+      const decl = store.decl('kv_cache');
+      const cache = g.initializer({
+        name: 'kv_cache',
+        dims: [B, L, rkv + r],
+        elemType: elemTypeOf(c),
+        byteLength: B * L * (rkv + r) * bytesPerElement(c.dtype),
+        chunks: () => [toBytes(c, tensorValues(c, decl))],
+      });
+      const probs = g.op('Softmax', [g.op('Concat', [g.op('MatMul', [cache, queryT]), g.op('MatMul', [own, queryT])], { axis: attr.int(1) })], {
+        axis: attr.int(1),
+      }); // [B, L + 1, H]
+      const transposed = (t: string) => g.op('Transpose', [t], { perm: attr.ints([0, 2, 1]) });
+      latentOut = g.op('Add', [
+        g.op('MatMul', [transposed(slice(probs, 0, L, 1)), cache]),
+        g.op('MatMul', [transposed(slice(probs, L, L + 1, 1)), own]),
+      ]);
+    }
+    // [B, H, rkv] → [H, B, rkv] · [H, rkv, v] → [H, B, v] → [B, H, v]
+    const latentHeads = g.op('Transpose', [slice(latentOut, 0, rkv)], { perm: attr.ints([1, 0, 2]) });
+    out = g.op('Transpose', [g.op('MatMul', [latentHeads, absorbed(g, c, a, 'values')])], { perm: attr.ints([1, 0, 2]) });
+  }
+  return g.op('MatMul', [g.op('Reshape', [out, shape([B * s, H * v])]), w('wo')]);
 }
 
 /** softmax → top-k → (renormalise) → a dense [tokens, E] gate matrix, zero off the top-k. */

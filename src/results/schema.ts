@@ -80,10 +80,16 @@ export const WorkloadSchema = z.object({
     }),
     /** Since 1.5: the roofline probe, a chain of `depth` d×d products (presets.ts MatmulShape). */
     z.object({ kind: z.literal('matmul'), hiddenSize: z.number().int(), depth: z.number().int() }),
-    /** Since 1.5: grouped-query attention (presets.ts AttentionShape). */
+    /** Since 1.5: grouped-query attention (presets.ts GqaShape). */
     z.object({
-      kind: z.literal('attention'), hiddenSize: z.number().int(), numHeads: z.number().int(), numKvHeads: z.number().int(),
-      headDim: z.number().int(), ropeTheta: z.number(), defaultContext: z.number().int(),
+      kind: z.literal('attention'), form: z.literal('gqa'), hiddenSize: z.number().int(), numHeads: z.number().int(),
+      numKvHeads: z.number().int(), headDim: z.number().int(), ropeTheta: z.number(), defaultContext: z.number().int(),
+    }),
+    /** Since 1.5: DeepSeek's multi-head latent attention (presets.ts MlaShape). */
+    z.object({
+      kind: z.literal('attention'), form: z.literal('mla'), hiddenSize: z.number().int(), numHeads: z.number().int(),
+      qLoraRank: z.number().int(), kvLoraRank: z.number().int(), qkNopeHeadDim: z.number().int(), qkRopeHeadDim: z.number().int(),
+      vHeadDim: z.number().int(), ropeTheta: z.number(), defaultContext: z.number().int(),
     }),
   ]),
   phase: z.enum(['prefill', 'decode']),

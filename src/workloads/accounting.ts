@@ -127,12 +127,32 @@ export function accountFor(c: WorkloadCase, assignment?: Assignment): WorkAccoun
  */
 function attentionWork(c: WorkloadCase, a: AttentionShape, b: number): WorkAccounting {
   const T = c.numTokens;
-  const { hiddenSize: d, numHeads: H, numKvHeads: K, headDim: hd } = a;
-  const projectionParams = d * (H + 2 * K) * hd + H * hd * d;
-  const pairs = c.phase === 'decode' ? T * ((c.context ?? 0) + 1) : (c.batch * c.seqLen * (c.seqLen + 1)) / 2;
-  const attention = 2 * T * projectionParams + 2 * 2 * H * hd * pairs;
+  const decode = c.phase === 'decode';
+  const pairs = decode ? T * ((c.context ?? 0) + 1) : (c.batch * c.seqLen * (c.seqLen + 1)) / 2;
+  let projectionParams: number;
+  /** Multiply-adds per query-key pair, all heads: the score and the value's share. */
+  let macsPerPair: number;
+  /** Values the decode cache holds per cached token. */
+  let kvCachePerToken: number;
+  const d = a.hiddenSize;
+  const H = a.numHeads;
+  if (a.form === 'mla') {
+    const { qLoraRank: rq, kvLoraRank: rkv, qkNopeHeadDim: n, qkRopeHeadDim: r, vHeadDim: v } = a;
+    projectionParams = d * rq + rq * H * (n + r) + d * (rkv + r) + rkv * H * (n + v) + H * v * d;
+    // prefill decompresses each token's keys and values (wkv_b) and attends per head over n + r and v;
+    // decode absorbs wkv_b into the query and the output (H·n·rkv + H·rkv·v per token, the same weights)
+    // and attends over the cache's rkv + r latent and rotary key, reading the rkv latent again as values
+    macsPerPair = decode ? H * (rkv + r + rkv) : H * (n + r + v);
+    kvCachePerToken = rkv + r;
+  } else {
+    const { numKvHeads: K, headDim: hd } = a;
+    projectionParams = d * (H + 2 * K) * hd + H * hd * d;
+    macsPerPair = H * 2 * hd;
+    kvCachePerToken = K * hd * 2;
+  }
+  const attention = 2 * T * projectionParams + 2 * macsPerPair * pairs;
   const weights = projectionParams * b;
-  const kvCache = c.phase === 'decode' ? T * (c.context ?? 0) * K * hd * 2 * b : 0;
+  const kvCache = decode ? T * (c.context ?? 0) * kvCachePerToken * b : 0;
   const activations = 2 * T * d * b;
   return {
     tokensPerCall: T,
@@ -170,7 +190,8 @@ export function footprintBytes(c: WorkloadCase): number {
   if (c.layer.kind === 'attention') {
     const w = attentionWork(c, c.layer, b);
     // the cache, a causal mask of S² and the S×S scores of every head in prefill
-    const scores = c.phase === 'prefill' ? c.batch * c.layer.numHeads * c.seqLen * c.seqLen * b + c.seqLen * c.seqLen * b : 0;
+    const maskRows = c.layer.form === 'mla' ? 1 : c.layer.numHeads / c.layer.numKvHeads;
+    const scores = c.phase === 'prefill' ? (c.batch * c.layer.numHeads + maskRows) * c.seqLen * c.seqLen * b : 0;
     return w.bytes.weights + (w.bytes.kvCache ?? 0) + activations + scores;
   }
   const m = c.layer;

@@ -40,8 +40,9 @@ export interface MatmulShape {
  * Grouped-query attention (GQA): `numHeads` query heads share `numKvHeads` key/value heads of
  * `headDim`, with rotary position embedding (GPT-NeoX's rotate-half form, base `ropeTheta`).
  */
-export interface AttentionShape {
+export interface GqaShape {
   kind: 'attention';
+  form: 'gqa';
   hiddenSize: number;
   numHeads: number;
   numKvHeads: number;
@@ -50,6 +51,29 @@ export interface AttentionShape {
   /** Decode context lengths the preset's suites measure by default. */
   defaultContext: number;
 }
+
+/**
+ * DeepSeek's multi-head latent attention (MLA): queries through a rank-`qLoraRank` bottleneck;
+ * keys and values from a `kvLoraRank` latent per token plus one shared `qkRopeHeadDim` rotary key,
+ * which is all the KV cache holds. Each head's query and key are `qkNopeHeadDim` + `qkRopeHeadDim`
+ * wide, its value `vHeadDim`. The low-rank RMSNorms and YaRN's frequency scaling are left out
+ * (a few FLOPs per element; values, not work).
+ */
+export interface MlaShape {
+  kind: 'attention';
+  form: 'mla';
+  hiddenSize: number;
+  numHeads: number;
+  qLoraRank: number;
+  kvLoraRank: number;
+  qkNopeHeadDim: number;
+  qkRopeHeadDim: number;
+  vHeadDim: number;
+  ropeTheta: number;
+  defaultContext: number;
+}
+
+export type AttentionShape = GqaShape | MlaShape;
 
 export interface Preset {
   name: string;
@@ -99,6 +123,21 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
       sharedIntermediateSize: 2048,
       renormalize: true,
     },
+    // config.json: num_attention_heads 128, q_lora_rank 1536, kv_lora_rank 512, qk_nope_head_dim 128, qk_rope_head_dim 64,
+    // v_head_dim 128, rope_theta 10000
+    attention: {
+      kind: 'attention',
+      form: 'mla',
+      hiddenSize: 7168,
+      numHeads: 128,
+      qLoraRank: 1536,
+      kvLoraRank: 512,
+      qkNopeHeadDim: 128,
+      qkRopeHeadDim: 64,
+      vHeadDim: 128,
+      ropeTheta: 10_000,
+      defaultContext: 4096,
+    },
     // MLA: q 7168→1536→128×192, kv 7168→576, 512→128×256, o 128×128→7168; cache 512+64 values (bf16);
     // absorbed decode attends over 128 heads × (576 + 512) dims
     model: {
@@ -125,7 +164,7 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
       sharedIntermediateSize: 0,
       renormalize: true,
     },
-    attention: { kind: 'attention', hiddenSize: 4096, numHeads: 32, numKvHeads: 8, headDim: 128, ropeTheta: 1e6, defaultContext: 4096 },
+    attention: { kind: 'attention', form: 'gqa', hiddenSize: 4096, numHeads: 32, numKvHeads: 8, headDim: 128, ropeTheta: 1e6, defaultContext: 4096 },
     // GQA: 32 query heads, 8 KV heads of 128; cache bf16
     model: {
       numDenseLayers: 0,
@@ -152,7 +191,7 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
       renormalize: true,
     },
     // Qwen3's per-head RMSNorm of q and k is left out (a few FLOPs per element)
-    attention: { kind: 'attention', hiddenSize: 2048, numHeads: 32, numKvHeads: 4, headDim: 128, ropeTheta: 1e6, defaultContext: 4096 },
+    attention: { kind: 'attention', form: 'gqa', hiddenSize: 2048, numHeads: 32, numKvHeads: 4, headDim: 128, ropeTheta: 1e6, defaultContext: 4096 },
     // GQA: 32 query heads, 4 KV heads of 128; cache bf16
     model: {
       numDenseLayers: 0,
@@ -169,7 +208,16 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
     source: 'meta-llama/Llama-3.1-8B config.json (hidden_size 4096, intermediate_size 14336, num_hidden_layers 32)',
     dense: { kind: 'dense', hiddenSize: 4096, intermediateSize: 14336 },
     // rope_theta 500000; Llama 3.1's long-context frequency scaling is left out (it changes values, not work)
-    attention: { kind: 'attention', hiddenSize: 4096, numHeads: 32, numKvHeads: 8, headDim: 128, ropeTheta: 500_000, defaultContext: 4096 },
+    attention: {
+      kind: 'attention',
+      form: 'gqa',
+      hiddenSize: 4096,
+      numHeads: 32,
+      numKvHeads: 8,
+      headDim: 128,
+      ropeTheta: 500_000,
+      defaultContext: 4096,
+    },
     model: {
       numDenseLayers: 32,
       numMoeLayers: 0,
@@ -210,13 +258,31 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
       'moebench: 512 MiB of fp32 weights (256 MiB fp16) per call, more than any CPU or GPU cache holds, so one token streams them from memory; 1,024 tokens make each product compute-bound (8,192 FLOPs per byte of input and output copied)',
     matmul: { kind: 'matmul', hiddenSize: 4096, depth: 8 },
   },
+  'tiny-mla': {
+    name: 'tiny-mla',
+    description: 'Tiny MLA attention for tests (not a model)',
+    source: 'moebench test shapes: every MLA dimension distinct, so a transposed or swapped one cannot pass',
+    attention: {
+      kind: 'attention',
+      form: 'mla',
+      hiddenSize: 32,
+      numHeads: 4,
+      qLoraRank: 12,
+      kvLoraRank: 10,
+      qkNopeHeadDim: 8,
+      qkRopeHeadDim: 4,
+      vHeadDim: 6,
+      ropeTheta: 10_000,
+      defaultContext: 16,
+    },
+  },
   tiny: {
     name: 'tiny',
     description: 'Tiny layers for tests',
     source: 'moebench test shapes',
     dense: { kind: 'dense', hiddenSize: 32, intermediateSize: 48 },
     matmul: { kind: 'matmul', hiddenSize: 32, depth: 2 },
-    attention: { kind: 'attention', hiddenSize: 32, numHeads: 4, numKvHeads: 2, headDim: 8, ropeTheta: 10_000, defaultContext: 16 },
+    attention: { kind: 'attention', form: 'gqa', hiddenSize: 32, numHeads: 4, numKvHeads: 2, headDim: 8, ropeTheta: 10_000, defaultContext: 16 },
     moe: {
       kind: 'moe',
       hiddenSize: 32,

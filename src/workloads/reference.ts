@@ -1,4 +1,4 @@
-import type { AttentionShape, MoeShape } from './presets.js';
+import type { GqaShape, MlaShape, MoeShape } from './presets.js';
 import type { Dtype, WorkloadCase } from './spec.js';
 import { expertPrefix, matmulWeightName, ropeInvFreq, sharedPrefix, type CaseInputs, type WeightStore } from './tensors.js';
 
@@ -85,14 +85,7 @@ function rotate(v: Float64Array, hd: number, pos: number, invFreq: number[]): vo
  * the output projection. A prefill row needs its sequence's keys and values up to it: computed
  * once per sequence and kept in `kv`.
  */
-function attentionRow(
-  c: WorkloadCase,
-  a: AttentionShape,
-  weights: WeightStore,
-  x: Float32Array,
-  r: number,
-  kv: Map<number, { k: Float64Array[]; v: Float64Array[] }>,
-): Float64Array {
+function attentionRow(c: WorkloadCase, a: GqaShape, weights: WeightStore, x: Float32Array, r: number, kv: Map<number, PrefixKv>): Float64Array {
   const { hiddenSize: d, numHeads: H, numKvHeads: K, headDim: hd } = a;
   const invFreq = ropeInvFreq(a);
   const project = (t: number, pos: number) => {
@@ -150,6 +143,103 @@ function attentionRow(
   return rowTimes(o, weights.get('wo'), d);
 }
 
+/** Rotary embedding of the `width`-wide slice at `offset` of each `stride`-wide head of v, in place. */
+function rotateSlices(v: Float64Array, stride: number, offset: number, width: number, pos: number, invFreq: number[]): void {
+  for (let h = 0; h < v.length / stride; h++) {
+    const part = v.subarray(h * stride + offset, h * stride + offset + width);
+    rotate(part, width, pos, invFreq);
+  }
+}
+
+/**
+ * MLA rows. Prefill decompresses each prefix token's latent into every head's key (nope part, then
+ * the shared rotary key) and value, and attends as multi-head attention. Decode reads the cache as
+ * latents and absorbs the up-projection into each head's query (scores against the latent) and
+ * output (the latent-weighted sum, then the value projection): the same numbers, computed in the
+ * form the engines use, at the cost of a few matrix-vector products per head instead of
+ * decompressing the whole cache.
+ */
+function mlaRow(c: WorkloadCase, a: MlaShape, weights: WeightStore, x: Float32Array, r: number, kv: Map<number, PrefixKv>): Float64Array {
+  const { hiddenSize: d, numHeads: H, qLoraRank: rq, kvLoraRank: rkv, qkNopeHeadDim: n, qkRopeHeadDim: rr, vHeadDim: v } = a;
+  const invFreq = ropeInvFreq(a);
+  const wkvb = weights.get('wkv_b');
+  const scale = 1 / Math.sqrt(n + rr);
+  const latent = (t: number, pos: number) => {
+    const kva = rowTimes(x.subarray(t * d, (t + 1) * d), weights.get('wkv_a'), rkv + rr);
+    rotate(kva.subarray(rkv), rr, pos, invFreq);
+    return kva;
+  };
+  const decode = c.phase === 'decode';
+  const L = c.context ?? 0;
+  const pos = decode ? L : r % c.seqLen;
+  const q = rowTimes(rowTimes(x.subarray(r * d, (r + 1) * d), weights.get('wq_a'), rq), weights.get('wq_b'), H * (n + rr));
+  rotateSlices(q, n + rr, n, rr, pos, invFreq);
+  const o = new Float64Array(H * v);
+  if (decode) {
+    const cache = L > 0 ? weights.get('kv_cache') : new Float32Array(0);
+    const entries = [
+      ...Array.from({ length: L }, (_, p) => Float64Array.from(cache.subarray((r * L + p) * (rkv + rr), (r * L + p + 1) * (rkv + rr)))),
+      latent(r, L),
+    ];
+    for (let h = 0; h < H; h++) {
+      const col = h * (n + v);
+      const qLat = new Float64Array(rkv);
+      for (let j = 0; j < rkv; j++) for (let i = 0; i < n; i++) qLat[j] += q[h * (n + rr) + i] * wkvb[j * H * (n + v) + col + i];
+      const scores = entries.map((e) => {
+        let s = 0;
+        for (let j = 0; j < rkv; j++) s += qLat[j] * e[j];
+        for (let i = 0; i < rr; i++) s += q[h * (n + rr) + n + i] * e[rkv + i];
+        return s * scale;
+      });
+      const max = Math.max(...scores);
+      const w = scores.map((s) => Math.exp(s - max));
+      const total = w.reduce((acc, e) => acc + e, 0);
+      const oLat = new Float64Array(rkv);
+      entries.forEach((e, p) => {
+        for (let j = 0; j < rkv; j++) oLat[j] += (w[p] / total) * e[j];
+      });
+      for (let i = 0; i < v; i++) for (let j = 0; j < rkv; j++) o[h * v + i] += oLat[j] * wkvb[j * H * (n + v) + col + n + i];
+    }
+  } else {
+    const S = c.seqLen;
+    const b = Math.floor(r / S);
+    if (!kv.has(b)) {
+      const k: Float64Array[] = [];
+      const vals: Float64Array[] = [];
+      for (let s = 0; s < S; s++) {
+        const e = latent(b * S + s, s);
+        const full = rowTimes(e.subarray(0, rkv), wkvb, H * (n + v));
+        const key = new Float64Array(H * (n + rr));
+        const value = new Float64Array(H * v);
+        for (let h = 0; h < H; h++) {
+          key.set(full.subarray(h * (n + v), h * (n + v) + n), h * (n + rr));
+          key.set(e.subarray(rkv), h * (n + rr) + n);
+          value.set(full.subarray(h * (n + v) + n, (h + 1) * (n + v)), h * v);
+        }
+        k.push(key);
+        vals.push(value);
+      }
+      kv.set(b, { k, v: vals });
+    }
+    const { k, v: vals } = kv.get(b)!;
+    for (let h = 0; h < H; h++) {
+      const scores = k.slice(0, pos + 1).map((key) => {
+        let s = 0;
+        for (let i = 0; i < n + rr; i++) s += q[h * (n + rr) + i] * key[h * (n + rr) + i];
+        return s * scale;
+      });
+      const max = Math.max(...scores);
+      const w = scores.map((s) => Math.exp(s - max));
+      const total = w.reduce((acc, e) => acc + e, 0);
+      for (let p = 0; p <= pos; p++) for (let i = 0; i < v; i++) o[h * v + i] += (w[p] / total) * vals[p][h * v + i];
+    }
+  }
+  return rowTimes(o, weights.get('wo'), d);
+}
+
+/** A prefill sequence's keys and values, per position, all heads side by side. */
+type PrefixKv = { k: Float64Array[]; v: Float64Array[] };
+
 /**
  * Float64 output rows of a case, given its inputs. `rows` are output row indices;
  * each row depends only on its own token, so a sample of rows is checked exactly.
@@ -158,7 +248,7 @@ export function referenceRows(c: WorkloadCase, inputs: CaseInputs, weights: Weig
   const d = c.layer.hiddenSize;
   const out = new Float64Array(rows.length * d);
   const x = inputs.feeds.x.data;
-  const kv = new Map<number, { k: Float64Array[]; v: Float64Array[] }>();
+  const kv = new Map<number, PrefixKv>();
   rows.forEach((r, i) => {
     const y = out.subarray(i * d, (i + 1) * d);
     const xr = x.subarray(r * d, (r + 1) * d);
@@ -167,7 +257,7 @@ export function referenceRows(c: WorkloadCase, inputs: CaseInputs, weights: Weig
       return;
     }
     if (c.layer.kind === 'attention') {
-      y.set(attentionRow(c, c.layer, weights, x, r, kv));
+      y.set(c.layer.form === 'mla' ? mlaRow(c, c.layer, weights, x, r, kv) : attentionRow(c, c.layer, weights, x, r, kv));
       return;
     }
     if (c.layer.kind === 'matmul') {

@@ -1,4 +1,4 @@
-import type { AttentionShape, DenseShape, MoeShape } from './presets.js';
+import type { AttentionShape, DenseShape, MlaShape, MoeShape } from './presets.js';
 import { makeRng, uniformValues } from './rng.js';
 import { receivedTokenIds, routingOf } from './accounting.js';
 import { roundToHalf } from './float16.js';
@@ -78,6 +78,7 @@ export function weightDecls(c: WorkloadCase): TensorDecl[] {
  * the model holds, not an input copied in every call.
  */
 function attentionDecls(c: WorkloadCase, a: AttentionShape): TensorDecl[] {
+  if (a.form === 'mla') return mlaDecls(c, a);
   const { hiddenSize: d, numHeads: H, numKvHeads: K, headDim: hd } = a;
   const decls: TensorDecl[] = [
     { name: 'wq', dims: [d, H * hd], scale: 1 / Math.sqrt(d) },
@@ -91,9 +92,57 @@ function attentionDecls(c: WorkloadCase, a: AttentionShape): TensorDecl[] {
   return decls;
 }
 
+/**
+ * MLA's projections: x → the query's rank-`qLoraRank` latent (wq_a) → every head's query (wq_b:
+ * nope then rope part per head); x → the KV latent and the shared rotary key (wkv_a); the KV latent
+ * → every head's key (nope part) and value (wkv_b: key then value per head); the heads' values →
+ * y (wo). In decode the cache holds, per sequence and position, the latent and the rotary key
+ * ([batch, context, kvLoraRank + qkRopeHeadDim]): all MLA caches.
+ */
+function mlaDecls(c: WorkloadCase, a: MlaShape): TensorDecl[] {
+  const { hiddenSize: d, numHeads: H, qLoraRank: rq, kvLoraRank: rkv, qkNopeHeadDim: n, qkRopeHeadDim: r, vHeadDim: v } = a;
+  const decls: TensorDecl[] = [
+    { name: 'wq_a', dims: [d, rq], scale: 1 / Math.sqrt(d) },
+    { name: 'wq_b', dims: [rq, H * (n + r)], scale: 1 / Math.sqrt(rq) },
+    { name: 'wkv_a', dims: [d, rkv + r], scale: 1 / Math.sqrt(d) },
+    { name: 'wkv_b', dims: [rkv, H * (n + v)], scale: 1 / Math.sqrt(rkv) },
+    { name: 'wo', dims: [H * v, d], scale: 1 / Math.sqrt(H * v) },
+  ];
+  if (c.phase === 'decode' && (c.context ?? 0) > 0) decls.push({ name: 'kv_cache', dims: [c.batch, c.context!, rkv + r], scale: 1 });
+  return decls;
+}
+
+/**
+ * MLA's up-projection wkv_b ([rkv, H·(n + v)], key then value columns per head) re-laid per head for
+ * decode's absorbed form: keys as [H, n, rkv] (a head's query nope part → its latent query), values
+ * as [H, rkv, v] (a head's latent output → its value). The same seeded numbers, rearranged.
+ */
+export function absorbedValues(c: WorkloadCase, a: MlaShape, part: 'keys' | 'values'): Float32Array {
+  const { numHeads: H, kvLoraRank: rkv, qkNopeHeadDim: n, vHeadDim: v } = a;
+  const w = tensorValues(c, { name: 'wkv_b', dims: [rkv, H * (n + v)], scale: 1 / Math.sqrt(rkv) });
+  const width = part === 'keys' ? n : v;
+  const out = new Float32Array(H * width * rkv);
+  for (let h = 0; h < H; h++) {
+    const col = h * (n + v) + (part === 'keys' ? 0 : n);
+    for (let j = 0; j < rkv; j++)
+      for (let i = 0; i < width; i++) {
+        const value = w[j * H * (n + v) + col + i];
+        if (part === 'keys') out[(h * n + i) * rkv + j] = value;
+        else out[(h * rkv + j) * v + i] = value;
+      }
+  }
+  return out;
+}
+
+/** The width each head's rotary embedding turns: GQA's whole head, MLA's rope part. */
+export function ropeDim(a: AttentionShape): number {
+  return a.form === 'mla' ? a.qkRopeHeadDim : a.headDim;
+}
+
 /** Rotary angle frequencies: θ^(−2i/hd) for i < hd/2, each used for element i and i + hd/2 (rotate-half form). */
 export function ropeInvFreq(a: AttentionShape): number[] {
-  return Array.from({ length: a.headDim / 2 }, (_, i) => a.ropeTheta ** ((-2 * i) / a.headDim));
+  const hd = ropeDim(a);
+  return Array.from({ length: hd / 2 }, (_, i) => a.ropeTheta ** ((-2 * i) / hd));
 }
 
 /**
@@ -101,17 +150,18 @@ export function ropeInvFreq(a: AttentionShape): number[] {
  * query position ([s, 1, hd], s = the sequence length in prefill, 1 in decode at position
  * `context`), and in prefill the causal mask of a KV head's group of query heads ([g·s, s]: row
  * i·s + p is query head i at position p, which sees keys 0..p; a large negative elsewhere, safe
- * in fp16).
+ * in fp16; MLA's [s, s] serves every head).
  */
 export function attentionTables(c: WorkloadCase, a: AttentionShape): { cos: Float32Array; sin: Float32Array; mask?: Float32Array; s: number } {
-  const hd = a.headDim;
+  const hd = ropeDim(a);
   const decode = c.phase === 'decode';
   const s = decode ? 1 : c.seqLen;
   const first = decode ? (c.context ?? 0) : 0;
   const invFreq = ropeInvFreq(a);
   const table = (f: (x: number) => number) =>
     Float32Array.from({ length: s * hd }, (_, i) => f((first + Math.floor(i / hd)) * invFreq[(i % hd) % (hd / 2)]));
-  const group = a.numHeads / a.numKvHeads;
+  // MLA's heads all see one key per position: its mask broadcasts over them
+  const group = a.form === 'mla' ? 1 : a.numHeads / a.numKvHeads;
   const mask = decode ? undefined : Float32Array.from({ length: group * s * s }, (_, i) => (i % s > Math.floor(i / s) % s ? -30000 : 0));
   return { cos: table(Math.cos), sin: table(Math.sin), mask, s };
 }

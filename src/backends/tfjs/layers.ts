@@ -1,9 +1,11 @@
 import type * as TfCore from '@tensorflow/tfjs-core';
-import type { AttentionShape, MoeShape } from '../../workloads/presets.js';
+import type { AttentionShape, GqaShape, MlaShape, MoeShape } from '../../workloads/presets.js';
 import type { WorkloadCase } from '../../workloads/spec.js';
 import {
+  absorbedValues,
   attentionTables,
   expertPrefix,
+  ropeDim,
   expertsInGraph,
   matmulWeightName,
   sharedPrefix,
@@ -31,11 +33,16 @@ export function uploadWeights(tf: Tf, c: WorkloadCase): Map<string, Tensor2D> {
     } else weights.set(decl.name, tf.tensor2d(values, [values.length / last, last], 'float32'));
   }
   if (c.layer.kind === 'attention') {
-    const { cos, sin, mask, s } = attentionTables(c, c.layer);
-    const hd = c.layer.headDim;
+    const a = c.layer;
+    const { cos, sin, mask, s } = attentionTables(c, a);
+    const hd = ropeDim(a);
     weights.set('rope_cos', tf.tensor2d(cos, [s, hd]));
     weights.set('rope_sin', tf.tensor2d(sin, [s, hd]));
     if (mask) weights.set('causal_mask', tf.tensor2d(mask, [mask.length / s, s]));
+    if (a.form === 'mla' && c.phase === 'decode') {
+      weights.set('w_uk_absorbed', tf.tensor2d(absorbedValues(c, a, 'keys'), [a.numHeads * a.qkNopeHeadDim, a.kvLoraRank]));
+      weights.set('w_uv_absorbed', tf.tensor2d(absorbedValues(c, a, 'values'), [a.numHeads * a.kvLoraRank, a.vHeadDim]));
+    }
   }
   return weights;
 }
@@ -123,6 +130,68 @@ function routerGates(tf: Tf, m: MoeShape, w: Map<string, Tensor2D>, x: Tensor2D,
  * and the own token's concatenated, never the cache.
  */
 function attention(tf: Tf, c: WorkloadCase, a: AttentionShape, w: Map<string, Tensor2D>, x: Tensor2D): Tensor2D {
+  return a.form === 'mla' ? mla(tf, c, a, w, x) : gqa(tf, c, a, w, x);
+}
+
+/** Rotate-half rotary embedding of t's last axis by the case's rope_cos and rope_sin ([s, width]). */
+function rotary(tf: Tf, w: Map<string, Tensor2D>, t: TfCore.Tensor, s: number, width: number): TfCore.Tensor {
+  const [first, second] = tf.split(t, 2, -1);
+  return tf.add(
+    tf.mul(t, tf.reshape(w.get('rope_cos')!, [s, 1, width])),
+    tf.mul(tf.concat([tf.neg(second), first], -1), tf.reshape(w.get('rope_sin')!, [s, 1, width])),
+  );
+}
+
+/** MLA as the ONNX graph computes it (onnx/layers.ts): prefill decompressed, decode absorbed over the cache as stored. */
+function mla(tf: Tf, c: WorkloadCase, a: MlaShape, w: Map<string, Tensor2D>, x: Tensor2D): Tensor2D {
+  const { numHeads: H, kvLoraRank: rkv, qkNopeHeadDim: n, qkRopeHeadDim: r, vHeadDim: v } = a;
+  const B = c.batch;
+  const decode = c.phase === 'decode';
+  const s = decode ? 1 : c.seqLen;
+  const L = decode ? (c.context ?? 0) : 0;
+  const scale = 1 / Math.sqrt(n + r);
+  return tf.tidy(() => {
+    const q = tf.reshape(tf.matMul(tf.matMul(x, w.get('wq_a')!), w.get('wq_b')!), [B, s, H, n + r]);
+    const [qNope, qRopeRaw] = tf.split(q, [n, r], -1);
+    const qRope = rotary(tf, w, qRopeRaw, s, r);
+    const kva = tf.matMul(x, w.get('wkv_a')!);
+    const [latent, kRopeRaw] = tf.split(kva, [rkv, r], -1);
+    const kRope = rotary(tf, w, tf.reshape(kRopeRaw, [B, s, 1, r]), s, r); // [B, s, 1, r]
+    let out: TfCore.Tensor; // [B, s, H, v]
+    if (!decode) {
+      const kv = tf.reshape(tf.matMul(latent, w.get('wkv_b')!), [B, s, H, n + v]);
+      const [kNope, values] = tf.split(kv, [n, v], -1);
+      const flat = (t: TfCore.Tensor, perm: number[], dims: [number, number, number]) => tf.reshape(tf.transpose(t, perm), dims) as TfCore.Tensor3D;
+      // [B·H, s, ·] batches; the shared rotary key's scores broadcast over heads by tiling its [B, s, s] product
+      const nopeScores = tf.matMul(flat(qNope, [0, 2, 1, 3], [B * H, s, n]), flat(kNope, [0, 2, 3, 1], [B * H, n, s]));
+      const ropeScores = tf.matMul(flat(qRope, [0, 2, 1, 3], [B, H * s, r]), flat(kRope, [0, 2, 3, 1], [B, r, s]));
+      const scores = tf.add(nopeScores, tf.reshape(ropeScores, [B * H, s, s]));
+      const probs = tf.softmax(tf.add(tf.mul(scores, scale), w.get('causal_mask')!)) as TfCore.Tensor3D;
+      out = tf.transpose(tf.reshape(tf.matMul(probs, flat(values, [0, 2, 1, 3], [B * H, s, v])), [B, H, s, v]), [0, 2, 1, 3]);
+    } else {
+      const qNopeHeads = tf.transpose(tf.reshape(qNope, [B, H, n]), [1, 0, 2]) as TfCore.Tensor3D; // [H, B, n]
+      const qLatent = tf.transpose(tf.matMul(qNopeHeads, tf.reshape(w.get('w_uk_absorbed')!, [H, n, rkv]) as TfCore.Tensor3D), [1, 0, 2]);
+      const query = tf.mul(tf.concat([qLatent, tf.reshape(qRope, [B, H, r])], -1), scale);
+      const queryT = tf.transpose(query, [0, 2, 1]) as TfCore.Tensor3D; // [B, rkv + r, H]
+      const own = tf.concat([tf.reshape(latent, [B, 1, rkv]), tf.reshape(kRope, [B, 1, r])], -1) as TfCore.Tensor3D;
+      let latentOut: TfCore.Tensor;
+      if (L === 0) {
+        // one score per head, its softmax 1: each head takes the own token's latent
+        latentOut = tf.matMul(tf.softmax(tf.transpose(tf.matMul(own, queryT), [0, 2, 1])) as TfCore.Tensor3D, own);
+      } else {
+        const cache = tf.reshape(w.get('kv_cache')!, [B, L, rkv + r]) as TfCore.Tensor3D;
+        // softmax over the cache and the own token, for each head: [B, H, L + 1]
+        const probs = tf.softmax(tf.transpose(tf.concat([tf.matMul(cache, queryT), tf.matMul(own, queryT)], 1), [0, 2, 1])) as TfCore.Tensor3D;
+        latentOut = tf.add(tf.matMul(tf.slice(probs, [0, 0, 0], [-1, -1, L]), cache), tf.matMul(tf.slice(probs, [0, 0, L], [-1, -1, 1]), own));
+      }
+      const latentHeads = tf.transpose(tf.slice(latentOut, [0, 0, 0], [-1, -1, rkv]), [1, 0, 2]) as TfCore.Tensor3D; // [H, B, rkv]
+      out = tf.transpose(tf.matMul(latentHeads, tf.reshape(w.get('w_uv_absorbed')!, [H, rkv, v]) as TfCore.Tensor3D), [1, 0, 2]);
+    }
+    return tf.matMul(tf.reshape(out, [B * s, H * v]), w.get('wo')!);
+  });
+}
+
+function gqa(tf: Tf, c: WorkloadCase, a: GqaShape, w: Map<string, Tensor2D>, x: Tensor2D): Tensor2D {
   const { numHeads: H, numKvHeads: K, headDim: hd } = a;
   const group = H / K;
   const B = c.batch;
