@@ -27,6 +27,21 @@ export function referenceRowLimit(c: WorkloadCase): number {
 }
 
 /**
+ * Attention prefill: how many leading rows the check may sample. A row needs the keys and values of
+ * every position before it in its sequence (the reference projects each such token once), so rows
+ * are sampled among the first ones, as many as the reference's budget projects, never under 4.
+ */
+export function prefillPrefixRows(c: WorkloadCase): number | undefined {
+  if (c.layer.kind !== 'attention' || c.phase !== 'prefill') return undefined;
+  const a = c.layer;
+  const macsPerPosition =
+    a.form === 'mla'
+      ? a.hiddenSize * (a.kvLoraRank + a.qkRopeHeadDim) + a.kvLoraRank * a.numHeads * (a.qkNopeHeadDim + a.vHeadDim)
+      : a.hiddenSize * 2 * a.numKvHeads * a.headDim;
+  return Math.max(4, Math.min(c.numTokens, Math.floor(REFERENCE_BUDGET_MACS / 2 / macsPerPosition)));
+}
+
+/**
  * The float64 reference rows of a case, computed once and kept beside its model: every process of
  * a case checks its output, and the reference (up to seconds of JS float64 arithmetic, most of a
  * small case's process) is the same for all of them. Keyed by the whole case and the rows, so any
@@ -70,7 +85,7 @@ export async function checkCorrectness(
   if (actual.length !== rowsTotal * d) {
     throw new Error(`output has ${actual.length} values, expected ${rowsTotal} × ${d}`);
   }
-  const rows = rowsToCheck(rowsTotal, maxRows);
+  const rows = rowsToCheck(Math.min(rowsTotal, prefillPrefixRows(c) ?? rowsTotal), maxRows);
   const expected = cachedReference(c, inputs, rows, cacheDir);
   const error = relativeL2Error(actual, expected, rows, d);
   const tolerance = TOLERANCE[c.dtype];

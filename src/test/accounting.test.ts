@@ -156,4 +156,21 @@ describe('FLOP and byte accounting, against hand-computed values', () => {
     expect(w.bytesPerCall).toBe(41_943_040 * 4 + 2 * 512 * 4096 * 4);
     expect(w.bytes.kvCache).toBe(0);
   });
+
+  it('MLA of deepseek-v3: absorbed decode of 32 queries over 4,096 tokens of latent cache, and decompressed prefill, fp16', () => {
+    const layer = PRESETS['deepseek-v3'].attention!;
+    // wq_a 7168×1536, wq_b 1536×128·192, wkv_a 7168×576, wkv_b 512×128·256, wo 128·128×7168: 187,105,280 weights
+    const params = 7168 * 1536 + 1536 * 128 * 192 + 7168 * 576 + 512 * 128 * 256 + 128 * 128 * 7168;
+    expect(params).toBe(187_105_280);
+    const decode = accountFor(make({ preset: 'deepseek-v3', layer, phase: 'decode', numTokens: 32, dtype: 'fp16', context: 4096 }));
+    // per query and key, every head: the 576-wide latent and rotary key for the score, the 512-wide latent again as value
+    expect(decode.flopsPerCall).toBe(2 * 32 * params + 2 * 128 * (576 + 512) * 32 * 4097);
+    // the cache: 32 sequences × 4,096 tokens × 576 values × 2 bytes (DeepSeek's 1,152 bytes per token per layer)
+    expect(decode.bytes.kvCache).toBe(32 * 4096 * 1152);
+    expect(decode.bytesPerCall).toBe(params * 2 + 32 * 4096 * 1152 + 2 * 32 * 7168 * 2);
+    const p = make({ preset: 'deepseek-v3', layer, phase: 'prefill', numTokens: 1024, dtype: 'fp16' });
+    const prefill = accountFor({ ...p, batch: 1, seqLen: 1024 });
+    // 1024·1025/2 pairs × 128 heads × (192 for the score + 128 for the value)
+    expect(prefill.flopsPerCall).toBe(2 * 1024 * params + 2 * 128 * 320 * 524_800);
+  });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { OrtBackend } from '../backends/ort.js';
-import { checkCorrectness } from '../run/correctness.js';
+import { checkCorrectness, prefillPrefixRows } from '../run/correctness.js';
 import { ensureModel } from '../onnx/modelFile.js';
 import { buildLayerGraph } from '../onnx/layers.js';
 import { expertHistogram } from '../workloads/routing.js';
@@ -106,6 +106,34 @@ describe('ONNX builder round trip on ORT CPU against the float64 reference', () 
       expect(r.relativeL2Error).toBeLessThan(1e-2);
       expect(r.relativeL2Error).toBeGreaterThan(1e-6);
     });
+  });
+
+  describe('MLA (tiny-mla: every dimension distinct)', () => {
+    const mla = (o: Partial<WorkloadCase>) => tinyCase({ preset: 'tiny-mla', layer: PRESETS['tiny-mla'].attention!, ...o });
+    it.each([
+      ['absorbed decode over a cache of 1', { phase: 'decode', batch: 3, seqLen: 1, numTokens: 3, context: 1 }],
+      ['absorbed decode over a cache of 16', { phase: 'decode', batch: 3, seqLen: 1, numTokens: 3, context: 16 }],
+      ['decompressed causal prefill of two sequences', { phase: 'prefill', batch: 2, seqLen: 8, numTokens: 16 }],
+    ] as [string, Partial<WorkloadCase>][])('%s matches', async (_name, o) => {
+      const r = await errorOf(mla(o));
+      expect(r.relativeL2Error).toBeLessThan(1e-5);
+      expect(r.rowsChecked).toBe(o.numTokens);
+    });
+
+    it('fp16 stays within the fp16 tolerance', async () => {
+      const r = await errorOf(mla({ phase: 'decode', batch: 3, seqLen: 1, numTokens: 3, context: 16, dtype: 'fp16' }));
+      expect(r.relativeL2Error).toBeLessThan(1e-2);
+      expect(r.relativeL2Error).toBeGreaterThan(1e-6);
+    });
+  });
+
+  it("real-shape prefill checks rows among the first ones, as many as the reference's budget projects", () => {
+    const prefill = (preset: string) => tinyCase({ preset, layer: PRESETS[preset].attention!, batch: 1, seqLen: 4096, numTokens: 4096 });
+    // llama: k and v projections, 4096 × 2 × 8 × 128 multiply-adds a position: 2e9 of them project 238 positions
+    expect(prefillPrefixRows(prefill('llama-3.1-8b'))).toBe(238);
+    // deepseek-v3: 7168 × 576 into the latent, 512 × 128 × 256 out of it: 20,905,984 a position, 95 positions
+    expect(prefillPrefixRows(prefill('deepseek-v3'))).toBe(95);
+    expect(prefillPrefixRows(tinyCase())).toBeUndefined();
   });
 
   it('a model with wrong weights is caught by the reference', async () => {

@@ -46,6 +46,18 @@ const CASES: [string, WorkloadCase][] = [
     'attention decode over a cache of 1',
     tinyCase({ layer: PRESETS.tiny.attention!, phase: 'decode', batch: 2, seqLen: 1, numTokens: 2, context: 1 }),
   ],
+  [
+    'MLA absorbed decode over a cache of 16',
+    tinyCase({ preset: 'tiny-mla', layer: PRESETS['tiny-mla'].attention!, phase: 'decode', batch: 3, seqLen: 1, numTokens: 3, context: 16 }),
+  ],
+  [
+    'MLA absorbed decode over a cache of 1',
+    tinyCase({ preset: 'tiny-mla', layer: PRESETS['tiny-mla'].attention!, phase: 'decode', batch: 2, seqLen: 1, numTokens: 2, context: 1 }),
+  ],
+  [
+    'MLA decompressed prefill of two sequences',
+    tinyCase({ preset: 'tiny-mla', layer: PRESETS['tiny-mla'].attention!, batch: 2, seqLen: 8, numTokens: 16 }),
+  ],
   ['attention causal prefill of two sequences', tinyCase({ layer: PRESETS.tiny.attention!, batch: 2, seqLen: 8, numTokens: 16 })],
 ];
 
