@@ -89,13 +89,13 @@ describe('ONNX builder round trip on ORT CPU against the float64 reference', () 
   });
 
   describe('grouped-query attention', () => {
-    const attention = (o: Partial<WorkloadCase>) => tinyCase({ layer: PRESETS.tiny.attention!, ...o });
+    const attention = (o: Partial<Omit<WorkloadCase, 'routing'>>) => tinyCase({ layer: PRESETS.tiny.attention!, ...o });
     it.each([
       ['decode over a cache of 1', { phase: 'decode', batch: 4, seqLen: 1, numTokens: 4, context: 1 }],
       ['decode over a cache of 16', { phase: 'decode', batch: 4, seqLen: 1, numTokens: 4, context: 16 }],
       ['causal prefill of one sequence', { phase: 'prefill', batch: 1, seqLen: 12, numTokens: 12 }],
       ['causal prefill of two sequences', { phase: 'prefill', batch: 2, seqLen: 8, numTokens: 16 }],
-    ] as [string, Partial<WorkloadCase>][])('%s matches', async (_name, o) => {
+    ] as [string, Partial<Omit<WorkloadCase, 'routing'>>][])('%s matches', async (_name, o) => {
       const r = await errorOf(attention(o));
       expect(r.relativeL2Error).toBeLessThan(1e-5);
       expect(r.rowsChecked).toBe(o.numTokens);
@@ -109,12 +109,12 @@ describe('ONNX builder round trip on ORT CPU against the float64 reference', () 
   });
 
   describe('MLA (tiny-mla: every dimension distinct)', () => {
-    const mla = (o: Partial<WorkloadCase>) => tinyCase({ preset: 'tiny-mla', layer: PRESETS['tiny-mla'].attention!, ...o });
+    const mla = (o: Partial<Omit<WorkloadCase, 'routing'>>) => tinyCase({ preset: 'tiny-mla', layer: PRESETS['tiny-mla'].attention!, ...o });
     it.each([
       ['absorbed decode over a cache of 1', { phase: 'decode', batch: 3, seqLen: 1, numTokens: 3, context: 1 }],
       ['absorbed decode over a cache of 16', { phase: 'decode', batch: 3, seqLen: 1, numTokens: 3, context: 16 }],
       ['decompressed causal prefill of two sequences', { phase: 'prefill', batch: 2, seqLen: 8, numTokens: 16 }],
-    ] as [string, Partial<WorkloadCase>][])('%s matches', async (_name, o) => {
+    ] as [string, Partial<Omit<WorkloadCase, 'routing'>>][])('%s matches', async (_name, o) => {
       const r = await errorOf(mla(o));
       expect(r.relativeL2Error).toBeLessThan(1e-5);
       expect(r.rowsChecked).toBe(o.numTokens);

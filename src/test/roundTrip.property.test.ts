@@ -17,14 +17,33 @@ import { recordedRunOptions, runOptionsFrom } from '../run/options.js';
 import { combineRepetitions, splitRepetitions } from '../run/repetitions.js';
 import { reportCommand } from '../commands/report.js';
 import { measured } from './helpers/cases.js';
+import { accountFor } from '../workloads/accounting.js';
+import { PRESETS } from '../workloads/presets.js';
+import { caseId, type WorkloadCase } from '../workloads/spec.js';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'fake-run.json');
 const fixture = readResultFile(FIXTURE);
 const base = measured(fixture.cases[0]);
 const dir = mkdtempSync(join(tmpdir(), 'moebench-roundtrip-'));
 
+/** Every kind of layer the writer can record: the fixture's dense case, the roofline probe, GQA decode, MLA prefill and decode. */
+const WORKLOADS: CaseResult['workload'][] = [
+  base.workload,
+  { ...base.workload, preset: 'tiny', layer: PRESETS.tiny.matmul!, phase: 'prefill', batch: 1, seqLen: 64, numTokens: 64 },
+  { ...base.workload, preset: 'tiny', layer: PRESETS.tiny.attention!, phase: 'decode', batch: 4, seqLen: 1, numTokens: 4, context: 16 },
+  { ...base.workload, preset: 'tiny-mla', layer: PRESETS['tiny-mla'].attention!, phase: 'prefill', batch: 2, seqLen: 8, numTokens: 16 },
+  { ...base.workload, preset: 'tiny-mla', layer: PRESETS['tiny-mla'].attention!, phase: 'decode', batch: 3, seqLen: 1, numTokens: 3, context: 1 },
+];
+
+/** The fixture's case as another workload, with that workload's id and analytic work. */
+function templateOf(layer: number): MeasuredCase {
+  const workload = WORKLOADS[layer];
+  const c = { ...workload, id: '' } as WorkloadCase;
+  return { ...base, id: caseId(c), workload, work: accountFor(c) };
+}
+
 /** One worker process's result, as executeCase makes it: its samples summarized, its throughput from their median. */
-function processResult(id: string, samplesMs: number[], overheadMs: number | undefined, status: 'ok' | 'noisy'): MeasuredCase {
+function processResult(base: MeasuredCase, id: string, samplesMs: number[], overheadMs: number | undefined, status: 'ok' | 'noisy'): MeasuredCase {
   const summary = summarize(samplesMs, base.workload.seed);
   const overhead =
     overheadMs === undefined ? undefined : { medianMs: overheadMs, medianCi95Ms: [overheadMs, overheadMs] as [number, number], count: 10 };
@@ -55,6 +74,7 @@ const caseArb = fc.record({
   // processes 100× apart, as on a host whose neighbour came and went
   apart: fc.boolean(),
   overheadMs: fc.constantFrom(undefined, 0, 0.5),
+  layer: fc.integer({ min: 0, max: WORKLOADS.length - 1 }),
 });
 
 const environmentArb = fc.record({
@@ -68,9 +88,11 @@ type CaseSpec = {
   processes: { count: number; medianMs: number; spread: number; noisy: boolean }[];
   apart: boolean;
   overheadMs?: number;
+  layer: number;
 };
 
 function caseFrom(i: number, spec: CaseSpec): CaseResult {
+  const base = templateOf(spec.layer);
   const id = `${base.id}#${i}`;
   const { samplesMs: _s, summary: _m, throughput: _t, warmupSamplesMs: _w, throughputCorrected: _c, ...unmeasured } = base;
   if (spec.status === 'invalid') return { ...unmeasured, id, status: 'invalid', error: 'output differs from the reference' };
@@ -79,7 +101,7 @@ function caseFrom(i: number, spec: CaseSpec): CaseResult {
   const results = spec.processes.map((p, k) => {
     const centre = p.medianMs * (spec.apart && k % 2 === 1 ? 100 : 1);
     const samples = Array.from({ length: p.count }, (_, j) => centre * (1 + p.spread * (((j * 7919) % 13) / 13 - 0.5)));
-    return processResult(id, samples, spec.overheadMs, p.noisy ? 'noisy' : 'ok');
+    return processResult(base, id, samples, spec.overheadMs, p.noisy ? 'noisy' : 'ok');
   });
   return combineRepetitions(results, 0.02, base.workload.seed, results.length);
 }
