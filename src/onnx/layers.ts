@@ -7,6 +7,7 @@ import {
   attentionTables,
   matmulWeightName,
   sharedPrefix,
+  tensorRange,
   tensorValues,
   WeightStore,
   type TensorDecl,
@@ -161,15 +162,16 @@ function gqa(g: GraphBuilder, c: WorkloadCase, a: GqaShape, store: WeightStore, 
           elemType: elemTypeOf(c),
           byteLength: count * bytesPerElement(c.dtype),
           chunks: function* () {
-            const values = tensorValues(c, decl);
-            if (!transposeKeys) {
-              yield toBytes(c, values);
-              return;
-            }
-            // one (sequence, kv head) block at a time: [L, hd] → [hd, L]
+            // one (sequence, kv head) block at a time, made on its own: a whole cache can outgrow a typed array
             for (let block = 0; block < B * K; block++) {
+              const values = tensorRange(c, decl, block * L * hd, L * hd);
+              if (!transposeKeys) {
+                yield toBytes(c, values);
+                continue;
+              }
+              // [L, hd] → [hd, L]
               const out = new Float32Array(L * hd);
-              for (let p = 0; p < L; p++) for (let i = 0; i < hd; i++) out[i * L + p] = values[block * L * hd + p * hd + i];
+              for (let p = 0; p < L; p++) for (let i = 0; i < hd; i++) out[i * L + p] = values[p * hd + i];
               yield toBytes(c, out);
             }
           },
@@ -266,7 +268,10 @@ function mla(g: GraphBuilder, c: WorkloadCase, a: MlaShape, store: WeightStore, 
         dims: [B, L, rkv + r],
         elemType: elemTypeOf(c),
         byteLength: B * L * (rkv + r) * bytesPerElement(c.dtype),
-        chunks: () => [toBytes(c, tensorValues(c, decl))],
+        // one sequence at a time: a whole cache can outgrow a typed array
+        chunks: function* () {
+          for (let b = 0; b < B; b++) yield toBytes(c, tensorRange(c, decl, b * L * (rkv + r), L * (rkv + r)));
+        },
       });
       const probs = g.op('Softmax', [g.op('Concat', [g.op('MatMul', [cache, queryT]), g.op('MatMul', [own, queryT])], { axis: attr.int(1) })], {
         axis: attr.int(1),

@@ -1,6 +1,6 @@
 import type { GqaShape, MlaShape, MoeShape } from './presets.js';
 import type { Dtype, WorkloadCase } from './spec.js';
-import { expertPrefix, matmulWeightName, ropeInvFreq, sharedPrefix, type CaseInputs, type WeightStore } from './tensors.js';
+import { expertPrefix, matmulWeightName, ropeInvFreq, sharedPrefix, tensorRange, type CaseInputs, type WeightStore } from './tensors.js';
 
 /** y += scale · down(silu(x·Wg) ⊙ (x·Wu)) for one row, in float64. */
 function addSwiglu(weights: WeightStore, prefix: string, x: ArrayLike<number>, scale: number, y: Float64Array): void {
@@ -99,12 +99,14 @@ function attentionRow(c: WorkloadCase, a: GqaShape, weights: WeightStore, x: Flo
   let pos: number;
   if (c.phase === 'decode') {
     const L = c.context ?? 0;
-    const kc = L > 0 ? weights.get('k_cache') : new Float32Array(0);
-    const vc = L > 0 ? weights.get('v_cache') : new Float32Array(0);
-    // position p of sequence r, all kv heads side by side
+    // sequence r's block of each cache, [K, L, hd], made on its own: a whole cache can outgrow a typed array
+    const block = (name: string) => (L > 0 ? tensorRange(c, weights.decl(name), r * K * L * hd, K * L * hd) : new Float32Array(0));
+    const kc = block('k_cache');
+    const vc = block('v_cache');
+    // position p, all kv heads side by side
     const cached = (cache: Float32Array, p: number) => {
       const out = new Float64Array(K * hd);
-      for (let j = 0; j < K; j++) for (let i = 0; i < hd; i++) out[j * hd + i] = cache[((r * K + j) * L + p) * hd + i];
+      for (let j = 0; j < K; j++) for (let i = 0; i < hd; i++) out[j * hd + i] = cache[(j * L + p) * hd + i];
       return out;
     };
     const own = project(r, L);

@@ -168,12 +168,17 @@ export function attentionTables(c: WorkloadCase, a: AttentionShape): { cos: Floa
 
 /** Deterministic values of one declared tensor, rounded to the case's dtype. */
 export function tensorValues(c: WorkloadCase, decl: TensorDecl): Float32Array {
-  const values = uniformValues(
-    c.seed,
-    decl.name,
+  return tensorRange(
+    c,
+    decl,
+    0,
     decl.dims.reduce((a, x) => a * x, 1),
-    decl.scale,
   );
+}
+
+/** `count` of a declared tensor's values from flat index `start`: one sequence's block of a cache too large to make whole. */
+export function tensorRange(c: WorkloadCase, decl: TensorDecl, start: number, count: number): Float32Array {
+  const values = uniformValues(c.seed, decl.name, count, decl.scale, start);
   return c.dtype === 'fp16' ? roundToHalf(values) : values;
 }
 
