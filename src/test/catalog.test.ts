@@ -34,8 +34,8 @@ describe('the CLI says what it is and what it has', () => {
     const r = moebench(['suites']);
     expect(r.status).toBe(0);
     const lines = r.stdout.split('\n');
-    // the first look first: 4 cases (small dense and MoE, prefill and decode), 3 processes, 30 s
-    expect(lines[2]).toMatch(/^default\s+4\s+3\s+30 s\s+auto$/);
+    // the first look first: 5 cases (small dense and MoE, prefill and decode; attention decode), 3 processes, 30 s
+    expect(lines[2]).toMatch(/^default\s+5\s+3\s+30 s\s+auto$/);
     expect(r.stdout).toMatch(/deepseek-v3\s+\d+\s+3\s+none \(runs until each case converges\)/);
     expect(r.stdout).toMatch(/^default: A first look \(npm start\)/m);
     expect(r.stdout).toMatch(/^roofline\s+2\s+3\s+120 s\s+auto$/m);

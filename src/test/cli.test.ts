@@ -293,11 +293,11 @@ describe('moebench run --suite default on the CPU', () => {
     // force the CPU: the default suite's auto backend would also pick the CPU on CI, but not on a GPU box
     // the first look as npm start runs it: 3 processes per case within the suite's 30 s budget
     const r = moebench(['run', '--suite', 'default', '--backend', 'ort-cpu', '--out', out, '--model-dir', tmp()]);
-    expect(r.stderr).toMatch(/\[4\/4\]/);
+    expect(r.stderr).toMatch(/\[5\/5\]/);
     expect(r.status).toBe(0);
     const file = readResultFile(out);
-    expect(file.cases).toHaveLength(4);
-    expect(file.cases.map((c) => c.repetitions?.length)).toEqual([3, 3, 3, 3]);
+    expect(file.cases).toHaveLength(5);
+    expect(file.cases.map((c) => c.repetitions?.length)).toEqual([3, 3, 3, 3, 3]);
     for (const c of file.cases) {
       expect(c.status === 'ok' || c.status === 'noisy').toBe(true);
       expect(c.throughput!.tokensPerSec).toBeGreaterThan(0);

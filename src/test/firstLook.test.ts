@@ -42,16 +42,16 @@ describe('the default suite: a first look on a time budget', () => {
     });
     expect(r.status, r.stderr).toBe(0);
     const file = readResultFile(out);
-    expect(file.cases).toHaveLength(4);
-    expect(file.cases.map((c) => c.status)).toEqual(['noisy', 'noisy', 'noisy', 'noisy']);
-    // the fake's clock: every warm-up and timed call of all 12 processes, and the overhead model's (0 ms)
+    expect(file.cases).toHaveLength(5);
+    expect(file.cases.map((c) => c.status)).toEqual(['noisy', 'noisy', 'noisy', 'noisy', 'noisy']);
+    // the fake's clock: every warm-up and timed call of all 15 processes, and the overhead model's (0 ms)
     const sampledMs = file.cases.reduce(
       (a, c) => a + (c.status === 'noisy' ? [...c.samplesMs, ...(c.warmupSamplesMs ?? [])].reduce((x, y) => x + y, 0) : 0),
       0,
     );
     expect(sampledMs).toBeLessThanOrEqual(budgetS * 1000);
-    // without the budget each process could sample for 15 s (5 s warm-up, 10 s timed): 180 s in all;
-    // with it, each of the 12 still took calls
+    // without the budget each process could sample for 15 s (5 s warm-up, 10 s timed): 225 s in all;
+    // with it, each of the 15 still took calls
     for (const c of file.cases) expect(c.repetitions!.map((p) => p.count)).toEqual([expect.any(Number), expect.any(Number), expect.any(Number)]);
     expect(file.cases.every((c) => c.repetitions!.every((p) => p.count! > 0))).toBe(true);
   });
@@ -77,7 +77,7 @@ describe('the default suite: a first look on a time budget', () => {
     // and it says how to get a tighter figure
     expect(screen.join('\n')).toMatch(/for a tighter figure add --repetitions 5/);
     // the rewritten progress line carried the stages and the time left
-    expect(progress.some((l) => /: measuring · \d+ of 12 done in \d+s, about \d+s left$/.test(l))).toBe(true);
+    expect(progress.some((l) => /: measuring · \d+ of 15 done in \d+s, about \d+s left$/.test(l))).toBe(true);
   });
 
   it('off a terminal, progress goes to stderr and the table alone to stdout', () => {
