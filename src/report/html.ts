@@ -71,7 +71,23 @@ export function chartData(input: ReportInput) {
     })
     .slice(0, 8)
     .map(({ c }) => ({ label: c.id, data: c.work.expertTokens! }));
-  return { throughput, roofline, sweeps, histograms };
+  return { throughput, roofline, sweeps, histograms, attention: attentionByContext(measured.map(({ c }) => c)) };
+}
+
+/**
+ * Attention decode's median time against the context its queries read, one line per card, engine,
+ * model, batch and math mode: the KV-cache term, measured.
+ */
+function attentionByContext(cases: readonly CaseResult[]) {
+  const lines = new Map<string, { x: number; y: number }[]>();
+  for (const c of cases) {
+    const w = c.workload;
+    const layer = w.layer;
+    if (layer.kind !== 'attention' || w.phase !== 'decode' || !c.summary || w.context === undefined) continue;
+    const key = `${w.preset} ${layer.form.toUpperCase()} · ${w.numTokens} queries · ${w.dtype} · ${c.device} · ${c.backend}`;
+    (lines.get(key) ?? lines.set(key, []).get(key)!).push({ x: w.context!, y: c.summary.medianMs });
+  }
+  return [...lines].map(([label, points]) => ({ label, points: points.sort((a, b) => a.x - b.x) }));
 }
 
 /**
@@ -263,6 +279,7 @@ ${badHtml}
 <h2>Results</h2>${resultsTables(input.runs)}
 <h2>Time against tokens</h2>${data.sweeps.length ? '<div class="chart"><canvas id="sweeps"></canvas></div>' : '<p class="note">No workload was measured at three or more token counts (moebench run --sweep tokens=...).</p>'}
 <h2>Roofline: achieved GFLOP/s against arithmetic intensity</h2>${data.roofline.points.length ? '<div class="chart"><canvas id="roofline"></canvas></div><p class="note">Each case at its FLOP per byte moved, under its card\'s datasheet ceilings (dashed) and its engine\'s ceilings measured by the roofline probes (solid): memory bandwidth × intensity, then the peak FLOP/s of its math mode. The results table gives each case\'s fraction of both.</p>' : '<p class="note">No case ran on a card with datasheet peaks, and no file holds roofline probes (moebench run --suite roofline, or --roofline).</p>'}
+<h2>Attention decode: time against context</h2>${data.attention.length ? '<div class="chart"><canvas id="attention"></canvas></div><p class="note">Median time of one decode step of the attention layer against the tokens in each query\'s KV cache, per card, engine, model, batch and math mode.</p>' : '<p class="note">No attention decode case (moebench run --layer attention --context 1024,4096,...).</p>'}
 <h2>MoE routing: tokens per expert</h2>${histCanvases || '<p class="note">No MoE cases.</p>'}
 <h2>Comparison</h2>${comparisonHtml}
 ${sizingHtml}
@@ -323,6 +340,14 @@ ${sizingHtml}
           y: { type: 'logarithmic', title: { display: true, text: 'GFLOP/s' } },
         },
       }) });
+  }
+  if (data.attention.length) {
+    charts.attention = new Chart(document.getElementById('attention'), { type: 'line',
+      data: { datasets: data.attention.map((l) => ({ label: l.label, data: l.points })) },
+      options: opts({ scales: {
+        x: { type: 'logarithmic', title: { display: true, text: 'tokens of context' } },
+        y: { type: 'logarithmic', title: { display: true, text: 'median ms' } },
+      } }) });
   }
   data.histograms.forEach((h, i) => {
     charts['hist' + i] = new Chart(document.getElementById('hist' + i), { type: 'bar',

@@ -214,4 +214,63 @@ describe('moebench report in a real headless browser', () => {
     expect(probe.at(-1)).toBe('100.0%');
     await page.close();
   });
+
+  it('attention decode cases: time against context, one line per card, engine, model, batch and mode', async () => {
+    const file = join(dir, 'attention', 'attention.json');
+    const fake = fakeScript({ latenciesMs: [1], latencyByCase: { ctx4: 1, ctx16: 2, ctx64: 5 } });
+    const run = moebench(
+      [
+        'run',
+        '--backend',
+        'fake',
+        '--preset',
+        'tiny',
+        '--layer',
+        'attention',
+        '--phase',
+        'decode',
+        '--tokens',
+        '2,4',
+        '--context',
+        '4,16,64',
+        '--repetitions',
+        '1',
+        '--min-time-ms',
+        '5',
+        '--out',
+        file,
+      ],
+      fake,
+    );
+    expect(run.status, run.stderr).toBe(0);
+    const html = join(dir, 'attention.html');
+    expect(moebench(['report', file, '--out', html]).status).toBe(0);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 2000 } });
+    await page.goto(`file://${html}`);
+    const lines = await page.evaluate(() => {
+      const chart = (
+        window as unknown as { __moebenchCharts: Record<string, { data: { datasets: { label: string; data: { x: number; y: number }[] }[] } }> }
+      ).__moebenchCharts.attention;
+      return chart.data.datasets.map((d) => ({ label: d.label, data: d.data.map((p) => [p.x, p.y]) }));
+    });
+    expect(lines).toEqual([
+      {
+        label: 'tiny GQA · 2 queries · fp32 · fake (scripted latencies) · fake',
+        data: [
+          [4, 1],
+          [16, 2],
+          [64, 5],
+        ],
+      },
+      {
+        label: 'tiny GQA · 4 queries · fp32 · fake (scripted latencies) · fake',
+        data: [
+          [4, 1],
+          [16, 2],
+          [64, 5],
+        ],
+      },
+    ]);
+    await page.close();
+  });
 });

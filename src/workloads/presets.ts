@@ -232,7 +232,16 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
     description: 'CPU-sized MoE and dense layers for the default suite (not a real model)',
     source: 'moebench: chosen so the default suite finishes in a minute on a 2-core CPU',
     dense: { kind: 'dense', hiddenSize: 1024, intermediateSize: 2816 },
-    attention: { kind: 'attention', form: 'gqa', hiddenSize: 1024, numHeads: 8, numKvHeads: 2, headDim: 128, ropeTheta: 10_000, defaultContext: 1024 },
+    attention: {
+      kind: 'attention',
+      form: 'gqa',
+      hiddenSize: 1024,
+      numHeads: 8,
+      numKvHeads: 2,
+      headDim: 128,
+      ropeTheta: 10_000,
+      defaultContext: 1024,
+    },
     moe: {
       kind: 'moe',
       hiddenSize: 1024,
