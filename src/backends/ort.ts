@@ -98,7 +98,14 @@ export class OrtBackend implements Backend {
     return { available: true, detail: `onnxruntime-node ${ort().env.versions.node ?? ''} ${this.provider}`.trim(), hardware };
   }
 
-  unsupported(): string | undefined {
+  unsupported(c: WorkloadCase): string | undefined {
+    // ONNX Runtime refuses the op at its first run otherwise ("head_size shall be a multiple of 16")
+    if (c.layer.kind === 'attention' && c.attnImpl === 'fused') {
+      const a = c.layer;
+      const head = a.form === 'gqa' ? a.headDim : c.phase === 'decode' ? a.kvLoraRank + a.qkRopeHeadDim : undefined;
+      if (head !== undefined && head % 16 !== 0)
+        return `ONNX Runtime's GroupQueryAttention needs a head size that is a multiple of 16; this case's is ${head}`;
+    }
     return undefined;
   }
 

@@ -6,6 +6,7 @@ import {
   expertsInGraph,
   attentionTables,
   matmulWeightName,
+  ropeInvFreq,
   sharedPrefix,
   tensorRange,
   tensorValues,
@@ -119,7 +120,65 @@ function constant(g: GraphBuilder, c: WorkloadCase, name: string, values: Float3
  */
 function attention(g: GraphBuilder, c: WorkloadCase, a: AttentionShape, store: WeightStore, x: string): string {
   if (a.form === 'mla') return mla(g, c, a, store, x);
-  return gqa(g, c, a, store, x);
+  return c.attnImpl === 'fused' ? gqaFused(g, c, a, store, x) : gqa(g, c, a, store, x);
+}
+
+/** An int32 constant. */
+function int32(g: GraphBuilder, name: string, values: number[], dims: number[]): string {
+  const data = Int32Array.from(values);
+  return g.initializer({ name, dims, elemType: ElemType.int32, byteLength: data.byteLength, chunks: () => [new Uint8Array(data.buffer)] });
+}
+
+/**
+ * GQA through ONNX Runtime's com.microsoft.GroupQueryAttention: q, k, v as [B, s, heads·hd], the
+ * rotary embedding inside the op (do_rotary, rotate-half, cos and sin per position up to the
+ * cache's end), causal within the sequence, and in decode the cache as its past_key and past_value
+ * ([B, K, L, hd], held in the model). seqlens_k is each sequence's last position (total − 1).
+ * Without IO binding the op cannot update the cache in place: it writes present_key and
+ * present_value, [B, K, L + s, hd], every call, a copy of the cache the standard formulation
+ * does not make and the work accounting does not count.
+ */
+function gqaFused(g: GraphBuilder, c: WorkloadCase, a: GqaShape, store: WeightStore, x: string): string {
+  const { numHeads: H, numKvHeads: K, headDim: hd } = a;
+  const B = c.batch;
+  const decode = c.phase === 'decode';
+  const s = decode ? 1 : c.seqLen;
+  const L = decode ? (c.context ?? 0) : 0;
+  const total = L + s;
+  const shape = (dims: number[]) => g.int64(dims);
+  const project = (w: string, n: number) => g.op('Reshape', [g.op('MatMul', [x, weight(g, c, store.decl(w))]), shape([B, s, n * hd])]);
+  const invFreq = ropeInvFreq(a);
+  const table = (f: (x: number) => number) =>
+    Float32Array.from({ length: total * (hd / 2) }, (_, i) => f(Math.floor(i / (hd / 2)) * invFreq[i % (hd / 2)]));
+  const cache = (name: string) => {
+    const decl = store.decl(name);
+    return g.initializer({
+      name,
+      dims: [B, K, L, hd],
+      elemType: elemTypeOf(c),
+      byteLength: B * K * L * hd * bytesPerElement(c.dtype),
+      chunks: function* () {
+        for (let block = 0; block < B * K; block++) yield toBytes(c, tensorRange(c, decl, block * L * hd, L * hd));
+      },
+    });
+  };
+  const [out] = g.node(
+    'GroupQueryAttention',
+    [
+      project('wq', H),
+      project('wk', K),
+      project('wv', K),
+      L > 0 ? cache('k_cache') : '',
+      L > 0 ? cache('v_cache') : '',
+      int32(g, 'seqlens_k', Array(B).fill(total - 1), [B]),
+      int32(g, 'total_sequence_length', [total], []),
+      constant(g, c, 'rope_cos_cache', table(Math.cos), [total, hd / 2]),
+      constant(g, c, 'rope_sin_cache', table(Math.sin), [total, hd / 2]),
+    ],
+    { num_heads: attr.int(H), kv_num_heads: attr.int(K), do_rotary: attr.int(1), rotary_interleaved: attr.int(0) },
+    { outputs: 3, domain: 'com.microsoft' },
+  );
+  return g.op('MatMul', [g.op('Reshape', [out, shape([B * s, H * hd])]), weight(g, c, store.decl('wo'))]);
 }
 
 function gqa(g: GraphBuilder, c: WorkloadCase, a: GqaShape, store: WeightStore, x: string): string {
@@ -236,7 +295,21 @@ function mla(g: GraphBuilder, c: WorkloadCase, a: MlaShape, store: WeightStore, 
   const kva = g.op('MatMul', [x, w('wkv_a')]);
   const kRope = rotary(g, g.op('Reshape', [slice(kva, rkv, rkv + r), shape([B, s, 1, r])]), r, cos, sin); // [B, s, 1, r]
   let out: string; // [B, s, H, v]
-  if (!decode) {
+  const fused = c.attnImpl === 'fused';
+  if (!decode && fused) {
+    // MultiHeadAttention takes one key per head: the shared rotary key is copied to every head
+    const kv = g.op('Reshape', [g.op('MatMul', [slice(kva, 0, rkv), w('wkv_b')]), shape([B, s, H, n + v])]);
+    const flat = (t: string, width: number) => g.op('Reshape', [t, shape([B, s, H * width])]);
+    const key = g.op('Concat', [slice(kv, 0, n), g.op('Expand', [kRope, shape([B, s, H, r])])], { axis: attr.int(-1) });
+    const query = g.op('Concat', [qNope, qRope], { axis: attr.int(-1) });
+    const [o] = g.node(
+      'MultiHeadAttention',
+      [flat(query, n + r), flat(key, n + r), flat(slice(kv, n, n + v), v)],
+      { num_heads: attr.int(H), unidirectional: attr.int(1), scale: attr.float(1 / Math.sqrt(n + r)) },
+      { outputs: 1, domain: 'com.microsoft' },
+    );
+    out = g.op('Reshape', [o, shape([B, s, H, v])]);
+  } else if (!decode) {
     const kv = g.op('Reshape', [g.op('MatMul', [slice(kva, 0, rkv), w('wkv_b')]), shape([B, s, H, n + v])]);
     const heads = (t: string, perm: number[]) => g.op('Transpose', [t], { perm: attr.ints(perm) });
     const scores = g.op('Add', [
@@ -256,16 +329,11 @@ function mla(g: GraphBuilder, c: WorkloadCase, a: MlaShape, store: WeightStore, 
       axis: attr.int(-1),
     }); // [B, 1, rkv + r]
     let latentOut: string; // [B, H, rkv + r]
-    if (L === 0) {
-      latentOut = g.op('MatMul', [
-        g.op('Transpose', [g.op('Softmax', [g.op('MatMul', [own, queryT])], { axis: attr.int(1) })], { perm: attr.ints([0, 2, 1]) }),
-        own,
-      ]);
-    } else {
+    const cacheOf = (dims: number[]) => {
       const decl = store.decl('kv_cache');
-      const cache = g.initializer({
+      return g.initializer({
         name: 'kv_cache',
-        dims: [B, L, rkv + r],
+        dims,
         elemType: elemTypeOf(c),
         byteLength: B * L * (rkv + r) * bytesPerElement(c.dtype),
         // one sequence at a time: a whole cache can outgrow a typed array
@@ -273,6 +341,35 @@ function mla(g: GraphBuilder, c: WorkloadCase, a: MlaShape, store: WeightStore, 
           for (let b = 0; b < B; b++) yield toBytes(c, tensorRange(c, decl, b * L * (rkv + r), L * (rkv + r)));
         },
       });
+    };
+    if (fused) {
+      // GroupQueryAttention with one KV head of rkv + r: the latent and rotary key are the key, and
+      // the same vector is the value (its rotary part's products thrown away after); the scale is
+      // the layer's 1/√(n + r), not the op's 1/√(rkv + r), so the query goes in unscaled
+      const unscaled = g.op('Concat', [qLatent, g.op('Reshape', [qRope, shape([B, H, r])])], { axis: attr.int(-1) });
+      const past = L > 0 ? cacheOf([B, 1, L, rkv + r]) : '';
+      const [o] = g.node(
+        'GroupQueryAttention',
+        [
+          g.op('Reshape', [unscaled, shape([B, 1, H * (rkv + r)])]),
+          own,
+          own,
+          past,
+          past,
+          int32(g, 'seqlens_k', Array(B).fill(L), [B]),
+          int32(g, 'total_sequence_length', [L + 1], []),
+        ],
+        { num_heads: attr.int(H), kv_num_heads: attr.int(1), scale: attr.float(1 / Math.sqrt(n + r)) },
+        { outputs: 3, domain: 'com.microsoft' },
+      );
+      latentOut = g.op('Reshape', [o, shape([B, H, rkv + r])]);
+    } else if (L === 0) {
+      latentOut = g.op('MatMul', [
+        g.op('Transpose', [g.op('Softmax', [g.op('MatMul', [own, queryT])], { axis: attr.int(1) })], { perm: attr.ints([0, 2, 1]) }),
+        own,
+      ]);
+    } else {
+      const cache = cacheOf([B, L, rkv + r]);
       const probs = g.op('Softmax', [g.op('Concat', [g.op('MatMul', [cache, queryT]), g.op('MatMul', [own, queryT])], { axis: attr.int(1) })], {
         axis: attr.int(1),
       }); // [B, L + 1, H]

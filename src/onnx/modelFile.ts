@@ -29,7 +29,7 @@ export function modelSpec(c: WorkloadCase): Record<string, unknown> {
     moeImpl: c.layer.kind === 'moe' ? (c.moeImpl ?? 'routed') : undefined,
     expertsPerCard: c.expertsPerCard,
     // attention's graph holds its sequences' shape, rotary tables, causal mask and decode cache
-    ...(c.layer.kind === 'attention' ? { phase: c.phase, batch: c.batch, seqLen: c.seqLen, context: c.context } : {}),
+    ...(c.layer.kind === 'attention' ? { phase: c.phase, batch: c.batch, seqLen: c.seqLen, context: c.context, attnImpl: c.attnImpl } : {}),
   };
 }
 
@@ -38,7 +38,12 @@ export function modelFileName(c: WorkloadCase): string {
     .update(JSON.stringify(modelSpec(c)))
     .digest('hex')
     .slice(0, 16);
-  const impl = c.layer.kind === 'moe' ? `-${c.moeImpl ?? 'routed'}${c.expertsPerCard !== undefined ? `-ep${c.expertsPerCard}` : ''}` : '';
+  const impl =
+    c.layer.kind === 'moe'
+      ? `-${c.moeImpl ?? 'routed'}${c.expertsPerCard !== undefined ? `-ep${c.expertsPerCard}` : ''}`
+      : c.attnImpl === 'fused'
+        ? '-fused'
+        : '';
   return `${c.preset}-${c.layer.kind}${impl}-${c.dtype === 'tf32' ? 'fp32' : c.dtype}-${hash}.onnx`;
 }
 

@@ -104,6 +104,8 @@ export const WorkloadSchema = z.object({
   expertsPerCard: z.number().int().optional(),
   /** Since 1.5: attention decode's KV-cache length per sequence. */
   context: z.number().int().optional(),
+  /** Since 1.5: attention's formulation; absent is standard. */
+  attnImpl: z.enum(['standard', 'fused']).optional(),
 });
 
 export const WorkSchema = z.object({

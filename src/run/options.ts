@@ -4,7 +4,18 @@ import { maxThreads } from './limits.js';
 import { issuesText } from '../files/benchFiles.js';
 import { DEFAULT_STDREL, DEFAULT_WARMUP } from '../measure/stopping.js';
 import { DEFAULTS, loadSuite } from '../workloads/plan.js';
-import { DTYPES, LAYER_KINDS, MOE_IMPLS, PHASES, type Dtype, type LayerKind, type MoeImpl, type Phase } from '../workloads/spec.js';
+import {
+  ATTN_IMPLS,
+  DTYPES,
+  LAYER_KINDS,
+  type AttnImpl,
+  MOE_IMPLS,
+  PHASES,
+  type Dtype,
+  type LayerKind,
+  type MoeImpl,
+  type Phase,
+} from '../workloads/spec.js';
 
 /**
  * Every default of `moebench run`, in one place: the CLI's help shows these, the parser fills
@@ -51,6 +62,8 @@ export const RunOptionsSchema = z.object({
   experts: positiveInt.optional(),
   /** Since 1.5: attention decode's KV-cache lengths. */
   context: z.array(positiveInt).optional(),
+  /** Since 1.5: attention's formulations. */
+  attnImpl: z.array(z.enum(ATTN_IMPLS as [AttnImpl, ...AttnImpl[]])).optional(),
   /** auto, all-available or an engine's name; undefined: the suite's backend, else auto. */
   backend: z.string().optional(),
   /** --device N: nvidia-smi's index of the card; undefined: the first card CUDA may use. */
@@ -241,6 +254,7 @@ const RECORDED_OPTIONS = [
   'routing',
   'topK',
   'context',
+  'attnImpl',
   'profile',
   'roofline',
   'force',
@@ -297,6 +311,7 @@ export function runOptionsFrom(argv: Record<string, unknown>): RunOptions {
     topK: intsOf('top-k', argv.topK),
     experts: one('experts', argv.experts),
     context: intsOf('context', argv.context),
+    attnImpl: csvOf('attn-impl', argv.attnImpl, ATTN_IMPLS),
     backend: argv.backend as string | undefined,
     device,
     deviceAll,

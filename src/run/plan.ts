@@ -16,6 +16,7 @@ function overrides(o: RunOptions): Partial<SuiteEntry> {
   if (o.topK) out.topK = o.topK;
   if (o.experts !== undefined) out.numExperts = o.experts;
   if (o.context) out.context = o.context;
+  if (o.attnImpl) out.attnImpl = o.attnImpl;
   return out;
 }
 

@@ -423,6 +423,9 @@ function attentionMeasured(
       c.workload.dtype === dtype &&
       measuredCard(file, c)?.name === peak.name,
   );
+  // one formulation, never mixed across contexts: the fused op where it was measured (what a serving engine runs), else standard
+  const fused = ofKey.filter((c) => c.workload.attnImpl === 'fused');
+  if (fused.length) ofKey.splice(0, ofKey.length, ...fused);
   const run = `moebench run --preset ${o.model} --layer attention --phase ${p} --dtype ${dtype}`;
   if (p === 'prefill') {
     const c = ofKey.filter((k) => k.workload.seqLen === promptTokens).sort((x, y) => y.workload.numTokens - x.workload.numTokens)[0];

@@ -101,6 +101,33 @@ describe('ONNX builder round trip on ORT CPU against the float64 reference', () 
       expect(r.rowsChecked).toBe(o.numTokens);
     });
 
+    it.each([
+      ['decode over a cache of 1', { phase: 'decode', batch: 4, seqLen: 1, numTokens: 4, context: 1 }],
+      ['decode over a cache of 16', { phase: 'decode', batch: 4, seqLen: 1, numTokens: 4, context: 16 }],
+      ['causal prefill of two sequences', { phase: 'prefill', batch: 2, seqLen: 8, numTokens: 16 }],
+      ['decode in fp16', { phase: 'decode', batch: 4, seqLen: 1, numTokens: 4, context: 16, dtype: 'fp16' }],
+    ] as [string, Partial<Omit<WorkloadCase, 'routing'>>][])("fused (ORT's GroupQueryAttention, rotary inside): %s matches", async (_name, o) => {
+      const c = attention({ ...o, attnImpl: 'fused' });
+      expect(c.id).toMatch(/\/fused$/);
+      const r = await errorOf(c);
+      expect(r.relativeL2Error).toBeLessThan(r.tolerance);
+      expect(r.rowsChecked).toBe(o.numTokens);
+    });
+
+    it('fused with a head size ORT refuses is skipped with the reason, not failed', () => {
+      const c = tinyCase({
+        layer: { ...PRESETS.tiny.attention!, headDim: 8 } as typeof PRESETS.tiny.attention,
+        attnImpl: 'fused',
+        phase: 'decode',
+        batch: 2,
+        seqLen: 1,
+        numTokens: 2,
+        context: 4,
+      });
+      expect(cpu.unsupported(c)).toBe("ONNX Runtime's GroupQueryAttention needs a head size that is a multiple of 16; this case's is 8");
+      expect(cpu.unsupported({ ...c, attnImpl: undefined })).toBeUndefined();
+    });
+
     it('fp16 stays within the fp16 tolerance', async () => {
       const r = await errorOf(attention({ phase: 'decode', batch: 4, seqLen: 1, numTokens: 4, context: 16, dtype: 'fp16' }));
       expect(r.relativeL2Error).toBeLessThan(1e-2);
@@ -116,6 +143,19 @@ describe('ONNX builder round trip on ORT CPU against the float64 reference', () 
       ['decompressed causal prefill of two sequences', { phase: 'prefill', batch: 2, seqLen: 8, numTokens: 16 }],
     ] as [string, Partial<Omit<WorkloadCase, 'routing'>>][])('%s matches', async (_name, o) => {
       const r = await errorOf(mla(o));
+      expect(r.relativeL2Error).toBeLessThan(1e-5);
+      expect(r.rowsChecked).toBe(o.numTokens);
+    });
+
+    it.each([
+      [
+        'absorbed decode through GroupQueryAttention with one 16-wide KV head, over a cache of 16',
+        { phase: 'decode', batch: 3, seqLen: 1, numTokens: 3, context: 16 },
+      ],
+      ['absorbed decode over a cache of 1', { phase: 'decode', batch: 3, seqLen: 1, numTokens: 3, context: 1 }],
+      ['decompressed prefill through MultiHeadAttention (key 12, value 6 wide)', { phase: 'prefill', batch: 2, seqLen: 8, numTokens: 16 }],
+    ] as [string, Partial<Omit<WorkloadCase, 'routing'>>][])('fused: %s matches', async (_name, o) => {
+      const r = await errorOf(mla({ ...o, attnImpl: 'fused' }));
       expect(r.relativeL2Error).toBeLessThan(1e-5);
       expect(r.rowsChecked).toBe(o.numTokens);
     });

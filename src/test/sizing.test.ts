@@ -284,12 +284,28 @@ describe('per-card throughput composed from a measured result file', () => {
       );
     });
 
+    it('one formulation, never mixed: the fused op where it was measured, over the standard one', () => {
+      const fused = {
+        ...attention('decode', 16, 0.3, 4096),
+        workload: { ...attention('decode', 16, 0.3, 4096).workload, attnImpl: 'fused' as const },
+      };
+      fused.id = caseId(fused.workload);
+      const both = compose({ ...withAttention, cases: [...withAttention.cases, fused] }, FIXTURE_H100, {
+        model: 'tiny',
+        layout: parseLayout('ep=4,tp=1'),
+        contextTokens: 4096,
+        linkGBps: 50,
+      });
+      expect(term(both.decode, 'attention')).toMatchObject({ kind: 'measured', perLayerMs: 0.3 });
+      expect(term(both.decode, 'attention').source).toMatch(/tiny\/attention\/decode\/t16\/fp32\/ctx4096\/fused on NVIDIA H100/);
+    });
+
     it('beyond the measured contexts the nearest is scaled by its roofline floors; without a case of the batch, the estimate names the run', () => {
       const far = compose(withAttention, FIXTURE_H100, { model: 'tiny', layout: parseLayout('ep=4,tp=1'), contextTokens: 16384, linkGBps: 50 });
       expect(term(far.decode, 'attention').kind).toBe('extrapolated');
-      // tiny's attention at 16 queries is memory-bound on the H100: its cache of 16 × L × 2 heads × 8 × 2 × 4 bytes grows with L,
-      // beside (32·32 + 32·16 + 32·16 + 32·32) × 4 bytes of projections and 2 × 16 × 32 × 4 of activations
-      const bytes = (L: number) => 3072 * 4 + 16 * L * 2 * 8 * 2 * 4 + 2 * 16 * 32 * 4;
+      // tiny's attention at 16 queries is memory-bound on the H100: its cache of 16 × L × 2 heads × 16 × 2 × 4 bytes grows with L,
+      // beside (32·64 + 32·32 + 32·32 + 64·32) × 4 bytes of projections and 2 × 16 × 32 × 4 of activations
+      const bytes = (L: number) => 6144 * 4 + 16 * L * 2 * 16 * 2 * 4 + 2 * 16 * 32 * 4;
       expect(term(far.decode, 'attention').perLayerMs).toBeCloseTo((0.45 * bytes(16384)) / bytes(8192), 12);
       expect(term(c.decode, 'attention').source).toMatch(
         /\(no decode attention case of 16 queries measured on the NVIDIA H100 SXM5 80GB: run moebench run --preset tiny --layer attention --phase decode --dtype fp32 --tokens 16 --context 4096\)$/,

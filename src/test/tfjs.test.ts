@@ -101,6 +101,13 @@ describe('TF.js limits are stated, not hidden', () => {
   it('fp16 is not supported, with the reason', () => {
     expect(wasm.unsupported(tinyCase({ dtype: 'fp16' }))).toMatch(/no float16 tensors/);
   });
+  it('fused attention is ORT only', () => {
+    const c = tinyCase({ layer: PRESETS.tiny.attention!, attnImpl: 'fused' });
+    expect(new TfjsBackend('wasm').unsupported(c)).toMatch(
+      /^fused attention is ONNX Runtime's GroupQueryAttention \/ MultiHeadAttention contrib op; TF.js has none$/,
+    );
+  });
+
   it('the fused formulation is ORT only', () => {
     expect(wasm.unsupported(tinyCase({ moeImpl: 'fused' }))).toMatch(/com.microsoft.MoE/);
   });

@@ -3,7 +3,20 @@ import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { PRESETS, presetNames, type AttentionShape, type DenseShape, type MatmulShape, type MoeShape, type Preset } from './presets.js';
 import { parseRouting, checkRouting } from './routing.js';
-import { caseId, DTYPES, LAYER_KINDS, MOE_IMPLS, PHASES, type Dtype, type LayerKind, type MoeImpl, type Phase, type WorkloadCase } from './spec.js';
+import {
+  ATTN_IMPLS,
+  caseId,
+  DTYPES,
+  LAYER_KINDS,
+  MOE_IMPLS,
+  PHASES,
+  type AttnImpl,
+  type Dtype,
+  type LayerKind,
+  type MoeImpl,
+  type Phase,
+  type WorkloadCase,
+} from './spec.js';
 
 const oneOrMany = <T extends z.ZodTypeAny>(t: T) => z.union([t, z.array(t).min(1)]);
 
@@ -28,6 +41,8 @@ export const SuiteEntrySchema = z
     numExperts: z.number().int().optional(),
     /** Attention decode: tokens already in each sequence's KV cache (default: the preset's). */
     context: oneOrMany(z.number().int()).optional(),
+    /** Attention: standard ops or ONNX Runtime's fused contrib op. */
+    attnImpl: oneOrMany(z.enum(ATTN_IMPLS as [AttnImpl, ...AttnImpl[]])).optional(),
   })
   .strict();
 
@@ -94,8 +109,8 @@ export function planCases(entries: SuiteEntry[], seed: number = DEFAULTS.seed): 
                 const variants =
                   layer.kind === 'moe'
                     ? moeVariants(entry, layer.numExperts, layer.topK)
-                    : layer.kind === 'attention' && phase === 'decode'
-                      ? list(entry.context, [layer.defaultContext]).map((context) => ({ context: positiveInt('context', context) }))
+                    : layer.kind === 'attention'
+                      ? attentionVariants(entry, layer.defaultContext, phase)
                       : [{}];
                 for (const v of variants) {
                   const c = { ...base, ...v };
@@ -145,6 +160,14 @@ function tokenShapes(entry: SuiteEntry, phase: Phase): [number, number][] {
     for (const s of phase === 'decode' ? [1] : list(entry.seqLen, [DEFAULTS.seqLen])) shapes.push([b, positiveInt('seqLen', s)]);
   }
   return shapes;
+}
+
+/** Attention's formulations and, in decode, its contexts. Standard cases carry no attnImpl, as before there was a choice. */
+function attentionVariants(entry: SuiteEntry, defaultContext: number, phase: Phase): Partial<WorkloadCase>[] {
+  const contexts = phase === 'decode' ? list(entry.context, [defaultContext]).map((n) => positiveInt('context', n)) : [undefined];
+  return list<AttnImpl>(entry.attnImpl, ['standard']).flatMap((attnImpl) =>
+    contexts.map((context) => ({ ...(context !== undefined ? { context } : {}), ...(attnImpl === 'fused' ? { attnImpl } : {}) })),
+  );
 }
 
 function moeVariants(entry: SuiteEntry, numExperts: number, topK: number): Partial<WorkloadCase>[] {

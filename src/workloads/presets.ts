@@ -271,14 +271,15 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
   'tiny-mla': {
     name: 'tiny-mla',
     description: 'Tiny MLA attention for tests (not a model)',
-    source: 'moebench test shapes: every MLA dimension distinct, so a transposed or swapped one cannot pass',
+    source:
+      'moebench test shapes: every MLA dimension distinct, so a transposed or swapped one cannot pass; the latent and rotary key 16 wide, as GroupQueryAttention needs',
     attention: {
       kind: 'attention',
       form: 'mla',
       hiddenSize: 32,
       numHeads: 4,
-      qLoraRank: 12,
-      kvLoraRank: 10,
+      qLoraRank: 20,
+      kvLoraRank: 12,
       qkNopeHeadDim: 8,
       qkRopeHeadDim: 4,
       vHeadDim: 6,
@@ -292,7 +293,7 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
     source: 'moebench test shapes',
     dense: { kind: 'dense', hiddenSize: 32, intermediateSize: 48 },
     matmul: { kind: 'matmul', hiddenSize: 32, depth: 2 },
-    attention: { kind: 'attention', form: 'gqa', hiddenSize: 32, numHeads: 4, numKvHeads: 2, headDim: 8, ropeTheta: 10_000, defaultContext: 16 },
+    attention: { kind: 'attention', form: 'gqa', hiddenSize: 32, numHeads: 4, numKvHeads: 2, headDim: 16, ropeTheta: 10_000, defaultContext: 16 },
     moe: {
       kind: 'moe',
       hiddenSize: 32,

@@ -9,12 +9,15 @@ import { routingLabel, type RoutingSpec } from './routing.js';
 export type Dtype = 'fp32' | 'tf32' | 'fp16';
 export type Phase = 'prefill' | 'decode';
 export type MoeImpl = 'routed' | 'fused' | 'dense-all';
+/** Attention: standard ONNX ops, or ONNX Runtime's fused contrib op (GroupQueryAttention, MultiHeadAttention). */
+export type AttnImpl = 'standard' | 'fused';
 export type LayerKind = 'dense' | 'moe' | 'matmul' | 'attention';
 export const LAYER_KINDS: readonly LayerKind[] = ['dense', 'moe', 'matmul', 'attention'];
 
 export const DTYPES: readonly Dtype[] = ['fp32', 'tf32', 'fp16'];
 export const PHASES: readonly Phase[] = ['prefill', 'decode'];
 export const MOE_IMPLS: readonly MoeImpl[] = ['routed', 'fused', 'dense-all'];
+export const ATTN_IMPLS: readonly AttnImpl[] = ['standard', 'fused'];
 
 export function bytesPerElement(dtype: Dtype): number {
   return dtype === 'fp16' ? 2 : 4;
@@ -47,12 +50,17 @@ export interface WorkloadCase {
    * attends over them and itself. Prefill attends causally within its own sequences.
    */
   context?: number;
+  /** Attention only; absent means standard. */
+  attnImpl?: AttnImpl;
 }
 
 export function caseId(c: Omit<WorkloadCase, 'id'>): string {
   const parts = [c.preset, c.layer.kind, c.phase, `t${c.numTokens}`, c.dtype];
   if (c.layer.kind === 'matmul') parts.push(`d${c.layer.hiddenSize}x${c.layer.depth}`);
-  if (c.layer.kind === 'attention') parts.push(c.phase === 'decode' ? `ctx${c.context}` : `b${c.batch}`);
+  if (c.layer.kind === 'attention') {
+    parts.push(c.phase === 'decode' ? `ctx${c.context}` : `b${c.batch}`);
+    if (c.attnImpl === 'fused') parts.push('fused');
+  }
   if (c.layer.kind === 'moe') {
     parts.push(`e${c.layer.numExperts}k${c.layer.topK}`, c.moeImpl ?? 'routed', routingLabel(c.routing ?? { kind: 'uniform' }));
     if (c.expertsPerCard !== undefined) parts.push(`ep${c.expertsPerCard}`);

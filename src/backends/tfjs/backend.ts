@@ -50,6 +50,7 @@ export class TfjsBackend implements Backend {
   unsupported(c: WorkloadCase): string | undefined {
     if (c.dtype === 'fp16') return 'TF.js 4.22 has no float16 tensors on any backend (tfjs-core dtypes: float32, int32, bool, complex64, string)';
     if (c.layer.kind === 'moe' && c.moeImpl === 'fused') return "fused is ONNX Runtime's com.microsoft.MoE contrib op; TF.js has no fused MoE op";
+    if (c.attnImpl === 'fused') return "fused attention is ONNX Runtime's GroupQueryAttention / MultiHeadAttention contrib op; TF.js has none";
     if (this.kind === 'cpu' && accountFor(c).flopsPerCall > TFJS_CPU_MAX_FLOPS_PER_CALL) {
       return `tfjs-cpu is plain JavaScript; cases over ${TFJS_CPU_MAX_FLOPS_PER_CALL / 1e9} GFLOP per call are left out`;
     }
