@@ -61,6 +61,10 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
           .option('case-memory-mb', { type: 'string', describe: 'V8 heap limit of each case process' })
           .option('dtype', { type: 'string', describe: 'fp32 (strict: TF32 off on CUDA), tf32 (CUDA tensor cores on purpose), fp16 (comma list)' })
           .option('moe-impl', { type: 'string', describe: 'routed, fused, dense-all (comma list)' })
+          .option('context-spread', {
+            type: 'string',
+            describe: "attention decode, fused: the sequences' caches from --context down to --context × (1 − F), evenly",
+          })
           .option('attn-impl', { type: 'string', describe: "attention: standard (ONNX ops), fused (ONNX Runtime's contrib op) (comma list)" })
           .option('routing', { type: 'string', describe: 'uniform, zipf:S, hot:F, file:PATH (comma list)' })
           .option('experts-per-card', { type: 'string', describe: "benchmark one card's share of the experts (expert parallelism)" })

@@ -1,5 +1,5 @@
 import type { AttentionShape, GqaShape, MlaShape } from '../workloads/presets.js';
-import type { WorkloadCase } from '../workloads/spec.js';
+import { contextsOf, type WorkloadCase } from '../workloads/spec.js';
 import { expertPrefix, matmulWeightName, sharedPrefix, type CaseInputs, type WeightStore } from '../workloads/tensors.js';
 
 /**
@@ -116,7 +116,9 @@ function fakeMla(c: WorkloadCase, a: MlaShape, x: Float32Array, rows: number, we
   const decode = c.phase === 'decode';
   const L = decode ? (c.context ?? 0) : 0;
   const S = decode ? 1 : c.seqLen;
-  const position = (t: number) => (decode ? L : t % S);
+  // a decode sequence's own cache length (fused cases may spread them), at which its token sits
+  const lengths = decode ? contextsOf(c) : [];
+  const position = (t: number) => (decode ? lengths[t] : t % S);
   const q = matmul(matmul(x, weights.get('wq_a'), rows, d, rq), weights.get('wq_b'), rows, rq, H * (n + r));
   const kva = matmul(x, weights.get('wkv_a'), rows, d, rkv + r);
   for (let t = 0; t < rows; t++) {
@@ -128,7 +130,7 @@ function fakeMla(c: WorkloadCase, a: MlaShape, x: Float32Array, rows: number, we
   for (let t = 0; t < rows; t++) {
     // the latents and rotary keys this token sees, as rows of rkv + r
     const seen: Float32Array[] = [];
-    if (decode) for (let p = 0; p < L; p++) seen.push(cache!.subarray((t * L + p) * (rkv + r), (t * L + p + 1) * (rkv + r)));
+    if (decode) for (let p = 0; p < lengths[t]; p++) seen.push(cache!.subarray((t * L + p) * (rkv + r), (t * L + p + 1) * (rkv + r)));
     const first = decode ? t : t - (t % S);
     for (let u = first; u <= t; u++) seen.push(kva.subarray(u * (rkv + r), (u + 1) * (rkv + r)));
     const latents = new Float32Array(seen.length * rkv);
@@ -158,7 +160,9 @@ function fakeGqa(c: WorkloadCase, a: GqaShape, x: Float32Array, rows: number, we
   const decode = c.phase === 'decode';
   const L = decode ? (c.context ?? 0) : 0;
   const S = decode ? 1 : c.seqLen;
-  const position = (t: number) => (decode ? L : t % S);
+  // a decode sequence's own cache length (fused cases may spread them), at which its token sits
+  const lengths = decode ? contextsOf(c) : [];
+  const position = (t: number) => (decode ? lengths[t] : t % S);
   const rotateAll = (m: Float32Array, heads: number) => {
     for (let t = 0; t < rows; t++)
       for (let h = 0; h < heads; h++)
@@ -182,7 +186,7 @@ function fakeGqa(c: WorkloadCase, a: GqaShape, x: Float32Array, rows: number, we
     // the keys this token sees: [source, row] pairs, source 'cache' (sequence t, position p) or 'token'
     const seen: { key: (j: number, i: number) => number; value: (j: number, i: number) => number }[] = [];
     if (decode) {
-      for (let p = 0; p < L; p++)
+      for (let p = 0; p < lengths[t]; p++)
         seen.push({ key: (j, i) => kc![((t * K + j) * L + p) * hd + i], value: (j, i) => vc![((t * K + j) * L + p) * hd + i] });
       seen.push({ key: (j, i) => k[t * K * hd + j * hd + i], value: (j, i) => v[t * K * hd + j * hd + i] });
     } else {

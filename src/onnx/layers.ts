@@ -1,5 +1,5 @@
 import type { AttentionShape, GqaShape, MlaShape, MoeShape } from '../workloads/presets.js';
-import { bytesPerElement, type WorkloadCase } from '../workloads/spec.js';
+import { bytesPerElement, contextsOf, type WorkloadCase } from '../workloads/spec.js';
 import {
   absorbedValues,
   expertPrefix,
@@ -17,7 +17,7 @@ import { toHalfArray } from '../workloads/float16.js';
 import { attr, ElemType, GraphBuilder } from './graph.js';
 
 /** Bumped whenever a graph changes, so cached model files are rebuilt. */
-export const BUILDER_VERSION = 2;
+export const BUILDER_VERSION = 3;
 
 const TOKENS = 'tokens';
 
@@ -119,6 +119,7 @@ function constant(g: GraphBuilder, c: WorkloadCase, name: string, values: Float3
  * token's are concatenated (a few numbers per head), never the cache itself.
  */
 function attention(g: GraphBuilder, c: WorkloadCase, a: AttentionShape, store: WeightStore, x: string): string {
+  if (c.contextSpread && c.attnImpl !== 'fused') throw new Error(`${c.id}: a spread of cache lengths needs the fused formulation`);
   if (a.form === 'mla') return mla(g, c, a, store, x);
   return c.attnImpl === 'fused' ? gqaFused(g, c, a, store, x) : gqa(g, c, a, store, x);
 }
@@ -170,7 +171,8 @@ function gqaFused(g: GraphBuilder, c: WorkloadCase, a: GqaShape, store: WeightSt
       project('wv', K),
       L > 0 ? cache('k_cache') : '',
       L > 0 ? cache('v_cache') : '',
-      int32(g, 'seqlens_k', Array(B).fill(total - 1), [B]),
+      // each sequence's last position: its own cache length in decode (contextsOf), the prompt's end in prefill
+      int32(g, 'seqlens_k', decode ? contextsOf(c) : Array(B).fill(total - 1), [B]),
       int32(g, 'total_sequence_length', [total], []),
       constant(g, c, 'rope_cos_cache', table(Math.cos), [total, hd / 2]),
       constant(g, c, 'rope_sin_cache', table(Math.sin), [total, hd / 2]),
@@ -190,8 +192,8 @@ function gqa(g: GraphBuilder, c: WorkloadCase, a: GqaShape, store: WeightStore, 
   const L = decode ? (c.context ?? 0) : 0;
   const shape = (dims: number[]) => g.int64(dims);
   const tables = attentionTables(c, a);
-  const cos = constant(g, c, 'rope_cos', tables.cos, [s, 1, hd]);
-  const sin = constant(g, c, 'rope_sin', tables.sin, [s, 1, hd]);
+  const cos = constant(g, c, 'rope_cos', tables.cos, tables.dims);
+  const sin = constant(g, c, 'rope_sin', tables.sin, tables.dims);
   const rope = (t: string) => rotary(g, t, hd, cos, sin);
   const scale = constant(g, c, 'score_scale', Float32Array.of(1 / Math.sqrt(hd)), []);
   const heads = (w: string, n: number) => g.op('Reshape', [g.op('MatMul', [x, weight(g, c, store.decl(w))]), shape([B, s, n, hd])]);
@@ -283,8 +285,8 @@ function mla(g: GraphBuilder, c: WorkloadCase, a: MlaShape, store: WeightStore, 
   const shape = (dims: number[]) => g.int64(dims);
   const slice = (t: string, from: number, to: number, axis = -1) => g.op('Slice', [t, g.int64([from]), g.int64([to]), g.int64([axis])]);
   const tables = attentionTables(c, a);
-  const cos = constant(g, c, 'rope_cos', tables.cos, [s, 1, r]);
-  const sin = constant(g, c, 'rope_sin', tables.sin, [s, 1, r]);
+  const cos = constant(g, c, 'rope_cos', tables.cos, tables.dims);
+  const sin = constant(g, c, 'rope_sin', tables.sin, tables.dims);
   const scale = constant(g, c, 'score_scale', Float32Array.of(1 / Math.sqrt(n + r)), []);
   const w = (name: string) => weight(g, c, store.decl(name));
   // queries [B, s, H, n + r]: nope part, rotary part
@@ -356,7 +358,7 @@ function mla(g: GraphBuilder, c: WorkloadCase, a: MlaShape, store: WeightStore, 
           own,
           past,
           past,
-          int32(g, 'seqlens_k', Array(B).fill(L), [B]),
+          int32(g, 'seqlens_k', contextsOf(c), [B]),
           int32(g, 'total_sequence_length', [L + 1], []),
         ],
         { num_heads: attr.int(H), kv_num_heads: attr.int(1), scale: attr.float(1 / Math.sqrt(n + r)) },

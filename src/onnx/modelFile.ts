@@ -29,7 +29,9 @@ export function modelSpec(c: WorkloadCase): Record<string, unknown> {
     moeImpl: c.layer.kind === 'moe' ? (c.moeImpl ?? 'routed') : undefined,
     expertsPerCard: c.expertsPerCard,
     // attention's graph holds its sequences' shape, rotary tables, causal mask and decode cache
-    ...(c.layer.kind === 'attention' ? { phase: c.phase, batch: c.batch, seqLen: c.seqLen, context: c.context, attnImpl: c.attnImpl } : {}),
+    ...(c.layer.kind === 'attention'
+      ? { phase: c.phase, batch: c.batch, seqLen: c.seqLen, context: c.context, attnImpl: c.attnImpl, contextSpread: c.contextSpread }
+      : {}),
   };
 }
 

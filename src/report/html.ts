@@ -84,7 +84,8 @@ function attentionByContext(cases: readonly CaseResult[]) {
     const w = c.workload;
     const layer = w.layer;
     if (layer.kind !== 'attention' || w.phase !== 'decode' || !c.summary || w.context === undefined) continue;
-    const key = `${w.preset} ${layer.form.toUpperCase()} · ${w.numTokens} queries · ${w.dtype} · ${c.device} · ${c.backend}`;
+    const spread = w.contextSpread ? ` (caches down to ×${1 - w.contextSpread})` : '';
+    const key = `${w.preset} ${layer.form.toUpperCase()}${w.attnImpl === 'fused' ? ' fused' : ''} · ${w.numTokens} queries${spread} · ${w.dtype} · ${c.device} · ${c.backend}`;
     (lines.get(key) ?? lines.set(key, []).get(key)!).push({ x: w.context!, y: c.summary.medianMs });
   }
   return [...lines].map(([label, points]) => ({ label, points: points.sort((a, b) => a.x - b.x) }));

@@ -106,6 +106,8 @@ export const WorkloadSchema = z.object({
   context: z.number().int().optional(),
   /** Since 1.5: attention's formulation; absent is standard. */
   attnImpl: z.enum(['standard', 'fused']).optional(),
+  /** Since 1.5: attention decode's spread of cache lengths over the batch (spec.ts contextsOf). */
+  contextSpread: z.number().optional(),
 });
 
 export const WorkSchema = z.object({

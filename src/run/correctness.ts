@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { isIntact, writeCached } from '../files/cache.js';
 import type { LoadedCase } from '../backends/backend.js';
 import { accountFor } from '../workloads/accounting.js';
-import { referenceRows, relativeL2Error, rowsToCheck, TOLERANCE } from '../workloads/reference.js';
+import { REFERENCE_VERSION, referenceRows, relativeL2Error, rowsToCheck, TOLERANCE } from '../workloads/reference.js';
 import type { WorkloadCase } from '../workloads/spec.js';
 import { WeightStore, type CaseInputs } from '../workloads/tensors.js';
 
@@ -44,13 +44,16 @@ export function prefillPrefixRows(c: WorkloadCase): number | undefined {
 /**
  * The float64 reference rows of a case, computed once and kept beside its model: every process of
  * a case checks its output, and the reference (up to seconds of JS float64 arithmetic, most of a
- * small case's process) is the same for all of them. Keyed by the whole case and the rows, so any
- * change to either computes it afresh; a file whose bytes no longer match their hash is not trusted.
+ * small case's process) is the same for all of them. Keyed by the reference's version, the whole
+ * case and the rows, so any change to them computes it afresh; a file whose bytes no longer match their hash is not trusted.
  */
 function cachedReference(c: WorkloadCase, inputs: CaseInputs, rows: number[], cacheDir: string | undefined): Float64Array {
   const compute = () => referenceRows(c, inputs, new WeightStore(c), rows);
   if (!cacheDir) return compute();
-  const key = createHash('sha256').update(JSON.stringify({ c, rows })).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(JSON.stringify({ reference: REFERENCE_VERSION, c, rows }))
+    .digest('hex')
+    .slice(0, 16);
   const path = join(cacheDir, `reference-${key}.f64`);
   const bytes = rows.length * c.layer.hiddenSize * 8;
   if (isIntact(path)) {

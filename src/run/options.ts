@@ -62,6 +62,8 @@ export const RunOptionsSchema = z.object({
   experts: positiveInt.optional(),
   /** Since 1.5: attention decode's KV-cache lengths. */
   context: z.array(positiveInt).optional(),
+  /** Since 1.5: attention decode's spread of cache lengths over the batch (fused only). */
+  contextSpread: z.number().optional(),
   /** Since 1.5: attention's formulations. */
   attnImpl: z.array(z.enum(ATTN_IMPLS as [AttnImpl, ...AttnImpl[]])).optional(),
   /** auto, all-available or an engine's name; undefined: the suite's backend, else auto. */
@@ -223,6 +225,7 @@ const SCALAR_OPTIONS = [
   'caseMemoryMb',
   'expertsPerCard',
   'experts',
+  'contextSpread',
   'seed',
   'out',
   'resume',
@@ -312,6 +315,7 @@ export function runOptionsFrom(argv: Record<string, unknown>): RunOptions {
     experts: one('experts', argv.experts),
     context: intsOf('context', argv.context),
     attnImpl: csvOf('attn-impl', argv.attnImpl, ATTN_IMPLS),
+    contextSpread: argv.contextSpread === undefined ? undefined : Number(argv.contextSpread),
     backend: argv.backend as string | undefined,
     device,
     deviceAll,

@@ -17,6 +17,7 @@ function overrides(o: RunOptions): Partial<SuiteEntry> {
   if (o.experts !== undefined) out.numExperts = o.experts;
   if (o.context) out.context = o.context;
   if (o.attnImpl) out.attnImpl = o.attnImpl;
+  if (o.contextSpread !== undefined) out.contextSpread = o.contextSpread;
   return out;
 }
 

@@ -1,4 +1,4 @@
-import { wrap } from '../text/table.js';
+import { fmt, wrap } from '../text/table.js';
 import { existsSync, renameSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -287,7 +287,7 @@ export async function runRounds(p: PreparedRun, out: RoundsOutput, signal: Abort
       const result = combineRepetitions(have, o.stopping.targetRelHalfWidth, c.seed, repetitions);
       p.session.add(result);
       const tps = result.throughput
-        ? `${result.throughput.tokensPerSec.toPrecision(4)} tokens/s ±${(result.summary!.medianCiRelHalfWidth * 100).toFixed(1)}%`
+        ? `${fmt(result.throughput.tokensPerSec, 4)} tokens/s ±${(result.summary!.medianCiRelHalfWidth * 100).toFixed(1)}%`
         : '';
       const finished = isComplete(result, repetitions);
       processesDone++;

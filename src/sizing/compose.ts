@@ -419,6 +419,7 @@ function attentionMeasured(
       usable(c) &&
       c.workload.preset === o.model &&
       c.workload.layer.kind === 'attention' &&
+      c.workload.contextSpread === undefined &&
       c.workload.phase === p &&
       c.workload.dtype === dtype &&
       measuredCard(file, c)?.name === peak.name,

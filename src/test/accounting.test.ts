@@ -173,4 +173,22 @@ describe('FLOP and byte accounting, against hand-computed values', () => {
     // 1024·1025/2 pairs × 128 heads × (192 for the score + 128 for the value)
     expect(prefill.flopsPerCall).toBe(2 * 1024 * params + 2 * 128 * 320 * 524_800);
   });
+
+  it('GQA decode with a spread of cache lengths counts each sequence’s own cache', () => {
+    const c = make({
+      preset: 'tiny',
+      layer: PRESETS.tiny.attention!,
+      phase: 'decode',
+      numTokens: 4,
+      dtype: 'fp32',
+      context: 16,
+      attnImpl: 'fused',
+      contextSpread: 0.5,
+    });
+    const w = accountFor(c);
+    // caches of 16, 13, 11 and 8 tokens: 48 cached keys read, 52 query-key pairs; 2 kv heads × 16 × (k, v) × 4 bytes a cached token
+    expect(w.bytes.kvCache).toBe(48 * 2 * 16 * 2 * 4);
+    // projections 32·64 + 32·32 + 32·32 + 64·32 = 6,144 weights per token; 4 heads × 2 products × 16 multiply-adds per pair
+    expect(w.flopsPerCall).toBe(2 * 4 * 6144 + 2 * 52 * 4 * 2 * 16);
+  });
 });

@@ -8,7 +8,7 @@ import { ensureModel } from '../onnx/modelFile.js';
 import { buildLayerGraph } from '../onnx/layers.js';
 import { expertHistogram } from '../workloads/routing.js';
 import { makeInputs } from '../workloads/tensors.js';
-import type { WorkloadCase } from '../workloads/spec.js';
+import { contextsOf, type WorkloadCase } from '../workloads/spec.js';
 import { tinyCase } from './helpers/cases.js';
 import { PRESETS } from '../workloads/presets.js';
 
@@ -114,6 +114,18 @@ describe('ONNX builder round trip on ORT CPU against the float64 reference', () 
       expect(r.rowsChecked).toBe(o.numTokens);
     });
 
+    it('fused: a batch whose sequences hold caches of 16, 13, 11 and 8 tokens (seqlens_k per sequence) matches', async () => {
+      const c = attention({ phase: 'decode', batch: 4, seqLen: 1, numTokens: 4, context: 16, attnImpl: 'fused', contextSpread: 0.5 });
+      expect(contextsOf(c)).toEqual([16, 13, 11, 8]);
+      expect(c.id).toBe('tiny/attention/decode/t4/fp32/ctx16s0.5/fused');
+      expect((await errorOf(c)).relativeL2Error).toBeLessThan(1e-5);
+      // the spread is real: the same queries over full caches give other outputs
+      const inputs = makeInputs(c);
+      const full = await cpu.load({ ...c, contextSpread: undefined, id: 'full' }, inputs, { modelDir, deviceId: 0 });
+      expect((await checkCorrectness(c, inputs, full)).passed).toBe(false);
+      await full.dispose();
+    });
+
     it('fused with a head size ORT refuses is skipped with the reason, not failed', () => {
       const c = tinyCase({
         layer: { ...PRESETS.tiny.attention!, headDim: 8 } as typeof PRESETS.tiny.attention,
@@ -158,6 +170,11 @@ describe('ONNX builder round trip on ORT CPU against the float64 reference', () 
       const r = await errorOf(mla({ ...o, attnImpl: 'fused' }));
       expect(r.relativeL2Error).toBeLessThan(1e-5);
       expect(r.rowsChecked).toBe(o.numTokens);
+    });
+
+    it('fused: absorbed decode of sequences with caches of 16, 13, 11 and 8 tokens matches', async () => {
+      const c = mla({ phase: 'decode', batch: 4, seqLen: 1, numTokens: 4, context: 16, attnImpl: 'fused', contextSpread: 0.5 });
+      expect((await errorOf(c)).relativeL2Error).toBeLessThan(1e-5);
     });
 
     it('fp16 stays within the fp16 tolerance', async () => {

@@ -186,6 +186,14 @@ describe('bad input gives one clear line and exit 2', () => {
     [['run', '--preset', 'tiny', '--dtype', 'fp8'], /--dtype "fp8": use fp32, tf32, fp16/],
     [['run', '--preset', 'llama-3.1-8b', '--layer', 'matmul'], /preset llama-3.1-8b has no matmul layer/],
     [
+      ['run', '--preset', 'tiny', '--layer', 'attention', '--context-spread', '0.5'],
+      /--context-spread needs --attn-impl fused: the standard formulation gives every query/,
+    ],
+    [
+      ['run', '--preset', 'tiny', '--layer', 'attention', '--attn-impl', 'fused', '--context-spread', '1.5'],
+      /--context-spread must be between 0 and 1, got 1.5/,
+    ],
+    [
       ['size', '--roofline', '--card', 'NVIDIA H800', '--model', 'roofline'],
       /roofline is not a model: use one of deepseek-v3, mixtral-8x7b, qwen3-30b-a3b, llama-3.1-8b, small, tiny/,
     ],

@@ -1,6 +1,6 @@
 import type { AttentionShape, MoeShape } from './presets.js';
 import { assignExperts, expertHistogram, type Assignment } from './routing.js';
-import { bytesPerElement, type WorkloadCase } from './spec.js';
+import { bytesPerElement, contextsOf, type WorkloadCase } from './spec.js';
 
 /** Analytic work of one call, in the spirit of nvbench's add_element_count / add_global_memory_reads. */
 export interface WorkAccounting {
@@ -128,7 +128,8 @@ export function accountFor(c: WorkloadCase, assignment?: Assignment): WorkAccoun
 function attentionWork(c: WorkloadCase, a: AttentionShape, b: number): WorkAccounting {
   const T = c.numTokens;
   const decode = c.phase === 'decode';
-  const pairs = decode ? T * ((c.context ?? 0) + 1) : (c.batch * c.seqLen * (c.seqLen + 1)) / 2;
+  const cached = decode ? sum(contextsOf(c)) : 0;
+  const pairs = decode ? cached + T : (c.batch * c.seqLen * (c.seqLen + 1)) / 2;
   let projectionParams: number;
   /** Multiply-adds per query-key pair, all heads: the score and the value's share. */
   let macsPerPair: number;
@@ -152,7 +153,7 @@ function attentionWork(c: WorkloadCase, a: AttentionShape, b: number): WorkAccou
   }
   const attention = 2 * T * projectionParams + 2 * macsPerPair * pairs;
   const weights = projectionParams * b;
-  const kvCache = decode ? T * (c.context ?? 0) * kvCachePerToken * b : 0;
+  const kvCache = cached * kvCachePerToken * b;
   const activations = 2 * T * d * b;
   return {
     tokensPerCall: T,

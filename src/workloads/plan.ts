@@ -41,6 +41,8 @@ export const SuiteEntrySchema = z
     numExperts: z.number().int().optional(),
     /** Attention decode: tokens already in each sequence's KV cache (default: the preset's). */
     context: oneOrMany(z.number().int()).optional(),
+    /** Attention decode, fused: the sequences' caches spread evenly from context down to context × (1 − this). */
+    contextSpread: z.number().optional(),
     /** Attention: standard ops or ONNX Runtime's fused contrib op. */
     attnImpl: oneOrMany(z.enum(ATTN_IMPLS as [AttnImpl, ...AttnImpl[]])).optional(),
   })
@@ -165,9 +167,19 @@ function tokenShapes(entry: SuiteEntry, phase: Phase): [number, number][] {
 /** Attention's formulations and, in decode, its contexts. Standard cases carry no attnImpl, as before there was a choice. */
 function attentionVariants(entry: SuiteEntry, defaultContext: number, phase: Phase): Partial<WorkloadCase>[] {
   const contexts = phase === 'decode' ? list(entry.context, [defaultContext]).map((n) => positiveInt('context', n)) : [undefined];
-  return list<AttnImpl>(entry.attnImpl, ['standard']).flatMap((attnImpl) =>
-    contexts.map((context) => ({ ...(context !== undefined ? { context } : {}), ...(attnImpl === 'fused' ? { attnImpl } : {}) })),
-  );
+  const spread = phase === 'decode' ? entry.contextSpread : undefined;
+  if (spread !== undefined && !(spread > 0 && spread < 1)) throw new UsageError(`--context-spread must be between 0 and 1, got ${spread}`);
+  return list<AttnImpl>(entry.attnImpl, ['standard']).flatMap((attnImpl) => {
+    if (spread !== undefined && attnImpl !== 'fused')
+      throw new UsageError(
+        '--context-spread needs --attn-impl fused: the standard formulation gives every query of a case the same cache length (the fused op takes one per sequence)',
+      );
+    return contexts.map((context) => ({
+      ...(context !== undefined ? { context } : {}),
+      ...(attnImpl === 'fused' ? { attnImpl } : {}),
+      ...(spread !== undefined ? { contextSpread: spread } : {}),
+    }));
+  });
 }
 
 function moeVariants(entry: SuiteEntry, numExperts: number, topK: number): Partial<WorkloadCase>[] {

@@ -1,6 +1,9 @@
 import type { GqaShape, MlaShape, MoeShape } from './presets.js';
-import type { Dtype, WorkloadCase } from './spec.js';
+import { contextsOf, type Dtype, type WorkloadCase } from './spec.js';
 import { expertPrefix, matmulWeightName, ropeInvFreq, sharedPrefix, tensorRange, type CaseInputs, type WeightStore } from './tensors.js';
+
+/** Bumped whenever the reference computes anything differently, so cached reference rows are recomputed. */
+export const REFERENCE_VERSION = 2;
 
 /** y += scale · down(silu(x·Wg) ⊙ (x·Wu)) for one row, in float64. */
 function addSwiglu(weights: WeightStore, prefix: string, x: ArrayLike<number>, scale: number, y: Float64Array): void {
@@ -98,7 +101,9 @@ function attentionRow(c: WorkloadCase, a: GqaShape, weights: WeightStore, x: Flo
   let values: Float64Array[];
   let pos: number;
   if (c.phase === 'decode') {
+    // the cache holds `context` positions per sequence; this one's first `own` are its own
     const L = c.context ?? 0;
+    const mine = contextsOf(c)[r];
     // sequence r's block of each cache, [K, L, hd], made on its own: a whole cache can outgrow a typed array
     const block = (name: string) => (L > 0 ? tensorRange(c, weights.decl(name), r * K * L * hd, K * L * hd) : new Float32Array(0));
     const kc = block('k_cache');
@@ -109,10 +114,10 @@ function attentionRow(c: WorkloadCase, a: GqaShape, weights: WeightStore, x: Flo
       for (let j = 0; j < K; j++) for (let i = 0; i < hd; i++) out[j * hd + i] = cache[(j * L + p) * hd + i];
       return out;
     };
-    const own = project(r, L);
-    keys = [...Array.from({ length: L }, (_, p) => cached(kc, p)), own.k];
-    values = [...Array.from({ length: L }, (_, p) => cached(vc, p)), own.v];
-    pos = L;
+    const own = project(r, mine);
+    keys = [...Array.from({ length: mine }, (_, p) => cached(kc, p)), own.k];
+    values = [...Array.from({ length: mine }, (_, p) => cached(vc, p)), own.v];
+    pos = mine;
   } else {
     const S = c.seqLen;
     const b = Math.floor(r / S);
@@ -173,15 +178,17 @@ function mlaRow(c: WorkloadCase, a: MlaShape, weights: WeightStore, x: Float32Ar
   };
   const decode = c.phase === 'decode';
   const L = c.context ?? 0;
-  const pos = decode ? L : r % c.seqLen;
+  const mine = decode ? contextsOf(c)[r] : 0;
+  const pos = decode ? mine : r % c.seqLen;
   const q = rowTimes(rowTimes(x.subarray(r * d, (r + 1) * d), weights.get('wq_a'), rq), weights.get('wq_b'), H * (n + rr));
   rotateSlices(q, n + rr, n, rr, pos, invFreq);
   const o = new Float64Array(H * v);
   if (decode) {
-    const cache = L > 0 ? weights.get('kv_cache') : new Float32Array(0);
+    // sequence r's [L, rkv + rr] of the cache, made on its own; its first `mine` positions are its own
+    const cache = L > 0 ? tensorRange(c, weights.decl('kv_cache'), r * L * (rkv + rr), L * (rkv + rr)) : new Float32Array(0);
     const entries = [
-      ...Array.from({ length: L }, (_, p) => Float64Array.from(cache.subarray((r * L + p) * (rkv + rr), (r * L + p + 1) * (rkv + rr)))),
-      latent(r, L),
+      ...Array.from({ length: mine }, (_, p) => Float64Array.from(cache.subarray(p * (rkv + rr), (p + 1) * (rkv + rr)))),
+      latent(r, mine),
     ];
     for (let h = 0; h < H; h++) {
       const col = h * (n + v);

@@ -52,13 +52,25 @@ export interface WorkloadCase {
   context?: number;
   /** Attention only; absent means standard. */
   attnImpl?: AttnImpl;
+  /**
+   * Attention decode, fused only: the batch's sequences hold caches of different lengths, from
+   * `context` (the first) down to context × (1 − spread) (the last), evenly (contextsOf).
+   */
+  contextSpread?: number;
+}
+
+/** Each decode sequence's cache length: all `context`, or spread evenly down from it. */
+export function contextsOf(c: Pick<WorkloadCase, 'batch' | 'context' | 'contextSpread'>): number[] {
+  const L = c.context ?? 0;
+  const spread = c.contextSpread ?? 0;
+  return Array.from({ length: c.batch }, (_, b) => L - Math.round((spread * L * b) / Math.max(1, c.batch - 1)));
 }
 
 export function caseId(c: Omit<WorkloadCase, 'id'>): string {
   const parts = [c.preset, c.layer.kind, c.phase, `t${c.numTokens}`, c.dtype];
   if (c.layer.kind === 'matmul') parts.push(`d${c.layer.hiddenSize}x${c.layer.depth}`);
   if (c.layer.kind === 'attention') {
-    parts.push(c.phase === 'decode' ? `ctx${c.context}` : `b${c.batch}`);
+    parts.push(c.phase === 'decode' ? `ctx${c.context}${c.contextSpread ? `s${c.contextSpread}` : ''}` : `b${c.batch}`);
     if (c.attnImpl === 'fused') parts.push('fused');
   }
   if (c.layer.kind === 'moe') {

@@ -3,7 +3,7 @@ import { makeRng, uniformValues } from './rng.js';
 import { receivedTokenIds, routingOf } from './accounting.js';
 import { roundToHalf } from './float16.js';
 import type { Assignment } from './routing.js';
-import type { WorkloadCase } from './spec.js';
+import { contextsOf, type WorkloadCase } from './spec.js';
 
 /**
  * The named weights and inputs of a case. Every engine builds its layer from these
@@ -147,23 +147,27 @@ export function ropeInvFreq(a: AttentionShape): number[] {
 
 /**
  * Constants an engine's attention graph holds beside its weights: the rotary cos and sin of each
- * query position ([s, 1, hd], s = the sequence length in prefill, 1 in decode at position
- * `context`), and in prefill the causal mask of a KV head's group of query heads ([g·s, s]: row
- * i·s + p is query head i at position p, which sees keys 0..p; a large negative elsewhere, safe
- * in fp16; MLA's [s, s] serves every head).
+ * query position, `dims` as they broadcast over [B, s, heads, hd] (prefill: [s, 1, hd], positions
+ * 0..s−1; decode: [B, 1, 1, hd], each sequence's token at its own cache length, contextsOf), and
+ * in prefill the causal mask of a KV head's group of query heads ([g·s, s]: row i·s + p is query
+ * head i at position p, which sees keys 0..p; a large negative elsewhere, safe in fp16; MLA's
+ * [s, s] serves every head).
  */
-export function attentionTables(c: WorkloadCase, a: AttentionShape): { cos: Float32Array; sin: Float32Array; mask?: Float32Array; s: number } {
+export function attentionTables(
+  c: WorkloadCase,
+  a: AttentionShape,
+): { cos: Float32Array; sin: Float32Array; dims: number[]; mask?: Float32Array; s: number } {
   const hd = ropeDim(a);
   const decode = c.phase === 'decode';
   const s = decode ? 1 : c.seqLen;
-  const first = decode ? (c.context ?? 0) : 0;
+  const positions = decode ? contextsOf(c) : Array.from({ length: s }, (_, p) => p);
   const invFreq = ropeInvFreq(a);
   const table = (f: (x: number) => number) =>
-    Float32Array.from({ length: s * hd }, (_, i) => f((first + Math.floor(i / hd)) * invFreq[(i % hd) % (hd / 2)]));
+    Float32Array.from({ length: positions.length * hd }, (_, i) => f(positions[Math.floor(i / hd)] * invFreq[(i % hd) % (hd / 2)]));
   // MLA's heads all see one key per position: its mask broadcasts over them
   const group = a.form === 'mla' ? 1 : a.numHeads / a.numKvHeads;
   const mask = decode ? undefined : Float32Array.from({ length: group * s * s }, (_, i) => (i % s > Math.floor(i / s) % s ? -30000 : 0));
-  return { cos: table(Math.cos), sin: table(Math.sin), mask, s };
+  return { cos: table(Math.cos), sin: table(Math.sin), dims: decode ? [c.batch, 1, 1, hd] : [s, 1, hd], mask, s };
 }
 
 /** Deterministic values of one declared tensor, rounded to the case's dtype. */

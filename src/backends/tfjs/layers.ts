@@ -36,8 +36,8 @@ export function uploadWeights(tf: Tf, c: WorkloadCase): Map<string, Tensor2D> {
     const a = c.layer;
     const { cos, sin, mask, s } = attentionTables(c, a);
     const hd = ropeDim(a);
-    weights.set('rope_cos', tf.tensor2d(cos, [s, hd]));
-    weights.set('rope_sin', tf.tensor2d(sin, [s, hd]));
+    weights.set('rope_cos', tf.tensor2d(cos, [cos.length / hd, hd]));
+    weights.set('rope_sin', tf.tensor2d(sin, [sin.length / hd, hd]));
     if (mask) weights.set('causal_mask', tf.tensor2d(mask, [mask.length / s, s]));
     if (a.form === 'mla' && c.phase === 'decode') {
       weights.set('w_uk_absorbed', tf.tensor2d(absorbedValues(c, a, 'keys'), [a.numHeads * a.qkNopeHeadDim, a.kvLoraRank]));
@@ -133,12 +133,13 @@ function attention(tf: Tf, c: WorkloadCase, a: AttentionShape, w: Map<string, Te
   return a.form === 'mla' ? mla(tf, c, a, w, x) : gqa(tf, c, a, w, x);
 }
 
-/** Rotate-half rotary embedding of t's last axis by the case's rope_cos and rope_sin ([s, width]). */
-function rotary(tf: Tf, w: Map<string, Tensor2D>, t: TfCore.Tensor, s: number, width: number): TfCore.Tensor {
+/** Rotate-half rotary embedding of t's last axis by the case's rope_cos and rope_sin, broadcast as attentionTables says. */
+function rotary(tf: Tf, c: WorkloadCase, w: Map<string, Tensor2D>, t: TfCore.Tensor, width: number): TfCore.Tensor {
+  const dims = c.phase === 'decode' ? [c.batch, 1, 1, width] : [c.seqLen, 1, width];
   const [first, second] = tf.split(t, 2, -1);
   return tf.add(
-    tf.mul(t, tf.reshape(w.get('rope_cos')!, [s, 1, width])),
-    tf.mul(tf.concat([tf.neg(second), first], -1), tf.reshape(w.get('rope_sin')!, [s, 1, width])),
+    tf.mul(t, tf.reshape(w.get('rope_cos')!, dims)),
+    tf.mul(tf.concat([tf.neg(second), first], -1), tf.reshape(w.get('rope_sin')!, dims)),
   );
 }
 
@@ -153,10 +154,10 @@ function mla(tf: Tf, c: WorkloadCase, a: MlaShape, w: Map<string, Tensor2D>, x: 
   return tf.tidy(() => {
     const q = tf.reshape(tf.matMul(tf.matMul(x, w.get('wq_a')!), w.get('wq_b')!), [B, s, H, n + r]);
     const [qNope, qRopeRaw] = tf.split(q, [n, r], -1);
-    const qRope = rotary(tf, w, qRopeRaw, s, r);
+    const qRope = rotary(tf, c, w, qRopeRaw, r);
     const kva = tf.matMul(x, w.get('wkv_a')!);
     const [latent, kRopeRaw] = tf.split(kva, [rkv, r], -1);
-    const kRope = rotary(tf, w, tf.reshape(kRopeRaw, [B, s, 1, r]), s, r); // [B, s, 1, r]
+    const kRope = rotary(tf, c, w, tf.reshape(kRopeRaw, [B, s, 1, r]), r); // [B, s, 1, r]
     let out: TfCore.Tensor; // [B, s, H, v]
     if (!decode) {
       const kv = tf.reshape(tf.matMul(latent, w.get('wkv_b')!), [B, s, H, n + v]);
@@ -199,12 +200,7 @@ function gqa(tf: Tf, c: WorkloadCase, a: GqaShape, w: Map<string, Tensor2D>, x: 
   const s = decode ? 1 : c.seqLen;
   const L = decode ? (c.context ?? 0) : 0;
   return tf.tidy(() => {
-    const cos = tf.reshape(w.get('rope_cos')!, [s, 1, hd]);
-    const sin = tf.reshape(w.get('rope_sin')!, [s, 1, hd]);
-    const rope = (t: TfCore.Tensor) => {
-      const [first, second] = tf.split(t, 2, -1);
-      return tf.add(tf.mul(t, cos), tf.mul(tf.concat([tf.neg(second), first], -1), sin));
-    };
+    const rope = (t: TfCore.Tensor) => rotary(tf, c, w, t, hd);
     const heads = (name: string, n: number) => tf.reshape(tf.matMul(x, w.get(name)!), [B, s, n, hd]);
     const q = tf.reshape(tf.transpose(tf.mul(rope(heads('wq', H)), 1 / Math.sqrt(hd)), [0, 2, 1, 3]), [B * K, group * s, hd]) as TfCore.Tensor3D;
     const kT = tf.reshape(tf.transpose(rope(heads('wk', K)), [0, 2, 3, 1]), [B * K, hd, s]) as TfCore.Tensor3D;
