@@ -15,7 +15,7 @@ trap 'rm -rf "$stage"' EXIT
 root="$stage/moebench"
 mkdir -p "$root/node/bin" "$root/bench"
 cp "$(node -p process.execPath)" "$root/node/bin/node"
-cp -r dist package.json package-lock.json README.md scripts "$root/"
+cp -r dist package.json package-lock.json README.md scripts python "$root/"
 cp -r bench/suites bench/scenarios "$root/bench/"
 # the bundle has no .git: result files read the commit from here (src/env/machine.ts gitSha)
 if sha="$(git rev-parse HEAD 2>/dev/null)"; then

@@ -3,6 +3,7 @@ import type { Clock } from '../measure/clock.js';
 import type { Backend } from './backend.js';
 import { FakeBackend, fakeScriptFromEnv } from './fake.js';
 import { OrtBackend } from './ort.js';
+import { PeerBackend } from './peer.js';
 import { TfjsBackend } from './tfjs/backend.js';
 
 /**
@@ -10,7 +11,7 @@ import { TfjsBackend } from './tfjs/backend.js';
  * WebGPU on a hardware adapter), then the CPU engines from fastest to slowest. Kept free of engine
  * imports (backends/names.ts) so the CLI can list them without loading an engine.
  */
-export { AUTO_ORDER, BACKEND_NAMES, CPU_ENGINES, type BackendName } from './names.js';
+export { AUTO_ORDER, BACKEND_NAMES, CPU_ENGINES, PEER_NAMES, type BackendName } from './names.js';
 import type { BackendName } from './names.js';
 
 /** Every backend moebench knows, by name; an object built on request, not a global filled by imports. */
@@ -24,6 +25,7 @@ export function createBackends(): Record<BackendName, Backend> {
     'tfjs-node': new TfjsBackend('node'),
     'tfjs-wasm': new TfjsBackend('wasm'),
     'tfjs-cpu': new TfjsBackend('cpu'),
+    numpy: new PeerBackend(),
   };
 }
 
@@ -38,5 +40,6 @@ export function backendByName(name: string, backends: Record<string, Backend> = 
   }
   const backend = backends[name];
   if (!backend) throw new UsageError(`unknown backend "${name}": use auto, all-available, ${Object.keys(backends).join(', ')}`);
-  return { backend };
+  // a peer times its calls itself and reports them: its clock is the one the sampler reads
+  return backend instanceof PeerBackend ? { backend, clock: backend.clock } : { backend };
 }

@@ -1,5 +1,5 @@
 import type { Backend, Probe } from '../backends/backend.js';
-import { AUTO_ORDER, backendByName, CPU_ENGINES, createBackends } from '../backends/registry.js';
+import { AUTO_ORDER, backendByName, CPU_ENGINES, createBackends, PEER_NAMES } from '../backends/registry.js';
 import type { Clock } from '../measure/clock.js';
 import { UsageError } from '../errors.js';
 import { probeBackend } from './isolate.js';
@@ -35,14 +35,14 @@ export async function resolveBackend(
   return { backend, skipped: [] };
 }
 
-/** --backend all-available: every backend that probes available here, in AUTO_ORDER; the rest with their reasons. */
+/** --backend all-available: every backend that probes available here, in AUTO_ORDER, then the peers; the rest with their reasons. */
 export async function availableBackends(
   backends: Record<string, Backend> = createBackends(),
   probe: ProbeFn = probeBackend,
 ): Promise<{ available: Backend[]; unavailable: { name: string; reason: string }[] }> {
   const available: Backend[] = [];
   const unavailable: { name: string; reason: string }[] = [];
-  for (const name of AUTO_ORDER) {
+  for (const name of [...AUTO_ORDER, ...PEER_NAMES]) {
     const p = await probe(backends[name]);
     if (p.available) available.push(backends[name]);
     else unavailable.push({ name, reason: p.reason });

@@ -1,0 +1,82 @@
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PeerBackend } from '../backends/peer.js';
+import { readResultFile } from '../results/io.js';
+import { PRESETS } from '../workloads/presets.js';
+import { makeInputs } from '../workloads/tensors.js';
+import { tinyCase } from './helpers/cases.js';
+import { moebench } from './helpers/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'moebench-peer-'));
+
+describe('the numpy peer: the same layers through python/peer.py', () => {
+  it('probes available where python3 has numpy, and says which', async () => {
+    const p = await new PeerBackend().probe();
+    expect(p).toMatchObject({ available: true, hardware: false });
+    expect(p.available && p.detail).toMatch(/^numpy \d+\.\d+\.\d+ on Python 3\.\d+\.\d+ \(python3\)$/);
+  });
+
+  it('says what is missing: no interpreter, or one without numpy, each with its fix', async () => {
+    const none = await new PeerBackend(join(dir, 'no-python')).probe();
+    expect(none).toMatchObject({ available: false, reason: `no ${join(dir, 'no-python')} to run the numpy peer` });
+    // python3 without its site-packages: no numpy
+    const bare = join(dir, 'bare-python');
+    writeFileSync(bare, '#!/bin/sh\nexec python3 -S "$@"\n');
+    chmodSync(bare, 0o755);
+    const without = await new PeerBackend(bare).probe();
+    expect(without).toMatchObject({ available: false, reason: `${bare} has no numpy` });
+    expect(!without.available && without.fix).toMatch(/-m pip install numpy/);
+  });
+
+  it('runs only what it has built, and says so', () => {
+    const peer = new PeerBackend();
+    expect(peer.unsupported(tinyCase())).toBeUndefined();
+    expect(peer.unsupported(tinyCase({ moeImpl: 'routed' }))).toBe('the numpy peer runs dense and roofline-probe layers so far, not moe');
+    expect(peer.unsupported(tinyCase({ dtype: 'fp16' }))).toMatch(/^the numpy peer runs fp32 only/);
+  });
+
+  it("a layer the worker lacks fails its load with the worker's own error", async () => {
+    const c = tinyCase({ layer: PRESETS.tiny.attention!, phase: 'decode', batch: 2, seqLen: 1, numTokens: 2, context: 4 });
+    await expect(new PeerBackend().load(c, makeInputs(c))).rejects.toThrow('ValueError: the numpy peer has no attention layer yet');
+  });
+
+  it('in one run beside ort-cpu: every output checked, and compare --by backend gives each case a verdict', () => {
+    const out = join(dir, 'peers.json');
+    const r = moebench(
+      [
+        'run',
+        '--backend',
+        'all-available',
+        '--preset',
+        'tiny',
+        '--layer',
+        'dense,matmul',
+        '--phase',
+        'prefill',
+        '--tokens',
+        '64',
+        '--repetitions',
+        '2',
+        '--max-time-ms',
+        '300',
+        '--out',
+        out,
+      ],
+      { MOEBENCH_ENGINES: 'ort-cpu,numpy' },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const file = readResultFile(out);
+    expect([...new Set(file.cases.map((c) => c.backend))].sort()).toEqual(['numpy', 'ort-cpu']);
+    for (const c of file.cases) {
+      expect(c.correctness!.passed, `${c.backend} ${c.id}`).toBe(true);
+      expect(c.throughput!.tokensPerSec).toBeGreaterThan(0);
+    }
+    const compared = moebench(['compare', out, '--by', 'backend', '--baseline', 'ort-cpu', '--format', 'json']);
+    expect(compared.status, compared.stderr).toBe(0);
+    const pairs = JSON.parse(compared.stdout).pairs as { row: { id: string }; verdict: string }[];
+    expect(pairs.map((p) => p.row.id).sort()).toEqual(['tiny/dense/prefill/t64/fp32', 'tiny/matmul/prefill/t64/fp32/d32x2']);
+    for (const p of pairs) expect(['FASTER', 'SLOWER', 'SAME', 'UNCERTAIN']).toContain(p.verdict);
+  });
+});
