@@ -4,7 +4,7 @@
 The Node harness starts one worker per case process and speaks one JSON object per line:
 
   {"op": "probe"}                        -> {"ok": true, "engine": "numpy", "version": "2.4.6", ...}
-  {"op": "load", "case": {...}, "tensors": {name: {"path", "dims"}}}
+  {"op": "load", "case": {...}, "tensors": {name: {"path", "dims"}}, "inputs": [names]}
                                          -> {"ok": true}   weights and inputs are raw float32 files
                                             the Node side wrote, so both sides hold the same numbers
   {"op": "run", "calls": n}              -> {"ok": true, "ms": [...]}   each call timed here with
@@ -34,18 +34,66 @@ def swiglu(x, w, prefix=""):
     return (silu(x @ w[prefix + "w_gate"]) * (x @ w[prefix + "w_up"])) @ w[prefix + "w_down"]
 
 
+def softmax(v):
+    e = np.exp(v - v.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def experts(x, gates, w, count, dense_all):
+    """Routed: each expert gathers the tokens whose gate is non-zero, as the routed ONNX graph does;
+    dense-all: every expert on every token, weighted by its (mostly zero) gate."""
+    y = np.zeros_like(x)
+    for e in range(count):
+        prefix = "expert%d." % e
+        if dense_all:
+            y += swiglu(x, w, prefix) * gates[:, e : e + 1]
+            continue
+        rows = np.nonzero(gates[:, e] > 0)[0]
+        if rows.size:
+            y[rows] += swiglu(x[rows], w, prefix) * gates[rows, e : e + 1]
+    return y
+
+
+def moe(case, w):
+    m = case["layer"]
+    dense_all = case.get("moeImpl") == "dense-all"
+    local = case.get("expertsPerCard")
+    if local is not None:
+        # an expert-parallel slice: the received tokens arrive with their gate weights
+        return lambda t: experts(t["x"], t["route_weights"], w, local, dense_all)
+
+    def full(t):
+        x = t["x"]
+        probs = softmax(x @ w["router"] + t["router_bias"])
+        top = np.argpartition(-probs, m["topK"] - 1, axis=1)[:, : m["topK"]]
+        chosen = np.take_along_axis(probs, top, axis=1)
+        if m["renormalize"]:
+            chosen = chosen / chosen.sum(axis=1, keepdims=True)
+        gates = np.zeros_like(probs)
+        np.put_along_axis(gates, top, chosen, axis=1)
+        y = experts(x, gates, w, m["numExperts"], dense_all)
+        for s in range(m["numSharedExperts"]):
+            y = y + swiglu(x, w, "shared%d." % s)
+        return y
+
+    return full
+
+
 def layer(case, w):
-    """The case's layer as a function of x, in float32, as moebench's ONNX graphs compute it."""
+    """The case's layer as a function of its inputs, in float32, as moebench's ONNX graphs compute it."""
     kind = case["layer"]["kind"]
     if case.get("identity"):
         # the overhead model: one call's fixed cost, no layer work
-        return lambda x: x
+        return lambda t: t["x"]
     if kind == "dense":
-        return lambda x: swiglu(x, w)
+        return lambda t: swiglu(t["x"], w)
+    if kind == "moe":
+        return moe(case, w)
     if kind == "matmul":
         chain = [w["w%d" % i] for i in range(case["layer"]["depth"])]
 
-        def products(x):
+        def products(t):
+            x = t["x"]
             for m in chain:
                 x = x @ m
             return x
@@ -66,7 +114,8 @@ def main():
                 reply = {"engine": "numpy", "version": np.__version__, "python": sys.version.split()[0]}
             elif op == "load":
                 tensors = {name: read(spec) for name, spec in msg["tensors"].items()}
-                loaded = (layer(msg["case"], tensors), tensors["x"])
+                inputs = {name: tensors.pop(name) for name in msg["inputs"]}
+                loaded = (layer(msg["case"], tensors), inputs)
                 reply = {}
             elif op == "run":
                 f, x = loaded

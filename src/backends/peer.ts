@@ -123,8 +123,8 @@ export class PeerBackend implements Backend {
   }
 
   unsupported(c: WorkloadCase): string | undefined {
-    if (c.layer.kind !== 'dense' && c.layer.kind !== 'matmul')
-      return `the numpy peer runs dense and roofline-probe layers so far, not ${c.layer.kind}`;
+    if (c.layer.kind === 'attention') return 'the numpy peer has no attention layer yet';
+    if (c.layer.kind === 'moe' && c.moeImpl === 'fused') return "fused is ONNX Runtime's com.microsoft.MoE contrib op; numpy has none";
     if (c.dtype !== 'fp32') return `the numpy peer runs fp32 only (numpy's float16 matmul is not BLAS; TF32 is a GPU mode)`;
     return undefined;
   }
@@ -149,7 +149,12 @@ export class PeerBackend implements Backend {
     for (const [name, t] of Object.entries(inputs.feeds)) write(name, t.dims, t.data);
     const worker = new PeerProcess(this.python);
     try {
-      await worker.request({ op: 'load', case: { layer: c.layer, identity }, tensors });
+      await worker.request({
+        op: 'load',
+        case: { layer: c.layer, identity, moeImpl: c.moeImpl, expertsPerCard: c.expertsPerCard },
+        tensors,
+        inputs: Object.keys(inputs.feeds),
+      });
     } catch (err) {
       await worker.close();
       rmSync(dir, { recursive: true, force: true });

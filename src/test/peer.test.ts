@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PeerBackend } from '../backends/peer.js';
+import { checkCorrectness } from '../run/correctness.js';
 import { readResultFile } from '../results/io.js';
 import { PRESETS } from '../workloads/presets.js';
 import { makeInputs } from '../workloads/tensors.js';
@@ -33,8 +34,28 @@ describe('the numpy peer: the same layers through python/peer.py', () => {
   it('runs only what it has built, and says so', () => {
     const peer = new PeerBackend();
     expect(peer.unsupported(tinyCase())).toBeUndefined();
-    expect(peer.unsupported(tinyCase({ moeImpl: 'routed' }))).toBe('the numpy peer runs dense and roofline-probe layers so far, not moe');
+    expect(peer.unsupported(tinyCase({ moeImpl: 'routed' }))).toBeUndefined();
+    expect(peer.unsupported(tinyCase({ moeImpl: 'fused' }))).toBe("fused is ONNX Runtime's com.microsoft.MoE contrib op; numpy has none");
+    expect(peer.unsupported(tinyCase({ layer: PRESETS.tiny.attention! }))).toBe('the numpy peer has no attention layer yet');
     expect(peer.unsupported(tinyCase({ dtype: 'fp16' }))).toMatch(/^the numpy peer runs fp32 only/);
+  });
+
+  it.each([
+    ['dense SwiGLU', tinyCase()],
+    ['routed MoE with a shared expert', tinyCase({ moeImpl: 'routed' })],
+    ['dense-all MoE', tinyCase({ moeImpl: 'dense-all' })],
+    ['routed MoE, most experts without tokens', tinyCase({ moeImpl: 'routed', routing: 'hot:1', moe: { topK: 1 } })],
+    ['an expert-parallel slice under zipf routing', tinyCase({ moeImpl: 'routed', expertsPerCard: 2, numTokens: 32, routing: 'zipf:1.0' })],
+    ['the roofline probe', tinyCase({ layer: PRESETS.tiny.matmul! })],
+  ])('%s matches the float64 reference', async (_name, c) => {
+    const inputs = makeInputs(c);
+    const loaded = await new PeerBackend().load(c, inputs);
+    try {
+      const r = await checkCorrectness(c, inputs, loaded);
+      expect(r.relativeL2Error).toBeLessThan(1e-5);
+    } finally {
+      await loaded.dispose();
+    }
   });
 
   it("a layer the worker lacks fails its load with the worker's own error", async () => {
