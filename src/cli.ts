@@ -89,10 +89,13 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
             type: 'string',
             describe: "wall-clock budget for the whole run: each process's sampling time is capped to its share (default: the suite's, if any)",
           })
+          .option('python', { type: 'string', describe: 'the Python interpreter of the peer engines (a conda or venv; default python3)' })
           .option('json', { type: 'boolean', describe: 'the finished run as JSON on stdout (= --format json)' })
           .option('format', { type: 'string', choices: RUN_FORMATS, describe: "the finished run's table: table (default), markdown, csv, json" })
           .option('dry-run', { type: 'boolean', describe: 'print the planned cases and their work per call; build and run nothing' }),
       async (argv) => {
+        // the peers' worker processes inherit it, and the environment records it
+        if (argv.python !== undefined) process.env.MOEBENCH_PYTHON = String(argv.python);
         const { runCommand } = await import('./commands/run.js');
         code = await runCommand(runOptionsFrom(argv), io, argv.resume);
       },

@@ -37,6 +37,9 @@ export const RECORDED_ENV_VARS = [
   'TORCH_ALLOW_TF32_CUBLAS_OVERRIDE',
   'CUBLAS_WORKSPACE_CONFIG',
   'TF_ENABLE_ONEDNN_OPTS',
+  // the peer engines' interpreter (--python) and their BLAS threads
+  'MOEBENCH_PYTHON',
+  'OPENBLAS_NUM_THREADS',
 ];
 
 export function moebenchVersion(): string {

@@ -79,9 +79,11 @@ describe('the numpy peer: the same layers through python/peer.py', () => {
         '--tokens',
         '64',
         '--repetitions',
-        '2',
+        '1',
         '--max-time-ms',
-        '300',
+        '200',
+        '--python',
+        'python3',
         '--out',
         out,
       ],
@@ -94,6 +96,8 @@ describe('the numpy peer: the same layers through python/peer.py', () => {
       expect(c.correctness!.passed, `${c.backend} ${c.id}`).toBe(true);
       expect(c.throughput!.tokensPerSec).toBeGreaterThan(0);
     }
+    // --python names the interpreter; the run records it
+    expect(file.environment.envVars.MOEBENCH_PYTHON).toBe('python3');
     const compared = moebench(['compare', out, '--by', 'backend', '--baseline', 'ort-cpu', '--format', 'json']);
     expect(compared.status, compared.stderr).toBe(0);
     const pairs = JSON.parse(compared.stdout).pairs as { row: { id: string }; verdict: string }[];
