@@ -1,10 +1,15 @@
 #!/usr/bin/env python3
 """moebench's peer worker: the same layers, from the same seeded weights, through a Python engine.
 
-The Node harness starts one worker per case process and speaks one JSON object per line:
+    python3 peer.py numpy|torch|ort
+
+numpy and torch compute the layer here, as moebench's ONNX graphs do; ort runs the very .onnx file
+moebench built, through onnxruntime's Python binding. The Node harness starts one worker per case
+process and speaks one JSON object per line:
 
   {"op": "probe"}                        -> {"ok": true, "engine": "numpy", "version": "2.4.6", ...}
-  {"op": "load", "case": {...}, "tensors": {name: {"path", "dims"}}, "inputs": [names]}
+  {"op": "load", "case": {...}, "tensors": {name: {"path", "dims"}}, "inputs": [names],
+   "model": path (ort), "threads": n (torch, ort; absent: the engine's default)}
                                          -> {"ok": true}   weights and inputs are raw float32 files
                                             the Node side wrote, so both sides hold the same numbers
   {"op": "run", "calls": n}              -> {"ok": true, "ms": [...]}   each call timed here with
@@ -79,6 +84,79 @@ def moe(case, w):
     return full
 
 
+def torch_layer(case, w):
+    """The same layers in torch, on the CPU, float32: gathers per expert as the routed graph does."""
+    import torch
+
+    w = {k: torch.from_numpy(v) for k, v in w.items()}
+
+    def tswiglu(x, prefix=""):
+        g = x @ w[prefix + "w_gate"]
+        return (g * torch.sigmoid(g) * (x @ w[prefix + "w_up"])) @ w[prefix + "w_down"]
+
+    def texperts(x, gates, count, dense_all):
+        y = torch.zeros_like(x)
+        for e in range(count):
+            prefix = "expert%d." % e
+            if dense_all:
+                y += tswiglu(x, prefix) * gates[:, e : e + 1]
+                continue
+            rows = torch.nonzero(gates[:, e] > 0).flatten()
+            if rows.numel():
+                y.index_add_(0, rows, tswiglu(x[rows], prefix) * gates[rows, e : e + 1])
+        return y
+
+    kind = case["layer"]["kind"]
+    if case.get("identity"):
+        return lambda t: t["x"]
+    if kind == "dense":
+        return lambda t: tswiglu(t["x"])
+    if kind == "matmul":
+        chain = [w["w%d" % i] for i in range(case["layer"]["depth"])]
+
+        def products(t):
+            x = t["x"]
+            for m in chain:
+                x = x @ m
+            return x
+
+        return products
+    if kind == "moe":
+        m = case["layer"]
+        dense_all = case.get("moeImpl") == "dense-all"
+        local = case.get("expertsPerCard")
+        if local is not None:
+            return lambda t: texperts(t["x"], t["route_weights"], local, dense_all)
+
+        def full(t):
+            x = t["x"]
+            probs = torch.softmax(x @ w["router"] + t["router_bias"], dim=-1)
+            chosen, top = torch.topk(probs, m["topK"], dim=-1)
+            if m["renormalize"]:
+                chosen = chosen / chosen.sum(dim=-1, keepdim=True)
+            gates = torch.zeros_like(probs).scatter_(1, top, chosen)
+            y = texperts(x, gates, m["numExperts"], dense_all)
+            for s in range(m["numSharedExperts"]):
+                y = y + tswiglu(x, "shared%d." % s)
+            return y
+
+        return full
+    raise ValueError("the torch peer has no %s layer yet" % kind)
+
+
+def ort_session(msg):
+    """The very .onnx file moebench built, on onnxruntime's CPU execution provider; inputs cast to what it declares."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    if msg.get("threads"):
+        options.intra_op_num_threads = msg["threads"]
+    session = ort.InferenceSession(msg["model"], options, providers=["CPUExecutionProvider"])
+    types = {i.name: (np.float16 if i.type == "tensor(float16)" else np.float32) for i in session.get_inputs()}
+    output = session.get_outputs()[0].name
+    return lambda t: session.run([output], {name: v.astype(types[name]) for name, v in t.items()})[0]
+
+
 def layer(case, w):
     """The case's layer as a function of its inputs, in float32, as moebench's ONNX graphs compute it."""
     kind = case["layer"]["kind"]
@@ -102,7 +180,39 @@ def layer(case, w):
     raise ValueError("the numpy peer has no %s layer yet" % kind)
 
 
+def probe(engine):
+    reply = {"engine": engine, "python": sys.version.split()[0], "numpy": np.__version__}
+    if engine == "numpy":
+        reply["version"] = np.__version__
+    elif engine == "torch":
+        import torch
+
+        reply.update(version=torch.__version__, threads=torch.get_num_threads())
+    elif engine == "ort":
+        import onnxruntime
+
+        reply["version"] = onnxruntime.__version__
+    else:
+        raise ValueError("unknown engine %r" % engine)
+    return reply
+
+
+def load(engine, msg):
+    tensors = {name: read(spec) for name, spec in msg["tensors"].items()}
+    inputs = {name: tensors.pop(name) for name in msg["inputs"]}
+    if engine == "ort":
+        return ort_session(msg), inputs
+    if engine == "torch":
+        import torch
+
+        if msg.get("threads"):
+            torch.set_num_threads(msg["threads"])
+        return torch_layer(msg["case"], tensors), {k: torch.from_numpy(v) for k, v in inputs.items()}
+    return layer(msg["case"], tensors), inputs
+
+
 def main():
+    engine = sys.argv[1] if len(sys.argv) > 1 else "numpy"
     loaded = None
     for line in sys.stdin:
         msg = json.loads(line)
@@ -111,11 +221,9 @@ def main():
             break
         try:
             if op == "probe":
-                reply = {"engine": "numpy", "version": np.__version__, "python": sys.version.split()[0]}
+                reply = probe(engine)
             elif op == "load":
-                tensors = {name: read(spec) for name, spec in msg["tensors"].items()}
-                inputs = {name: tensors.pop(name) for name in msg["inputs"]}
-                loaded = (layer(msg["case"], tensors), inputs)
+                loaded = load(engine, msg)
                 reply = {}
             elif op == "run":
                 f, x = loaded
@@ -127,7 +235,8 @@ def main():
                 reply = {"ms": ms}
             elif op == "output":
                 f, x = loaded
-                np.ascontiguousarray(f(x), dtype="<f4").tofile(msg["path"])
+                y = f(x)
+                np.ascontiguousarray(y.numpy() if hasattr(y, "numpy") else y, dtype="<f4").tofile(msg["path"])
                 reply = {}
             else:
                 raise ValueError("unknown op %r" % op)

@@ -25,7 +25,9 @@ export function createBackends(): Record<BackendName, Backend> {
     'tfjs-node': new TfjsBackend('node'),
     'tfjs-wasm': new TfjsBackend('wasm'),
     'tfjs-cpu': new TfjsBackend('cpu'),
-    numpy: new PeerBackend(),
+    'torch-cpu': new PeerBackend('torch-cpu'),
+    'ort-python': new PeerBackend('ort-python'),
+    numpy: new PeerBackend('numpy'),
   };
 }
 
