@@ -84,6 +84,19 @@ def moe(case, w):
     return full
 
 
+def products(case, w):
+    """The roofline probe: x through its chain of square products (numpy arrays or torch tensors alike)."""
+    chain = [w["w%d" % i] for i in range(case["layer"]["depth"])]
+
+    def run(t):
+        x = t["x"]
+        for m in chain:
+            x = x @ m
+        return x
+
+    return run
+
+
 def torch_layer(case, w):
     """The same layers in torch, on the CPU, float32: gathers per expert as the routed graph does."""
     import torch
@@ -112,15 +125,7 @@ def torch_layer(case, w):
     if kind == "dense":
         return lambda t: tswiglu(t["x"])
     if kind == "matmul":
-        chain = [w["w%d" % i] for i in range(case["layer"]["depth"])]
-
-        def products(t):
-            x = t["x"]
-            for m in chain:
-                x = x @ m
-            return x
-
-        return products
+        return products(case, w)
     if kind == "moe":
         m = case["layer"]
         dense_all = case.get("moeImpl") == "dense-all"
@@ -168,15 +173,7 @@ def layer(case, w):
     if kind == "moe":
         return moe(case, w)
     if kind == "matmul":
-        chain = [w["w%d" % i] for i in range(case["layer"]["depth"])]
-
-        def products(t):
-            x = t["x"]
-            for m in chain:
-                x = x @ m
-            return x
-
-        return products
+        return products(case, w)
     raise ValueError("the numpy peer has no %s layer yet" % kind)
 
 
