@@ -7,20 +7,25 @@ numpy and torch compute the layer here, as moebench's ONNX graphs do; ort runs t
 moebench built, through onnxruntime's Python binding. The Node harness starts one worker per case
 process and speaks one JSON object per line:
 
-  {"op": "probe"}                        -> {"ok": true, "engine": "numpy", "version": "2.4.6", ...}
-  {"op": "load", "case": {...}, "tensors": {name: {"path", "dims"}}, "inputs": [names],
-   "model": path (ort), "threads": n (torch, ort; absent: the engine's default)}
-                                         -> {"ok": true}   weights and inputs are raw float32 files
-                                            the Node side wrote, so both sides hold the same numbers
+  {"op": "probe"}                        -> {"ok": true, "engine": "torch", "version": "2.13.0+cpu", "cuda": ..., ...}
+  {"op": "load", "case": {...}, "tensors": {name: {"path", "dims", "scale" (fp8's e4m3 tensors)}},
+   "inputs": [names], "device": "cpu" | "cuda:N", "model": path (ort),
+   "threads": n (torch, ort; numpy takes OPENBLAS_NUM_THREADS; absent: the engine's default)}
+                                         -> {"ok": true, "recorded": {"threads": n, ...}}   weights and
+                                            inputs are raw float32 files the Node side wrote, so both
+                                            sides hold the same numbers
   {"op": "run", "calls": n}              -> {"ok": true, "ms": [...]}   each call timed here with
-                                            time.perf_counter_ns, so the pipe is never in a timing
+                                            time.perf_counter_ns (after torch.cuda.synchronize on a
+                                            card), so the pipe is never in a timing
   {"op": "output", "path": p}            -> {"ok": true}   one call's output written to p as float32
   {"op": "exit"}
 
-A failure answers {"ok": false, "error": "..."} and the worker goes on reading. Nothing else here:
-sampling, stopping, statistics and the correctness check are the harness's, as for every engine.
+A failure answers {"ok": false, "error": "..."}, what the device cannot run {"ok": false,
+"unsupported": "why"}, and the worker goes on reading. Nothing else here: sampling, stopping,
+statistics and the correctness check are the harness's, as for every engine.
 """
 import json
+import os
 import sys
 import time
 
@@ -85,7 +90,7 @@ def moe(case, w):
 
 
 def products(case, w):
-    """The roofline probe: x through its chain of square products (numpy arrays or torch tensors alike)."""
+    """The roofline probe: x through its chain of square products."""
     chain = [w["w%d" % i] for i in range(case["layer"]["depth"])]
 
     def run(t):
@@ -97,66 +102,153 @@ def products(case, w):
     return run
 
 
-def torch_layer(case, w):
-    """The same layers in torch, on the CPU, float32: gathers per expert as the routed graph does."""
+E4M3_MAX = 448.0
+TORCH_DTYPES = {"fp32": "float32", "tf32": "float32", "fp16": "float16", "bf16": "bfloat16", "fp8": "bfloat16"}
+
+
+class Unsupported(Exception):
+    """What this device cannot run (a card without FP8): the harness records the case as skipped."""
+
+
+def torch_device(name):
+    """Where the torch peer puts its tensors: "cpu" or "cuda:N" (tests of the CUDA paths on a CPU override this)."""
     import torch
 
-    w = {k: torch.from_numpy(v) for k, v in w.items()}
+    return torch.device(name)
 
-    def tswiglu(x, prefix=""):
-        g = x @ w[prefix + "w_gate"]
-        return (g * torch.sigmoid(g) * (x @ w[prefix + "w_up"])) @ w[prefix + "w_down"]
 
-    def texperts(x, gates, count, dense_all):
-        y = torch.zeros_like(x)
+def torch_math(dtype, device):
+    """Sets the math mode: fp32 is strict float32 (TF32 off), tf32 lets cuBLAS and cuDNN use TF32 on purpose."""
+    import torch
+
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = dtype == "tf32"
+        torch.backends.cudnn.allow_tf32 = dtype == "tf32"
+        if dtype == "fp8":
+            major, minor = torch.cuda.get_device_capability(device)
+            if (major, minor) < (8, 9):
+                raise Unsupported(
+                    "%s (compute capability %d.%d) has no FP8 tensor cores; torch._scaled_mm needs 8.9 (Ada) or 9.0 (Hopper) and later"
+                    % (torch.cuda.get_device_name(device), major, minor)
+                )
+    return {"tf32": bool(torch.backends.cuda.matmul.allow_tf32)} if device.type == "cuda" else {}
+
+
+def torch_layer(case, w, scales, device):
+    """The same layers in torch, as the routed ONNX graph computes them (gathers per expert).
+
+    fp32/tf32/fp16/bf16 hold weights and activations in that type. fp8 holds the products' weights
+    and the layer's input as e4m3 with the per-tensor scales the Node side quantised them with
+    (static), quantises each intermediate with a scale from its largest value (dynamic), multiplies
+    through torch._scaled_mm with float32 accumulation and bf16 outputs, and keeps the router in
+    float32 and the gates in bf16.
+    """
+    import torch
+
+    dtype = case["dtype"]
+    fp8 = dtype == "fp8"
+    compute = getattr(torch, TORCH_DTYPES[dtype])
+    W, Q = {}, {}
+    for k, v in w.items():
+        t = torch.from_numpy(v).to(device)
+        if k in scales:
+            s = torch.tensor(scales[k], dtype=torch.float32, device=device)
+            # _scaled_mm takes its second operand column-major: the transpose of a row-major [out, in] tensor
+            Q[k] = ((t / s).to(torch.float8_e4m3fn).t().contiguous().t(), s)
+        else:
+            W[k] = t if (fp8 and k == "router") else t.to(compute)
+
+    def mm(x, name, x_scale=None):
+        if name not in Q:
+            return x @ W[name]
+        b, b_scale = Q[name]
+        if x_scale is None:
+            # an intermediate: scaled per call so its largest value maps to e4m3's largest
+            x_scale = (x.abs().max().float() / E4M3_MAX).clamp(min=1e-12)
+        a = (x.float() / x_scale).clamp(-E4M3_MAX, E4M3_MAX).to(torch.float8_e4m3fn)
+        return torch._scaled_mm(a, b, x_scale, b_scale, out_dtype=torch.bfloat16)
+
+    sx = torch.tensor(scales["x"], dtype=torch.float32, device=device) if "x" in scales else None
+
+    def swiglu(x, prefix=""):
+        g = mm(x, prefix + "w_gate", sx)
+        return mm(g * torch.sigmoid(g) * mm(x, prefix + "w_up", sx), prefix + "w_down")
+
+    def experts(x, gates, count, dense_all):
+        y = torch.zeros(x.shape, dtype=compute, device=device)
         for e in range(count):
             prefix = "expert%d." % e
             if dense_all:
-                y += tswiglu(x, prefix) * gates[:, e : e + 1]
+                y += swiglu(x, prefix) * gates[:, e : e + 1]
                 continue
             rows = torch.nonzero(gates[:, e] > 0).flatten()
             if rows.numel():
-                y.index_add_(0, rows, tswiglu(x[rows], prefix) * gates[rows, e : e + 1])
+                y.index_add_(0, rows, swiglu(x[rows], prefix) * gates[rows, e : e + 1])
         return y
 
     kind = case["layer"]["kind"]
     if case.get("identity"):
         return lambda t: t["x"]
     if kind == "dense":
-        return lambda t: tswiglu(t["x"])
+        return lambda t: swiglu(t["x"])
     if kind == "matmul":
-        return products(case, w)
+        depth = case["layer"]["depth"]
+
+        def chain(t):
+            x = mm(t["x"], "w0", sx)
+            for i in range(1, depth):
+                x = mm(x, "w%d" % i)
+            return x
+
+        return chain
     if kind == "moe":
         m = case["layer"]
         dense_all = case.get("moeImpl") == "dense-all"
         local = case.get("expertsPerCard")
         if local is not None:
-            return lambda t: texperts(t["x"], t["route_weights"], local, dense_all)
+            return lambda t: experts(t["x"], t["route_weights"], local, dense_all)
 
         def full(t):
             x = t["x"]
-            probs = torch.softmax(x @ w["router"] + t["router_bias"], dim=-1)
+            probs = torch.softmax(x @ W["router"] + t["router_bias"], dim=-1)
             chosen, top = torch.topk(probs, m["topK"], dim=-1)
             if m["renormalize"]:
                 chosen = chosen / chosen.sum(dim=-1, keepdim=True)
-            gates = torch.zeros_like(probs).scatter_(1, top, chosen)
-            y = texperts(x, gates, m["numExperts"], dense_all)
+            gates = torch.zeros_like(probs).scatter_(1, top, chosen).to(compute)
+            y = experts(x, gates, m["numExperts"], dense_all)
             for s in range(m["numSharedExperts"]):
-                y = y + tswiglu(x, "shared%d." % s)
+                y = y + swiglu(x, "shared%d." % s)
             return y
 
         return full
     raise ValueError("the torch peer has no %s layer yet" % kind)
 
 
+def torch_inputs(case, inputs, device):
+    """Inputs on the device in the case's type; fp8's input stays float32 (its values are already e4m3 × scale) and its router bias too."""
+    import torch
+
+    keep = case["dtype"] == "fp8"
+    compute = getattr(torch, TORCH_DTYPES[case["dtype"]])
+    return {k: torch.from_numpy(v).to(device).to(torch.float32 if keep and k in ("x", "router_bias") else compute) for k, v in inputs.items()}
+
+
 def ort_session(msg):
-    """The very .onnx file moebench built, on onnxruntime's CPU execution provider; inputs cast to what it declares."""
+    """The very .onnx file moebench built, on onnxruntime's CPU or CUDA execution provider; inputs cast to what it declares."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     if msg.get("threads"):
         options.intra_op_num_threads = msg["threads"]
-    session = ort.InferenceSession(msg["model"], options, providers=["CPUExecutionProvider"])
+    if msg.get("device", "cpu") == "cpu":
+        providers = ["CPUExecutionProvider"]
+    else:
+        # unlike onnxruntime-node, the Python binding sets the CUDA provider's options: TF32 only where asked for
+        cuda = {"device_id": int(msg["device"].split(":")[1]), "use_tf32": int(msg["case"]["dtype"] == "tf32")}
+        providers = [("CUDAExecutionProvider", cuda)]
+    session = ort.InferenceSession(msg["model"], options, providers=providers)
+    if providers[0] != "CPUExecutionProvider" and session.get_providers()[0] != "CUDAExecutionProvider":
+        raise RuntimeError("onnxruntime %s did not take the CUDA execution provider (it has %s)" % (ort.__version__, session.get_providers()))
     types = {i.name: (np.float16 if i.type == "tensor(float16)" else np.float32) for i in session.get_inputs()}
     output = session.get_outputs()[0].name
     return lambda t: session.run([output], {name: v.astype(types[name]) for name, v in t.items()})[0]
@@ -178,34 +270,57 @@ def layer(case, w):
 
 
 def probe(engine):
+    """The engine's version and what it can reach; its versions are recorded in the result file's environment."""
     reply = {"engine": engine, "python": sys.version.split()[0], "numpy": np.__version__}
     if engine == "numpy":
         reply["version"] = np.__version__
     elif engine == "torch":
         import torch
 
-        reply.update(version=torch.__version__, threads=torch.get_num_threads())
+        reply.update(version=torch.__version__, threads=torch.get_num_threads(), cuda=torch.version.cuda)
+        if torch.cuda.is_available():
+            reply["devices"] = [
+                {"name": torch.cuda.get_device_name(i), "capability": list(torch.cuda.get_device_capability(i))}
+                for i in range(torch.cuda.device_count())
+            ]
+            if torch.backends.cudnn.is_available():
+                reply["cudnn"] = str(torch.backends.cudnn.version())
     elif engine == "ort":
         import onnxruntime
 
-        reply["version"] = onnxruntime.__version__
+        reply.update(version=onnxruntime.__version__, providers=onnxruntime.get_available_providers())
     else:
         raise ValueError("unknown engine %r" % engine)
     return reply
 
 
 def load(engine, msg):
+    """The case's layer as a function of its inputs, the inputs staged, and what is worth recording of how."""
     tensors = {name: read(spec) for name, spec in msg["tensors"].items()}
+    scales = {name: spec["scale"] for name, spec in msg["tensors"].items() if "scale" in spec}
     inputs = {name: tensors.pop(name) for name in msg["inputs"]}
+    device = msg.get("device", "cpu")
     if engine == "ort":
-        return ort_session(msg), inputs
+        return ort_session(msg), inputs, None, {"threads": msg.get("threads") or "onnxruntime's default"}
     if engine == "torch":
         import torch
 
         if msg.get("threads"):
             torch.set_num_threads(msg["threads"])
-        return torch_layer(msg["case"], tensors), {k: torch.from_numpy(v) for k, v in inputs.items()}
-    return layer(msg["case"], tensors), inputs
+        where = torch_device(device)
+        recorded = dict(threads=torch.get_num_threads(), **torch_math(msg["case"]["dtype"], where))
+        sync = torch.cuda.synchronize if where.type == "cuda" else None
+        return torch_layer(msg["case"], tensors, scales, where), torch_inputs(msg["case"], inputs, where), sync, recorded
+    return layer(msg["case"], tensors), inputs, None, {"threads": int(os.environ.get("OPENBLAS_NUM_THREADS") or os.cpu_count())}
+
+
+def timed(f, x, sync):
+    """One call's time in ms; on CUDA it ends when the card has finished (torch.cuda.synchronize), the output left on the card."""
+    start = time.perf_counter_ns()
+    f(x)
+    if sync:
+        sync()
+    return (time.perf_counter_ns() - start) / 1e6
 
 
 def main():
@@ -220,24 +335,24 @@ def main():
             if op == "probe":
                 reply = probe(engine)
             elif op == "load":
-                loaded = load(engine, msg)
-                reply = {}
+                loaded = None
+                f, x, sync, recorded = load(engine, msg)
+                loaded = f, x, sync
+                reply = {"recorded": recorded}
             elif op == "run":
-                f, x = loaded
-                ms = []
-                for _ in range(msg["calls"]):
-                    start = time.perf_counter_ns()
-                    f(x)
-                    ms.append((time.perf_counter_ns() - start) / 1e6)
-                reply = {"ms": ms}
+                f, x, sync = loaded
+                reply = {"ms": [timed(f, x, sync) for _ in range(msg["calls"])]}
             elif op == "output":
-                f, x = loaded
+                f, x, _ = loaded
                 y = f(x)
-                np.ascontiguousarray(y.numpy() if hasattr(y, "numpy") else y, dtype="<f4").tofile(msg["path"])
+                y = y.float().cpu().numpy() if hasattr(y, "cpu") else y
+                np.ascontiguousarray(y, dtype="<f4").tofile(msg["path"])
                 reply = {}
             else:
                 raise ValueError("unknown op %r" % op)
             print(json.dumps(dict(ok=True, **reply)), flush=True)
+        except Unsupported as why:
+            print(json.dumps({"ok": False, "unsupported": str(why)}), flush=True)
         except Exception as err:  # the harness records it as the case's error
             print(json.dumps({"ok": False, "error": "%s: %s" % (type(err).__name__, err)}), flush=True)
 

@@ -47,3 +47,6 @@ export interface Backend {
   /** A model with the same inputs and output that does no layer work: the fixed cost of one call. */
   loadOverhead(c: WorkloadCase, inputs: CaseInputs, options: LoadOptions): Promise<LoadedCase>;
 }
+
+/** A load refused by what the device turned out to be (a card without FP8), which unsupported() could not know: the case is skipped with this reason. */
+export class UnsupportedHere extends Error {}

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type * as OrtTypes from 'onnxruntime-node';
+import { ONNX_DTYPE_REASON } from '../onnx/layers.js';
 import { ensureModel } from '../onnx/modelFile.js';
 import { overheadModel } from '../onnx/overhead.js';
 import { summarizeOrtProfile } from './ortProfile.js';
@@ -99,6 +100,7 @@ export class OrtBackend implements Backend {
   }
 
   unsupported(c: WorkloadCase): string | undefined {
+    if (c.dtype === 'bf16' || c.dtype === 'fp8') return ONNX_DTYPE_REASON;
     // ONNX Runtime refuses the op at its first run otherwise ("head_size shall be a multiple of 16")
     if (c.layer.kind === 'attention' && c.attnImpl === 'fused') {
       const a = c.layer;

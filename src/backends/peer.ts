@@ -5,8 +5,10 @@ import { dirname, join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import type { Clock } from '../measure/clock.js';
 import type { WorkloadCase } from '../workloads/spec.js';
-import { tensorValues, weightDecls, type CaseInputs } from '../workloads/tensors.js';
-import type { Backend, LoadedCase, LoadOptions, Probe } from './backend.js';
+import { fp8ScaleOf, tensorValues, weightDecls, type CaseInputs } from '../workloads/tensors.js';
+import type { Placement } from '../env/cards.js';
+import { ONNX_DTYPE_REASON } from '../onnx/layers.js';
+import { UnsupportedHere, type Backend, type LoadedCase, type LoadOptions, type Probe } from './backend.js';
 import { ensureModel } from '../onnx/modelFile.js';
 import { overheadModel } from '../onnx/overhead.js';
 
@@ -34,7 +36,7 @@ export class ReportedClock implements Clock {
   }
 }
 
-type Reply = { ok: true; [key: string]: unknown } | { ok: false; error: string };
+type Reply = { ok: true; [key: string]: unknown } | { ok: false; error?: string; unsupported?: string };
 
 /** One worker process and its line-based JSON protocol: a request, then its reply. */
 class PeerProcess {
@@ -44,8 +46,10 @@ class PeerProcess {
   private stderr = '';
   private exited?: string;
 
-  constructor(python: string, engine: string) {
-    this.child = spawn(python, [workerPath(), engine], { stdio: ['pipe', 'pipe', 'pipe'] });
+  constructor(python: string, engine: string, env: Record<string, string> = {}) {
+    // MOEBENCH_PEER_WORKER: another worker speaking the same protocol (the tests' fake CUDA card)
+    const script = process.env.MOEBENCH_PEER_WORKER ?? workerPath();
+    this.child = spawn(python, [script, engine], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     this.child.stderr.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-4000)));
     this.child.on('error', (err) => this.end(err.message));
     this.child.on('exit', (code, signal) => this.end(`exited with ${signal ?? `code ${code}`}`));
@@ -66,7 +70,7 @@ class PeerProcess {
     });
     if (line === undefined) throw new Error(`the peer worker ${this.exited ?? 'stopped'}${this.stderrTail()}`);
     const reply = JSON.parse(line) as Reply;
-    if (!reply.ok) throw new Error(reply.error);
+    if (!reply.ok) throw reply.unsupported ? new UnsupportedHere(reply.unsupported) : new Error(reply.error);
     return reply;
   }
 
@@ -83,32 +87,55 @@ class PeerProcess {
   }
 }
 
-/** The peers: the worker's engine argument, what it is, and the pip requirement that installs it. */
+/** The peers: the worker's engine argument, where it runs, what it is, and the pip requirement that installs it. */
 const PEERS = {
-  numpy: { worker: 'numpy', engine: 'numpy', provider: 'numpy', module: 'numpy', pip: 'numpy==2.4.6' },
-  'torch-cpu': { worker: 'torch', engine: 'torch', provider: 'cpu', module: 'torch', pip: 'torch==2.13.0+cpu' },
+  numpy: { worker: 'numpy', placement: 'host', engine: 'numpy', provider: 'numpy', module: 'numpy', pip: 'numpy==2.4.6' },
+  'torch-cpu': { worker: 'torch', placement: 'host', engine: 'torch', provider: 'cpu', module: 'torch', pip: 'torch==2.13.0+cpu' },
+  // PyPI's torch for Linux is a CUDA build
+  'torch-cuda': { worker: 'torch', placement: 'cuda', engine: 'torch', provider: 'cuda', module: 'torch', pip: 'torch' },
   'ort-python': {
     worker: 'ort',
+    placement: 'host',
     engine: 'onnxruntime (Python)',
     provider: 'CPUExecutionProvider',
     module: 'onnxruntime',
     pip: 'onnxruntime==1.30.0',
   },
+  'ort-python-cuda': {
+    worker: 'ort',
+    placement: 'cuda',
+    engine: 'onnxruntime (Python)',
+    provider: 'CUDAExecutionProvider',
+    module: 'onnxruntime',
+    pip: 'onnxruntime-gpu==1.30.0',
+  },
 } as const;
 export type PeerName = keyof typeof PEERS;
+
+/** The interpreter's packages as recorded in a result file's environment, from the worker's probe reply. */
+function versionsOf(r: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = { python: String(r.python), 'python:numpy': String(r.numpy) };
+  if (r.engine === 'torch') {
+    out['python:torch'] = String(r.version);
+    if (r.cuda) out['python:torch.cuda'] = String(r.cuda);
+    if (r.cudnn) out['python:torch.cudnn'] = String(r.cudnn);
+  }
+  if (r.engine === 'ort') out['python:onnxruntime'] = String(r.version);
+  return out;
+}
 
 /**
  * A peer engine through python/peer.py: numpy and torch compute the same layers from the same
  * seeded weights and inputs, written once as raw float32 files so both sides hold byte-identical
  * data; ort-python runs the very .onnx file moebench built through onnxruntime's Python binding,
- * which beside ort-cpu isolates what the Node binding costs. Checked against the same float64
- * reference and measured by the same sampler. A reference point in the same run, not a serving
- * engine.
+ * which beside ort-cpu (ort-python-cuda beside ort-cuda) isolates what the Node binding costs.
+ * Checked against the same float64 reference and measured by the same sampler. A reference point
+ * in the same run, not a serving engine.
  */
 export class PeerBackend implements Backend {
   readonly engine: string;
   readonly executionProvider: string;
-  readonly placement = 'host' as const;
+  readonly placement: Placement;
   readonly clock = new ReportedClock();
 
   /** MOEBENCH_PYTHON (run --python): the interpreter, a lab's conda or venv; python3 on PATH otherwise. */
@@ -118,43 +145,80 @@ export class PeerBackend implements Backend {
   ) {
     this.engine = PEERS[name].engine;
     this.executionProvider = PEERS[name].provider;
+    this.placement = PEERS[name].placement;
+  }
+
+  private install(): string {
+    const peer = PEERS[this.name];
+    return peer.placement === 'cuda'
+      ? `${this.python} -m pip install ${peer.pip} (on a box with an NVIDIA driver; select that interpreter with --python)`
+      : `${this.python} -m pip install ${peer.pip} (bash scripts/setup-peers.sh makes a venv with every CPU peer; select it with --python .cache/peers-venv/bin/python)`;
+  }
+
+  private async ask(): Promise<Record<string, unknown>> {
+    const worker = new PeerProcess(this.python, PEERS[this.name].worker);
+    try {
+      return await worker.request({ op: 'probe' });
+    } finally {
+      await worker.close();
+    }
   }
 
   async probe(): Promise<Probe> {
     const peer = PEERS[this.name];
-    const worker = new PeerProcess(this.python, peer.worker);
-    const install = `${this.python} -m pip install ${peer.pip} (bash scripts/setup-peers.sh makes a venv with every peer; select it with --python .cache/peers-venv/bin/python)`;
+    let r: Record<string, unknown>;
     try {
-      const r = await worker.request({ op: 'probe' });
-      return { available: true, detail: `${peer.module} ${String(r.version)} on Python ${String(r.python)} (${this.python})`, hardware: false };
+      r = await this.ask();
     } catch (err) {
       const message = (err as Error).message;
       if (/ENOENT/.test(message))
         return {
           available: false,
           reason: `no ${this.python} to run the ${this.name} peer`,
-          fix: `install Python 3, or give run --python the interpreter; then ${install}`,
+          fix: `install Python 3, or give run --python the interpreter; then ${this.install()}`,
         };
       const missing = /No module named '([^']+)'/.exec(message)?.[1];
-      if (missing) return { available: false, reason: `${this.python} has no ${missing}`, fix: install };
+      if (missing) return { available: false, reason: `${this.python} has no ${missing}`, fix: this.install() };
       return {
         available: false,
         reason: `the ${this.name} peer did not start: ${message}`,
         fix: `run ${this.python} python/peer.py ${peer.worker} and read its error`,
       };
-    } finally {
-      await worker.close();
     }
+    const what = `${peer.module} ${String(r.version)} on Python ${String(r.python)} (${this.python})`;
+    if (this.name === 'torch-cuda') {
+      const devices = (r.devices as { name: string; capability: number[] }[] | undefined) ?? [];
+      if (!r.cuda) return { available: false, reason: `${what} is a CPU build of torch`, fix: this.install() };
+      if (!devices.length)
+        return {
+          available: false,
+          reason: `${what} (CUDA ${String(r.cuda)}) sees no CUDA device`,
+          fix: 'check the NVIDIA driver with nvidia-smi, and that CUDA_VISIBLE_DEVICES is not empty',
+        };
+      const cards = devices.map((d) => `${d.name} (compute ${d.capability.join('.')})`).join(', ');
+      return { available: true, detail: `${what}, CUDA ${String(r.cuda)}: ${cards}`, hardware: true };
+    }
+    if (this.name === 'ort-python-cuda' && !(r.providers as string[]).includes('CUDAExecutionProvider'))
+      return {
+        available: false,
+        reason: `${what} has no CUDAExecutionProvider (providers: ${(r.providers as string[]).join(', ')})`,
+        fix: `${this.python} -m pip uninstall -y onnxruntime && ${this.install()}`,
+      };
+    return { available: true, detail: what, hardware: peer.placement === 'cuda' };
+  }
+
+  /** The interpreter's and the engine's versions (torch's CUDA and cuDNN too), for the result file's environment. */
+  async versions(): Promise<Record<string, string>> {
+    return versionsOf(await this.ask());
   }
 
   unsupported(c: WorkloadCase): string | undefined {
-    if (this.name === 'ort-python') {
-      if (c.dtype === 'tf32') return 'TF32 is a CUDA math mode; ort-python runs the CPU execution provider';
-      return undefined;
-    }
+    const peer = PEERS[this.name];
+    if (peer.worker === 'ort') return c.dtype === 'bf16' || c.dtype === 'fp8' ? ONNX_DTYPE_REASON : undefined;
     if (c.layer.kind === 'attention') return `the ${this.name} peer has no attention layer yet`;
     if (c.layer.kind === 'moe' && c.moeImpl === 'fused') return `fused is ONNX Runtime's com.microsoft.MoE contrib op; ${this.engine} has none`;
-    if (c.dtype !== 'fp32') return `the ${this.name} peer runs fp32 only so far`;
+    if (peer.worker === 'numpy' && c.dtype !== 'fp32')
+      return 'NumPy has no bfloat16 or float8, and its float16 matmul bypasses BLAS; the numpy peer runs fp32 (torch-cpu runs fp16, bf16 and fp8)';
     return undefined;
   }
 
@@ -167,40 +231,47 @@ export class PeerBackend implements Backend {
   }
 
   private async open(c: WorkloadCase, inputs: CaseInputs, identity: boolean, options?: LoadOptions): Promise<LoadedCase> {
+    const peer = PEERS[this.name];
     const dir = mkdtempSync(join(tmpdir(), 'moebench-peer-'));
     // ort-python runs moebench's own model file, or for the overhead its no-work model, written here
     let model: string | undefined;
-    if (this.name === 'ort-python') {
+    if (peer.worker === 'ort') {
       if (identity) {
         model = join(dir, 'overhead.onnx');
         writeFileSync(model, overheadModel(c, inputs));
       } else model = ensureModel(c, options?.modelDir ?? join(dir, 'models')).path;
     }
-    const tensors: Record<string, { path: string; dims: number[] }> = {};
-    const write = (name: string, dims: number[], values: Float32Array) => {
+    const tensors: Record<string, { path: string; dims: number[]; scale?: number }> = {};
+    const write = (name: string, dims: number[], values: Float32Array, scale?: number) => {
       const path = join(dir, `${name}.f32`);
       writeFileSync(path, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
-      tensors[name] = { path, dims };
+      tensors[name] = { path, dims, ...(scale === undefined ? {} : { scale }) };
     };
-    if (!identity && !model) for (const decl of weightDecls(c)) write(decl.name, decl.dims, tensorValues(c, decl));
-    for (const [name, t] of Object.entries(inputs.feeds)) write(name, t.dims, t.data);
-    const worker = new PeerProcess(this.python, PEERS[this.name].worker);
+    if (!identity && !model) for (const decl of weightDecls(c)) write(decl.name, decl.dims, tensorValues(c, decl), fp8ScaleOf(c, decl));
+    for (const [name, t] of Object.entries(inputs.feeds)) write(name, t.dims, t.data, fp8ScaleOf(c, { name, scale: 1 }));
+    const threads = options?.threads;
+    // numpy's BLAS reads its thread count when it loads
+    const env: Record<string, string> = peer.worker === 'numpy' && threads ? { OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) } : {};
+    const worker = new PeerProcess(this.python, peer.worker, env);
+    let recorded: Record<string, string | number | boolean>;
     try {
-      await worker.request({
+      const reply = await worker.request({
         op: 'load',
-        case: { layer: c.layer, identity, moeImpl: c.moeImpl, expertsPerCard: c.expertsPerCard },
+        case: { layer: c.layer, dtype: c.dtype, identity, moeImpl: c.moeImpl, expertsPerCard: c.expertsPerCard },
         tensors,
         inputs: Object.keys(inputs.feeds),
+        device: peer.placement === 'cuda' ? `cuda:${options?.deviceId ?? 0}` : 'cpu',
         ...(model ? { model } : {}),
-        ...(options?.threads ? { threads: options.threads } : {}),
+        ...(threads ? { threads } : {}),
       });
+      recorded = reply.recorded as typeof recorded;
     } catch (err) {
       await worker.close();
       rmSync(dir, { recursive: true, force: true });
       throw err;
     }
     return {
-      details: { python: this.python, worker: `python/peer.py ${PEERS[this.name].worker}`, ...(model ? { modelFile: model } : {}) },
+      details: { python: this.python, worker: `python/peer.py ${peer.worker}`, ...recorded, ...(model ? { modelFile: model } : {}) },
       run: async () => {
         const r = await worker.request({ op: 'run', calls: 1 });
         this.clock.advanceMs((r.ms as number[])[0]);

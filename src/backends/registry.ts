@@ -25,6 +25,8 @@ export function createBackends(): Record<BackendName, Backend> {
     'tfjs-node': new TfjsBackend('node'),
     'tfjs-wasm': new TfjsBackend('wasm'),
     'tfjs-cpu': new TfjsBackend('cpu'),
+    'torch-cuda': new PeerBackend('torch-cuda'),
+    'ort-python-cuda': new PeerBackend('ort-python-cuda'),
     'torch-cpu': new PeerBackend('torch-cpu'),
     'ort-python': new PeerBackend('ort-python'),
     numpy: new PeerBackend('numpy'),

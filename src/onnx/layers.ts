@@ -21,6 +21,10 @@ export const BUILDER_VERSION = 3;
 
 const TOKENS = 'tokens';
 
+/** Why an ONNX engine (ort-*, ort-python) skips a bf16 or fp8 case. */
+export const ONNX_DTYPE_REASON =
+  "moebench builds its ONNX layers in fp32 and fp16 only (ONNX Runtime's CPU and WebGPU providers have no bf16 or FP8 MatMul); bf16 and fp8 are measured through the torch peers (torch-cpu, torch-cuda)";
+
 export function elemTypeOf(c: WorkloadCase): number {
   return c.dtype === 'fp16' ? ElemType.float16 : ElemType.float32;
 }

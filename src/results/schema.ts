@@ -6,7 +6,7 @@ import { z } from 'zod';
  * bump MAJOR when a reader of the old version would misread the new file.
  */
 export const SCHEMA_MAJOR = 1;
-export const SCHEMA_MINOR = 5;
+export const SCHEMA_MINOR = 6;
 export const SCHEMA_VERSION = `${SCHEMA_MAJOR}.${SCHEMA_MINOR}`;
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
@@ -62,6 +62,8 @@ export const EnvironmentSchema = z.object({
     .optional(),
 });
 
+const DtypeSchema = z.enum(['fp32', 'tf32', 'fp16', 'bf16', 'fp8']);
+
 export const RoutingSchema = z.union([
   z.object({ kind: z.literal('uniform') }),
   z.object({ kind: z.literal('zipf'), exponent: nonNegative }),
@@ -96,8 +98,8 @@ export const WorkloadSchema = z.object({
   batch: z.number().int(),
   seqLen: z.number().int(),
   numTokens: z.number().int(),
-  /** Since 1.4: tf32 (float32 storage, TF32 tensor-core matmuls on purpose). */
-  dtype: z.enum(['fp32', 'tf32', 'fp16']),
+  /** Since 1.4: tf32 (float32 storage, TF32 tensor-core matmuls on purpose). Since 1.6: bf16 and fp8 (the torch peers). */
+  dtype: DtypeSchema,
   seed: z.number().int(),
   moeImpl: z.enum(['routed', 'fused', 'dense-all']).optional(),
   routing: RoutingSchema.optional(),
@@ -162,7 +164,7 @@ const OverheadSchema = z.object({ medianMs: nonNegative, medianCi95Ms: z.tuple([
 
 const CaseBaseSchema = z.object({
   /** Since 1.4: the math mode the case ran in, and NVIDIA_TF32_OVERRIDE as its process had it (0: TF32 off in cuBLAS and cuDNN). */
-  math: z.object({ mode: z.enum(['fp32', 'tf32', 'fp16']), tf32Override: z.string().optional() }).optional(),
+  math: z.object({ mode: DtypeSchema, tf32Override: z.string().optional() }).optional(),
   id: z.string(),
   workload: WorkloadSchema,
   backend: z.string(),

@@ -1,4 +1,4 @@
-import type { Backend, LoadOptions } from '../backends/backend.js';
+import { UnsupportedHere, type Backend, type LoadOptions } from '../backends/backend.js';
 import { checkCorrectness } from './correctness.js';
 import { queryGpus } from '../env/gpus.js';
 import type { GpuMonitor } from '../env/gpuMonitor.js';
@@ -160,6 +160,8 @@ export async function executeCase(c: WorkloadCase, o: ExecuteOptions): Promise<C
       endedAt: new Date().toISOString(),
     };
   } catch (err) {
+    if (err instanceof UnsupportedHere)
+      return { ...base, status: 'skipped', error: `not supported by ${o.backend.name} here: ${err.message}`, endedAt: new Date().toISOString() };
     return { ...base, status: 'failed', error: errorText(err), gpuBefore, endedAt: new Date().toISOString() };
   } finally {
     await loaded?.dispose().catch(() => undefined);

@@ -51,7 +51,7 @@ export function rooflineBound(
   const link = linkFor(layout, o.linkGBps);
   const linkBytes =
     moe && layout.ep > 1
-      ? m.numMoeLayers * moe.topK * moe.hiddenSize * (mode === 'fp8' ? 1 : bytesPerElement(mode)) * 2 * ((layout.ep - 1) / layout.ep)
+      ? m.numMoeLayers * moe.topK * moe.hiddenSize * bytesPerElement(mode) * 2 * ((layout.ep - 1) / layout.ep)
       : 0;
   // a datasheet's figure as printed there; a measured one to the digits it holds
   const figure = (x: number) => (peak.measured ? fmt(x, 3) : String(x));

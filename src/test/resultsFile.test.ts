@@ -23,7 +23,7 @@ describe('result files', () => {
   it('an older minor version is read: the fixture was written as 1.0, before summaries had lag1Autocorrelation', () => {
     const file = readResultFile(FIXTURE);
     expect(file.schemaVersion).toBe('1.0');
-    expect(SCHEMA_VERSION).toBe('1.5');
+    expect(SCHEMA_VERSION).toBe('1.6');
     expect(file.cases[0].summary!.lag1Autocorrelation).toBeUndefined();
   });
 

@@ -4,9 +4,11 @@ import { routingLabel, type RoutingSpec } from './routing.js';
 /**
  * The math mode of a case. fp32 is strict float32 (on CUDA engines TF32 is switched off for it);
  * tf32 keeps float32 storage but lets NVIDIA tensor cores round matmul operands to TF32, on
- * purpose; fp16 stores inputs, weights and intermediates as half.
+ * purpose; fp16 and bf16 store inputs, weights and intermediates as half or bfloat16; fp8 stores
+ * weights and the layer's input as e4m3 with per-tensor scales (the peer torch engines' scaled
+ * matmul; moebench's ONNX and TF.js layers have none).
  */
-export type Dtype = 'fp32' | 'tf32' | 'fp16';
+export type Dtype = 'fp32' | 'tf32' | 'fp16' | 'bf16' | 'fp8';
 export type Phase = 'prefill' | 'decode';
 export type MoeImpl = 'routed' | 'fused' | 'dense-all';
 /** Attention: standard ONNX ops, or ONNX Runtime's fused contrib op (GroupQueryAttention, MultiHeadAttention). */
@@ -14,13 +16,13 @@ export type AttnImpl = 'standard' | 'fused';
 export type LayerKind = 'dense' | 'moe' | 'matmul' | 'attention';
 export const LAYER_KINDS: readonly LayerKind[] = ['dense', 'moe', 'matmul', 'attention'];
 
-export const DTYPES: readonly Dtype[] = ['fp32', 'tf32', 'fp16'];
+export const DTYPES: readonly Dtype[] = ['fp32', 'tf32', 'fp16', 'bf16', 'fp8'];
 export const PHASES: readonly Phase[] = ['prefill', 'decode'];
 export const MOE_IMPLS: readonly MoeImpl[] = ['routed', 'fused', 'dense-all'];
 export const ATTN_IMPLS: readonly AttnImpl[] = ['standard', 'fused'];
 
 export function bytesPerElement(dtype: Dtype): number {
-  return dtype === 'fp16' ? 2 : 4;
+  return dtype === 'fp8' ? 1 : dtype === 'fp16' || dtype === 'bf16' ? 2 : 4;
 }
 
 /** One benchmark case: a layer, its inputs and how it is computed. Backend-independent. */

@@ -2,6 +2,7 @@ import type { AttentionShape, DenseShape, MlaShape, MoeShape } from './presets.j
 import { makeRng, uniformValues } from './rng.js';
 import { receivedTokenIds, routingOf } from './accounting.js';
 import { roundToHalf } from './float16.js';
+import { fp8Scale, quantiseE4m3, roundToBf16 } from './lowPrecision.js';
 import type { Assignment } from './routing.js';
 import { contextsOf, type WorkloadCase } from './spec.js';
 
@@ -182,8 +183,32 @@ export function tensorValues(c: WorkloadCase, decl: TensorDecl): Float32Array {
 
 /** `count` of a declared tensor's values from flat index `start`: one sequence's block of a cache too large to make whole. */
 export function tensorRange(c: WorkloadCase, decl: TensorDecl, start: number, count: number): Float32Array {
-  const values = uniformValues(c.seed, decl.name, count, decl.scale, start);
-  return c.dtype === 'fp16' ? roundToHalf(values) : values;
+  return roundTo(c, decl, uniformValues(c.seed, decl.name, count, decl.scale, start));
+}
+
+/**
+ * The tensors an fp8 case holds as e4m3: the layer's input and the weights of its products (SwiGLU's
+ * three, the roofline probe's chain). The router, its bias and the gate weights stay bf16, as
+ * FP8-served models keep their gating in higher precision.
+ */
+export function isFp8Operand(name: string): boolean {
+  return /^x$|(^|\.)w_(gate|up|down)$|^w\d+$/.test(name);
+}
+
+/** The per-tensor scale of an fp8 case's e4m3 tensor (its values lie in ±decl.scale); undefined for every other tensor. */
+export function fp8ScaleOf(c: WorkloadCase, decl: Pick<TensorDecl, 'name' | 'scale'>): number | undefined {
+  return c.dtype === 'fp8' && isFp8Operand(decl.name) ? fp8Scale(decl.scale) : undefined;
+}
+
+/** Values as the case's dtype holds them: half, bfloat16, or e4m3 with the tensor's scale. */
+function roundTo(c: WorkloadCase, decl: Pick<TensorDecl, 'name' | 'scale'>, values: Float32Array): Float32Array {
+  if (c.dtype === 'fp16') return roundToHalf(values);
+  if (c.dtype === 'bf16') return roundToBf16(values);
+  if (c.dtype === 'fp8') {
+    const scale = fp8ScaleOf(c, decl);
+    return scale === undefined ? roundToBf16(values) : quantiseE4m3(values, scale);
+  }
+  return values;
 }
 
 /** A lazily filled cache of a case's weights, for the reference and the builders. */
@@ -259,9 +284,12 @@ export function makeInputs(c: WorkloadCase): CaseInputs {
       if (e < local) weights[r * local + e] = gates[t * m.topK + j];
     }
   });
-  const round = c.dtype === 'fp16' ? roundToHalf : (v: Float32Array) => v;
   return {
-    feeds: { x: { dims: [ids.length, d], data: round(xr) }, route_weights: { dims: [ids.length, local], data: round(weights) } },
+    feeds: {
+      // x's rows are already the case's values; rounding them again changes nothing
+      x: { dims: [ids.length, d], data: xr },
+      route_weights: { dims: [ids.length, local], data: roundTo(c, { name: 'route_weights', scale: 1 }, weights) },
+    },
     tokenIds: ids,
     assignment,
   };

@@ -48,7 +48,8 @@ export class TfjsBackend implements Backend {
   }
 
   unsupported(c: WorkloadCase): string | undefined {
-    if (c.dtype === 'fp16') return 'TF.js 4.22 has no float16 tensors on any backend (tfjs-core dtypes: float32, int32, bool, complex64, string)';
+    if (c.dtype === 'fp16' || c.dtype === 'bf16' || c.dtype === 'fp8')
+      return `TF.js 4.22 has no ${c.dtype === 'fp16' ? 'float16' : c.dtype === 'bf16' ? 'bfloat16' : 'float8'} tensors on any backend (tfjs-core dtypes: float32, int32, bool, complex64, string)`;
     if (c.layer.kind === 'moe' && c.moeImpl === 'fused') return "fused is ONNX Runtime's com.microsoft.MoE contrib op; TF.js has no fused MoE op";
     if (c.attnImpl === 'fused') return "fused attention is ONNX Runtime's GroupQueryAttention / MultiHeadAttention contrib op; TF.js has none";
     if (this.kind === 'cpu' && accountFor(c).flopsPerCall > TFJS_CPU_MAX_FLOPS_PER_CALL) {
