@@ -329,8 +329,8 @@ export function relativeL2Error(actual: ArrayLike<number>, expected: Float64Arra
  * fp32 accumulation over any reduction length, the output keeps that relative error; three chained
  * matmuls (gate, up, down) give about √3 × 4e-4 ≈ 7e-4, so 2e-3 leaves a margin of about 3 while
  * still refusing what fp16 storage would do (1e-3 to 1e-2). fp32 math mistaken for TF32 (a few
- * 1e-4) fails the fp32 check. bf16: as fp16 with 8 mantissa bits for 11 (unit roundoff 2^-9 against
- * 2^-12, 8× coarser); torch-cpu measured 4e-3 (dense) to 1.4e-2 (MoE, whose gates are bf16 too) on
+ * 1e-4) fails the fp32 check. bf16: as fp16 with 8 significant bits for 11 (unit roundoff 2^-8 against
+ * 2^-11, 8× coarser); torch-cpu measured 4e-3 (dense) to 1.4e-2 (MoE, whose gates are bf16 too) on
  * the tiny and small presets, so 4e-2 leaves a margin of about 3. fp8 (e4m3: 3 mantissa bits):
  * the weights and the layer's input are quantised on both sides, so the reference holds the same
  * numbers; what it does not share is the engine's quantisation of each intermediate (SwiGLU's
@@ -338,7 +338,7 @@ export function relativeL2Error(actual: ArrayLike<number>, expected: Float64Arra
  * 2^-4 relative, and by 2^-3/(2√3)·√½ ≈ 2.6e-2 rms over a binade. One such rounding gives an
  * output error of about 2.6e-2 (measured 2.5e-2 to 2.8e-2 by torch-cpu on tiny and small);
  * 0.1 stays above the worst case of one rounding (every value off by 2^-4 the same way, plus
- * bf16's 2^-9) and above √8 × 2.6e-2 ≈ 7e-2 for the roofline probe's eight chained roundings,
+ * bf16's 2^-8) and above √8 × 2.6e-2 ≈ 7e-2 for the roofline probe's eight chained roundings,
  * while a wrong layer errs by order 1.
  */
 export const TOLERANCE: Record<Dtype, number> = { fp32: 1e-4, tf32: 2e-3, fp16: 1e-2, bf16: 4e-2, fp8: 0.1 };
