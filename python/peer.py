@@ -118,10 +118,10 @@ def torch_device(name):
 
 
 def torch_math(dtype, device):
-    """Sets the math mode: fp32 is strict float32 (TF32 off), tf32 lets cuBLAS and cuDNN use TF32 on purpose."""
+    """Sets the math mode on "cuda:N": fp32 is strict float32 (TF32 off), tf32 lets cuBLAS and cuDNN use TF32 on purpose."""
     import torch
 
-    if device.type == "cuda":
+    if device.startswith("cuda"):
         torch.backends.cuda.matmul.allow_tf32 = dtype == "tf32"
         torch.backends.cudnn.allow_tf32 = dtype == "tf32"
         if dtype == "fp8":
@@ -131,7 +131,8 @@ def torch_math(dtype, device):
                     "%s (compute capability %d.%d) has no FP8 tensor cores; torch._scaled_mm needs 8.9 (Ada) or 9.0 (Hopper) and later"
                     % (torch.cuda.get_device_name(device), major, minor)
                 )
-    return {"tf32": bool(torch.backends.cuda.matmul.allow_tf32)} if device.type == "cuda" else {}
+        return {"tf32": bool(torch.backends.cuda.matmul.allow_tf32)}
+    return {}
 
 
 def torch_layer(case, w, scales, device):
@@ -308,8 +309,8 @@ def load(engine, msg):
         if msg.get("threads"):
             torch.set_num_threads(msg["threads"])
         where = torch_device(device)
-        recorded = dict(threads=torch.get_num_threads(), **torch_math(msg["case"]["dtype"], where))
-        sync = torch.cuda.synchronize if where.type == "cuda" else None
+        recorded = dict(threads=torch.get_num_threads(), **torch_math(msg["case"]["dtype"], device))
+        sync = torch.cuda.synchronize if device.startswith("cuda") else None
         return torch_layer(msg["case"], tensors, scales, where), torch_inputs(msg["case"], inputs, where), sync, recorded
     return layer(msg["case"], tensors), inputs, None, {"threads": int(os.environ.get("OPENBLAS_NUM_THREADS") or os.cpu_count())}
 

@@ -44,6 +44,8 @@ export interface Backend {
   /** Why this backend cannot run a case, or undefined when it can. */
   unsupported(c: WorkloadCase): string | undefined;
   load(c: WorkloadCase, inputs: CaseInputs, options: LoadOptions): Promise<LoadedCase>;
+  /** Versions of what the engine runs on beyond moebench's own packages (a peer's Python, torch, CUDA), for the result file's environment. */
+  versions?(): Promise<Record<string, string>>;
   /** A model with the same inputs and output that does no layer work: the fixed cost of one call. */
   loadOverhead(c: WorkloadCase, inputs: CaseInputs, options: LoadOptions): Promise<LoadedCase>;
 }

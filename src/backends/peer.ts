@@ -251,7 +251,8 @@ export class PeerBackend implements Backend {
     for (const [name, t] of Object.entries(inputs.feeds)) write(name, t.dims, t.data, fp8ScaleOf(c, { name, scale: 1 }));
     const threads = options?.threads;
     // numpy's BLAS reads its thread count when it loads
-    const env: Record<string, string> = peer.worker === 'numpy' && threads ? { OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) } : {};
+    const env: Record<string, string> =
+      peer.worker === 'numpy' && threads ? { OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) } : {};
     const worker = new PeerProcess(this.python, peer.worker, env);
     let recorded: Record<string, string | number | boolean>;
     try {

@@ -86,6 +86,8 @@ export function packageVersions(): Record<string, string> {
 export interface EnvironmentInputs {
   commandLine: string[];
   backendsAvailable: string[];
+  /** Versions the backends report of what they run on (the peers' Python packages), beside moebench's engine packages. */
+  packages?: Record<string, string>;
   gpus: GpuInfo[];
   startedAt: string;
 }
@@ -100,7 +102,7 @@ export function captureEnvironment(inputs: EnvironmentInputs): Environment {
     cpu: { model: cpus[0]?.model?.trim() ?? 'unknown', cores: cpus.length },
     memoryBytes: os.totalmem(),
     node: process.version,
-    packages: packageVersions(),
+    packages: { ...packageVersions(), ...inputs.packages },
     backendsAvailable: inputs.backendsAvailable,
     gpus: inputs.gpus,
     moebench: { version: moebenchVersion(), gitSha: gitSha() },

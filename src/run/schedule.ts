@@ -154,9 +154,12 @@ export async function prepareRun(o: RunOptions, ctx: RunContext, resumed?: Resul
   const plan = planRun(o);
   const gpus = queryGpus();
   const cudaVisible = process.env.CUDA_VISIBLE_DEVICES;
+  const backendName = resumed ? resumed.run.backend : plan.backend;
+  const backends = await backendsFor(backendName, ctx.log, ctx.probeEnv);
+  const packages = Object.assign({}, ...(await Promise.all(backends.map((b) => b.versions?.() ?? {})))) as Record<string, string>;
   if (resumed) {
     // a file names one machine and one moebench: cases from another must not join it
-    const here = captureEnvironment({ commandLine: ctx.argv, backendsAvailable: [], gpus, startedAt: resumed.environment.startedAt });
+    const here = captureEnvironment({ commandLine: ctx.argv, backendsAvailable: [], packages, gpus, startedAt: resumed.environment.startedAt });
     const differences = resumeDifferences(resumed.environment, here);
     if (differences.length) {
       throw new UsageError(
@@ -165,8 +168,6 @@ export async function prepareRun(o: RunOptions, ctx: RunContext, resumed?: Resul
     }
   }
   const visible = visibleCards(gpus, cudaVisible);
-  const backendName = resumed ? resumed.run.backend : plan.backend;
-  const backends = await backendsFor(backendName, ctx.log, ctx.probeEnv);
   const choices = new Map(backends.map((b) => [b.name, chooseCard(b.name, b.placement, o.device, gpus, visible, cudaVisible)]));
   const label = backends.length === 1 ? backends[0].name : 'all-available';
   const deviceOf = (b: Backend) => b.deviceLabel ?? describeDevice(b.placement, choices.get(b.name)!, gpus);
@@ -194,6 +195,7 @@ export async function prepareRun(o: RunOptions, ctx: RunContext, resumed?: Resul
       const environment = captureEnvironment({
         commandLine: ctx.argv,
         backendsAvailable: backends.map((b) => b.name),
+        packages,
         gpus,
         startedAt: new Date().toISOString(),
       });

@@ -49,10 +49,7 @@ export function rooflineBound(
   const layers = m.numDenseLayers + m.numMoeLayers;
   const moe = preset.moe;
   const link = linkFor(layout, o.linkGBps);
-  const linkBytes =
-    moe && layout.ep > 1
-      ? m.numMoeLayers * moe.topK * moe.hiddenSize * bytesPerElement(mode) * 2 * ((layout.ep - 1) / layout.ep)
-      : 0;
+  const linkBytes = moe && layout.ep > 1 ? m.numMoeLayers * moe.topK * moe.hiddenSize * bytesPerElement(mode) * 2 * ((layout.ep - 1) / layout.ep) : 0;
   // a datasheet's figure as printed there; a measured one to the digits it holds
   const figure = (x: number) => (peak.measured ? fmt(x, 3) : String(x));
   const bound = (phase: Phase): PhaseBound => {

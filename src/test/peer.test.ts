@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { UnsupportedHere } from '../backends/backend.js';
 import { PeerBackend, type PeerName } from '../backends/peer.js';
 import { checkCorrectness } from '../run/correctness.js';
 import { readResultFile } from '../results/io.js';
@@ -204,5 +205,138 @@ describe('torch-cpu and ort-python: the peers in their pinned environment', () =
     expect(compared.status, compared.stderr).toBe(0);
     const pairs = JSON.parse(compared.stdout).pairs as { candidate: string; verdict: string }[];
     expect(pairs.map((p) => p.candidate).sort()).toEqual(['numpy', 'ort-python', 'torch-cpu']);
+  });
+});
+
+/** python/peer.py under a stand-in CUDA card (src/test/fixtures/fakeCudaPeer.py): torch.cuda scripted, the tensors on the host. */
+const FAKE_CUDA_WORKER = join(ROOT, 'src', 'test', 'fixtures', 'fakeCudaPeer.py');
+const fakeCuda = (card: object) => ({ MOEBENCH_PEER_WORKER: FAKE_CUDA_WORKER, MOEBENCH_FAKE_CUDA: JSON.stringify(card) });
+const A100 = { name: 'NVIDIA A100-SXM4-80GB', capability: [8, 0] };
+
+/** Runs `body` with the variables set in this process (the backend spawns its worker from here), restoring them after. */
+async function withEnv<T>(env: Record<string, string>, body: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  try {
+    return await body();
+  } finally {
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+  }
+}
+
+describe('the peers in bf16 and fp8, and torch-cuda', () => {
+  it.each([
+    ['bf16', 'dense SwiGLU', tinyCase({ dtype: 'bf16' })],
+    ['bf16', 'routed MoE', tinyCase({ dtype: 'bf16', moeImpl: 'routed' })],
+    ['fp16', 'the expert-parallel slice', tinyCase({ dtype: 'fp16', moeImpl: 'routed', expertsPerCard: 2, numTokens: 32 })],
+    ['fp8', 'dense SwiGLU', tinyCase({ dtype: 'fp8' })],
+    ['fp8', 'routed MoE', tinyCase({ dtype: 'fp8', moeImpl: 'routed' })],
+    ['fp8', 'the roofline probe', tinyCase({ dtype: 'fp8', layer: PRESETS.tiny.matmul! })],
+  ] as const)('torch-cpu %s: %s matches the reference within its tolerance, and errs as much as its format says', async (dtype, _n, c) => {
+    const inputs = makeInputs(c);
+    const loaded = await new PeerBackend('torch-cpu', VENV).load(c, inputs, { modelDir: join(dir, 'models'), deviceId: 0, threads: 1 });
+    try {
+      const r = await checkCorrectness(c, inputs, loaded);
+      expect(r.passed, `${r.relativeL2Error}`).toBe(true);
+      // not the fp32 layer in disguise: fp8's rounding of the intermediates alone is about 2.6e-2 (reference.ts)
+      const floor = { fp16: 1e-4, bf16: 1e-3, fp8: 1e-2 }[dtype];
+      expect(r.relativeL2Error).toBeGreaterThan(floor);
+      expect(loaded.details.threads).toBe(1);
+    } finally {
+      await loaded.dispose();
+    }
+  });
+
+  it('the ONNX engines and numpy skip bf16 and fp8, saying where they are measured', () => {
+    for (const dtype of ['bf16', 'fp8'] as const) {
+      expect(new PeerBackend('ort-python').unsupported(tinyCase({ dtype }))).toMatch(/fp32 and fp16 only.*torch peers \(torch-cpu, torch-cuda\)/);
+      expect(new PeerBackend('numpy').unsupported(tinyCase({ dtype }))).toMatch(/^NumPy has no bfloat16 or float8/);
+      expect(new PeerBackend('torch-cpu').unsupported(tinyCase({ dtype }))).toBeUndefined();
+    }
+  });
+
+  it('torch-cuda on a CPU build of torch: unavailable, with the install that fixes it', async () => {
+    const p = await new PeerBackend('torch-cuda', VENV).probe();
+    expect(p).toMatchObject({
+      available: false,
+      reason: expect.stringMatching(/^torch 2\.13\.0\+cpu on Python 3\.\d+\.\d+ .* is a CPU build of torch$/),
+    });
+    expect(!p.available && p.fix).toMatch(/-m pip install torch \(on a box with an NVIDIA driver/);
+  });
+
+  it('torch-cuda probes the card it sees, or says there is none', async () => {
+    const h100 = await withEnv(fakeCuda({}), () => new PeerBackend('torch-cuda', VENV).probe());
+    expect(h100).toMatchObject({ available: true, hardware: true });
+    expect(h100.available && h100.detail).toMatch(/^torch 2\.13\.0\+cpu on Python .*, CUDA 12\.8: NVIDIA H100 80GB HBM3 \(compute 9\.0\)$/);
+    const none = await withEnv(fakeCuda({ available: false }), () => new PeerBackend('torch-cuda', VENV).probe());
+    expect(none).toMatchObject({ available: false, reason: expect.stringMatching(/\(CUDA 12\.8\) sees no CUDA device$/) });
+    const versions = await withEnv(fakeCuda({}), () => new PeerBackend('torch-cuda', VENV).versions());
+    expect(versions).toMatchObject({ 'python:torch': '2.13.0+cpu', 'python:torch.cuda': '12.8', 'python:numpy': '2.4.6' });
+  });
+
+  it('ort-python-cuda without onnxruntime-gpu: unavailable, naming the providers it has and the package that brings CUDA', async () => {
+    const p = await new PeerBackend('ort-python-cuda', VENV).probe();
+    expect(p).toMatchObject({
+      available: false,
+      reason: expect.stringMatching(/^onnxruntime 1\.30\.0 .* has no CUDAExecutionProvider \(providers: .*CPUExecutionProvider/),
+    });
+    expect(!p.available && p.fix).toMatch(/pip uninstall -y onnxruntime && .* -m pip install onnxruntime-gpu==1\.30\.0/);
+  });
+
+  it('fp8 on a card without FP8 tensor cores is refused at load, as the card it is', async () => {
+    const c = tinyCase({ dtype: 'fp8' });
+    await withEnv(fakeCuda(A100), async () => {
+      const load = new PeerBackend('torch-cuda', VENV).load(c, makeInputs(c), { modelDir: join(dir, 'models'), deviceId: 0 });
+      await expect(load).rejects.toThrow(UnsupportedHere);
+      await expect(load).rejects.toThrow(/^NVIDIA A100-SXM4-80GB \(compute capability 8\.0\) has no FP8 tensor cores; torch\._scaled_mm needs 8\.9/);
+    });
+  });
+});
+
+describe('a run of torch-cuda on a stand-in card', () => {
+  const standInSmi = (name: string) => {
+    const bin = mkdtempSync(join(tmpdir(), 'moebench-smi-'));
+    writeFileSync(
+      join(bin, 'nvidia-smi'),
+      `#!/bin/sh\ncase "$*" in\n  *-lms*) while :; do echo "1755, 61"; sleep 0.05; done ;;\nesac\necho "0, ${name}, GPU-aaaa, 81559 MiB, 550.54.15, 1980 MHz, 1980 MHz, 700.00 W, 35"\n`,
+    );
+    chmodSync(join(bin, 'nvidia-smi'), 0o755);
+    return { PATH: `${bin}:${process.env.PATH}`, CUDA_VISIBLE_DEVICES: undefined };
+  };
+  const run = (out: string, dtypes: string, env: Record<string, string | undefined>) =>
+    moebench(
+      [
+        ...['run', '--backend', 'torch-cuda', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '16'],
+        '--dtype',
+        dtypes,
+      ].concat(['--repetitions', '1', '--max-time-ms', '300', '--python', VENV, '--out', out]),
+      env,
+    );
+
+  it("times each call to the end of the card's work, sets the math mode per case, records torch and CUDA, and skips fp8 on an A100", () => {
+    const h100 = join(dir, 'torch-cuda-h100.json');
+    const r = run(h100, 'fp32,tf32,fp8', { ...fakeCuda({ syncMs: 20 }), ...standInSmi('NVIDIA H100 80GB HBM3') });
+    expect(r.status, r.stderr).toBe(0);
+    const file = readResultFile(h100);
+    expect(file.environment.packages).toMatchObject({ 'python:torch': '2.13.0+cpu', 'python:torch.cuda': '12.8' });
+    const byDtype = Object.fromEntries(file.cases.map((c) => [c.workload.dtype, c]));
+    for (const c of file.cases) {
+      expect(c.status, `${c.id}: ${c.error}`).toMatch(/^(ok|noisy)$/);
+      expect(c.correctness!.passed).toBe(true);
+      // the card takes 20 ms to finish each call, and the worker's clock waits for it
+      expect(c.summary!.medianMs).toBeGreaterThanOrEqual(20);
+      expect(c.device).toBe('gpu:0 (NVIDIA H100 80GB HBM3)');
+    }
+    expect(byDtype.fp32.details).toMatchObject({ tf32: false, worker: 'python/peer.py torch' });
+    expect(byDtype.tf32.details).toMatchObject({ tf32: true });
+
+    const a100 = join(dir, 'torch-cuda-a100.json');
+    const skipped = run(a100, 'fp8', { ...fakeCuda(A100), ...standInSmi('NVIDIA A100-SXM4-80GB') });
+    expect(skipped.status, skipped.stderr).toBe(0);
+    const [fp8] = readResultFile(a100).cases;
+    expect(fp8.status).toBe('skipped');
+    expect(fp8.error).toMatch(/^not supported by torch-cuda here: NVIDIA A100-SXM4-80GB \(compute capability 8\.0\) has no FP8 tensor cores/);
   });
 });
