@@ -29,7 +29,7 @@ describe('moebench env --check', () => {
     const table = r.stdout.split('\n\n')[0].split('\n');
     expect(table).toHaveLength(2 + report.checks.length);
     for (const line of table) expect(line.length).toBeLessThanOrEqual(200);
-    expect(r.stdout).toMatch(/\d of 11 engine\(s\) work here \(checked in \d+ s\); written to /);
+    expect(r.stdout).toMatch(/\d of 13 engine\(s\) work here \(checked in \d+ s\); written to /);
   });
 
   it('--out without --check is refused', () => {

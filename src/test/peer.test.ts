@@ -38,7 +38,7 @@ describe('the numpy peer: the same layers through python/peer.py', () => {
     expect(peer.unsupported(tinyCase({ moeImpl: 'routed' }))).toBeUndefined();
     expect(peer.unsupported(tinyCase({ moeImpl: 'fused' }))).toBe("fused is ONNX Runtime's com.microsoft.MoE contrib op; numpy has none");
     expect(peer.unsupported(tinyCase({ layer: PRESETS.tiny.attention! }))).toBe('the numpy peer has no attention layer yet');
-    expect(peer.unsupported(tinyCase({ dtype: 'fp16' }))).toMatch(/^the numpy peer runs fp32 only/);
+    expect(peer.unsupported(tinyCase({ dtype: 'fp16' }))).toMatch(/the numpy peer runs fp32 \(torch-cpu runs fp16, bf16 and fp8\)$/);
   });
 
   it.each([

@@ -72,7 +72,7 @@ describe('result files', () => {
     const data = JSON.parse(serializeResultFile(body()));
     delete data.cases[0].work;
     data.integrity = integrityOf(data);
-    expect(() => parseResultFile(JSON.stringify(data), 'm.json')).toThrow(/m.json: does not match result schema 1.5: cases.0.work/);
+    expect(() => parseResultFile(JSON.stringify(data), 'm.json')).toThrow(/m.json: does not match result schema 1.6: cases.0.work/);
   });
 
   it('a hand-altered file fails the integrity check', () => {
