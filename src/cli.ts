@@ -263,6 +263,62 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
         code = await envCommand(io, argv.json, argv.check ? { out: argv.out, modelDir: argv.modelDir ?? d.modelDir } : undefined);
       },
     )
+    .command(
+      'slurm <action> [target]',
+      'run across a Slurm cluster: submit (a job array, one task per node, then merge and report), status, collect',
+      (y) =>
+        y
+          .positional('action', { choices: ['submit', 'status', 'collect'] as const, describe: 'submit -- RUN OPTIONS; status DIR|JOB; collect DIR' })
+          .positional('target', { type: 'string', describe: 'status, collect: the results folder (or a job id Slurm still knows)' })
+          .option('results', { type: 'string', describe: 'submit: the shared results folder every node writes to' })
+          .option('partition', { type: 'string', describe: 'submit: partition(s); several (a,b) give one array each, e.g. one per card type' })
+          .option('constraint', { type: 'string', describe: 'submit: node feature(s); several give one array each' })
+          .option('nodes', { type: 'number', default: 1, describe: 'submit: tasks per array, one per node' })
+          .option('gres', {
+            type: 'string',
+            describe: 'submit: per task, e.g. gpu:8 (every card of a node: add --device all to the run options) or gpu:1',
+          })
+          .option('time', { type: 'string', describe: "submit: each task's time limit (Slurm's format, e.g. 2:00:00)" })
+          .option('sbatch-arg', {
+            type: 'string',
+            array: true,
+            default: [] as string[],
+            describe: 'submit: a further #SBATCH option for the arrays, e.g. --account=lab',
+          })
+          .option('moebench', {
+            type: 'string',
+            describe: "submit: how a node runs moebench (default: this install's node and cli.js, for a shared file system)",
+          })
+          .option('setup', { type: 'string', describe: 'submit: a shell line each job runs first, e.g. unpacking the pack:offline bundle' })
+          .option('dry-run', { type: 'boolean', default: false, describe: 'submit: print the sbatch scripts and commands; submit nothing' })
+          .option('tag', { type: 'string', describe: "status, collect: the submission (default the folder's newest)" })
+          .parserConfiguration({ 'populate--': true }),
+      async (argv) => {
+        const slurm = await import('./commands/slurm.js');
+        if (argv.action === 'submit') {
+          if (!argv.results) throw new UsageError('slurm submit needs --results DIR, a folder every node can write');
+          code = await slurm.slurmSubmit(
+            {
+              results: argv.results,
+              partition: argv.partition,
+              constraint: argv.constraint,
+              nodes: argv.nodes,
+              gres: argv.gres,
+              time: argv.time,
+              sbatchArg: (argv.sbatchArg ?? []).map(String),
+              moebench: argv.moebench,
+              setup: argv.setup,
+              dryRun: argv.dryRun,
+              runArgs: ((argv['--'] as unknown[] | undefined) ?? []).map(String),
+            },
+            io,
+          );
+          return;
+        }
+        if (!argv.target) throw new UsageError(`slurm ${argv.action} needs the results folder${argv.action === 'status' ? ' or a job id' : ''}`);
+        code = argv.action === 'status' ? await slurm.slurmStatus(argv.target, argv.tag, io) : await slurm.slurmCollect(argv.target, argv.tag, io);
+      },
+    )
     .command('presets', 'list the model shapes --preset and --model take: layers, experts, parameters, work per token', {}, async () => {
       const { presetsCommand } = await import('./commands/catalog.js');
       code = await presetsCommand(io);
@@ -271,7 +327,7 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
       const { suitesCommand } = await import('./commands/catalog.js');
       code = await suitesCommand(io);
     })
-    .demandCommand(1, 'name a command: run, compare, size, merge, repair, report, env, presets or suites')
+    .demandCommand(1, 'name a command: run, compare, size, merge, repair, report, env, slurm, presets or suites')
     .strict()
     .help()
     .alias('help', 'h')

@@ -80,6 +80,7 @@ export async function reportCommand(paths: string[], o: ReportOptions, io: Io): 
       title: `moebench report: ${paths.join(', ')}`,
       runs,
       bad,
+      slurmTasks: loaded.slurmTasks,
       generatedAt: new Date().toISOString(),
       comparison: comparison && comparison.sides.length > 1 ? comparison : undefined,
       sizing: sizingFor(runs, o),

@@ -91,7 +91,7 @@ export async function sizeCommand(o: SizeOptions, io: Io): Promise<number> {
 
 /** The --from files, read once (what could not be read is said on stderr), and what composing them takes. */
 function fromFiles(o: SizeOptions, layout: Layout, io: Io) {
-  const loaded = o.from.length ? loadRuns(o.from) : { runs: [], bad: [], conflicts: [] };
+  const loaded = o.from.length ? loadRuns(o.from) : { runs: [], bad: [], conflicts: [], slurmTasks: [] };
   for (const line of loadingNotes(loaded)) io.err(line);
   return { loaded, composeOptions: { model: o.model, layout, contextTokens: o.contextTokens, linkGBps: o.linkGBps, card: o.card } };
 }

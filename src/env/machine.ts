@@ -108,7 +108,24 @@ export function captureEnvironment(inputs: EnvironmentInputs): Environment {
     moebench: { version: moebenchVersion(), gitSha: gitSha() },
     commandLine: inputs.commandLine,
     envVars,
+    ...slurmJob(process.env),
     startedAt: inputs.startedAt,
+  };
+}
+
+/** The Slurm job this process runs in, from the variables Slurm sets in a batch job. */
+export function slurmJob(env: NodeJS.ProcessEnv): Pick<Environment, 'slurm'> {
+  if (!env.SLURM_JOB_ID) return {};
+  const optional = (key: string, value: string | undefined) => (value ? { [key]: value } : {});
+  return {
+    slurm: {
+      jobId: env.SLURM_JOB_ID,
+      ...optional('arrayJobId', env.SLURM_ARRAY_JOB_ID),
+      ...optional('arrayTaskId', env.SLURM_ARRAY_TASK_ID),
+      ...optional('partition', env.SLURM_JOB_PARTITION),
+      ...optional('nodeList', env.SLURM_JOB_NODELIST),
+      ...optional('restartCount', env.SLURM_RESTART_COUNT),
+    },
   };
 }
 

@@ -2,7 +2,7 @@ import { testOf } from '../compare/format.js';
 import type { Comparison } from '../compare/compare.js';
 import { fitSweeps } from '../measure/sweep.js';
 import type { Run } from '../results/runs.js';
-import type { CaseResult } from '../results/schema.js';
+import type { CaseResult, SlurmTask } from '../results/schema.js';
 import { ceilingsOf, fractionOfCeilings } from '../results/ceilings.js';
 import { fmt } from '../text/table.js';
 
@@ -26,6 +26,8 @@ export interface ReportInput {
   sizing?: ReportSizing;
   /** Files that could not be read, named on the page. */
   bad: { path: string; reason: string }[];
+  /** The `moebench slurm` tasks the collection gathers, each with how it ended. */
+  slurmTasks?: SlurmTask[];
   generatedAt: string;
 }
 
@@ -259,6 +261,15 @@ export function renderReport(input: ReportInput, chartLibrarySource: string): st
   const badHtml = input.bad.length
     ? `<div class="bad"><b>Files left out:</b><ul>${input.bad.map((b) => `<li>${esc(b.path)}: ${esc(b.reason)}</li>`).join('')}</ul></div>`
     : '';
+  const tasks = input.slurmTasks ?? [];
+  const failedTasks = tasks.filter((t) => t.outcome !== 'done');
+  const slurmHtml = tasks.length
+    ? `<div class="${failedTasks.length ? 'bad' : 'note'}"><b>Slurm tasks:</b> ${tasks.length - failedTasks.length} of ${tasks.length} done${
+        failedTasks.length
+          ? `<ul>${failedTasks.map((t) => `<li>task ${esc(`${t.arrayJobId}_${t.taskId}`)}: ${esc(t.outcome)}${t.node ? ` on ${esc(t.node)}` : ''}${t.reason ? `: ${esc(t.reason)}` : ''} (log ${esc(t.log)})</li>`).join('')}</ul>`
+          : ''
+      }</div>`
+    : '';
   const histCanvases = data.histograms.map((_, i) => `<div class="chart small"><canvas id="hist${i}"></canvas></div>`).join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(input.title)}</title>
@@ -274,7 +285,7 @@ tr.status-noisy td{background:#fff8e1}tr.status-invalid td,tr.status-failed td{b
 </style></head><body>
 <h1>${esc(input.title)}</h1>
 <p class="note">${input.runs.length} run(s), ${input.runs.reduce((a, r) => a + r.cases.length, 0)} case(s). Generated ${esc(input.generatedAt)} by moebench.</p>
-${badHtml}
+${badHtml}${slurmHtml}
 <h2>Throughput per case, by card and engine</h2><div class="chart"><canvas id="throughput"></canvas></div>
 <p class="note">Bars are medians with their 95% interval; pale bars are noisy cases, whose interval missed the target.</p>
 <h2>Results</h2>${resultsTables(input.runs)}

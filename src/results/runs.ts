@@ -2,7 +2,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ResultFileError, UsageError } from '../errors.js';
 import { readAnyFile } from './io.js';
-import type { CaseResult, CollectedRun, CollectionFile } from './schema.js';
+import type { CaseResult, CollectedRun, CollectionFile, SlurmTask } from './schema.js';
 
 /** One run's environment and cases, from a result file or from inside a collection. */
 export type Run = Omit<CollectedRun, 'sourceIntegrity'> & { sourceIntegrity?: string };
@@ -15,6 +15,8 @@ export interface LoadedRuns {
   bad: { path: string; reason: string }[];
   /** Conflicts recorded by earlier merges in the collections read: the case kept is the first one. */
   conflicts: Conflict[];
+  /** The `moebench slurm` tasks of the collections read, with how each ended. */
+  slurmTasks: SlurmTask[];
 }
 
 function jsonFilesUnder(dir: string): string[] {
@@ -25,11 +27,11 @@ function jsonFilesUnder(dir: string): string[] {
   }).sort();
 }
 
-function runsOf(path: string): { runs: Run[]; conflicts: Conflict[] } {
+function runsOf(path: string): { runs: Run[]; conflicts: Conflict[]; slurmTasks: SlurmTask[] } {
   const any = readAnyFile(path);
-  if (any.kind === 'collection') return { runs: any.file.runs, conflicts: any.file.conflicts };
+  if (any.kind === 'collection') return { runs: any.file.runs, conflicts: any.file.conflicts, slurmTasks: any.file.slurm?.tasks ?? [] };
   const { environment, run, cases, integrity } = any.file;
-  return { runs: [{ source: path, sourceIntegrity: integrity, environment, run, cases }], conflicts: [] };
+  return { runs: [{ source: path, sourceIntegrity: integrity, environment, run, cases }], conflicts: [], slurmTasks: [] };
 }
 
 /** Files and folders (searched recursively for *.json) → runs. A bad file in a folder is named and skipped. */
@@ -37,9 +39,11 @@ export function loadRuns(paths: string[]): LoadedRuns {
   const runs: Run[] = [];
   const bad: LoadedRuns['bad'] = [];
   const conflicts: Conflict[] = [];
+  const slurmTasks: SlurmTask[] = [];
   const add = (read: ReturnType<typeof runsOf>) => {
     runs.push(...read.runs);
     conflicts.push(...read.conflicts);
+    slurmTasks.push(...read.slurmTasks);
   };
   for (const path of paths) {
     let isDir = false;
@@ -60,7 +64,7 @@ export function loadRuns(paths: string[]): LoadedRuns {
       }
     }
   }
-  return { runs, bad, conflicts };
+  return { runs, bad, conflicts, slurmTasks };
 }
 
 /** What a command says on stderr about its inputs: files skipped, and conflicts earlier merges left unresolved. */

@@ -49,6 +49,17 @@ export const EnvironmentSchema = z.object({
   envVars: z.record(z.string(), z.string()),
   startedAt: z.string(),
   endedAt: z.string().optional(),
+  /** Since 1.6: the Slurm job the run ran in (moebench slurm); recorded, never compared by resume (a requeued task gets new ids). */
+  slurm: z
+    .object({
+      jobId: z.string(),
+      arrayJobId: z.string().optional(),
+      arrayTaskId: z.string().optional(),
+      partition: z.string().optional(),
+      nodeList: z.string().optional(),
+      restartCount: z.string().optional(),
+    })
+    .optional(),
   /** Since 1.3: how busy the host was just before the first case, and why it was judged noisy (env/hostLoad.ts). */
   hostCheck: z
     .object({
@@ -284,6 +295,23 @@ export const CollectedRunSchema = z.object({
   cases: z.array(CaseResultSchema),
 });
 
+/** One task of a `moebench slurm` array as it ended: from its exit-status file, Slurm's job record and its log. */
+export const SlurmTaskSchema = z.object({
+  arrayJobId: z.string(),
+  taskId: z.number().int(),
+  /** done: exit 0; failed: a non-zero exit; interrupted: stopped by a signal (scancel, a time limit), its file resumable; unknown: no exit status (never ran, or killed hard). */
+  outcome: z.enum(['done', 'failed', 'interrupted', 'unknown']),
+  exitCode: z.number().int().optional(),
+  /** Slurm's own word (COMPLETED, FAILED, CANCELLED, TIMEOUT, NODE_FAIL, ...) where it still knows the job. */
+  slurmState: z.string().optional(),
+  node: z.string().optional(),
+  /** Why it failed: the last line moebench wrote to the task's log, or Slurm's reason. */
+  reason: z.string().optional(),
+  log: z.string(),
+  files: z.array(z.string()),
+});
+export type SlurmTask = z.infer<typeof SlurmTaskSchema>;
+
 /** Result files from many hosts folded into one, de-duplicated by (host, card uuid, case, start time). */
 export const CollectionFileSchema = z.object({
   schemaVersion: z.string().regex(/^\d+\.\d+$/),
@@ -294,6 +322,8 @@ export const CollectionFileSchema = z.object({
   conflicts: z.array(z.object({ key: z.string(), kept: z.string(), other: z.string(), otherCase: CaseResultSchema })),
   /** Exact duplicates that were folded, for the record. */
   duplicates: z.number().int(),
+  /** Since 1.6: the `moebench slurm` submission this collection gathers, and how each task ended. */
+  slurm: z.object({ tag: z.string(), jobIds: z.array(z.string()), tasks: z.array(SlurmTaskSchema) }).optional(),
   integrity: z.string(),
 });
 

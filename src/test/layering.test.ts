@@ -16,6 +16,7 @@ const LAYER: Record<string, number> = {
   report: 3,
   compare: 3,
   sizing: 3,
+  slurm: 3,
   onnx: 2,
   env: 2,
   results: 2,
