@@ -46,6 +46,8 @@ if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
 fi
 
 stop
+# a fresh cluster each start: no jobs left from an earlier one
+rm -rf "$dir"/{state,spool,log}
 mkdir -p "$dir"/{state,spool,log,dev,munge}
 chmod 700 "$dir/munge"
 if [ ! -f "$dir/munge/munge.key" ]; then

@@ -5,7 +5,7 @@ import { UsageError } from '../errors.js';
 import { writeFileDurable } from '../files/durable.js';
 import { writeCollectionAtomic } from '../results/io.js';
 import { mergeRuns } from '../results/merge.js';
-import { loadRuns } from '../results/runs.js';
+import { loadRuns, type LoadedRuns, type Run } from '../results/runs.js';
 import type { SlurmTask } from '../results/schema.js';
 import { parseScontrolJobs, reasonFromLog, taskState, type SlurmRecord, type TaskState, type TaskStatus } from '../slurm/outcomes.js';
 import { collectionPath, logPath, reportPath, runsDir, statusPath, submissionDir, type SlurmPlan, type Submission } from '../slurm/plan.js';
@@ -305,10 +305,21 @@ export async function slurmCollect(target: string, tag: string | undefined, io: 
   const s = findSubmission(target, tag);
   const views = tasksOf(s);
   const tasks = views.map((v) => v.task);
-  const files = tasks.flatMap((t) => t.files);
-  const loaded = files.length ? loadRuns(files) : { runs: [], bad: [], conflicts: [], slurmTasks: [] };
-  for (const b of loaded.bad) io.err(`moebench: skipped ${b.path}: ${b.reason}`);
-  const merged = loaded.runs.length ? mergeRuns(loaded.runs, loaded.conflicts) : { runs: [], conflicts: [], duplicates: 0 };
+  // one file at a time: a file no reader accepts is named on its task, and the others are still merged
+  const runs: Run[] = [];
+  const conflicts: LoadedRuns['conflicts'] = [];
+  for (const t of tasks)
+    for (const file of t.files) {
+      try {
+        const loaded = loadRuns([file]);
+        runs.push(...loaded.runs);
+        conflicts.push(...loaded.conflicts);
+      } catch (err) {
+        io.err(`moebench: skipped ${(err as Error).message}`);
+        t.reason = [t.reason, `unreadable ${(err as Error).message}`].filter(Boolean).join('; ');
+      }
+    }
+  const merged = runs.length ? mergeRuns(runs, conflicts) : { runs: [], conflicts: [], duplicates: 0 };
   const out = collectionPath(s.dir, s.tag);
   writeCollectionAtomic(out, {
     tool: 'moebench',

@@ -9,12 +9,16 @@ function num(text: string | undefined): number | undefined {
   return Number.isFinite(v) ? v : undefined;
 }
 
-/** Parses `nvidia-smi --query-gpu=<NVIDIA_SMI_QUERY> --format=csv,noheader` output ("[N/A]" fields are left out). */
+/**
+ * Parses `nvidia-smi --query-gpu=<NVIDIA_SMI_QUERY> --format=csv,noheader` output ("[N/A]" fields are
+ * left out). A line without a card index and a name (an error message, a broken wrapper) is not a
+ * card: kept, its NaN index would be written as null, which no reader accepts.
+ */
 export function parseNvidiaSmi(csv: string): GpuInfo[] {
   return csv
     .split('\n')
     .map((l) => l.trim())
-    .filter(Boolean)
+    .filter((line) => /^\d+\s*,\s*[^,]+,/.test(line))
     .map((line) => {
       const f = line.split(',').map((s) => s.trim());
       return {

@@ -14,6 +14,15 @@ const gpus = parseNvidiaSmi(`0, NVIDIA H100 80GB HBM3, GPU-aaaa-1111, 81559 MiB,
 2, NVIDIA H100 80GB HBM3, GPU-cccc-3333, 81559 MiB, 550.54.15, 1980 MHz, 1980 MHz, 700.00 W, 37`);
 const indices = (cards: ReturnType<typeof visibleCards>) => cards?.map((g) => g.index);
 
+describe('parseNvidiaSmi', () => {
+  it('keeps only lines that are cards: an error message or a line without an index is none (its NaN index would be written as null)', () => {
+    const parsed = parseNvidiaSmi(
+      'NVIDIA-SMI has failed because it could not communicate with the NVIDIA driver.\nGPU-aaaa, NVIDIA H100 80GB HBM3, GPU-aaaa, 81559 MiB\n3, NVIDIA H200, GPU-dddd, 143771 MiB, 550.54.15, 1980 MHz, 1980 MHz, 700.00 W, 30',
+    );
+    expect(parsed.map((g) => [g.index, g.name, g.uuid])).toEqual([[3, 'NVIDIA H200', 'GPU-dddd']]);
+  });
+});
+
 describe("visibleCards: what CUDA_VISIBLE_DEVICES leaves of nvidia-smi's list", () => {
   it('unset: every card', () => {
     expect(indices(visibleCards(gpus, undefined))).toEqual([0, 1, 2]);

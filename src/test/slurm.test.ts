@@ -1,0 +1,287 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readAnyFile, readResultFile } from '../results/io.js';
+import type { CollectionFile } from '../results/schema.js';
+import { gpusPerNode } from '../commands/slurm.js';
+import { parseScontrolJobs, reasonFromLog, taskState } from '../slurm/outcomes.js';
+import { fakeScript, moebench, ROOT } from './helpers/cli.js';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'moebench-slurm-'));
+
+describe('what Slurm says, read', () => {
+  // two array tasks as `scontrol show job -o` printed them on the test cluster (Slurm 22.05), cut to the fields read
+  const SCONTROL = [
+    'JobId=12 ArrayJobId=11 ArrayTaskId=0 JobName=moebench-T UserId=root(0) JobState=COMPLETED Reason=None Dependency=(null) ExitCode=0:0 NodeList=vm BatchHost=vm Command=/r/slurm/T/array0.sbatch',
+    'JobId=11 ArrayJobId=11 ArrayTaskId=1 JobName=moebench-T UserId=root(0) JobState=FAILED Reason=NonZeroExitCode Dependency=(null) ExitCode=2:0 NodeList=vm BatchHost=vm Command=/r/slurm/T/array0.sbatch',
+    'JobId=13 ArrayJobId=13 ArrayTaskId=2-3%1 JobName=moebench-T JobState=PENDING Reason=Resources ExitCode=0:0 NodeList=(null)',
+  ].join('\n');
+
+  it('parses each array task, a pending range one record per task', () => {
+    expect(parseScontrolJobs(SCONTROL)).toEqual([
+      { arrayJobId: '11', taskId: 0, state: 'COMPLETED', exitCode: '0:0', node: 'vm' },
+      { arrayJobId: '11', taskId: 1, state: 'FAILED', reason: 'NonZeroExitCode', exitCode: '2:0', node: 'vm' },
+      { arrayJobId: '13', taskId: 2, state: 'PENDING', reason: 'Resources', exitCode: '0:0' },
+      { arrayJobId: '13', taskId: 3, state: 'PENDING', reason: 'Resources', exitCode: '0:0' },
+    ]);
+  });
+
+  it('a task ends as its exit status says; without one, as Slurm says; without either, unknown', () => {
+    const status = (exitCode: number) => ({ arrayJobId: '11', taskId: 0, jobId: '12', node: 'vm', exitCode, endedAt: '' });
+    expect(taskState(status(0), undefined)).toEqual({ state: 'done' });
+    expect(taskState(status(2), undefined)).toEqual({ state: 'failed' });
+    expect(taskState(status(143), { arrayJobId: '11', taskId: 0, state: 'CANCELLED' }).state).toBe('interrupted');
+    expect(taskState(undefined, { arrayJobId: '11', taskId: 0, state: 'TIMEOUT' })).toEqual({ state: 'interrupted', reason: 'Slurm: TIMEOUT' });
+    expect(taskState(undefined, { arrayJobId: '11', taskId: 0, state: 'PENDING', reason: 'Resources' })).toEqual({
+      state: 'pending',
+      reason: 'Resources',
+    });
+    expect(taskState(undefined, { arrayJobId: '11', taskId: 0, state: 'RUNNING' })).toEqual({ state: 'running' });
+    expect(taskState(undefined, undefined).state).toBe('unknown');
+  });
+
+  it("a failed task's reason is moebench's last line in its log", () => {
+    const log =
+      'moebench slurm: task 1 of array job 11 on vm\n[1/2] measuring\nmoebench: no GPU visible: CUDA_VISIBLE_DEVICES=1 hides all 1 cards nvidia-smi lists\n\n';
+    expect(reasonFromLog(log)).toBe('moebench: no GPU visible: CUDA_VISIBLE_DEVICES=1 hides all 1 cards nvidia-smi lists');
+    expect(reasonFromLog('Traceback\nSegmentation fault\n')).toBe('Segmentation fault');
+  });
+
+  it("reads a partition's GPUs per node from sinfo's GRES column", () => {
+    expect(gpusPerNode('gpu:2')).toBe(2);
+    expect(gpusPerNode('gpu:h100:8(S:0-1) gpu:a100:4')).toBe(8);
+    expect(gpusPerNode('(null)')).toBe(0);
+  });
+});
+
+describe('moebench slurm submit --dry-run', () => {
+  it('prints the sbatch scripts and how they would be submitted, and submits nothing (no Slurm needed)', () => {
+    const dir = tmp();
+    const r = moebench(
+      ['slurm', 'submit', '--results', dir, '--partition', 'h100,h200', '--nodes', '4', '--gres', 'gpu:8', '--time', '1:00:00', '--dry-run'].concat([
+        '--',
+        '--suite',
+        'deepseek-v3',
+        '--backend',
+        'ort-cuda',
+        '--device',
+        'all',
+        '--model-dir',
+        "/scratch/lab's models",
+      ]),
+      { PATH: '/usr/bin:/bin' },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    // one array per partition, then the collecting job after both
+    expect(r.stdout.match(/^#SBATCH --array=0-3$/gm)).toHaveLength(2);
+    for (const p of ['h100', 'h200']) expect(r.stdout).toContain(`#SBATCH --partition=${p}`);
+    expect(r.stdout).toMatch(/^#SBATCH --gres=gpu:8$/m);
+    expect(r.stdout).toMatch(/^#SBATCH --time=1:00:00$/m);
+    expect(r.stdout).toMatch(/run --suite deepseek-v3 --backend ort-cuda --device all --model-dir '\/scratch\/lab'\\''s models' --out "\$out" &$/m);
+    expect(r.stdout).toMatch(/^ {2}.* run --resume "\$out" &$/m);
+    expect(r.stdout).toMatch(/^sbatch --dependency=afterany:\$A0:\$A1 .*collect\.sbatch$/m);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('refuses the run options it sets itself', () => {
+    const r = moebench(['slurm', 'submit', '--results', tmp(), '--dry-run', '--', '--preset', 'tiny', '--out', 'x.json']);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^moebench: --out is moebench slurm's own: each task writes, and on a restart resumes, a file of its own in /);
+  });
+
+  it('without sbatch on PATH: one line, exit 2, nothing written', () => {
+    const dir = join(tmp(), 'results');
+    const r = moebench(['slurm', 'submit', '--results', dir, '--', '--preset', 'tiny'], { PATH: '/nonexistent' });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe("moebench: no sbatch on PATH: run moebench slurm on a Slurm login node (or load the cluster's slurm module)");
+    expect(existsSync(dir)).toBe(false);
+  });
+});
+
+/** The one-node cluster of scripts/setup-slurm.sh: 2 CPUs, partition moebench, two simulated GPUs. */
+describe('on a real Slurm cluster (scripts/setup-slurm.sh)', () => {
+  let env: Record<string, string> = {};
+  beforeAll(() => {
+    const r = spawnSync('bash', [join(ROOT, 'scripts', 'setup-slurm.sh')], { encoding: 'utf8', timeout: 240_000 });
+    if (r.status !== 0) throw new Error(`scripts/setup-slurm.sh failed: ${r.stderr}`);
+    env = { SLURM_CONF: /SLURM_CONF=(\S+)/.exec(r.stdout)![1] };
+  }, 300_000);
+  afterAll(() => {
+    spawnSync('bash', [join(ROOT, 'scripts', 'setup-slurm.sh'), 'stop']);
+  });
+
+  /** Waits (bounded) for the collecting job to end, then reads the collection it wrote. */
+  const collected = async (dir: string): Promise<CollectionFile> => {
+    for (let waited = 0; waited < 240; waited++) {
+      const queued = spawnSync('squeue', ['-h'], { env: { ...process.env, ...env }, encoding: 'utf8' }).stdout.trim();
+      const found = readdirSync(dir).find((f) => f.endsWith('-collection.json'));
+      if (found && !queued) {
+        const any = readAnyFile(join(dir, found));
+        if (any.kind === 'collection') return any.file;
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    throw new Error(`no collection in ${dir} after 240 s: ${spawnSync('squeue', [], { env: { ...process.env, ...env }, encoding: 'utf8' }).stdout}`);
+  };
+
+  it('bad input: a partition that does not exist, more GPUs than a node has, an unwritable folder; one line, exit 2, nothing queued', () => {
+    const dir = join(tmp(), 'results');
+    const cases: [string[], string][] = [
+      [['--partition', 'nope'], 'moebench: no partition nope on this cluster (partitions: moebench)'],
+      [['--gres', 'gpu:4'], 'moebench: --gres gpu:4: the nodes of the default partition have at most 2 GPU(s)'],
+    ];
+    for (const [args, line] of cases) {
+      const r = moebench(['slurm', 'submit', '--results', dir, ...args, '--', '--preset', 'tiny'], env);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr.trim()).toBe(line);
+    }
+    expect(existsSync(dir)).toBe(false);
+    const file = join(tmp(), 'a-file');
+    writeFileSync(file, '');
+    const unwritable = moebench(['slurm', 'submit', '--results', join(file, 'results'), '--', '--preset', 'tiny'], env);
+    expect(unwritable.status).toBe(2);
+    expect(unwritable.stderr.trim()).toBe(`moebench: cannot write to the results folder ${join(file, 'results')}: ENOTDIR`);
+    const queue = spawnSync('squeue', ['-h'], { env: { ...process.env, ...env }, encoding: 'utf8' });
+    expect(queue.stdout.trim()).toBe('');
+  });
+
+  it("a two-task array and its merge/report job: both tasks' cases in one collection, one report, the Slurm ids recorded", async () => {
+    const dir = tmp();
+    const r = moebench(
+      ['slurm', 'submit', '--results', dir, '--nodes', '2', '--gres', 'gpu:1', '--'].concat([
+        '--preset',
+        'tiny',
+        '--layer',
+        'dense',
+        '--phase',
+        'decode',
+        '--tokens',
+        '4',
+        '--backend',
+        'ort-cpu',
+        '--repetitions',
+        '1',
+        '--max-time-ms',
+        '200',
+      ]),
+      env,
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const [, array, collect] = /: job (\d+); merge and report: job (\d+)/.exec(r.stdout)!;
+    const collection = await collected(dir);
+    expect(collection.runs).toHaveLength(2);
+    expect(collection.runs.map((run) => run.cases.length)).toEqual([1, 1]);
+    expect(collection.runs.map((run) => run.environment.slurm).sort((a, b) => Number(a!.arrayTaskId) - Number(b!.arrayTaskId))).toMatchObject([
+      { arrayJobId: array, arrayTaskId: '0', partition: 'moebench' },
+      { arrayJobId: array, arrayTaskId: '1', partition: 'moebench' },
+    ]);
+    // each task saw the card Slurm allocated it (the same one when the tasks ran one after the other)
+    for (const run of collection.runs) expect(['0', '1']).toContain(run.environment.envVars.CUDA_VISIBLE_DEVICES);
+    expect(collection.slurm).toMatchObject({ jobIds: [array, collect] });
+    expect(collection.slurm!.tasks.map((t) => [t.taskId, t.outcome, t.exitCode])).toEqual([
+      [0, 'done', 0],
+      [1, 'done', 0],
+    ]);
+    const report = readdirSync(dir).find((f) => f.endsWith('-report.html'));
+    expect(report).toBeDefined();
+    expect(readFileSync(join(dir, report!), 'utf8')).toContain('<b>Slurm tasks:</b> 2 of 2 done');
+    const status = moebench(['slurm', 'status', dir], env);
+    expect(status.status, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(
+      /2 task\(s\): 0 pending, 0 running, 2 done, 0 failed, 0 interrupted, 0 unknown; merge and report \(job \d+\): written/,
+    );
+  }, 300_000);
+
+  it("a task that fails is listed as failed, with why, and the other task's results are kept", async () => {
+    const dir = tmp();
+    // task 1's node lists a card Slurm did not allocate (index 5): the card it was given is not there
+    const bin = tmp();
+    writeFileSync(
+      join(bin, 'nvidia-smi'),
+      [
+        '#!/bin/sh',
+        'card() { echo "$1, NVIDIA H100 80GB HBM3, GPU-$1, 81559 MiB, 550.54.15, 1980 MHz, 1980 MHz, 700.00 W, 35"; }',
+        'if [ "$SLURM_ARRAY_TASK_ID" = 1 ]; then card 5; else card 0; card 1; fi',
+        '',
+      ].join('\n'),
+    );
+    chmodSync(join(bin, 'nvidia-smi'), 0o755);
+    const r = moebench(
+      ['slurm', 'submit', '--results', dir, '--nodes', '2', '--gres', 'gpu:1', '--'].concat([
+        '--backend',
+        'fake',
+        '--preset',
+        'tiny',
+        '--layer',
+        'dense',
+        '--tokens',
+        '4',
+      ]),
+      { ...env, ...fakeScript({ latenciesMs: [1] }), PATH: `${bin}:${process.env.PATH}` },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const collection = await collected(dir);
+    const byTask = new Map(collection.slurm!.tasks.map((t) => [t.taskId, t]));
+    const failed = [...byTask.values()].find((t) => t.outcome === 'failed')!;
+    const done = [...byTask.values()].find((t) => t.outcome === 'done')!;
+    expect(failed).toMatchObject({
+      taskId: 1,
+      exitCode: 2,
+      reason: expect.stringMatching(/^moebench: no GPU visible: CUDA_VISIBLE_DEVICES=[01] hides all 1 cards nvidia-smi lists$/),
+      files: [],
+    });
+    expect(done.files).toHaveLength(1);
+    expect(collection.runs).toHaveLength(1);
+    expect(collection.runs[0].source).toBe(done.files[0]);
+    expect(readResultFile(done.files[0]).cases.length).toBeGreaterThan(0);
+    const report = readFileSync(
+      join(
+        dir,
+        readdirSync(dir).find((f) => f.endsWith('-report.html'))!,
+      ),
+      'utf8',
+    );
+    expect(report).toContain('<b>Slurm tasks:</b> 1 of 2 done');
+    expect(report).toMatch(/task \d+_1: failed on \w+: moebench: no GPU visible: CUDA_VISIBLE_DEVICES=[01] hides all 1 cards nvidia-smi lists/);
+  }, 300_000);
+
+  it('a task stopped by Slurm (requeued) leaves a valid file, and its restart resumes it to the end', async () => {
+    const dir = tmp();
+    const r = moebench(
+      ['slurm', 'submit', '--results', dir, '--'].concat(
+        ['--preset', 'tiny', '--layer', 'dense,moe', '--phase', 'prefill,decode', '--tokens', '4,16', '--backend', 'ort-cpu', '--repetitions', '1'],
+        ['--min-time-ms', '1000', '--max-time-ms', '1000'],
+      ),
+      env,
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const array = /: job (\d+);/.exec(r.stdout)![1];
+    const slurm = (...args: string[]) => spawnSync(args[0], args.slice(1), { env: { ...process.env, ...env }, encoding: 'utf8' });
+    // requeue once the task's file holds a case or two
+    let file: string | undefined;
+    for (let waited = 0; waited < 120 && !file; waited++) {
+      await new Promise((res) => setTimeout(res, 1000));
+      const runs = join(dir, 'runs');
+      const found = existsSync(runs) ? readdirSync(runs).find((f) => f.endsWith('.json')) : undefined;
+      if (found && readResultFile(join(runs, found)).cases.length >= 1) file = join(runs, found);
+    }
+    expect(file, 'the task wrote no case in 120 s').toBeDefined();
+    expect(slurm('scontrol', 'requeue', `${array}_0`).status).toBe(0);
+    // a requeued job waits for a begin time; let it start again now
+    for (let i = 0; i < 20; i++) {
+      await new Promise((res) => setTimeout(res, 500));
+      if (slurm('scontrol', 'update', `jobid=${array}_0`, 'StartTime=now').status === 0) break;
+    }
+    const collection = await collected(dir);
+    const log = readFileSync(collection.slurm!.tasks[0].log, 'utf8');
+    expect(log).toMatch(/interrupted: \d+ case\(s\) are saved in /);
+    expect(log).toMatch(/restart 1/);
+    expect(collection.slurm!.tasks[0]).toMatchObject({ outcome: 'done', exitCode: 0 });
+    // one file, resumed: every case of the run in it once
+    expect(collection.runs).toHaveLength(1);
+    expect(collection.runs[0].cases).toHaveLength(8);
+    expect(collection.runs[0].environment.slurm).toMatchObject({ arrayJobId: array, arrayTaskId: '0' });
+  }, 400_000);
+});
