@@ -192,6 +192,8 @@ def torch_layer(case, w, scales, device):
         return lambda t: t["x"]
     if kind == "dense":
         return lambda t: swiglu(t["x"])
+    if kind == "attention":
+        return torch_attention(case, W, compute, device)
     if kind == "matmul":
         depth = case["layer"]["depth"]
 
@@ -223,6 +225,110 @@ def torch_layer(case, w, scales, device):
 
         return full
     raise ValueError("the torch peer has no %s layer yet" % kind)
+
+
+def torch_attention(case, W, compute, device):
+    """GQA or DeepSeek's MLA as moebench's reference computes it (src/workloads/reference.ts).
+
+    Rotate-half RoPE on the queries and new keys (MLA: on their rope part), 1/sqrt(head width)
+    scaling. Prefill: each sequence of seqLen tokens attends causally to itself (MLA decompresses
+    its latents into per-head keys and values). Decode: one token per sequence over the first
+    contexts[b] positions of its seeded cache (stored as given: GQA [B, K, L, hd], MLA's latents
+    [B, L, rkv + rope]) and itself; MLA absorbs wkv_b into the query and output, as engines do.
+    standard: explicit products and softmax; fused: torch's scaled_dot_product_attention (GQA).
+    """
+    import torch
+    import torch.nn.functional as F
+
+    a = case["layer"]
+    mla = a["form"] == "mla"
+    rope = a["qkRopeHeadDim"] if mla else a["headDim"]
+    inv_freq = torch.tensor([a["ropeTheta"] ** (-2.0 * i / rope) for i in range(rope // 2)], dtype=torch.float64)
+    decode = case["phase"] == "decode"
+    B, S = case["batch"], case["seqLen"]
+    contexts = case["contexts"]
+    positions = torch.tensor(contexts if decode else list(range(S)) * B, dtype=torch.float64)
+    angles = positions[:, None] * inv_freq[None, :]
+    cos = torch.cat([angles.cos()] * 2, dim=-1).to(device=device, dtype=compute)
+    sin = torch.cat([angles.sin()] * 2, dim=-1).to(device=device, dtype=compute)
+
+    def rotate(v):
+        """v [T, heads, rope] at each row's position."""
+        half = v.shape[-1] // 2
+        turned = torch.cat([-v[..., half:], v[..., :half]], dim=-1)
+        return v * cos[:, None, :] + turned * sin[:, None, :]
+
+    H = a["numHeads"]
+    causal = torch.ones(S, S, dtype=torch.bool, device=device).tril()
+    fused = case.get("attnImpl") == "fused"
+
+    def attend(q, k, v, scale, mask):
+        """q [n, H, sq, e], k and v [n, H, sk, e] (kv heads already repeated), mask [sq, sk] or per-sequence [n, 1, 1, sk]."""
+        if fused:
+            return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=scale)
+        scores = (q @ k.transpose(-1, -2)) * scale
+        scores = scores.masked_fill(~mask, float("-inf"))
+        return torch.softmax(scores.float(), dim=-1).to(q.dtype) @ v
+
+    if not mla:
+        K, hd = a["numKvHeads"], a["headDim"]
+        g = H // K
+
+        def gqa(t):
+            x = t["x"]
+            T = x.shape[0]
+            q = rotate((x @ W["wq"]).view(T, H, hd))
+            k = rotate((x @ W["wk"]).view(T, K, hd))
+            v = (x @ W["wv"]).view(T, K, hd)
+            if decode:
+                L = max(contexts) if contexts else 0
+                # the cache's positions, then the token's own key and value
+                keys = torch.cat([W["k_cache"][:, :, :L], k.view(B, K, 1, hd)], dim=2) if L else k.view(B, K, 1, hd)
+                vals = torch.cat([W["v_cache"][:, :, :L], v.view(B, K, 1, hd)], dim=2) if L else v.view(B, K, 1, hd)
+                seen = torch.arange(L + 1, device=device)[None, :]
+                lengths = torch.tensor(contexts, device=device)[:, None]
+                mask = ((seen < lengths) | (seen == L)).view(B, 1, 1, L + 1)
+                o = attend(q.view(B, H, 1, hd), keys.repeat_interleave(g, dim=1), vals.repeat_interleave(g, dim=1), hd**-0.5, mask)
+                return o.reshape(B, H * hd) @ W["wo"]
+            q = q.view(B, S, H, hd).transpose(1, 2)
+            k = k.view(B, S, K, hd).transpose(1, 2).repeat_interleave(g, dim=1)
+            v = v.view(B, S, K, hd).transpose(1, 2).repeat_interleave(g, dim=1)
+            o = attend(q, k, v, hd**-0.5, causal)
+            return o.transpose(1, 2).reshape(T, H * hd) @ W["wo"]
+
+        return gqa
+
+    rkv, n, r, dv = a["kvLoraRank"], a["qkNopeHeadDim"], a["qkRopeHeadDim"], a["vHeadDim"]
+    wkv_b = W["wkv_b"].view(rkv, H, n + dv)
+    scale = (n + r) ** -0.5
+
+    def mla_layer(t):
+        x = t["x"]
+        T = x.shape[0]
+        q = ((x @ W["wq_a"]) @ W["wq_b"]).view(T, H, n + r)
+        q = torch.cat([q[..., :n], rotate(q[..., n:])], dim=-1)
+        kva = x @ W["wkv_a"]
+        latent = torch.cat([kva[:, :rkv], rotate(kva[:, None, rkv:])[:, 0]], dim=-1)
+        if decode:
+            L = max(contexts) if contexts else 0
+            entries = torch.cat([W["kv_cache"][:, :L], latent.view(B, 1, rkv + r)], dim=1) if L else latent.view(B, 1, rkv + r)
+            # absorbed: each head's query in latent space, scores against the latents as stored
+            q_lat = torch.einsum("bhn,jhn->bhj", q[..., :n], wkv_b[..., :n])
+            keys = entries[:, None]  # [B, 1, L + 1, rkv + r], shared by every head
+            q_all = torch.cat([q_lat, q[..., n:]], dim=-1)[:, :, None]  # [B, H, 1, rkv + r]
+            seen = torch.arange(L + 1, device=device)[None, :]
+            mask = ((seen < torch.tensor(contexts, device=device)[:, None]) | (seen == L)).view(B, 1, 1, L + 1)
+            scores = ((q_all @ keys.transpose(-1, -2)) * scale).masked_fill(~mask, float("-inf"))
+            o_lat = torch.softmax(scores.float(), dim=-1).to(q.dtype) @ keys[..., :rkv]  # [B, H, 1, rkv]
+            o = torch.einsum("bhj,jhv->bhv", o_lat[:, :, 0], wkv_b[..., n:])
+            return o.reshape(B, H * dv) @ W["wo"]
+        full = (latent[:, :rkv] @ W["wkv_b"]).view(T, H, n + dv)
+        k = torch.cat([full[..., :n], latent[:, None, rkv:].expand(T, H, r)], dim=-1)
+        v = full[..., n:]
+        o = attend(q.view(B, S, H, n + r).transpose(1, 2), k.view(B, S, H, n + r).transpose(1, 2), v.view(B, S, H, dv).transpose(1, 2), scale, causal)
+        return o.transpose(1, 2).reshape(T, H * dv) @ W["wo"]
+
+    return mla_layer
 
 
 def torch_inputs(case, inputs, device):

@@ -1,11 +1,11 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import type { Clock } from '../measure/clock.js';
-import type { WorkloadCase } from '../workloads/spec.js';
-import { fp8ScaleOf, tensorValues, weightDecls, type CaseInputs } from '../workloads/tensors.js';
+import { fp8ScaleOf, tensorRange, tensorValues, weightDecls, type CaseInputs, type TensorDecl } from '../workloads/tensors.js';
+import { contextsOf, type WorkloadCase } from '../workloads/spec.js';
 import type { Placement } from '../env/cards.js';
 import { ONNX_DTYPE_REASON } from '../onnx/layers.js';
 import { UnsupportedHere, type Backend, type LoadedCase, type LoadOptions, type Probe } from './backend.js';
@@ -112,6 +112,20 @@ const PEERS = {
 } as const;
 export type PeerName = keyof typeof PEERS;
 
+/** A KV cache written a sequence at a time, as the ONNX builder does: a whole real-shape cache outgrows any typed array. */
+function writeCache(c: WorkloadCase, decl: TensorDecl, path: string): void {
+  const perSequence = decl.dims.slice(1).reduce((a, x) => a * x, 1);
+  const fd = openSync(path, 'w');
+  try {
+    for (let b = 0; b < decl.dims[0]; b++) {
+      const block = tensorRange(c, decl, b * perSequence, perSequence);
+      writeSync(fd, new Uint8Array(block.buffer, block.byteOffset, block.byteLength));
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** The interpreter's packages as recorded in a result file's environment, from the worker's probe reply. */
 function versionsOf(r: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = { python: String(r.python), 'python:numpy': String(r.numpy) };
@@ -215,7 +229,9 @@ export class PeerBackend implements Backend {
   unsupported(c: WorkloadCase): string | undefined {
     const peer = PEERS[this.name];
     if (peer.worker === 'ort') return c.dtype === 'bf16' || c.dtype === 'fp8' ? ONNX_DTYPE_REASON : undefined;
-    if (c.layer.kind === 'attention') return `the ${this.name} peer has no attention layer yet`;
+    if (c.layer.kind === 'attention' && peer.worker === 'numpy') return 'the numpy peer has no attention layer yet (torch-cpu has)';
+    if (c.layer.kind === 'attention' && c.dtype === 'fp8')
+      return "fp8 covers SwiGLU's and the roofline probe's products; the torch peers' attention runs fp32, tf32, fp16 and bf16";
     if (c.layer.kind === 'moe' && c.moeImpl === 'fused') return `fused is ONNX Runtime's com.microsoft.MoE contrib op; ${this.engine} has none`;
     if (peer.worker === 'numpy' && c.dtype !== 'fp32')
       return 'NumPy has no bfloat16 or float8, and its float16 matmul bypasses BLAS; the numpy peer runs fp32 (torch-cpu runs fp16, bf16 and fp8)';
@@ -247,7 +263,12 @@ export class PeerBackend implements Backend {
       writeFileSync(path, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
       tensors[name] = { path, dims, ...(scale === undefined ? {} : { scale }) };
     };
-    if (!identity && !model) for (const decl of weightDecls(c)) write(decl.name, decl.dims, tensorValues(c, decl), fp8ScaleOf(c, decl));
+    if (!identity && !model)
+      for (const decl of weightDecls(c)) {
+        if (/cache$/.test(decl.name)) writeCache(c, decl, join(dir, `${decl.name}.f32`));
+        else write(decl.name, decl.dims, tensorValues(c, decl), fp8ScaleOf(c, decl));
+        tensors[decl.name] ??= { path: join(dir, `${decl.name}.f32`), dims: decl.dims };
+      }
     for (const [name, t] of Object.entries(inputs.feeds)) write(name, t.dims, t.data, fp8ScaleOf(c, { name, scale: 1 }));
     const threads = options?.threads;
     // numpy's BLAS reads its thread count when it loads
@@ -258,7 +279,10 @@ export class PeerBackend implements Backend {
     try {
       const reply = await worker.request({
         op: 'load',
-        case: { layer: c.layer, dtype: c.dtype, identity, moeImpl: c.moeImpl, expertsPerCard: c.expertsPerCard },
+        case: {
+          ...{ layer: c.layer, dtype: c.dtype, identity, moeImpl: c.moeImpl, expertsPerCard: c.expertsPerCard },
+          ...{ phase: c.phase, batch: c.batch, seqLen: c.seqLen, contexts: contextsOf(c), attnImpl: c.attnImpl },
+        },
         tensors,
         inputs: Object.keys(inputs.feeds),
         device: peer.placement === 'cuda' ? `cuda:${options?.deviceId ?? 0}` : 'cpu',

@@ -37,7 +37,7 @@ describe('the numpy peer: the same layers through python/peer.py', () => {
     expect(peer.unsupported(tinyCase())).toBeUndefined();
     expect(peer.unsupported(tinyCase({ moeImpl: 'routed' }))).toBeUndefined();
     expect(peer.unsupported(tinyCase({ moeImpl: 'fused' }))).toBe("fused is ONNX Runtime's com.microsoft.MoE contrib op; numpy has none");
-    expect(peer.unsupported(tinyCase({ layer: PRESETS.tiny.attention! }))).toBe('the numpy peer has no attention layer yet');
+    expect(peer.unsupported(tinyCase({ layer: PRESETS.tiny.attention! }))).toBe('the numpy peer has no attention layer yet (torch-cpu has)');
     expect(peer.unsupported(tinyCase({ dtype: 'fp16' }))).toMatch(/the numpy peer runs fp32 \(torch-cpu runs fp16, bf16 and fp8\)$/);
   });
 
@@ -292,6 +292,38 @@ describe('the peers in bf16 and fp8, and torch-cuda', () => {
       await expect(load).rejects.toThrow(UnsupportedHere);
       await expect(load).rejects.toThrow(/^NVIDIA A100-SXM4-80GB \(compute capability 8\.0\) has no FP8 tensor cores; torch\._scaled_mm needs 8\.9/);
     });
+  });
+});
+
+describe('attention through the torch peer', () => {
+  const gqa = PRESETS.tiny.attention!;
+  const mla = PRESETS['tiny-mla'].attention!;
+  const decode = (o: Parameters<typeof tinyCase>[0]) => tinyCase({ phase: 'decode', batch: 4, seqLen: 1, numTokens: 4, context: 16, ...o });
+  it.each([
+    ['GQA prefill, standard', tinyCase({ layer: gqa, batch: 2, seqLen: 8, numTokens: 16 })],
+    ['GQA prefill, fused (scaled_dot_product_attention)', tinyCase({ layer: gqa, batch: 2, seqLen: 8, numTokens: 16, attnImpl: 'fused' })],
+    ['GQA decode over a 16-token cache', decode({ layer: gqa })],
+    ['GQA decode, fused, the batch over cache lengths 16 to 8', decode({ layer: gqa, attnImpl: 'fused', contextSpread: 0.5 })],
+    ['GQA decode with an empty cache', decode({ layer: gqa, context: 0 })],
+    ['MLA prefill (the latent decompressed)', tinyCase({ preset: 'tiny-mla', layer: mla, batch: 2, seqLen: 8, numTokens: 16 })],
+    ['MLA decode (wkv_b absorbed)', decode({ preset: 'tiny-mla', layer: mla })],
+    ['GQA decode in bf16', decode({ layer: gqa, dtype: 'bf16' })],
+    ['MLA decode in fp16', decode({ preset: 'tiny-mla', layer: mla, dtype: 'fp16' })],
+  ] as const)('torch-cpu: %s matches the float64 reference', async (_n, c) => {
+    const inputs = makeInputs(c);
+    const loaded = await new PeerBackend('torch-cpu', VENV).load(c, inputs, { modelDir: join(dir, 'models'), deviceId: 0, threads: 1 });
+    try {
+      const r = await checkCorrectness(c, inputs, loaded);
+      expect(r.passed, `${r.relativeL2Error}`).toBe(true);
+      if (c.dtype === 'fp32') expect(r.relativeL2Error).toBeLessThan(1e-5);
+    } finally {
+      await loaded.dispose();
+    }
+  });
+
+  it('numpy and fp8 attention are skipped, saying which peer and modes have it', () => {
+    expect(new PeerBackend('numpy').unsupported(decode({ layer: gqa }))).toBe('the numpy peer has no attention layer yet (torch-cpu has)');
+    expect(new PeerBackend('torch-cpu').unsupported(decode({ layer: gqa, dtype: 'fp8' }))).toMatch(/attention runs fp32, tf32, fp16 and bf16$/);
   });
 });
 
