@@ -274,6 +274,7 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
           .option('partition', { type: 'string', describe: 'submit: partition(s); several (a,b) give one array each, e.g. one per card type' })
           .option('constraint', { type: 'string', describe: 'submit: node feature(s); several give one array each' })
           .option('nodes', { type: 'number', default: 1, describe: 'submit: tasks per array, one per node' })
+          .option('nodelist', { type: 'string', describe: 'submit: these nodes (a,b), a task on each' })
           .option('gres', {
             type: 'string',
             describe: 'submit: per task, e.g. gpu:8 (every card of a node: add --device all to the run options) or gpu:1',
@@ -303,6 +304,7 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
               partition: argv.partition,
               constraint: argv.constraint,
               nodes: argv.nodes,
+              nodelist: argv.nodelist,
               gres: argv.gres,
               time: argv.time,
               sbatchArg: (argv.sbatchArg ?? []).map(String),

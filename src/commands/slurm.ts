@@ -20,6 +20,7 @@ export interface SubmitOptions {
   partition?: string;
   constraint?: string;
   nodes: number;
+  nodelist?: string;
   gres?: string;
   time?: string;
   sbatchArg: string[];
@@ -70,6 +71,21 @@ function checkCluster(o: SubmitOptions, partitions: string[], notes: string[]): 
     ),
   ];
   for (const p of partitions) if (!names.includes(p)) throw new UsageError(`no partition ${p} on this cluster (partitions: ${names.join(', ')})`);
+  if (o.nodelist) {
+    const nodes = slurm('sinfo', ['-h', '-N', '-o', '%N']);
+    const known =
+      'error' in nodes
+        ? []
+        : [
+            ...new Set(
+              nodes.out
+                .split('\n')
+                .map((s) => s.trim())
+                .filter(Boolean),
+            ),
+          ];
+    for (const n of list(o.nodelist)) if (!known.includes(n)) throw new UsageError(`no node ${n} on this cluster (nodes: ${known.join(', ')})`);
+  }
   const wantGpus = o.gres ? /^gpu(?::[\w.-]+)?:(\d+)$/.exec(o.gres)?.[1] : undefined;
   if (o.gres && wantGpus === undefined) throw new UsageError(`--gres ${o.gres}: expected gpu:N or gpu:TYPE:N`);
   for (const p of partitions.length ? partitions : [undefined]) {
@@ -118,15 +134,18 @@ export async function slurmSubmit(o: SubmitOptions, io: Io): Promise<number> {
       );
   const partitions = list(o.partition);
   const constraints = list(o.constraint);
-  const groups =
-    partitions.length || constraints.length
-      ? (partitions.length ? partitions : [undefined]).flatMap((partition) =>
-          (constraints.length ? constraints : [undefined]).map((constraint) => ({
-            ...(partition ? { partition } : {}),
-            ...(constraint ? { constraint } : {}),
-          })),
-        )
-      : [{}];
+  const nodes = list(o.nodelist);
+  if (nodes.length && o.nodes !== 1) throw new UsageError('give --nodes N (any N nodes) or --nodelist a,b (these nodes, a task each), not both');
+  // every combination of the lists given: an array each (a named node's array has its one task)
+  const groups: SlurmPlan['groups'] = [{}];
+  for (const [key, values] of [
+    ['partition', partitions],
+    ['constraint', constraints],
+    ['node', nodes],
+  ] as const) {
+    if (!values.length) continue;
+    groups.splice(0, groups.length, ...groups.flatMap((g) => values.map((v) => ({ ...g, [key]: v }))));
+  }
   const dir = resolve(o.results);
   const plan: SlurmPlan = {
     tag: new Date()
@@ -283,14 +302,14 @@ export async function slurmStatus(target: string, tag: string | undefined, io: I
   const views = tasksOf(s);
   const rows = views.map(({ group, task, state }) => [
     `${task.arrayJobId}_${task.taskId}`,
-    s.groups[group].partition ?? s.groups[group].constraint ?? '-',
+    [s.groups[group].partition, s.groups[group].constraint, s.groups[group].node].filter(Boolean).join(' ') || '-',
     state,
     task.node ?? '-',
     String(casesIn(task.files)),
     task.reason ?? '',
   ]);
   const count = (st: TaskState) => views.filter((v) => v.state === st).length;
-  io.out(formatTable([['task', 'partition', 'state', 'node', 'cases', 'why'], ...rows]));
+  io.out(formatTable([['task', 'array', 'state', 'node', 'cases', 'why'], ...rows]));
   const collected = existsSync(collectionPath(s.dir, s.tag));
   io.out(
     `\n${s.tag}: ${views.length} task(s): ${(['pending', 'running', 'done', 'failed', 'interrupted', 'unknown'] as TaskState[])

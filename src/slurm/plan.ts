@@ -6,9 +6,9 @@ export interface SlurmPlan {
   tag: string;
   /** The shared results folder (absolute): every node writes there. */
   dir: string;
-  /** One job array per group: several partitions or constraints (card types) give one array each. */
-  groups: { partition?: string; constraint?: string }[];
-  /** Tasks per array: one per node. */
+  /** One job array per group: several partitions or constraints (card types) give one array each, and each named node one. */
+  groups: { partition?: string; constraint?: string; node?: string }[];
+  /** Tasks per array: one per node (1 for a named node's array). */
   tasks: number;
   /** Generic resources per task, e.g. gpu:8 (a whole node) or gpu:1. */
   gres?: string;

@@ -12,6 +12,7 @@ function header(lines: string[], plan: SlurmPlan, group: SlurmPlan['groups'][num
     ...lines.map((l) => `#SBATCH ${l}`),
     ...(partition ? [`#SBATCH --partition=${partition}`] : []),
     ...(group?.constraint ? [`#SBATCH --constraint=${shellWord(group.constraint)}`] : []),
+    ...(group?.node ? [`#SBATCH --nodelist=${shellWord(group.node)}`] : []),
   ];
 }
 
@@ -29,7 +30,7 @@ export function arrayScript(plan: SlurmPlan, g: number): string {
   const status = `${q(join(submissionDir(plan.dir, plan.tag), 'status', `array${g}-task`))}"$task.json"`;
   return [
     '#!/bin/bash',
-    `# moebench slurm ${plan.tag}, array ${g}${group.partition ? ` (partition ${group.partition})` : ''}${group.constraint ? ` (constraint ${group.constraint})` : ''}:`,
+    `# moebench slurm ${plan.tag}, array ${g}${(['partition', 'constraint', 'node'] as const).map((k) => (group[k] ? ` (${k} ${group[k]})` : '')).join('')}:`,
     `# ${plan.tasks} task(s), one per node, each running moebench run on the cards Slurm allocates.`,
     ...header(
       [

@@ -85,6 +85,29 @@ describe('moebench slurm submit --dry-run', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('--nodelist: an array of one task on each named node', () => {
+    const r = moebench([
+      'slurm',
+      'submit',
+      '--results',
+      tmp(),
+      '--nodelist',
+      'gpu-a,gpu-b',
+      '--gres',
+      'gpu:8',
+      '--dry-run',
+      '--',
+      '--preset',
+      'tiny',
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.match(/^#SBATCH --array=0-0$/gm)).toHaveLength(2);
+    expect(r.stdout.match(/^#SBATCH --nodelist=gpu-[ab]$/gm)).toEqual(['#SBATCH --nodelist=gpu-a', '#SBATCH --nodelist=gpu-b']);
+    const both = moebench(['slurm', 'submit', '--results', tmp(), '--nodelist', 'gpu-a', '--nodes', '2', '--dry-run', '--', '--preset', 'tiny']);
+    expect(both.status).toBe(2);
+    expect(both.stderr.trim()).toBe('moebench: give --nodes N (any N nodes) or --nodelist a,b (these nodes, a task each), not both');
+  });
+
   it('refuses the run options it sets itself', () => {
     const r = moebench(['slurm', 'submit', '--results', tmp(), '--dry-run', '--', '--preset', 'tiny', '--out', 'x.json']);
     expect(r.status).toBe(2);
@@ -126,11 +149,15 @@ describe('on a real Slurm cluster (scripts/setup-slurm.sh)', () => {
     throw new Error(`no collection in ${dir} after 240 s: ${spawnSync('squeue', [], { env: { ...process.env, ...env }, encoding: 'utf8' }).stdout}`);
   };
 
-  it('bad input: a partition that does not exist, more GPUs than a node has, an unwritable folder; one line, exit 2, nothing queued', () => {
+  it('bad input: a partition or node that does not exist, more GPUs than a node has, an unwritable folder; one line, exit 2, nothing queued', () => {
     const dir = join(tmp(), 'results');
     const cases: [string[], string][] = [
       [['--partition', 'nope'], 'moebench: no partition nope on this cluster (partitions: moebench)'],
       [['--gres', 'gpu:4'], 'moebench: --gres gpu:4: the nodes of the default partition have at most 2 GPU(s)'],
+      [
+        ['--nodelist', 'nope'],
+        `moebench: no node nope on this cluster (nodes: ${spawnSync('hostname', ['-s'], { encoding: 'utf8' }).stdout.trim()})`,
+      ],
     ];
     for (const [args, line] of cases) {
       const r = moebench(['slurm', 'submit', '--results', dir, ...args, '--', '--preset', 'tiny'], env);
