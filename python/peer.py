@@ -89,6 +89,81 @@ def moe(case, w):
     return full
 
 
+def attention(case, w):
+    """numpy's attention, the standard formulation of torch_attention below (same shapes, RoPE, masks)."""
+    a = case["layer"]
+    mla = a["form"] == "mla"
+    rope = a["qkRopeHeadDim"] if mla else a["headDim"]
+    inv_freq = a["ropeTheta"] ** (-2.0 * np.arange(rope // 2) / rope)
+    decode = case["phase"] == "decode"
+    B, S, H = case["batch"], case["seqLen"], a["numHeads"]
+    contexts = case["contexts"]
+    positions = np.array(contexts if decode else list(range(S)) * B, dtype=np.float64)
+    angles = positions[:, None] * inv_freq[None, :]
+    cos = np.concatenate([np.cos(angles)] * 2, axis=-1).astype(np.float32)[:, None, :]
+    sin = np.concatenate([np.sin(angles)] * 2, axis=-1).astype(np.float32)[:, None, :]
+
+    def rotate(v):
+        half = v.shape[-1] // 2
+        return v * cos + np.concatenate([-v[..., half:], v[..., :half]], axis=-1) * sin
+
+    def attend(q, k, v, scale, mask):
+        scores = np.where(mask, (q @ np.swapaxes(k, -1, -2)) * scale, -np.inf)
+        return softmax(scores) @ v
+
+    def cache_mask(L):
+        seen = np.arange(L + 1)[None, :]
+        return ((seen < np.array(contexts)[:, None]) | (seen == L)).reshape(B, 1, 1, L + 1)
+
+    causal = np.tril(np.ones((S, S), dtype=bool))
+    L = max(contexts) if decode and contexts else 0
+    if not mla:
+        K, hd = a["numKvHeads"], a["headDim"]
+        g = H // K
+
+        def gqa(t):
+            x = t["x"]
+            T = x.shape[0]
+            q = rotate((x @ w["wq"]).reshape(T, H, hd))
+            k = rotate((x @ w["wk"]).reshape(T, K, hd))
+            v = (x @ w["wv"]).reshape(T, K, hd)
+            if decode:
+                keys = np.concatenate([w["k_cache"][:, :, :L], k.reshape(B, K, 1, hd)], axis=2)
+                vals = np.concatenate([w["v_cache"][:, :, :L], v.reshape(B, K, 1, hd)], axis=2)
+                o = attend(q.reshape(B, H, 1, hd), keys.repeat(g, axis=1), vals.repeat(g, axis=1), hd**-0.5, cache_mask(L))
+                return o.reshape(B, H * hd) @ w["wo"]
+            heads = lambda u, n: np.swapaxes(u.reshape(B, S, n, hd), 1, 2)
+            o = attend(heads(q, H), heads(k, K).repeat(g, axis=1), heads(v, K).repeat(g, axis=1), hd**-0.5, causal)
+            return np.swapaxes(o, 1, 2).reshape(T, H * hd) @ w["wo"]
+
+        return gqa
+
+    rkv, n, r, dv = a["kvLoraRank"], a["qkNopeHeadDim"], a["qkRopeHeadDim"], a["vHeadDim"]
+    wkv_b = w["wkv_b"].reshape(rkv, H, n + dv)
+    scale = (n + r) ** -0.5
+
+    def mla_layer(t):
+        x = t["x"]
+        T = x.shape[0]
+        q = ((x @ w["wq_a"]) @ w["wq_b"]).reshape(T, H, n + r)
+        q = np.concatenate([q[..., :n], rotate(q[..., n:])], axis=-1)
+        kva = x @ w["wkv_a"]
+        latent = np.concatenate([kva[:, :rkv], rotate(kva[:, None, rkv:])[:, 0]], axis=-1)
+        if decode:
+            keys = np.concatenate([w["kv_cache"][:, :L], latent.reshape(B, 1, rkv + r)], axis=1)[:, None]
+            q_lat = np.einsum("bhn,jhn->bhj", q[..., :n], wkv_b[..., :n])
+            q_all = np.concatenate([q_lat, q[..., n:]], axis=-1)[:, :, None]
+            o_lat = attend(q_all, keys, keys[..., :rkv], scale, cache_mask(L))
+            return np.einsum("bhj,jhv->bhv", o_lat[:, :, 0], wkv_b[..., n:]).reshape(B, H * dv) @ w["wo"]
+        full = (latent[:, :rkv] @ w["wkv_b"]).reshape(T, H, n + dv)
+        k = np.concatenate([full[..., :n], np.broadcast_to(latent[:, None, rkv:], (T, H, r))], axis=-1)
+        heads = lambda u: np.swapaxes(u.reshape(B, S, H, u.shape[-1]), 1, 2)
+        o = attend(heads(q), heads(k), heads(full[..., n:]), scale, causal)
+        return np.swapaxes(o, 1, 2).reshape(T, H * dv) @ w["wo"]
+
+    return mla_layer
+
+
 def products(case, w):
     """The roofline probe: x through its chain of square products."""
     chain = [w["w%d" % i] for i in range(case["layer"]["depth"])]
@@ -373,6 +448,8 @@ def layer(case, w):
         return moe(case, w)
     if kind == "matmul":
         return products(case, w)
+    if kind == "attention":
+        return attention(case, w)
     raise ValueError("the numpy peer has no %s layer yet" % kind)
 
 

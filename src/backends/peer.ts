@@ -229,7 +229,8 @@ export class PeerBackend implements Backend {
   unsupported(c: WorkloadCase): string | undefined {
     const peer = PEERS[this.name];
     if (peer.worker === 'ort') return c.dtype === 'bf16' || c.dtype === 'fp8' ? ONNX_DTYPE_REASON : undefined;
-    if (c.layer.kind === 'attention' && peer.worker === 'numpy') return 'the numpy peer has no attention layer yet (torch-cpu has)';
+    if (c.layer.kind === 'attention' && peer.worker === 'numpy' && c.attnImpl === 'fused')
+      return "fused attention is ONNX Runtime's contrib ops or torch's scaled_dot_product_attention; numpy has none";
     if (c.layer.kind === 'attention' && c.dtype === 'fp8')
       return "fp8 covers SwiGLU's and the roofline probe's products; the torch peers' attention runs fp32, tf32, fp16 and bf16";
     if (c.layer.kind === 'moe' && c.moeImpl === 'fused') return `fused is ONNX Runtime's com.microsoft.MoE contrib op; ${this.engine} has none`;

@@ -37,7 +37,8 @@ describe('the numpy peer: the same layers through python/peer.py', () => {
     expect(peer.unsupported(tinyCase())).toBeUndefined();
     expect(peer.unsupported(tinyCase({ moeImpl: 'routed' }))).toBeUndefined();
     expect(peer.unsupported(tinyCase({ moeImpl: 'fused' }))).toBe("fused is ONNX Runtime's com.microsoft.MoE contrib op; numpy has none");
-    expect(peer.unsupported(tinyCase({ layer: PRESETS.tiny.attention! }))).toBe('the numpy peer has no attention layer yet (torch-cpu has)');
+    expect(peer.unsupported(tinyCase({ layer: PRESETS.tiny.attention! }))).toBeUndefined();
+    expect(peer.unsupported(tinyCase({ layer: PRESETS.tiny.attention!, attnImpl: 'fused' }))).toMatch(/; numpy has none$/);
     expect(peer.unsupported(tinyCase({ dtype: 'fp16' }))).toMatch(/the numpy peer runs fp32 \(torch-cpu runs fp16, bf16 and fp8\)$/);
   });
 
@@ -59,9 +60,27 @@ describe('the numpy peer: the same layers through python/peer.py', () => {
     }
   });
 
-  it("a layer the worker lacks fails its load with the worker's own error", async () => {
-    const c = tinyCase({ layer: PRESETS.tiny.attention!, phase: 'decode', batch: 2, seqLen: 1, numTokens: 2, context: 4 });
-    await expect(new PeerBackend().load(c, makeInputs(c))).rejects.toThrow('ValueError: the numpy peer has no attention layer yet');
+  it("the protocol's failures: the worker's own error, a refusal for this device, a worker that dies", async () => {
+    const scripted = (replies: object) => ({
+      MOEBENCH_PEER_WORKER: join(ROOT, 'src', 'test', 'fixtures', 'scriptedPeer.py'),
+      MOEBENCH_PEER_REPLIES: JSON.stringify(replies),
+    });
+    const c = tinyCase();
+    const load = (replies: object) => withEnv(scripted(replies), () => new PeerBackend('numpy').load(c, makeInputs(c)));
+    // an older worker asked for a layer it lacks
+    await expect(load({ load: { ok: false, error: 'ValueError: the numpy peer has no attention layer yet' } })).rejects.toThrow(
+      /^ValueError: the numpy peer has no attention layer yet$/,
+    );
+    const refused = load({ load: { ok: false, unsupported: 'no FP8 here' } });
+    await expect(refused).rejects.toThrow(UnsupportedHere);
+    await expect(refused).rejects.toThrow(/^no FP8 here$/);
+    await expect(load({ load: { exit: 3, stderr: 'Segmentation fault' } })).rejects.toThrow(
+      /^the peer worker exited with code 3: Segmentation fault$/,
+    );
+    // dies after loading: the next call fails with why, never hangs
+    const loaded = await load({ load: { ok: true, recorded: { threads: 1 } }, run: { exit: 137, stderr: 'Killed' } });
+    await expect(loaded.run()).rejects.toThrow(/^the peer worker exited with code 137: Killed$/);
+    await loaded.dispose();
   });
 
   it('in one run beside ort-cpu: every output checked, and compare --by backend gives each case a verdict', () => {
@@ -321,8 +340,22 @@ describe('attention through the torch peer', () => {
     }
   });
 
-  it('numpy and fp8 attention are skipped, saying which peer and modes have it', () => {
-    expect(new PeerBackend('numpy').unsupported(decode({ layer: gqa }))).toBe('the numpy peer has no attention layer yet (torch-cpu has)');
+  it.each([
+    ['GQA prefill', tinyCase({ layer: gqa, batch: 2, seqLen: 8, numTokens: 16 })],
+    ['GQA decode, cache lengths 16 to 8', decode({ layer: gqa, contextSpread: 0.5 })],
+    ['MLA prefill', tinyCase({ preset: 'tiny-mla', layer: mla, batch: 2, seqLen: 8, numTokens: 16 })],
+    ['MLA decode', decode({ preset: 'tiny-mla', layer: mla })],
+  ] as const)('numpy: %s matches the float64 reference', async (_n, c) => {
+    const inputs = makeInputs(c);
+    const loaded = await new PeerBackend('numpy').load(c, inputs);
+    try {
+      expect((await checkCorrectness(c, inputs, loaded)).relativeL2Error).toBeLessThan(1e-5);
+    } finally {
+      await loaded.dispose();
+    }
+  });
+
+  it('fp8 attention is skipped, saying which modes have it', () => {
     expect(new PeerBackend('torch-cpu').unsupported(decode({ layer: gqa, dtype: 'fp8' }))).toMatch(/attention runs fp32, tf32, fp16 and bf16$/);
   });
 });
