@@ -196,6 +196,17 @@ def torch_math(dtype, device):
     """Sets the math mode on "cuda:N": fp32 is strict float32 (TF32 off), tf32 lets cuBLAS and cuDNN use TF32 on purpose."""
     import torch
 
+    if dtype == "fp8":
+        # an older torch (Debian's 1.13) has no float8; a build may lack _scaled_mm on this device
+        if not hasattr(torch, "float8_e4m3fn") or not hasattr(torch, "_scaled_mm"):
+            raise Unsupported("torch %s has no float8_e4m3fn or _scaled_mm (torch 2.1 or later has)" % torch.__version__)
+        try:
+            one = torch.ones(16, 16, device=torch_device(device)).to(torch.float8_e4m3fn)
+            s = torch.tensor(1.0, device=one.device)
+            torch._scaled_mm(one, one.t(), s, s, out_dtype=torch.bfloat16)
+        except (RuntimeError, NotImplementedError) as err:
+            if not device.startswith("cuda"):
+                raise Unsupported("torch %s has no scaled FP8 matmul on the CPU: %s" % (torch.__version__, str(err).splitlines()[0]))
     if device.startswith("cuda"):
         torch.backends.cuda.matmul.allow_tf32 = dtype == "tf32"
         torch.backends.cudnn.allow_tf32 = dtype == "tf32"

@@ -304,6 +304,15 @@ describe('the peers in bf16 and fp8, and torch-cuda', () => {
     expect(!p.available && p.fix).toMatch(/pip uninstall -y onnxruntime && .* -m pip install onnxruntime-gpu==1\.30\.0/);
   });
 
+  it("fp8 on a torch without float8 (Debian's 1.13) is refused at load, naming the torch that has it", async () => {
+    const c = tinyCase({ dtype: 'fp8' });
+    await withEnv(fakeCuda({ noFloat8: true }), async () => {
+      const load = new PeerBackend('torch-cpu', VENV).load(c, makeInputs(c), { modelDir: join(dir, 'models'), deviceId: 0 });
+      await expect(load).rejects.toThrow(UnsupportedHere);
+      await expect(load).rejects.toThrow(/^torch 2\.13\.0\+cpu has no float8_e4m3fn or _scaled_mm \(torch 2\.1 or later has\)$/);
+    });
+  });
+
   it('fp8 on a card without FP8 tensor cores is refused at load, as the card it is', async () => {
     const c = tinyCase({ dtype: 'fp8' });
     await withEnv(fakeCuda(A100), async () => {
