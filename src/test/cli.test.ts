@@ -183,7 +183,7 @@ describe('bad input gives one clear line and exit 2', () => {
       ['run', '--preset', 'tiny', '--layer', 'dense', '--backend', 'fake', '--out', '/proc/nope/r.json'],
       /cannot write result file \/proc\/nope\/r.json: ENOENT/,
     ],
-    [['run', '--preset', 'tiny', '--dtype', 'fp8'], /--dtype "fp8": use fp32, tf32, fp16/],
+    [['run', '--preset', 'tiny', '--dtype', 'int4'], /--dtype "int4": use fp32, tf32, fp16, bf16, fp8/],
     [['run', '--preset', 'llama-3.1-8b', '--layer', 'matmul'], /preset llama-3.1-8b has no matmul layer/],
     [
       ['run', '--preset', 'tiny', '--layer', 'attention', '--context-spread', '0.5'],

@@ -214,11 +214,14 @@ describe('on a real Slurm cluster (scripts/setup-slurm.sh)', () => {
     const report = readdirSync(dir).find((f) => f.endsWith('-report.html'));
     expect(report).toBeDefined();
     expect(readFileSync(join(dir, report!), 'utf8')).toContain('<b>Slurm tasks:</b> 2 of 2 done');
-    const status = moebench(['slurm', 'status', dir], env);
-    expect(status.status, status.stderr).toBe(0);
-    expect(status.stdout).toMatch(
-      /2 task\(s\): 0 pending, 0 running, 2 done, 0 failed, 0 interrupted, 0 unknown; merge and report \(job \d+\): written/,
-    );
+    // by folder, and by the array's job id while Slurm remembers it
+    for (const target of [dir, array]) {
+      const status = moebench(['slurm', 'status', target], env);
+      expect(status.status, status.stderr).toBe(0);
+      expect(status.stdout).toMatch(
+        /2 task\(s\): 0 pending, 0 running, 2 done, 0 failed, 0 interrupted, 0 unknown; merge and report \(job \d+\): written/,
+      );
+    }
   }, 300_000);
 
   it("a task that fails is listed as failed, with why, and the other task's results are kept", async () => {
