@@ -509,6 +509,67 @@ describe('deepseek-v3 on an H800 at ep=32, composed from measured fp16 cases: ha
   });
 });
 
+describe('deepseek-v3 composed from measured fp8 cases (what torch-cuda measures on Hopper): one byte per weight and activation', () => {
+  const template = readResultFile(FIXTURE_H100);
+  const moeTemplate = template.cases.find((k) => k.id.startsWith('tiny/moe/decode/'))!;
+  const MOE = PRESETS['deepseek-v3'].moe!;
+  const measuredFp8 = (id: string, workload: object, work: { tokensPerCall: number; flopsPerCall: number; bytesPerCall: number }, medianMs: number) =>
+    ({
+      ...moeTemplate,
+      id,
+      backend: 'torch-cuda',
+      device: 'gpu:0 (NVIDIA H800)',
+      workload: { preset: 'deepseek-v3', seed: 42, dtype: 'fp8', ...workload },
+      work: { ...moeTemplate.work, ...work },
+      summary: { ...moeTemplate.summary!, medianMs },
+      roofline: { ...moeTemplate.roofline!, card: 'NVIDIA H800 SXM5 80GB' },
+    }) as CaseResult;
+  // the fp16 block's cases with one byte per element: 8 × 3 × 7168 × 2048 weights + (2 × 120 × 7168 + 120 × 8) activations
+  const moeBytes = 8 * 3 * 7168 * 2048 + (2 * 120 * 7168 + 120 * 8);
+  const moeDecode = measuredFp8(
+    'deepseek-v3/moe/decode/t512/fp8/e256k8/routed/uniform/ep8',
+    { layer: MOE, phase: 'decode', batch: 512, seqLen: 1, numTokens: 512, moeImpl: 'routed', routing: { kind: 'uniform' }, expertsPerCard: 8 },
+    { tokensPerCall: 16, flopsPerCall: 128 * 6 * 7168 * 2048, bytesPerCall: moeBytes },
+    0.125,
+  );
+  const moePrefill = measuredFp8(
+    'deepseek-v3/moe/prefill/t4096/fp8/e256k8/routed/uniform/ep8',
+    { layer: MOE, phase: 'prefill', batch: 1, seqLen: 4096, numTokens: 4096, moeImpl: 'routed', routing: { kind: 'uniform' }, expertsPerCard: 8 },
+    { tokensPerCall: 128, flopsPerCall: 1024 * 6 * 7168 * 2048, bytesPerCall: 8 * 3 * 7168 * 2048 + (2 * 900 * 7168 + 900 * 8) },
+    0.45,
+  );
+  const DENSE = PRESETS['deepseek-v3'].dense!;
+  const dense = (phase: 'prefill' | 'decode', tokens: number, medianMs: number) =>
+    measuredFp8(
+      `deepseek-v3/dense/${phase}/t${tokens}/fp8`,
+      { layer: DENSE, phase, batch: phase === 'decode' ? tokens : 1, seqLen: phase === 'decode' ? 1 : tokens, numTokens: tokens },
+      { tokensPerCall: tokens, flopsPerCall: tokens * 6 * 7168 * 18432, bytesPerCall: 3 * 7168 * 18432 + 2 * tokens * 7168 },
+      medianMs,
+    );
+
+  it('the MoE term is measured; router+shared, attention and all-to-all scale with fp8 bytes', () => {
+    const cases = [moeDecode, moePrefill, dense('prefill', 128, 0.4), dense('decode', 8, 0.15), dense('decode', 32, 0.17)];
+    const composed = compose({ ...template, cases }, 'h800-fp8.json', {
+      model: 'deepseek-v3',
+      layout: parseLayout('ep=32'),
+      contextTokens: 4096,
+    });
+    const d = composed.decode;
+    const term = (n: string) => d.terms.find((t) => t.name === n)!;
+    expect(d.dtype).toBe('fp8');
+    expect(term('moe')).toMatchObject({ layers: 58, perLayerMs: 0.125, kind: 'measured' });
+    // router (7168 × 256) and shared expert (3 × 7168 × 2048) at one byte, 16 tokens in and out, at the MoE case's time per byte
+    expect(term('router+shared').perLayerMs).toBeCloseTo((0.125 * (7168 * 256 + 3 * 7168 * 2048 + 2 * 16 * 7168)) / moeBytes, 12);
+    // MLA's 187,105,280 weights at one byte + 16 × 4096 × 1152 bytes of cache, at the H800's 3.35 TB/s
+    expect(term('attention').perLayerMs).toBeCloseTo(((187_105_280 + 16 * 4096 * 1152) / 3.35e12) * 1000, 12);
+    // 16 tokens × k=8 × 7168 × one byte × 2 ways × 31/32, at 57 GB/s
+    expect(term('all-to-all').perLayerMs).toBeCloseTo(((16 * 8 * 7168 * 2 * (31 / 32)) / 57e9) * 1000, 12);
+    // 16 tokens between 8 (0.15 ms) and 32 (0.17 ms)
+    expect(term('dense')).toMatchObject({ layers: 3, kind: 'interpolated' });
+    expect(term('dense').perLayerMs).toBeCloseTo(0.15 + (0.02 * 8) / 24, 12);
+  });
+});
+
 describe('moebench size', () => {
   it('--json prints streams with cards, exact cards and servers, and a total', () => {
     const r = moebench(['size', '--scenario', 'seed', '--json']);
