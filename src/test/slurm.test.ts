@@ -79,8 +79,12 @@ describe('moebench slurm submit --dry-run', () => {
     for (const p of ['h100', 'h200']) expect(r.stdout).toContain(`#SBATCH --partition=${p}`);
     expect(r.stdout).toMatch(/^#SBATCH --gres=gpu:8$/m);
     expect(r.stdout).toMatch(/^#SBATCH --time=1:00:00$/m);
-    expect(r.stdout).toMatch(/run --suite deepseek-v3 --backend ort-cuda --device all --model-dir '\/scratch\/lab'\\''s models' --out "\$out" &$/m);
-    expect(r.stdout).toMatch(/^ {2}.* run --resume "\$out" &$/m);
+    expect(r.stdout).toMatch(
+      /run --suite deepseek-v3 --backend ort-cuda --device all --model-dir '\/scratch\/lab'\\''s models' --out "\$out" & pids\+=\(\$!\)$/m,
+    );
+    // a restarted task resumes its file, or each card's under --device all
+    expect(r.stdout).toContain('for f in "$out" "${out%.json}"-gpu*.json; do [ -e "$f" ] && earlier+=("$f"); done');
+    expect(r.stdout).toMatch(/^ {2}for f in "\$\{earlier\[@\]\}"; do .* run --resume "\$f" & pids\+=\(\$!\); done$/m);
     expect(r.stdout).toMatch(/^sbatch --dependency=afterany:\$A0:\$A1 .*collect\.sbatch$/m);
     expect(readdirSync(dir)).toEqual([]);
   });
@@ -275,6 +279,61 @@ describe('on a real Slurm cluster (scripts/setup-slurm.sh)', () => {
     );
     expect(report).toContain('<b>Slurm tasks:</b> 1 of 2 done');
     expect(report).toMatch(/task \d+_1: failed on \w+: moebench: no GPU visible: CUDA_VISIBLE_DEVICES=[01] hides all 1 cards nvidia-smi lists/);
+  }, 300_000);
+
+  it('--device all: one file per card, and a restarted task resumes each of them', async () => {
+    const dir = tmp();
+    const bin = tmp();
+    writeFileSync(
+      join(bin, 'nvidia-smi'),
+      [
+        '#!/bin/sh',
+        'case "$*" in *-lms*) while :; do echo "1755, 61"; sleep 0.05; done ;; esac',
+        'echo "0, NVIDIA H100 80GB HBM3, GPU-aaaa, 81559 MiB, 550.54.15, 1980 MHz, 1980 MHz, 700.00 W, 35"',
+        'echo "1, NVIDIA H100 80GB HBM3, GPU-bbbb, 81559 MiB, 550.54.15, 1980 MHz, 1980 MHz, 700.00 W, 35"',
+        '',
+      ].join('\n'),
+    );
+    chmodSync(join(bin, 'nvidia-smi'), 0o755);
+    const taskEnv = { ...env, ...fakeScript({ latenciesMs: [1] }), PATH: `${bin}:${process.env.PATH}` };
+    const r = moebench(
+      ['slurm', 'submit', '--results', dir, '--gres', 'gpu:2', '--'].concat([
+        '--backend',
+        'fake',
+        '--preset',
+        'tiny',
+        '--layer',
+        'dense',
+        '--tokens',
+        '4',
+        '--device',
+        'all',
+      ]),
+      taskEnv,
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const array = /: job (\d+);/.exec(r.stdout)![1];
+    const first = await collected(dir);
+    const files = first.slurm!.tasks[0].files.map((f) => f.replace(/^.*-(gpu\d)\.json$/, '$1'));
+    expect(files.sort()).toEqual(['gpu0', 'gpu1']);
+    // the finished task requeued: it starts again, finds both cards' files, and resumes each (nothing left to measure)
+    const slurm = (...args: string[]) => spawnSync(args[0], args.slice(1), { env: { ...process.env, ...taskEnv }, encoding: 'utf8' });
+    expect(slurm('scontrol', 'requeue', `${array}_0`).status).toBe(0);
+    const log = first.slurm!.tasks[0].log;
+    for (let waited = 0; waited < 120; waited++) {
+      slurm('scontrol', 'update', `jobid=${array}_0`, 'StartTime=now');
+      await new Promise((res) => setTimeout(res, 1000));
+      if (/restart 1/.test(readFileSync(log, 'utf8')) && !slurm('squeue', '-h').stdout.trim()) break;
+    }
+    const again = readFileSync(log, 'utf8').split(/restart 1/)[1] ?? '';
+    expect(again.match(/already in the file/g), again).toHaveLength(2);
+    expect(
+      readdirSync(join(dir, 'runs'))
+        .sort()
+        .map((f) => f.replace(/^.*-(gpu\d)\.json$/, '$1')),
+    ).toEqual(['gpu0', 'gpu1']);
+    const status = JSON.parse(readFileSync(join(dir, 'slurm', first.slurm!.tag, 'status', 'array0-task0.json'), 'utf8'));
+    expect(status.exitCode).toBe(0);
   }, 300_000);
 
   it('a task stopped by Slurm (requeued) leaves a valid file, and its restart resumes it to the end', async () => {
