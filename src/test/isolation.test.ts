@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseResultFile, readResultFile } from '../results/io.js';
-import { CLI, moebench, fakeScript, TINY_FAKE_RUN } from './helpers/cli.js';
+import { CLI, fakeScript, moebench, smiCard, standInNvidiaSmi, TINY_FAKE_RUN } from './helpers/cli.js';
 import { failureReason } from '../run/workerProcess.js';
 import { integrityOf } from '../results/integrity.js';
 
@@ -266,22 +266,11 @@ describe('measurement extras, exact with the fake backend', () => {
 
 describe('cards', () => {
   // a stand-in nvidia-smi reporting two H100s, in the documented query format
-  const twoCards = () => {
-    const bin = tmp();
-    // with -lms it reads the card in a loop, as nvidia-smi does, until it is stopped
-    writeFileSync(
-      join(bin, 'nvidia-smi'),
-      `#!/bin/sh
-case "$*" in
-  *-lms*) while :; do echo "1755, 61"; sleep 0.05; done ;;
-esac
-echo "0, NVIDIA H100 80GB HBM3, GPU-aaaa, 81559 MiB, 550.54.15, 1980 MHz, 1980 MHz, 700.00 W, 35"
-echo "1, NVIDIA H100 80GB HBM3, GPU-bbbb, 81559 MiB, 550.54.15, 1755 MHz, 1980 MHz, 700.00 W, 61"
-`,
-    );
-    chmodSync(join(bin, 'nvidia-smi'), 0o755);
-    return { PATH: `${bin}:${process.env.PATH}`, CUDA_VISIBLE_DEVICES: undefined };
-  };
+  const twoCards = () =>
+    standInNvidiaSmi([
+      `echo "${smiCard(0, 'NVIDIA H100 80GB HBM3', 'GPU-aaaa')}"`,
+      `echo "${smiCard(1, 'NVIDIA H100 80GB HBM3', 'GPU-bbbb', 1755, 61)}"`,
+    ]);
   const ONE = [...TINY_FAKE_RUN, '--min-time-ms', '5'];
 
   it('--device all runs one process per card, each pinned to its card, and records the card', () => {

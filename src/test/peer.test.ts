@@ -9,7 +9,7 @@ import { readResultFile } from '../results/io.js';
 import { PRESETS } from '../workloads/presets.js';
 import { makeInputs } from '../workloads/tensors.js';
 import { tinyCase } from './helpers/cases.js';
-import { moebench, ROOT } from './helpers/cli.js';
+import { moebench, ROOT, smiCard, standInNvidiaSmi } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'moebench-peer-'));
 
@@ -370,15 +370,7 @@ describe('attention through the torch peer', () => {
 });
 
 describe('a run of torch-cuda on a stand-in card', () => {
-  const standInSmi = (name: string) => {
-    const bin = mkdtempSync(join(tmpdir(), 'moebench-smi-'));
-    writeFileSync(
-      join(bin, 'nvidia-smi'),
-      `#!/bin/sh\ncase "$*" in\n  *-lms*) while :; do echo "1755, 61"; sleep 0.05; done ;;\nesac\necho "0, ${name}, GPU-aaaa, 81559 MiB, 550.54.15, 1980 MHz, 1980 MHz, 700.00 W, 35"\n`,
-    );
-    chmodSync(join(bin, 'nvidia-smi'), 0o755);
-    return { PATH: `${bin}:${process.env.PATH}`, CUDA_VISIBLE_DEVICES: undefined };
-  };
+  const standInSmi = (name: string) => standInNvidiaSmi([`echo "${smiCard(0, name, 'GPU-aaaa')}"`]);
   const run = (out: string, dtypes: string, env: Record<string, string | undefined>) =>
     moebench(
       [

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { readAnyFile, readResultFile } from '../results/io.js';
 import type { CollectionFile } from '../results/schema.js';
 import { gpusPerNode } from '../commands/slurm.js';
 import { parseScontrolJobs, reasonFromLog, taskState } from '../slurm/outcomes.js';
-import { fakeScript, moebench, ROOT } from './helpers/cli.js';
+import { fakeScript, moebench, ROOT, smiCard, standInNvidiaSmi } from './helpers/cli.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'moebench-slurm-'));
 
@@ -231,17 +231,10 @@ describe('on a real Slurm cluster (scripts/setup-slurm.sh)', () => {
   it("a task that fails is listed as failed, with why, and the other task's results are kept", async () => {
     const dir = tmp();
     // task 1's node lists a card Slurm did not allocate (index 5): the card it was given is not there
-    const bin = tmp();
-    writeFileSync(
-      join(bin, 'nvidia-smi'),
-      [
-        '#!/bin/sh',
-        'card() { echo "$1, NVIDIA H100 80GB HBM3, GPU-$1, 81559 MiB, 550.54.15, 1980 MHz, 1980 MHz, 700.00 W, 35"; }',
-        'if [ "$SLURM_ARRAY_TASK_ID" = 1 ]; then card 5; else card 0; card 1; fi',
-        '',
-      ].join('\n'),
-    );
-    chmodSync(join(bin, 'nvidia-smi'), 0o755);
+    const smi = standInNvidiaSmi([
+      `card() { echo "${smiCard('$1', 'NVIDIA H100 80GB HBM3', 'GPU-$1')}"; }`,
+      'if [ "$SLURM_ARRAY_TASK_ID" = 1 ]; then card 5; else card 0; card 1; fi',
+    ]);
     const r = moebench(
       ['slurm', 'submit', '--results', dir, '--nodes', '2', '--gres', 'gpu:1', '--'].concat([
         '--backend',
@@ -253,7 +246,7 @@ describe('on a real Slurm cluster (scripts/setup-slurm.sh)', () => {
         '--tokens',
         '4',
       ]),
-      { ...env, ...fakeScript({ latenciesMs: [1] }), PATH: `${bin}:${process.env.PATH}` },
+      { ...env, ...fakeScript({ latenciesMs: [1] }), ...smi },
     );
     expect(r.status, r.stderr).toBe(0);
     const collection = await collected(dir);
@@ -283,19 +276,11 @@ describe('on a real Slurm cluster (scripts/setup-slurm.sh)', () => {
 
   it('--device all: one file per card, and a restarted task resumes each of them', async () => {
     const dir = tmp();
-    const bin = tmp();
-    writeFileSync(
-      join(bin, 'nvidia-smi'),
-      [
-        '#!/bin/sh',
-        'case "$*" in *-lms*) while :; do echo "1755, 61"; sleep 0.05; done ;; esac',
-        'echo "0, NVIDIA H100 80GB HBM3, GPU-aaaa, 81559 MiB, 550.54.15, 1980 MHz, 1980 MHz, 700.00 W, 35"',
-        'echo "1, NVIDIA H100 80GB HBM3, GPU-bbbb, 81559 MiB, 550.54.15, 1980 MHz, 1980 MHz, 700.00 W, 35"',
-        '',
-      ].join('\n'),
-    );
-    chmodSync(join(bin, 'nvidia-smi'), 0o755);
-    const taskEnv = { ...env, ...fakeScript({ latenciesMs: [1] }), PATH: `${bin}:${process.env.PATH}` };
+    const smi = standInNvidiaSmi([
+      `echo "${smiCard(0, 'NVIDIA H100 80GB HBM3', 'GPU-aaaa')}"`,
+      `echo "${smiCard(1, 'NVIDIA H100 80GB HBM3', 'GPU-bbbb')}"`,
+    ]);
+    const taskEnv = { ...env, ...fakeScript({ latenciesMs: [1] }), ...smi };
     const r = moebench(
       ['slurm', 'submit', '--results', dir, '--gres', 'gpu:2', '--'].concat([
         '--backend',

@@ -1,5 +1,5 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -42,3 +42,21 @@ export const TINY_FAKE_RUN: readonly string[] = [
   '--tokens',
   '4',
 ];
+
+/** A card line as `nvidia-smi --query-gpu=<NVIDIA_SMI_QUERY> --format=csv,noheader` prints it. */
+export const smiCard = (index: number | string, name: string, uuid: string, smMHz = 1980, temperatureC = 35): string =>
+  `${index}, ${name}, ${uuid}, 81559 MiB, 550.54.15, ${smMHz} MHz, 1980 MHz, 700.00 W, ${temperatureC}`;
+
+/**
+ * A stand-in nvidia-smi on PATH: `body` (shell lines) prints the cards; with -lms it reads the card
+ * in a loop, as nvidia-smi does, until it is stopped. CUDA_VISIBLE_DEVICES is unset, so every card shows.
+ */
+export function standInNvidiaSmi(body: string[]): Record<string, string | undefined> {
+  const bin = mkdtempSync(join(tmpdir(), 'moebench-smi-'));
+  writeFileSync(
+    join(bin, 'nvidia-smi'),
+    ['#!/bin/sh', 'case "$*" in *-lms*) while :; do echo "1755, 61"; sleep 0.05; done ;; esac', ...body, ''].join('\n'),
+  );
+  chmodSync(join(bin, 'nvidia-smi'), 0o755);
+  return { PATH: `${bin}:${process.env.PATH}`, CUDA_VISIBLE_DEVICES: undefined };
+}
