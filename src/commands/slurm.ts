@@ -319,10 +319,30 @@ export async function slurmStatus(target: string, tag: string | undefined, io: I
   return 0;
 }
 
+function requeueCollect(s: Submission, queued: TaskView[], io: Io): number {
+  const sub = submissionDir(s.dir, s.tag);
+  const c = slurm('sbatch', ['--parsable', `--dependency=afterany:${s.arrayJobIds.join(':')}`, join(sub, 'collect.sbatch')]);
+  const names = queued.map((v) => `${v.task.arrayJobId}_${v.task.taskId} (${v.state})`).join(', ');
+  if ('error' in c) {
+    io.err(
+      `moebench: ${names} still queued and sbatch refused collect.sbatch again: ${c.error}; run moebench slurm collect ${s.dir} --tag ${s.tag} when they end`,
+    );
+    return 1;
+  }
+  const next: Submission = { ...s, collectJobId: c.out.trim().split(';')[0] };
+  writeFileDurable(join(sub, 'submission.json'), `${JSON.stringify(next, null, 2)}\n`, 'submission');
+  io.out(`moebench slurm ${s.tag}: ${names} queued again (requeued): merge and report after they end, job ${next.collectJobId}`);
+  return 0;
+}
+
 /** `moebench slurm collect DIR`: the dependent job's work, also runnable by hand: merge the tasks' files, report them, list each task's outcome. */
 export async function slurmCollect(target: string, tag: string | undefined, io: Io): Promise<number> {
   const s = findSubmission(target, tag);
   const views = tasksOf(s);
+  const queued = views.filter((v) => v.state === 'pending' || v.state === 'running');
+  // Slurm may start the afterany job while a requeued task is between its attempts: the submission's
+  // own collecting job then queues itself again behind the arrays instead of merging half a run
+  if (queued.length && process.env.SLURM_JOB_ID === s.collectJobId) return requeueCollect(s, queued, io);
   const tasks = views.map((v) => v.task);
   // one file at a time: a file no reader accepts is named on its task, and the others are still merged
   const runs: Run[] = [];

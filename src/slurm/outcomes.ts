@@ -8,6 +8,8 @@ export interface SlurmRecord {
   reason?: string;
   exitCode?: string;
   node?: string;
+  /** how many times Slurm has started the task again (a requeue) */
+  restarts?: number;
 }
 
 /** `scontrol show job -o ID` output (one job per line, Key=Value words) → its array tasks. */
@@ -31,6 +33,7 @@ export function parseScontrolJobs(text: string): SlurmRecord[] {
         ...(reason && reason !== 'None' ? { reason } : {}),
         ...(fields.get('ExitCode') ? { exitCode: fields.get('ExitCode') } : {}),
         ...(node && node !== '(null)' ? { node } : {}),
+        ...(fields.get('Restarts') ? { restarts: Number(fields.get('Restarts')) } : {}),
       });
   }
   return records;
@@ -55,6 +58,8 @@ export interface TaskStatus {
   node: string;
   exitCode: number;
   endedAt: string;
+  /** SLURM_RESTART_COUNT of the attempt that wrote it (absent in files from before it was recorded: 0) */
+  restarts?: number;
 }
 
 /** What moebench said last in a task's log: its one-line error, or the log's last line. */
@@ -79,6 +84,8 @@ const ENDED_BY_SLURM = new Set(['CANCELLED', 'TIMEOUT', 'PREEMPTED', 'NODE_FAIL'
  * then Slurm's record. No file and no record: it never ran, or was killed before it could write one.
  */
 export function taskState(status: TaskStatus | undefined, record: SlurmRecord | undefined): { state: TaskState; reason?: string } {
+  // a requeued task's earlier attempt left its exit status: Slurm's word on the new attempt wins
+  if (status && record && (record.restarts ?? 0) > (status.restarts ?? 0)) status = undefined;
   if (status) {
     if (status.exitCode === 0) return { state: 'done' };
     if (INTERRUPTED.has(status.exitCode))

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +17,7 @@ describe('what Slurm says, read', () => {
     'JobId=12 ArrayJobId=11 ArrayTaskId=0 JobName=moebench-T UserId=root(0) JobState=COMPLETED Reason=None Dependency=(null) ExitCode=0:0 NodeList=vm BatchHost=vm Command=/r/slurm/T/array0.sbatch',
     'JobId=11 ArrayJobId=11 ArrayTaskId=1 JobName=moebench-T UserId=root(0) JobState=FAILED Reason=NonZeroExitCode Dependency=(null) ExitCode=2:0 NodeList=vm BatchHost=vm Command=/r/slurm/T/array0.sbatch',
     'JobId=13 ArrayJobId=13 ArrayTaskId=2-3%1 JobName=moebench-T JobState=PENDING Reason=Resources ExitCode=0:0 NodeList=(null)',
+    'JobId=14 ArrayJobId=14 ArrayTaskId=0 JobName=moebench-T JobState=PENDING Reason=BeginTime Requeue=1 Restarts=1 BatchFlag=1 ExitCode=0:15 NodeList=(null)',
   ].join('\n');
 
   it('parses each array task, a pending range one record per task', () => {
@@ -25,6 +26,7 @@ describe('what Slurm says, read', () => {
       { arrayJobId: '11', taskId: 1, state: 'FAILED', reason: 'NonZeroExitCode', exitCode: '2:0', node: 'vm' },
       { arrayJobId: '13', taskId: 2, state: 'PENDING', reason: 'Resources', exitCode: '0:0' },
       { arrayJobId: '13', taskId: 3, state: 'PENDING', reason: 'Resources', exitCode: '0:0' },
+      { arrayJobId: '14', taskId: 0, state: 'PENDING', reason: 'BeginTime', exitCode: '0:15', restarts: 1 },
     ]);
   });
 
@@ -40,6 +42,17 @@ describe('what Slurm says, read', () => {
     });
     expect(taskState(undefined, { arrayJobId: '11', taskId: 0, state: 'RUNNING' })).toEqual({ state: 'running' });
     expect(taskState(undefined, undefined).state).toBe('unknown');
+  });
+
+  it("a requeued task's earlier exit status gives way to Slurm's word on its new attempt", () => {
+    const interrupted = { arrayJobId: '14', taskId: 0, jobId: '14', node: 'vm', exitCode: 143, endedAt: '' };
+    const [requeued] = parseScontrolJobs(SCONTROL).filter((r) => r.arrayJobId === '14');
+    expect(taskState(interrupted, requeued)).toEqual({ state: 'pending', reason: 'BeginTime' });
+    expect(taskState(interrupted, { ...requeued, state: 'RUNNING' })).toEqual({ state: 'running' });
+    // the new attempt's own status (restart 1) stands
+    expect(taskState({ ...interrupted, exitCode: 0, restarts: 1 }, { ...requeued, state: 'COMPLETING' })).toEqual({ state: 'done' });
+    // without a requeue the status stands as before
+    expect(taskState(interrupted, { ...requeued, restarts: 0, state: 'CANCELLED' }).state).toBe('interrupted');
   });
 
   it("a failed task's reason is moebench's last line in its log", () => {
@@ -142,7 +155,9 @@ describe('on a real Slurm cluster (scripts/setup-slurm.sh)', () => {
   /** Waits (bounded) for the collecting job to end, then reads the collection it wrote. */
   const collected = async (dir: string): Promise<CollectionFile> => {
     for (let waited = 0; waited < 240; waited++) {
-      const queued = spawnSync('squeue', ['-h'], { env: { ...process.env, ...env }, encoding: 'utf8' }).stdout.trim();
+      const q = spawnSync('squeue', ['-h'], { env: { ...process.env, ...env }, encoding: 'utf8' });
+      // a squeue that failed (a busy slurmctld) says nothing about the queue
+      const queued = q.status !== 0 || q.stdout.trim() !== '';
       const found = readdirSync(dir).find((f) => f.endsWith('-collection.json'));
       if (found && !queued) {
         const any = readAnyFile(join(dir, found));
@@ -358,4 +373,35 @@ describe('on a real Slurm cluster (scripts/setup-slurm.sh)', () => {
     expect(collection.runs[0].cases).toHaveLength(8);
     expect(collection.runs[0].environment.slurm).toMatchObject({ arrayJobId: array, arrayTaskId: '0' });
   }, 400_000);
+
+  it('the merge-and-report job that finds a task queued again submits itself again behind it, and merges once it has ended', async () => {
+    const dir = tmp();
+    // held, the task stays queued: as a requeued task is between its attempts
+    const run = ['--preset', 'tiny', '--layer', 'dense', '--phase', 'prefill', '--tokens', '4', '--backend', 'ort-cpu'];
+    const r = moebench(['slurm', 'submit', '--results', dir, '--sbatch-arg=--hold', '--', ...run], env);
+    expect(r.status, r.stderr).toBe(0);
+    const [, array, collect] = /: job (\d+);.*job (\d+) \(after all tasks end\)/.exec(r.stdout)!;
+    const slurm = (...args: string[]) => spawnSync(args[0], args.slice(1), { env: { ...process.env, ...env }, encoding: 'utf8' });
+    // the collecting job as if Slurm had started it now: it stands aside for the queued task
+    expect(slurm('scancel', collect).status).toBe(0);
+    const early = moebench(['slurm', 'collect', dir], { ...env, SLURM_JOB_ID: collect });
+    expect(early.status, early.stderr).toBe(0);
+    const again = new RegExp(`: ${array}_0 \\(pending\\) queued again \\(requeued\\): merge and report after they end, job (\\d+)$`).exec(
+      early.stdout.trim(),
+    );
+    expect(again, early.stdout).not.toBeNull();
+    expect(readdirSync(dir).filter((f) => f.endsWith('-collection.json'))).toEqual([]);
+    const tag = readdirSync(join(dir, 'slurm'))[0];
+    expect(JSON.parse(readFileSync(join(dir, 'slurm', tag, 'submission.json'), 'utf8')).collectJobId).toBe(again![1]);
+    // run by hand (not the collecting job), collect merges what there is, the queued task named
+    const byHand = moebench(['slurm', 'collect', dir], env);
+    expect(byHand.status).toBe(1);
+    expect(byHand.stdout).toContain(`task ${array}_0: unknown`);
+    rmSync(join(dir, `${tag}-collection.json`));
+    expect(slurm('scontrol', 'release', array).status).toBe(0);
+    const collection = await collected(dir);
+    expect(collection.slurm).toMatchObject({ jobIds: [array, again![1]] });
+    expect(collection.slurm!.tasks.map((t) => t.outcome)).toEqual(['done']);
+    expect(collection.runs[0].cases).toHaveLength(1);
+  }, 300_000);
 });
