@@ -124,6 +124,19 @@ function thisMoebench(): string {
 
 const OWN_RUN_OPTIONS = ['--out', '--resume', '--force'];
 
+/** The collecting job's script, beside the arrays' in the submission's folder. */
+const COLLECT_SCRIPT = 'collect.sbatch';
+
+/** Queues SUB/collect.sbatch to run once every task of the arrays has ended, however it ended. */
+function submitCollect(sub: string, arrayJobIds: string[]): { jobId: string } | { error: string } {
+  const c = slurm('sbatch', ['--parsable', `--dependency=afterany:${arrayJobIds.join(':')}`, join(sub, COLLECT_SCRIPT)]);
+  return 'error' in c ? c : { jobId: c.out.trim().split(';')[0] };
+}
+
+function writeSubmission(s: Submission): void {
+  writeFileDurable(join(submissionDir(s.dir, s.tag), 'submission.json'), `${JSON.stringify(s, null, 2)}\n`, 'submission');
+}
+
 /** `moebench slurm submit`: writes the arrays' and the collecting job's sbatch scripts into the results folder and submits them. */
 export async function slurmSubmit(o: SubmitOptions, io: Io): Promise<number> {
   if (!Number.isInteger(o.nodes) || o.nodes < 1) throw new UsageError(`--nodes must be a whole number ≥ 1, got ${o.nodes}`);
@@ -163,7 +176,7 @@ export async function slurmSubmit(o: SubmitOptions, io: Io): Promise<number> {
     runArgs: o.runArgs,
   };
   const scripts = groups.map((_, g) => ({ name: `array${g}.sbatch`, text: arrayScript(plan, g) }));
-  const collect = { name: 'collect.sbatch', text: collectScript(plan) };
+  const collect = { name: COLLECT_SCRIPT, text: collectScript(plan) };
   const sub = submissionDir(dir, plan.tag);
   if (o.dryRun) {
     for (const s of [...scripts, collect]) io.out(`# ${join(sub, s.name)}\n${s.text}`);
@@ -188,7 +201,7 @@ export async function slurmSubmit(o: SubmitOptions, io: Io): Promise<number> {
     }
     arrayJobIds.push(r.out.trim().split(';')[0]);
   }
-  const c = slurm('sbatch', ['--parsable', `--dependency=afterany:${arrayJobIds.join(':')}`, join(sub, collect.name)]);
+  const c = submitCollect(sub, arrayJobIds);
   if ('error' in c)
     throw new UsageError(
       `sbatch refused collect.sbatch: ${c.error} (the arrays ${arrayJobIds.join(', ')} are queued; run moebench slurm collect ${dir} --tag ${plan.tag} when they end)`,
@@ -199,10 +212,10 @@ export async function slurmSubmit(o: SubmitOptions, io: Io): Promise<number> {
     groups,
     tasks: plan.tasks,
     arrayJobIds,
-    collectJobId: c.out.trim().split(';')[0],
+    collectJobId: c.jobId,
     submittedAt: new Date().toISOString(),
   };
-  writeFileDurable(join(sub, 'submission.json'), `${JSON.stringify(submission, null, 2)}\n`, 'submission');
+  writeSubmission(submission);
   io.out(
     [
       `moebench slurm ${plan.tag}: ${groups.length} array(s) of ${plan.tasks} task(s): job ${arrayJobIds.join(', ')}; merge and report: job ${submission.collectJobId} (after all tasks end)`,
@@ -320,8 +333,7 @@ export async function slurmStatus(target: string, tag: string | undefined, io: I
 }
 
 function requeueCollect(s: Submission, queued: TaskView[], io: Io): number {
-  const sub = submissionDir(s.dir, s.tag);
-  const c = slurm('sbatch', ['--parsable', `--dependency=afterany:${s.arrayJobIds.join(':')}`, join(sub, 'collect.sbatch')]);
+  const c = submitCollect(submissionDir(s.dir, s.tag), s.arrayJobIds);
   const names = queued.map((v) => `${v.task.arrayJobId}_${v.task.taskId} (${v.state})`).join(', ');
   if ('error' in c) {
     io.err(
@@ -329,8 +341,8 @@ function requeueCollect(s: Submission, queued: TaskView[], io: Io): number {
     );
     return 1;
   }
-  const next: Submission = { ...s, collectJobId: c.out.trim().split(';')[0] };
-  writeFileDurable(join(sub, 'submission.json'), `${JSON.stringify(next, null, 2)}\n`, 'submission');
+  const next: Submission = { ...s, collectJobId: c.jobId };
+  writeSubmission(next);
   io.out(`moebench slurm ${s.tag}: ${names} queued again (requeued): merge and report after they end, job ${next.collectJobId}`);
   return 0;
 }

@@ -7,7 +7,7 @@ import { readAnyFile, readResultFile } from '../results/io.js';
 import type { CollectionFile } from '../results/schema.js';
 import { gpusPerNode } from '../commands/slurm.js';
 import { parseScontrolJobs, reasonFromLog, taskState } from '../slurm/outcomes.js';
-import { fakeScript, moebench, ROOT, smiCard, standInNvidiaSmi } from './helpers/cli.js';
+import { fakeScript, moebench, ROOT, smiCard, standInNvidiaSmi, TINY_FAKE_RUN } from './helpers/cli.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'moebench-slurm-'));
 
@@ -250,19 +250,11 @@ describe('on a real Slurm cluster (scripts/setup-slurm.sh)', () => {
       `card() { echo "${smiCard('$1', 'NVIDIA H100 80GB HBM3', 'GPU-$1')}"; }`,
       'if [ "$SLURM_ARRAY_TASK_ID" = 1 ]; then card 5; else card 0; card 1; fi',
     ]);
-    const r = moebench(
-      ['slurm', 'submit', '--results', dir, '--nodes', '2', '--gres', 'gpu:1', '--'].concat([
-        '--backend',
-        'fake',
-        '--preset',
-        'tiny',
-        '--layer',
-        'dense',
-        '--tokens',
-        '4',
-      ]),
-      { ...env, ...fakeScript({ latenciesMs: [1] }), ...smi },
-    );
+    const r = moebench(['slurm', 'submit', '--results', dir, '--nodes', '2', '--gres', 'gpu:1', '--', ...TINY_FAKE_RUN.slice(1)], {
+      ...env,
+      ...fakeScript({ latenciesMs: [1] }),
+      ...smi,
+    });
     expect(r.status, r.stderr).toBe(0);
     const collection = await collected(dir);
     const byTask = new Map(collection.slurm!.tasks.map((t) => [t.taskId, t]));
@@ -296,21 +288,7 @@ describe('on a real Slurm cluster (scripts/setup-slurm.sh)', () => {
       `echo "${smiCard(1, 'NVIDIA H100 80GB HBM3', 'GPU-bbbb')}"`,
     ]);
     const taskEnv = { ...env, ...fakeScript({ latenciesMs: [1] }), ...smi };
-    const r = moebench(
-      ['slurm', 'submit', '--results', dir, '--gres', 'gpu:2', '--'].concat([
-        '--backend',
-        'fake',
-        '--preset',
-        'tiny',
-        '--layer',
-        'dense',
-        '--tokens',
-        '4',
-        '--device',
-        'all',
-      ]),
-      taskEnv,
-    );
+    const r = moebench(['slurm', 'submit', '--results', dir, '--gres', 'gpu:2', '--', ...TINY_FAKE_RUN.slice(1), '--device', 'all'], taskEnv);
     expect(r.status, r.stderr).toBe(0);
     const array = /: job (\d+);/.exec(r.stdout)![1];
     const first = await collected(dir);
