@@ -168,7 +168,11 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
             default: COMPARE_DEFAULTS.minDifference * 100,
             describe: 'smallest difference worth a FASTER/SLOWER verdict, %',
           })
-          .option('alpha', { type: 'number', default: COMPARE_DEFAULTS.alpha, describe: 'significance level of the test behind FASTER/SLOWER' })
+          .option('alpha', {
+            type: 'number',
+            default: COMPARE_DEFAULTS.alpha,
+            describe: 'significance level of every verdict: the test behind FASTER/SLOWER, and SAME (its 1 − 2α interval within --min-difference)',
+          })
           .option('fail-on', {
             type: 'string',
             describe: `exit ${EXIT.regression} (for a CI gate) on SLOWER verdicts: slower, or slower:PCT for slowdowns of at least PCT %`,
@@ -183,7 +187,7 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
             baseline: argv.baseline,
             format,
             minDifference: positive('min-difference', argv.minDifference) / 100,
-            alpha: probability('alpha', argv.alpha),
+            alpha: probability('alpha', argv.alpha, 0.5, ': SAME tests the 1 − 2α interval'),
             ...(argv.failOn !== undefined ? { failOn: parseFailOn(String(argv.failOn)) } : {}),
             byGiven: args.some((a) => a === '--by' || a.startsWith('--by=')),
           },

@@ -17,7 +17,7 @@ export interface CompareOptions {
   baseline?: string;
   /** Smallest relative difference worth a FASTER/SLOWER verdict. */
   minDifference: number;
-  /** Significance level of the test behind FASTER/SLOWER. */
+  /** Significance level of every verdict: the test behind FASTER/SLOWER, the two one-sided tests behind SAME. */
   alpha: number;
 }
 
@@ -39,6 +39,12 @@ export interface Pair {
   ratio: number;
   /** 95% interval of the ratio: Welch's t over processes, or a bootstrap of both sides' samples. */
   ratioCi95: [number, number];
+  /**
+   * The ratio's (1 − 2α) interval, from the same test: SAME when it lies within ±minDifference.
+   * That is equivalence tested as two one-sided tests at α (Schuirmann's TOST), so SAME is wrong
+   * no more often than α, as FASTER and SLOWER are; the 95% interval would hold it to α/2.
+   */
+  sameCi: [number, number];
   /** Two-sided p-value of `test`. */
   p: number;
   /**
@@ -128,10 +134,11 @@ function rowOf(c: CaseResult, by: string): RowKey {
 
 const rowKeyText = (r: RowKey) => [r.id, r.backend ?? '', r.device ?? ''].join('\u0000');
 
-export function verdictOf(ratio: number, ci: [number, number], p: number, o: Pick<CompareOptions, 'minDifference' | 'alpha'>): Verdict {
+/** `sameCi`: the ratio's (1 − 2α) interval (see Pair.sameCi). */
+export function verdictOf(ratio: number, sameCi: [number, number], p: number, o: Pick<CompareOptions, 'minDifference' | 'alpha'>): Verdict {
   if (p < o.alpha && ratio >= 1 + o.minDifference) return 'FASTER';
   if (p < o.alpha && ratio <= 1 - o.minDifference) return 'SLOWER';
-  if (ci[0] >= 1 - o.minDifference && ci[1] <= 1 + o.minDifference) return 'SAME';
+  if (sameCi[0] >= 1 - o.minDifference && sameCi[1] <= 1 + o.minDifference) return 'SAME';
   return 'UNCERTAIN';
 }
 
@@ -202,16 +209,25 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
       const candMs = geometricMean(other.processMediansMs);
       const ratio = baseMs / candMs;
       // samples are times: a smaller candidate time is a faster candidate
-      const { ci, p } = byProcess
-        ? processLevelRatio(base.processMediansMs, other.processMediansMs)
-        : { ci: bootstrapRatioCi(base.samples, other.samples), p: mannWhitney(base.samples, other.samples).p };
+      const sameLevel = 1 - 2 * o.alpha;
+      const { ci, p, sameCi } = byProcess
+        ? {
+            ...processLevelRatio(base.processMediansMs, other.processMediansMs),
+            sameCi: processLevelRatio(base.processMediansMs, other.processMediansMs, sameLevel).ci,
+          }
+        : {
+            ci: bootstrapRatioCi(base.samples, other.samples),
+            p: mannWhitney(base.samples, other.samples).p,
+            // the same seed, so the same resamples as the 95% interval
+            sameCi: bootstrapRatioCi(base.samples, other.samples, 1, 1000, sameLevel),
+          };
       const [nb, nc] = [base.processMediansMs.length, other.processMediansMs.length];
       const warnings = [
         ...(base.noisy ? ['baseline noisy'] : []),
         ...(other.noisy ? ['candidate noisy'] : []),
         ...(nb !== nc ? [`${nb} v ${nc} processes`] : []),
       ];
-      let verdict = verdictOf(ratio, ci, p, o);
+      let verdict = verdictOf(ratio, sameCi, p, o);
       if (!byProcess && warnings.length && verdict !== 'UNCERTAIN') {
         warnings.push(`${verdict} withheld: calls alone cannot see the drift between processes`);
         verdict = 'UNCERTAIN';
@@ -224,6 +240,7 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
         candidateTokensPerSec: other.tokensPerCall / (candMs / 1000),
         ratio,
         ratioCi95: ci,
+        sameCi,
         p,
         test: byProcess ? 'welch-processes' : 'mann-whitney-calls',
         samples: { baseline: base.samples.length, candidate: other.samples.length },

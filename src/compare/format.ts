@@ -63,6 +63,11 @@ function rows(c: Comparison, l: Layout): string[][] {
   ]);
 }
 
+/** The level of the interval behind SAME, 1 − 2α, as a percentage: "90%" at α = 0.05. */
+export function sameLevelText(alpha: number): string {
+  return `${Number(((1 - 2 * alpha) * 100).toFixed(2))}%`;
+}
+
 /** Which test decided the row, in a few characters: Welch over N v M processes, or Mann-Whitney over calls. */
 export function testOf(p: Pair): string {
   return p.test === 'welch-processes' ? `Welch ${p.processes.baseline}v${p.processes.candidate}` : 'MWU calls';
@@ -90,7 +95,7 @@ function footer(c: Comparison, l: Layout): string[] {
   lines.push(
     '',
     ...wrap(
-      `verdicts: FASTER/SLOWER need p < ${c.alpha} and a ratio at least ${(c.minDifference * 100).toFixed(0)}% from 1; SAME needs the ratio's 95% interval within ±${(c.minDifference * 100).toFixed(0)}%; anything else is UNCERTAIN.`,
+      `verdicts: FASTER/SLOWER need p < ${c.alpha} and a ratio at least ${(c.minDifference * 100).toFixed(0)}% from 1; SAME needs the ratio's ${sameLevelText(c.alpha)} interval within ±${(c.minDifference * 100).toFixed(0)}% (two one-sided tests at ${c.alpha}); anything else is UNCERTAIN.`,
     ),
     ...wrap(
       `test: Welch NvM, Welch's t on the log medians of N and M processes a side (--repetitions, or several runs); MWU calls, Mann-Whitney U and a bootstrap over the calls, which cannot see drift between processes, so a row with a noisy side or unequal processes is at most UNCERTAIN.`,
@@ -122,6 +127,8 @@ export function formatComparison(c: Comparison, format: CompareFormat): string {
           'ratio',
           'ratio_ci_low',
           'ratio_ci_high',
+          'same_ci_low',
+          'same_ci_high',
           'p',
           'test',
           'baseline_processes',
@@ -141,6 +148,8 @@ export function formatComparison(c: Comparison, format: CompareFormat): string {
             p.ratio,
             p.ratioCi95[0],
             p.ratioCi95[1],
+            p.sameCi[0],
+            p.sameCi[1],
             p.p,
             p.test,
             p.processes.baseline,

@@ -162,9 +162,9 @@ function intsOf(name: string, v: unknown): number[] | undefined {
 }
 
 /** A significance level or other probability: strictly between 0 and 1. */
-export function probability(name: string, v: unknown): number {
+export function probability(name: string, v: unknown, below = 1, why = ''): number {
   const n = Number(v);
-  if (!(n > 0 && n < 1)) throw new UsageError(`--${name} must be between 0 and 1 (exclusive), got "${v}"`);
+  if (!(n > 0 && n < below)) throw new UsageError(`--${name} must be between 0 and ${below} (exclusive${why}), got "${v}"`);
   return n;
 }
 

@@ -108,6 +108,13 @@ describe('compare process by process', () => {
     expect(r.ci[1]).toBeCloseTo(Math.exp(0.1 + 2.776445 * Math.sqrt(0.02 / 3)), 5);
   });
 
+  it('the interval at another level: 90% uses t(0.95, 4) = 2.131847', () => {
+    const r = processLevelRatio([0.1, 0.2, 0.3].map(Math.exp), [0, 0.1, 0.2].map(Math.exp), 0.9);
+    expect(r.ci[0]).toBeCloseTo(Math.exp(0.1 - 2.131847 * Math.sqrt(0.02 / 3)), 5);
+    expect(r.ci[1]).toBeCloseTo(Math.exp(0.1 + 2.131847 * Math.sqrt(0.02 / 3)), 5);
+    expect(r.p).toBeCloseTo(0.287864, 5);
+  });
+
   it('processes that agree exactly give a point interval', () => {
     expect(processLevelRatio([2, 2], [1, 1, 1])).toEqual({ ci: [2, 2], p: 0, df: 3 });
     expect(processLevelRatio([2, 2], [2, 2])).toEqual({ ci: [1, 1], p: 1, df: 2 });
@@ -147,6 +154,27 @@ describe('compare process by process', () => {
     expect(pair.verdict).toBe('UNCERTAIN');
     // the same calls compared one by one look decisive
     expect(mannWhitney(runs[0].cases[0].samplesMs!, runs[1].cases[0].samplesMs!).p).toBeLessThan(1e-4);
+  });
+
+  it('SAME is equivalence at α (two one-sided tests): the 90% interval within ±5%, where the 95% one is not', () => {
+    // log medians 0, 0.025, 0.05 on both sides: d = 0, se = √(2 · 0.000625 / 3) = 0.0204124, 4 degrees of freedom
+    const runs = [
+      side('a.json', 'gpu:0 A', processes([0, 0.025, 0.05].map(Math.exp))),
+      side('b.json', 'gpu:0 B', processes([0, 0.025, 0.05].map(Math.exp))),
+    ];
+    const [pair] = compareRuns(runs, { ...COMPARE_DEFAULTS, by: 'card' }).pairs;
+    expect(pair.ratio).toBeCloseTo(1, 12);
+    // t(0.95, 4) = 2.131847: exp(±0.0435161)
+    expect(pair.sameCi[0]).toBeCloseTo(0.957417, 5);
+    expect(pair.sameCi[1]).toBeCloseTo(1.044477, 5);
+    // t(0.975, 4) = 2.776445: exp(±0.0566739), past 1.05
+    expect(pair.ratioCi95[0]).toBeCloseTo(0.944902, 5);
+    expect(pair.ratioCi95[1]).toBeCloseTo(1.058311, 5);
+    expect(pair.verdict).toBe('SAME');
+    // at α = 0.025 SAME needs the 95% interval, which reaches past ±5%
+    const strict = compareRuns(runs, { ...COMPARE_DEFAULTS, by: 'card', alpha: 0.025 }).pairs[0];
+    expect(strict.sameCi).toEqual(pair.ratioCi95);
+    expect(strict.verdict).toBe('UNCERTAIN');
   });
 
   it('a side with one process is compared call by call', () => {
@@ -346,7 +374,7 @@ describe('moebench compare', () => {
     expect(md).toMatch(/\| FASTER \|$/m);
     const csv = moebench(['compare', BASE, CAND, '--format', 'csv']).stdout.trim().split('\n');
     expect(csv[0]).toBe(
-      'case,backend,device,baseline,candidate,baseline_tokens_per_sec,candidate_tokens_per_sec,ratio,ratio_ci_low,ratio_ci_high,p,test,baseline_processes,candidate_processes,verdict,warnings',
+      'case,backend,device,baseline,candidate,baseline_tokens_per_sec,candidate_tokens_per_sec,ratio,ratio_ci_low,ratio_ci_high,same_ci_low,same_ci_high,p,test,baseline_processes,candidate_processes,verdict,warnings',
     );
     expect(csv).toHaveLength(5);
     const json = JSON.parse(moebench(['compare', BASE, CAND, '--format', 'json']).stdout);

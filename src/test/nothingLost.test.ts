@@ -136,10 +136,10 @@ describe('options that would have been read wrongly are refused by name', () => 
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 
-  it('compare --alpha 2 is refused', () => {
-    const r = moebench(['compare', FIXTURE, FIXTURE, '--alpha', '2']);
+  it.each(['2', '0.5'])('compare --alpha %s is refused', (alpha) => {
+    const r = moebench(['compare', FIXTURE, FIXTURE, '--alpha', alpha]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/--alpha must be between 0 and 1 \(exclusive\), got "2"/);
+    expect(r.stderr).toContain(`--alpha must be between 0 and 0.5 (exclusive: SAME tests the 1 − 2α interval), got "${alpha}"`);
   });
 });
 

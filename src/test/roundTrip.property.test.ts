@@ -157,6 +157,10 @@ describe('every file the writer can produce, every reader accepts', () => {
         for (const p of pairs) {
           expect(p.ratioCi95[0]).toBeGreaterThan(0);
           expect(p.ratioCi95[0]).toBeLessThanOrEqual(p.ratioCi95[1]);
+          // SAME's (1 − 2α) interval lies inside the 95% one
+          expect(p.sameCi[0]).toBeGreaterThanOrEqual(p.ratioCi95[0]);
+          expect(p.sameCi[1]).toBeLessThanOrEqual(p.ratioCi95[1]);
+          expect(p.sameCi[0]).toBeLessThanOrEqual(p.sameCi[1]);
         }
         // the same file twice: every case is an exact duplicate, folded
         expect(mergeRuns(runs).duplicates).toBe(read.cases.length);
@@ -196,6 +200,14 @@ describe('intervals that cannot cross zero', () => {
           expect(ci[0]).toBeGreaterThan(0);
           expect(ci[0]).toBeLessThanOrEqual(ci[1]);
           expect(Number.isFinite(ci[1])).toBe(true);
+        }
+        // SAME's 90% intervals (α = 0.05) lie inside the 95% ones
+        for (const [inner, outer] of [
+          [processLevelRatio(a, b, 0.9).ci, byProcess],
+          [bootstrapRatioCi(a, b, 1, 1000, 0.9), byCall],
+        ]) {
+          expect(inner[0]).toBeGreaterThanOrEqual(outer[0]);
+          expect(inner[1]).toBeLessThanOrEqual(outer[1]);
         }
       }),
       { seed: 11 },
