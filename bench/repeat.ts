@@ -11,9 +11,11 @@
  * It prints the false-difference rate, SAME against UNCERTAIN, and each case's spread of medians
  * over the five runs. Options after `--` go to every run (default: --repetitions 3, which lifts the
  * first look's time budget so each case is measured as thoroughly as a real run).
+ * `-- --judge DIR` runs nothing and judges the five runs an earlier bench:repeat left in DIR (as
+ * its last line names it): the verdicts of today's compare on yesterday's measurements.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,13 +28,20 @@ const RUNS = 5;
 const ALPHA = 0.05;
 const MAX_FALSE_RATIO = 0.1;
 const passed = process.argv.slice(2);
+const judged = passed[0] === '--judge' ? passed[1] : undefined;
+if (passed[0] === '--judge' && (!judged || passed.length > 2)) throw new Error("--judge takes one folder: an earlier bench:repeat's files");
 const runArgs = passed.length ? passed : ['--repetitions', '3'];
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli.js');
-const dir = mkdtempSync(join(tmpdir(), 'moebench-repeat-'));
+const dir = judged ?? mkdtempSync(join(tmpdir(), 'moebench-repeat-'));
 const startedAt = new Date();
 
 const files: string[] = [];
-for (let i = 0; i < RUNS; i++) {
+for (let i = 0; judged && i < RUNS; i++) {
+  const file = join(dir, `run${i + 1}.json`);
+  if (!existsSync(file)) throw new Error(`--judge ${dir}: no ${file}; bench:repeat leaves run1.json to run${RUNS}.json there`);
+  files.push(file);
+}
+for (let i = 0; !judged && i < RUNS; i++) {
   process.stderr.write(`bench:repeat: run ${i + 1}/${RUNS} (moebench run --suite default ${runArgs.join(' ')})\n`);
   const out = join(dir, `run${i + 1}.json`);
   const r = spawnSync(process.execPath, [cli, 'run', '--suite', 'default', ...runArgs, '--model-dir', join(dir, 'models'), '--out', out], {
@@ -78,8 +87,10 @@ const quiet = !runsRead.some((f) => f.environment.hostCheck?.noisy);
 const holds = calibrated && (useful || !quiet);
 process.stdout.write(
   [
-    `bench:repeat on ${host.host} (${host.cpu.model}, ${host.cpu.cores} cores), ${startedAt.toISOString()} to ${new Date().toISOString()}`,
-    `runs: moebench run --suite default ${runArgs.join(' ')}; host checks: ${runsRead.map((f) => (f.environment.hostCheck?.noisy ? 'busy' : 'quiet')).join(', ')}`,
+    judged
+      ? `bench:repeat --judge: the runs of ${host.host} (${host.cpu.model}, ${host.cpu.cores} cores), ${host.startedAt} to ${runsRead[RUNS - 1].environment.endedAt ?? '?'}, judged ${startedAt.toISOString()}`
+      : `bench:repeat on ${host.host} (${host.cpu.model}, ${host.cpu.cores} cores), ${startedAt.toISOString()} to ${new Date().toISOString()}`,
+    `runs: ${judged ? `read from ${dir} (${host.commandLine.join(' ')})` : `moebench run --suite default ${runArgs.join(' ')}`}; host checks: ${runsRead.map((f) => (f.environment.hostCheck?.noisy ? 'busy' : 'quiet')).join(', ')}`,
     '',
     formatTable(rows, [false, ...runsRead.map(() => true), true, false]),
     '',
