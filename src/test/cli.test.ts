@@ -3,35 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readResultFile } from '../results/io.js';
-import { moebench, fakeScript, TINY_FAKE_RUN } from './helpers/cli.js';
+import { moebench, fakeScript, TINY_FAKE_RUN, tinyFakeRun } from './helpers/cli.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'moebench-cli-'));
 
 describe('moebench run with the fake backend (exact)', () => {
   it('turns scripted latencies into exact statistics and throughput', () => {
     const out = join(tmp(), 'r.json');
-    const r = moebench(
-      [
-        'run',
-        '--backend',
-        'fake',
-        '--preset',
-        'tiny',
-        '--layer',
-        'dense',
-        '--phase',
-        'decode',
-        '--tokens',
-        '8',
-        '--min-time-ms',
-        '20',
-        '--repetitions',
-        '1',
-        '--out',
-        out,
-      ],
-      fakeScript({ latenciesMs: [2] }),
-    );
+    const r = moebench(tinyFakeRun('8', '--min-time-ms', '20', '--repetitions', '1', '--out', out), fakeScript({ latenciesMs: [2] }));
     expect(r.status).toBe(0);
     const [c] = readResultFile(out).cases;
     expect(c.status).toBe('ok');
@@ -47,10 +26,7 @@ describe('moebench run with the fake backend (exact)', () => {
 
   it('by default measures each case in three processes', () => {
     const out = join(tmp(), 'r.json');
-    const r = moebench(
-      ['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '8', '--min-time-ms', '20', '--out', out],
-      fakeScript({ latenciesMs: [2] }),
-    );
+    const r = moebench(tinyFakeRun('8', '--min-time-ms', '20', '--out', out), fakeScript({ latenciesMs: [2] }));
     expect(r.status, r.stderr).toBe(0);
     const file = readResultFile(out);
     expect((file.run.options as { repetitions: number }).repetitions).toBe(3);

@@ -12,7 +12,7 @@ import { readResultFile } from '../results/io.js';
 import type { CaseResult } from '../results/schema.js';
 import type { Run } from '../results/runs.js';
 import { loadRuns } from '../results/runs.js';
-import { moebench, fakeScript } from './helpers/cli.js';
+import { moebench, fakeScript, tinyFakeRun } from './helpers/cli.js';
 
 const FIX = join(import.meta.dirname, 'fixtures');
 const BASE = join(FIX, 'compare-base.json');
@@ -281,25 +281,7 @@ describe('moebench compare', () => {
     const run = (device: string, latencyMs: number) => {
       const out = join(dir, `${latencyMs}.json`);
       const r = moebench(
-        [
-          'run',
-          '--backend',
-          'fake',
-          '--preset',
-          'tiny',
-          '--layer',
-          'dense',
-          '--phase',
-          'decode',
-          '--tokens',
-          '8',
-          '--min-time-ms',
-          '20',
-          '--repetitions',
-          '3',
-          '--out',
-          out,
-        ],
+        tinyFakeRun('8', '--min-time-ms', '20', '--repetitions', '3', '--out', out),
         fakeScript({ latenciesMs: [latencyMs], device }),
       );
       expect(r.status, r.stderr).toBe(0);
@@ -314,26 +296,7 @@ describe('moebench compare', () => {
     const dir = mkdtempSync(join(tmpdir(), 'moebench-cmp-file-'));
     const run = (name: string, latencyMs: number) => {
       const out = join(dir, `${name}.json`);
-      const r = moebench(
-        [
-          'run',
-          '--backend',
-          'fake',
-          '--preset',
-          'tiny',
-          '--layer',
-          'dense',
-          '--phase',
-          'decode',
-          '--tokens',
-          '8',
-          '--min-time-ms',
-          '20',
-          '--out',
-          out,
-        ],
-        fakeScript({ latenciesMs: [latencyMs], device: 'H100 stand-in' }),
-      );
+      const r = moebench(tinyFakeRun('8', '--min-time-ms', '20', '--out', out), fakeScript({ latenciesMs: [latencyMs], device: 'H100 stand-in' }));
       expect(r.status, r.stderr).toBe(0);
       return out;
     };

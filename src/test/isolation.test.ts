@@ -4,7 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseResultFile, readResultFile } from '../results/io.js';
-import { CLI, fakeScript, moebench, smiCard, standInNvidiaSmi, TINY_FAKE_RUN } from './helpers/cli.js';
+import { CLI, fakeScript, moebench, smiCard, standInNvidiaSmi, TINY_FAKE_RUN, tinyFakeRun } from './helpers/cli.js';
 import { failureReason } from '../run/workerProcess.js';
 import { integrityOf } from '../results/integrity.js';
 
@@ -178,10 +178,7 @@ describe('interrupted runs with --repetitions', () => {
 describe('measurement extras, exact with the fake backend', () => {
   it('subtracts the measured per-call overhead', () => {
     const out = join(tmp(), 'r.json');
-    moebench(
-      ['run', '--backend', 'fake', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '8', '--min-time-ms', '20', '--out', out],
-      fakeScript({ latenciesMs: [2], overheadMs: 0.4 }),
-    );
+    moebench(tinyFakeRun('8', '--min-time-ms', '20', '--out', out), fakeScript({ latenciesMs: [2], overheadMs: 0.4 }));
     const [c] = readResultFile(out).cases;
     expect(c.overhead!.medianMs).toBe(0.4);
     expect(c.throughputCorrected!.medianMs).toBeCloseTo(1.6, 12);

@@ -8,7 +8,7 @@ import { combineRepetitions, splitRepetitions } from '../run/repetitions.js';
 import { isComplete } from '../results/repetitions.js';
 import { readResultFile } from '../results/io.js';
 import type { CaseResult, MeasuredCase } from '../results/schema.js';
-import { moebench, fakeScript } from './helpers/cli.js';
+import { moebench, fakeScript, tinyFakeRun } from './helpers/cli.js';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'compare-base.json');
 
@@ -180,28 +180,7 @@ describe('combining repetitions of a case', () => {
 describe('moebench run --repetitions', () => {
   it('goes in rounds over the suite: every case once, then every case again', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'moebench-reps-')), 'r.json');
-    const r = moebench(
-      [
-        'run',
-        '--backend',
-        'fake',
-        '--preset',
-        'tiny',
-        '--layer',
-        'dense',
-        '--phase',
-        'decode',
-        '--tokens',
-        '8,16',
-        '--min-time-ms',
-        '20',
-        '--repetitions',
-        '2',
-        '--out',
-        out,
-      ],
-      fakeScript({ latenciesMs: [2] }),
-    );
+    const r = moebench(tinyFakeRun('8,16', '--min-time-ms', '20', '--repetitions', '2', '--out', out), fakeScript({ latenciesMs: [2] }));
     expect(r.status).toBe(0);
     const order = r.stderr
       .split('\n')
@@ -221,28 +200,7 @@ describe('moebench run --repetitions', () => {
 
   it('runs the case in separate workers and records every repetition', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'moebench-reps-')), 'r.json');
-    const r = moebench(
-      [
-        'run',
-        '--backend',
-        'fake',
-        '--preset',
-        'tiny',
-        '--layer',
-        'dense',
-        '--phase',
-        'decode',
-        '--tokens',
-        '8',
-        '--min-time-ms',
-        '20',
-        '--repetitions',
-        '3',
-        '--out',
-        out,
-      ],
-      fakeScript({ latenciesMs: [2] }),
-    );
+    const r = moebench(tinyFakeRun('8', '--min-time-ms', '20', '--repetitions', '3', '--out', out), fakeScript({ latenciesMs: [2] }));
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/\(repetition 3\/3\)/);
     const [c] = readResultFile(out).cases;

@@ -43,6 +43,9 @@ export const TINY_FAKE_RUN: readonly string[] = [
   '4',
 ];
 
+/** TINY_FAKE_RUN at other token counts, with more options after: tinyFakeRun('8', '--repetitions', '3'). */
+export const tinyFakeRun = (tokens: string, ...more: string[]): string[] => [...TINY_FAKE_RUN.slice(0, -1), tokens, ...more];
+
 /** A card line as `nvidia-smi --query-gpu=<NVIDIA_SMI_QUERY> --format=csv,noheader` prints it. */
 export const smiCard = (index: number | string, name: string, uuid: string, smMHz = 1980, temperatureC = 35): string =>
   `${index}, ${name}, ${uuid}, 81559 MiB, 550.54.15, ${smMHz} MHz, 1980 MHz, 700.00 W, ${temperatureC}`;
