@@ -59,7 +59,11 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
             describe: `per-case limit; past it the case is killed and recorded as failed (default ${d.caseTimeoutMs / 1000})`,
           })
           .option('case-memory-mb', { type: 'string', describe: 'V8 heap limit of each case process' })
-          .option('dtype', { type: 'string', describe: 'fp32 (strict: TF32 off on CUDA), tf32 (CUDA tensor cores on purpose), fp16 (comma list)' })
+          .option('dtype', {
+            type: 'string',
+            describe:
+              'fp32 (strict: TF32 off on CUDA), tf32 (CUDA tensor cores on purpose), fp16, bf16, fp8 (e4m3 products; bf16 and fp8 in the torch peers only) (comma list)',
+          })
           .option('moe-impl', { type: 'string', describe: 'routed, fused, dense-all (comma list)' })
           .option('context-spread', {
             type: 'string',

@@ -211,6 +211,19 @@ describe("the stopping rule's times", () => {
   });
 });
 
+describe('moebench run --help', () => {
+  it('names every math mode --dtype accepts', () => {
+    const r = moebench(['run', '--help']);
+    expect(r.status).toBe(0);
+    const flat = r.stdout.replace(/\s+/g, ' ');
+    const dtype = flat.slice(flat.indexOf('--dtype'), flat.indexOf('--moe-impl'));
+    for (const mode of ['fp32', 'tf32', 'fp16', 'bf16', 'fp8']) expect(dtype).toContain(mode);
+    // and each is accepted: a mode the help names but the parser refuses would fail here
+    for (const mode of ['fp32', 'tf32', 'fp16', 'bf16', 'fp8'])
+      expect(moebench([...TINY_FAKE_RUN, '--dtype', mode, '--dry-run']).status, mode).toBe(0);
+  });
+});
+
 describe('moebench run --threads', () => {
   it("sets ONNX Runtime's intra-op threads and records them with the run and each case", () => {
     const out = join(tmp(), 'r.json');
