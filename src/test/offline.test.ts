@@ -1,10 +1,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readResultFile } from '../results/io.js';
-import { ROOT } from './helpers/cli.js';
+import { ROOT, smiCard, standInNvidiaSmi } from './helpers/cli.js';
 
 describe('npm run pack:offline: moebench for a box with no network and no Node', () => {
   const dir = mkdtempSync(join(tmpdir(), 'moebench-offline-'));
@@ -66,5 +66,47 @@ describe('npm run pack:offline: moebench for a box with no network and no Node',
     const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
     expect(file.environment.moebench.gitSha).toMatch(new RegExp(`^${head}(-dirty)?$`));
     expect(file.environment.node).toBe(process.version);
+  });
+
+  describe('scripts/gpu-session.sh: a sitting on a lent GPU box, step by step, from this bundle', () => {
+    const script = join(ROOT, 'scripts', 'gpu-session.sh');
+    // nvidia-smi as one H100: its name alone for the script's query, moebench's query line otherwise
+    const card = standInNvidiaSmi([
+      '[ "$1" = --query-gpu=name ] && { echo "NVIDIA H100 80GB HBM3"; exit 0; }',
+      `echo "${smiCard(0, 'NVIDIA H100 80GB HBM3', 'GPU-aaaa')}"`,
+    ]);
+    const session = (args: string[], env: Record<string, string | undefined>) =>
+      spawnSync('bash', [script, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...card, ...env }, timeout: 600_000 });
+
+    it('default: the default suite on each engine asked for, one file each, named for the card', () => {
+      const out = join(dir, 'session');
+      const r = session(['default', out], { BUNDLE: bundle, ENGINES: 'fake', WORK: join(dir, 'work') });
+      expect(r.status, r.stderr).toBe(0);
+      const files = readdirSync(out).filter((f) => f.endsWith('.json'));
+      expect(files).toHaveLength(1);
+      expect(files[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d-\d\dZ-h100-80gb-hbm3-default-fake\.json$/);
+      const file = readResultFile(join(out, files[0]));
+      expect(file.cases.map((c) => c.id)).toEqual([
+        'small/dense/prefill/t256/fp32',
+        'small/dense/decode/t16/fp32',
+        'small/moe/prefill/t256/fp32/e16k2/routed/uniform',
+        'small/moe/decode/t16/fp32/e16k2/routed/uniform',
+        'small/attention/decode/t16/fp32/ctx1024',
+      ]);
+      // measured with the three processes a case the issue asks for, by the bundle's moebench
+      expect(file.cases.map((c) => c.repetitions?.length)).toEqual([3, 3, 3, 3, 3]);
+      expect(file.environment.commandLine.join(' ')).toMatch(
+        /\/work\/moebench\/dist\/src\/cli\.js run --suite default --backend fake --repetitions 3/,
+      );
+    });
+
+    it('says what is missing in one line, or how it is used', () => {
+      const none = session(['check', join(dir, 'none')], { BUNDLE: join(dir, 'nope.tar.xz') });
+      expect(none.status).toBe(2);
+      expect(none.stderr).toContain(`gpu-session: no ${join(dir, 'nope.tar.xz')}: run 'bash scripts/gpu-session.sh prepare' here and carry it`);
+      const bad = session(['bogus'], {});
+      expect(bad.status).toBe(2);
+      expect(bad.stderr).toMatch(/STEP {2}check/);
+    });
   });
 });

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# One sitting on a GPU box with no Node, npm or network (the lent machine of issue 20): each step
+# unpacks the pack:offline bundle, brings the Vulkan loader along when the box lacks it, measures,
+# and leaves its files in OUT, named for the card. Each step is planned to end within a 10-minute
+# call; analysis (compare, size, report) needs no card and is done afterwards where the files land.
+#
+#   bash scripts/gpu-session.sh prepare          here, once: the bundle and the loader .debs (.gl/)
+#   bash scripts/gpu-session.sh STEP [OUT]       on the box, from the repository root
+#
+# STEP  check     nvidia-smi, `moebench env`, `moebench env --check` (about a minute)
+#       default   the default suite, --repetitions 3, on each GPU engine: one file per engine
+#       deepseek  the deepseek-v3 suite (fp16) on torch-cuda, then ort-webgpu, within a time budget
+#       repeat    npm run bench:repeat's five runs of the default suite (issue 12, on a quiet host)
+# OUT defaults to $OUT (the device tool's folder), else ./gpu-session-out.
+# Environment: ENGINES (default "torch-cuda ort-webgpu tfjs-webgpu"), BUDGET_S (deepseek's time
+# budget, default 420), REPEAT_ENGINE (default torch-cuda), BUNDLE (default
+# moebench-offline-linux-x64.tar.xz), WORK (where it is unpacked). A Vulkan driver already
+# chosen (VK_ICD_FILENAMES or VK_DRIVER_FILES) is kept, so the steps can be rehearsed on lavapipe.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+step=${1:-}
+bundle=${BUNDLE:-$root/moebench-offline-linux-x64.tar.xz}
+log() { echo "gpu-session: $*" >&2; }
+
+if [ "$step" = prepare ]; then
+  (cd "$root" && npm run --silent pack:offline)
+  # the Vulkan loader, which the box lacks (.gl/ is git-ignored, to be carried); apt reads the system's own sources
+  mkdir -p "$root/.gl" /tmp/amd64/partial
+  o=(-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64)
+  apt-get "${o[@]}" update >/dev/null
+  (cd "$root/.gl" && apt-get "${o[@]}" download libvulkan1 2>&1 >/dev/null | grep -v "unsandboxed" >&2 || true)
+  tree=$(cd "$root" && git ls-files -z | du -cb --files0-from=- | tail -1 | cut -f1)
+  log "ready: carry $(basename "$bundle") and .gl: $(du -cb "$bundle" "$root"/.gl/*.deb | tail -1 | awk -v t="$tree" '{printf "%.1f MiB with the tree'"'"'s own files", ($1 + t) / 1048576}') (the limit is 64 MiB)"
+  exit 0
+fi
+case "$step" in check | default | deepseek | repeat) ;; *)
+  sed -n '2,18p' "$0" >&2
+  exit 2
+  ;;
+esac
+out=${2:-${OUT:-$root/gpu-session-out}}
+mkdir -p "$out"
+[ -f "$bundle" ] || { log "no $bundle: run 'bash scripts/gpu-session.sh prepare' here and carry it"; exit 2; }
+
+# a fresh box each call: unpacking takes seconds; one folder per bundle, so a rebuilt one is unpacked again
+work=${WORK:-/tmp/moebench-session-$(stat -c %s-%Y "$bundle")}
+if [ ! -x "$work/moebench/moebench" ]; then
+  mkdir -p "$work"
+  tar -C "$work" -xJf "$bundle"
+fi
+mb="$work/moebench/moebench"
+
+if ! ldconfig -p | grep -q libvulkan.so.1 && compgen -G "$root/.gl/*.deb" >/dev/null; then
+  for f in "$root"/.gl/*.deb; do dpkg -x "$f" /; done
+  ldconfig
+fi
+if [ -z "${VK_ICD_FILENAMES:-}${VK_DRIVER_FILES:-}" ] && [ -f /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json ]; then
+  export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+fi
+
+card=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 || true)
+slug=$(echo "${card:-no-gpu}" | tr 'A-Z' 'a-z' | sed -e 's/^nvidia //' -e 's/[^a-z0-9]\{1,\}/-/g' -e 's/-$//')
+stamp=$(date -u +%Y-%m-%dT%H-%MZ)
+engines=${ENGINES:-torch-cuda ort-webgpu tfjs-webgpu}
+cd "$work/moebench"
+log "$step on ${card:-no NVIDIA card}; files to $out"
+
+case "$step" in
+  check)
+    { nvidia-smi || true; } >"$out/$stamp-$slug-nvidia-smi.txt" 2>&1
+    "$mb" env >"$out/$stamp-$slug-env.txt" 2>&1 || true
+    "$mb" env --check --model-dir "$work/models" --out "$out/$stamp-$slug-check.json" 2>&1 | tee "$out/$stamp-$slug-check.txt" || true
+    ;;
+  default)
+    for e in $engines; do
+      log "default suite on $e"
+      "$mb" run --suite default --backend "$e" --repetitions 3 --model-dir "$work/models" \
+        --out "$out/$stamp-$slug-default-$e.json" 2>&1 | tee -a "$out/$stamp-$slug-default.log" || log "$e: exit $? (124: stopped at its time, what it measured is saved)"
+    done
+    ;;
+  deepseek)
+    # torch-cuda first: it is the peer every other figure is read against
+    set -- $engines
+    per=$((${BUDGET_S:-420} / $#))
+    for e in "$@"; do
+      log "deepseek-v3 suite on $e, ${per}s"
+      # the wall clock too: moebench saves what it measured on SIGTERM (the next engine still gets its turn)
+      timeout -s TERM -k 30 "$per" "$mb" run --suite deepseek-v3 --backend "$e" --dtype fp16 --repetitions 3 --time-budget-s "$per" \
+        --model-dir "$work/models" --out "$out/$stamp-$slug-deepseek-v3-$e.json" 2>&1 | tee -a "$out/$stamp-$slug-deepseek-v3.log" || log "$e: exit $? (124: stopped at its time, what it measured is saved)"
+    done
+    ;;
+  repeat)
+    node/bin/node dist/bench/repeat.js --backend "${REPEAT_ENGINE:-torch-cuda}" --repetitions 3 --time-budget-s 90 2>&1 | tee "$out/$stamp-$slug-repeat.txt" || true
+    # the five run files, in one archive (the device tool brings back at most 8 files)
+    dir=$(sed -n 's/^files: //p' "$out/$stamp-$slug-repeat.txt" | tail -1)
+    [ -n "$dir" ] && tar -C "$dir" -cJf "$out/$stamp-$slug-repeat-runs.tar.xz" --exclude=models . || true
+    ;;
+esac
+ls -l "$out" >&2
