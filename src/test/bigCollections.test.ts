@@ -1,7 +1,7 @@
-import { statSync, writeFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { statSync, writeFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { LINE_READ_BYTES } from '../results/collectionLines.js';
 import { readAnyFile, readResultFile, serializeResultFile } from '../results/io.js';
 import { measured } from './helpers/cases.js';
@@ -13,6 +13,8 @@ const MB = 1024 ** 2;
 describe('collections bigger than one string', () => {
   it('merging three 200 MB result files writes a collection that every reader reads back, every sample kept', () => {
     const dir = mkdtempSync(join(tmpdir(), 'moebench-big-'));
+    // 600 MB of files: gone with the test, so repeated runs do not fill the disk
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const { integrity: _i, ...body } = readResultFile(FIXTURE);
     const template = measured(body.cases[0]);
     const CASES = 10;

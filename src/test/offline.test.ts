@@ -1,13 +1,15 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { readResultFile } from '../results/io.js';
 import { ROOT, smiCard, standInNvidiaSmi } from './helpers/cli.js';
 
 describe('npm run pack:offline: moebench for a box with no network and no Node', () => {
   const dir = mkdtempSync(join(tmpdir(), 'moebench-offline-'));
+  // the bundle and two unpacked copies of it, about 550 MB
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const bundle = join(dir, 'moebench.tar.xz');
   // xz's fastest level: the test is about what goes in, not how small it gets
   const pack = spawnSync('bash', [join(ROOT, 'scripts', 'pack-offline.sh'), bundle], {
