@@ -35,21 +35,19 @@ const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli.js')
 const dir = judged ?? mkdtempSync(join(tmpdir(), 'moebench-repeat-'));
 const startedAt = new Date();
 
-const files: string[] = [];
-for (let i = 0; judged && i < RUNS; i++) {
-  const file = join(dir, `run${i + 1}.json`);
-  if (!existsSync(file)) throw new Error(`--judge ${dir}: no ${file}; bench:repeat leaves run1.json to run${RUNS}.json there`);
-  files.push(file);
-}
-for (let i = 0; !judged && i < RUNS; i++) {
-  process.stderr.write(`bench:repeat: run ${i + 1}/${RUNS} (moebench run --suite default ${runArgs.join(' ')})\n`);
-  const out = join(dir, `run${i + 1}.json`);
-  const r = spawnSync(process.execPath, [cli, 'run', '--suite', 'default', ...runArgs, '--model-dir', join(dir, 'models'), '--out', out], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
+const files = Array.from({ length: RUNS }, (_, i) => join(dir, `run${i + 1}.json`));
+if (judged) {
+  const missing = files.find((f) => !existsSync(f));
+  if (missing) throw new Error(`--judge ${dir}: no ${missing}; bench:repeat leaves run1.json to run${RUNS}.json there`);
+} else {
+  files.forEach((out, i) => {
+    process.stderr.write(`bench:repeat: run ${i + 1}/${RUNS} (moebench run --suite default ${runArgs.join(' ')})\n`);
+    const r = spawnSync(process.execPath, [cli, 'run', '--suite', 'default', ...runArgs, '--model-dir', join(dir, 'models'), '--out', out], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    if (r.status !== 0) throw new Error(`run ${i + 1} failed (exit ${r.status})`);
   });
-  if (r.status !== 0) throw new Error(`run ${i + 1} failed (exit ${r.status})`);
-  files.push(out);
 }
 
 const tally = { FASTER: 0, SLOWER: 0, SAME: 0, UNCERTAIN: 0 };

@@ -30,7 +30,8 @@ if [ "$step" = prepare ]; then
   apt-get "${o[@]}" update >/dev/null
   (cd "$root/.gl" && apt-get "${o[@]}" download libvulkan1 2>&1 >/dev/null | grep -v "unsandboxed" >&2 || true)
   tree=$(cd "$root" && git ls-files -z | du -cb --files0-from=- | tail -1 | cut -f1)
-  log "ready: carry $(basename "$bundle") and .gl: $(du -cb "$bundle" "$root"/.gl/*.deb | tail -1 | awk -v t="$tree" '{printf "%.1f MiB with the tree'"'"'s own files", ($1 + t) / 1048576}') (the limit is 64 MiB)"
+  carried=$(du -cb "$bundle" "$root"/.gl/*.deb | tail -1 | cut -f1)
+  log "ready: carry $(basename "$bundle") and .gl: $(((tree + carried) / 1048576)) MiB with the tree's own files (the limit is 64 MiB)"
   exit 0
 fi
 case "$step" in check | default | deepseek | repeat) ;; *)
@@ -65,6 +66,17 @@ engines=${ENGINES:-torch-cuda ort-webgpu tfjs-webgpu}
 cd "$work/moebench"
 log "$step on ${card:-no NVIDIA card}; files to $out"
 
+# one engine's run of a suite into a file of its own; stopped after STOP_S seconds (0: never) with
+# SIGTERM, which moebench survives by saving what it measured (exit 124)
+measure() { # SUITE ENGINE STOP_S [MORE RUN OPTIONS...]
+  local suite=$1 e=$2 stop_s=$3 stop=()
+  shift 3
+  [ "$stop_s" -gt 0 ] && stop=(timeout -s TERM -k 30 "$stop_s")
+  log "$suite suite on $e"
+  "${stop[@]}" "$mb" run --suite "$suite" --backend "$e" --repetitions 3 --model-dir "$work/models" "$@" \
+    --out "$out/$stamp-$slug-$suite-$e.json" 2>&1 | tee -a "$out/$stamp-$slug-$suite.log" || log "$e: exit $?"
+}
+
 case "$step" in
   check)
     { nvidia-smi || true; } >"$out/$stamp-$slug-nvidia-smi.txt" 2>&1
@@ -72,22 +84,13 @@ case "$step" in
     "$mb" env --check --model-dir "$work/models" --out "$out/$stamp-$slug-check.json" 2>&1 | tee "$out/$stamp-$slug-check.txt" || true
     ;;
   default)
-    for e in $engines; do
-      log "default suite on $e"
-      "$mb" run --suite default --backend "$e" --repetitions 3 --model-dir "$work/models" \
-        --out "$out/$stamp-$slug-default-$e.json" 2>&1 | tee -a "$out/$stamp-$slug-default.log" || log "$e: exit $? (124: stopped at its time, what it measured is saved)"
-    done
+    for e in $engines; do measure default "$e" 0; done
     ;;
   deepseek)
     # torch-cuda first: it is the peer every other figure is read against
     set -- $engines
     per=$((${BUDGET_S:-420} / $#))
-    for e in "$@"; do
-      log "deepseek-v3 suite on $e, ${per}s"
-      # the wall clock too: moebench saves what it measured on SIGTERM (the next engine still gets its turn)
-      timeout -s TERM -k 30 "$per" "$mb" run --suite deepseek-v3 --backend "$e" --dtype fp16 --repetitions 3 --time-budget-s "$per" \
-        --model-dir "$work/models" --out "$out/$stamp-$slug-deepseek-v3-$e.json" 2>&1 | tee -a "$out/$stamp-$slug-deepseek-v3.log" || log "$e: exit $? (124: stopped at its time, what it measured is saved)"
-    done
+    for e in "$@"; do measure deepseek-v3 "$e" "$per" --dtype fp16 --time-budget-s "$per"; done
     ;;
   repeat)
     node/bin/node dist/bench/repeat.js --backend "${REPEAT_ENGINE:-torch-cuda}" --repetitions 3 --time-budget-s 90 2>&1 | tee "$out/$stamp-$slug-repeat.txt" || true

@@ -6,7 +6,7 @@ import type { CaseResult } from '../results/schema.js';
 import type { Run } from '../results/runs.js';
 import { lowestClock, THROTTLE_FRACTION, throttled } from '../results/throttling.js';
 import { environmentFields } from '../results/environment.js';
-import { bootstrapRatioCi, mannWhitney, processLevelRatio } from './stats.js';
+import { bootstrapRatioCis, mannWhitney, processLevelRatio } from './stats.js';
 
 export type Verdict = 'FASTER' | 'SLOWER' | 'SAME' | 'UNCERTAIN';
 
@@ -209,18 +209,14 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
       const candMs = geometricMean(other.processMediansMs);
       const ratio = baseMs / candMs;
       // samples are times: a smaller candidate time is a faster candidate
-      const sameLevel = 1 - 2 * o.alpha;
-      const { ci, p, sameCi } = byProcess
-        ? {
-            ...processLevelRatio(base.processMediansMs, other.processMediansMs),
-            sameCi: processLevelRatio(base.processMediansMs, other.processMediansMs, sameLevel).ci,
-          }
-        : {
-            ci: bootstrapRatioCi(base.samples, other.samples),
-            p: mannWhitney(base.samples, other.samples).p,
-            // the same seed, so the same resamples as the 95% interval
-            sameCi: bootstrapRatioCi(base.samples, other.samples, 1, 1000, sameLevel),
-          };
+      // the 95% interval shown, and SAME's (1 − 2α) one, from one test
+      const levels = [0.95, 1 - 2 * o.alpha];
+      const {
+        cis: [ci, sameCi],
+        p,
+      } = byProcess
+        ? processLevelRatio(base.processMediansMs, other.processMediansMs, levels)
+        : { cis: bootstrapRatioCis(base.samples, other.samples, levels), p: mannWhitney(base.samples, other.samples).p };
       const [nb, nc] = [base.processMediansMs.length, other.processMediansMs.length];
       const warnings = [
         ...(base.noisy ? ['baseline noisy'] : []),

@@ -32,19 +32,24 @@ export function mannWhitney(a: number[], b: number[]): MannWhitney {
   return { u, z, p };
 }
 
-/** Percentile bootstrap interval (95% unless told) of median(a) / median(b), deterministic for a seed. */
-export function bootstrapRatioCi(a: number[], b: number[], seed = 1, resamples = 1000, level = 0.95): [number, number] {
+/**
+ * Percentile bootstrap intervals of median(a) / median(b), one per level asked (95% unless told),
+ * all read from one set of resamples; deterministic for a seed.
+ */
+export function bootstrapRatioCis(a: number[], b: number[], levels: readonly number[] = [0.95], seed = 1, resamples = 1000): [number, number][] {
   const rng = makeRng(seed, 'ratio');
   const resample = (xs: number[]) => median(Array.from(xs, () => xs[Math.floor(rng() * xs.length)]));
   const ratios = Array.from({ length: resamples }, () => resample(a) / resample(b)).sort((x, y) => x - y);
-  // rounded, not floored: (1 − 0.9) / 2 is 0.0499… in floating point
-  const tail = Math.round(((1 - level) / 2) * resamples);
-  return [ratios[tail], ratios[resamples - tail - 1]];
+  return levels.map((level) => {
+    // rounded, not floored: (1 − 0.9) / 2 is 0.0499… in floating point
+    const tail = Math.round(((1 - level) / 2) * resamples);
+    return [ratios[tail], ratios[resamples - tail - 1]];
+  });
 }
 
 export interface ProcessLevelRatio {
-  /** Interval of (baseline time ÷ candidate time) at the level asked (95% unless told), from the processes' medians. */
-  ci: [number, number];
+  /** Intervals of (baseline time ÷ candidate time), one per level asked (95% unless told), from the processes' medians. */
+  cis: [number, number][];
   /** Two-sided p-value of Welch's t-test on the log medians. */
   p: number;
   /** Welch–Satterthwaite degrees of freedom. */
@@ -58,7 +63,7 @@ export interface ProcessLevelRatio {
  * thousands of calls are not thousands of independent observations; the processes are. Each side
  * needs at least two processes.
  */
-export function processLevelRatio(baselineMediansMs: number[], candidateMediansMs: number[], level = 0.95): ProcessLevelRatio {
+export function processLevelRatio(baselineMediansMs: number[], candidateMediansMs: number[], levels: readonly number[] = [0.95]): ProcessLevelRatio {
   if (baselineMediansMs.length < 2 || candidateMediansMs.length < 2)
     throw new Error('a process-level comparison needs at least two processes a side');
   const lb = baselineMediansMs.map(Math.log);
@@ -67,9 +72,12 @@ export function processLevelRatio(baselineMediansMs: number[], candidateMediansM
   const vb = sampleVariance(lb) / lb.length;
   const vc = sampleVariance(lc) / lc.length;
   const se = Math.sqrt(vb + vc);
-  if (se === 0) return { ci: [Math.exp(d), Math.exp(d)], p: d === 0 ? 1 : 0, df: lb.length + lc.length - 2 };
+  if (se === 0) return { cis: levels.map(() => [Math.exp(d), Math.exp(d)]), p: d === 0 ? 1 : 0, df: lb.length + lc.length - 2 };
   const df = (vb + vc) ** 2 / (vb ** 2 / (lb.length - 1) + vc ** 2 / (lc.length - 1));
-  const half = jStat.studentt.inv(1 - (1 - level) / 2, df) * se;
   const p = 2 * (1 - jStat.studentt.cdf(Math.abs(d) / se, df));
-  return { ci: [Math.exp(d - half), Math.exp(d + half)], p, df };
+  const cis = levels.map((level): [number, number] => {
+    const half = jStat.studentt.inv(1 - (1 - level) / 2, df) * se;
+    return [Math.exp(d - half), Math.exp(d + half)];
+  });
+  return { cis, p, df };
 }

@@ -104,20 +104,20 @@ describe('compare process by process', () => {
     const r = processLevelRatio([0.1, 0.2, 0.3].map(Math.exp), [0, 0.1, 0.2].map(Math.exp));
     expect(r.df).toBeCloseTo(4, 9);
     expect(r.p).toBeCloseTo(0.287864, 5);
-    expect(r.ci[0]).toBeCloseTo(Math.exp(0.1 - 2.776445 * Math.sqrt(0.02 / 3)), 5);
-    expect(r.ci[1]).toBeCloseTo(Math.exp(0.1 + 2.776445 * Math.sqrt(0.02 / 3)), 5);
+    expect(r.cis[0][0]).toBeCloseTo(Math.exp(0.1 - 2.776445 * Math.sqrt(0.02 / 3)), 5);
+    expect(r.cis[0][1]).toBeCloseTo(Math.exp(0.1 + 2.776445 * Math.sqrt(0.02 / 3)), 5);
   });
 
   it('the interval at another level: 90% uses t(0.95, 4) = 2.131847', () => {
-    const r = processLevelRatio([0.1, 0.2, 0.3].map(Math.exp), [0, 0.1, 0.2].map(Math.exp), 0.9);
-    expect(r.ci[0]).toBeCloseTo(Math.exp(0.1 - 2.131847 * Math.sqrt(0.02 / 3)), 5);
-    expect(r.ci[1]).toBeCloseTo(Math.exp(0.1 + 2.131847 * Math.sqrt(0.02 / 3)), 5);
+    const r = processLevelRatio([0.1, 0.2, 0.3].map(Math.exp), [0, 0.1, 0.2].map(Math.exp), [0.9]);
+    expect(r.cis[0][0]).toBeCloseTo(Math.exp(0.1 - 2.131847 * Math.sqrt(0.02 / 3)), 5);
+    expect(r.cis[0][1]).toBeCloseTo(Math.exp(0.1 + 2.131847 * Math.sqrt(0.02 / 3)), 5);
     expect(r.p).toBeCloseTo(0.287864, 5);
   });
 
   it('processes that agree exactly give a point interval', () => {
-    expect(processLevelRatio([2, 2], [1, 1, 1])).toEqual({ ci: [2, 2], p: 0, df: 3 });
-    expect(processLevelRatio([2, 2], [2, 2])).toEqual({ ci: [1, 1], p: 1, df: 2 });
+    expect(processLevelRatio([2, 2], [1, 1, 1])).toEqual({ cis: [[2, 2]], p: 0, df: 3 });
+    expect(processLevelRatio([2, 2], [2, 2])).toEqual({ cis: [[1, 1]], p: 1, df: 2 });
   });
 
   // the fixture's t1 case: 2 ms every call; each side measured in three processes that drift
