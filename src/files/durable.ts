@@ -10,7 +10,13 @@ export function ensureDir(dir: string): void {
   if (existsSync(dir)) return;
   const parent = dirname(dir);
   if (parent !== dir) ensureDir(parent);
-  mkdirSync(dir);
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    // made meanwhile by another process (two runs started at once in a fresh folder): it is there, as asked;
+    // an EEXIST let through would read to lockForWriting as a lock held by someone
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
 }
 
 /** writeSync may write fewer bytes than asked (a nearly full disk): loop until all are written. */
