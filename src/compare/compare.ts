@@ -6,7 +6,7 @@ import type { CaseResult } from '../results/schema.js';
 import type { Run } from '../results/runs.js';
 import { lowestClock, THROTTLE_FRACTION, throttled } from '../results/throttling.js';
 import { environmentFields } from '../results/environment.js';
-import { bootstrapRatioCis, mannWhitney, processLevelRatio } from './stats.js';
+import { bootstrapRatioCis, mannWhitney, processesToDecide, processLevelRatio } from './stats.js';
 
 export type Verdict = 'FASTER' | 'SLOWER' | 'SAME' | 'UNCERTAIN';
 
@@ -56,6 +56,12 @@ export interface Pair {
   samples: { baseline: number; candidate: number };
   processes: { baseline: number; candidate: number };
   verdict: Verdict;
+  /**
+   * An UNCERTAIN row compared process by process: how many processes a side would decide it, were
+   * its ratio and its spread between processes to stay as measured (see processesToDecide); null
+   * when more than MAX_PROCESSES_TO_DECIDE. Absent on every other row.
+   */
+  processesToDecide?: number | null;
   /**
    * What makes the row weaker than its test assumes: a noisy side, or sides measured in different
    * numbers of processes. Compared call by call, such a row is never more than UNCERTAIN: its calls
@@ -242,6 +248,7 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
         samples: { baseline: base.samples.length, candidate: other.samples.length },
         processes: { baseline: nb, candidate: nc },
         verdict,
+        ...(byProcess && verdict === 'UNCERTAIN' ? { processesToDecide: processesToDecide(base.processMediansMs, other.processMediansMs, o) } : {}),
         ...(warnings.length ? { warnings } : {}),
       });
     }

@@ -1,5 +1,6 @@
 import { fmt, formatTable, wrap } from '../text/table.js';
 import { summarizeSides, type Comparison, type Pair, type RowKey, type SideSummary } from './compare.js';
+import { MAX_PROCESSES_TO_DECIDE } from './stats.js';
 
 export type CompareFormat = 'table' | 'markdown' | 'csv' | 'json';
 export const COMPARE_FORMATS: readonly CompareFormat[] = ['table', 'markdown', 'csv', 'json'];
@@ -81,6 +82,32 @@ export function summaryLine(s: SideSummary): string {
   return `${s.candidate} ran ${x.toFixed(2)} ± ${((hi - lo) / 2).toFixed(2)} times ${faster ? 'faster' : 'slower'} than ${s.baseline} over ${s.cases} case${s.cases === 1 ? '' : 's'} (${counts.join(', ')})`;
 }
 
+/**
+ * What would decide the UNCERTAIN rows compared process by process, were their ratios and spreads
+ * to hold: "--repetitions 12 would decide half of them, --repetitions 40 all". Undefined when none.
+ */
+export function toDecideLine(c: Comparison): string | undefined {
+  const needs = c.pairs.filter((p) => p.processesToDecide !== undefined).map((p) => p.processesToDecide!);
+  if (!needs.length) return undefined;
+  const reachable = needs.filter((n): n is number => n !== null).sort((a, b) => a - b);
+  const beyond = needs.length - reachable.length;
+  const one = needs.length === 1;
+  const intro = one
+    ? 'UNCERTAIN row compared process by process: were its ratio and spread between processes to hold, '
+    : `UNCERTAIN rows compared process by process (${needs.length}): were their ratios and spreads between processes to hold, `;
+  const tooNear = `too near a verdict's boundary to be decided within ${MAX_PROCESSES_TO_DECIDE} processes a side`;
+  if (!reachable.length) return `${intro}${one ? 'its ratio sits' : 'their ratios sit'} ${tooNear}.`;
+  const all = reachable[reachable.length - 1];
+  if (one) return `${intro}--repetitions ${all} would decide it.`;
+  const half = reachable[Math.ceil(needs.length / 2) - 1];
+  const rest = beyond ? ` (${beyond === 1 ? "one row's ratio sits" : `${beyond} rows' ratios sit`} ${tooNear})` : '';
+  if (half === undefined) return `${intro}--repetitions ${all} would decide ${reachable.length} of them${rest}.`;
+  const allText = beyond ? `all but ${beyond}` : 'all';
+  return half < all
+    ? `${intro}--repetitions ${half} would decide half of them, --repetitions ${all} ${allText}${rest}.`
+    : `${intro}--repetitions ${all} would decide ${allText}${rest}.`;
+}
+
 function footer(c: Comparison, l: Layout): string[] {
   const lines: string[] = [];
   const warned = c.pairs.filter((p) => p.warnings?.length);
@@ -101,6 +128,8 @@ function footer(c: Comparison, l: Layout): string[] {
       `test: Welch NvM, Welch's t on the log medians of N and M processes a side (--repetitions, or several runs); MWU calls, Mann-Whitney U and a bootstrap over the calls, which cannot see drift between processes, so a row with a noisy side or unequal processes is at most UNCERTAIN.`,
     ),
   );
+  const decide = toDecideLine(c);
+  if (decide) lines.push(...wrap(decide));
   if (c.pairs.length) lines.push('', ...summarizeSides(c).flatMap((s) => wrap(summaryLine(s))));
   return lines;
 }
@@ -134,6 +163,7 @@ export function formatComparison(c: Comparison, format: CompareFormat): string {
           'baseline_processes',
           'candidate_processes',
           'verdict',
+          'processes_to_decide',
           'warnings',
         ].join(','),
         ...c.pairs.map((p) =>
@@ -155,6 +185,7 @@ export function formatComparison(c: Comparison, format: CompareFormat): string {
             p.processes.baseline,
             p.processes.candidate,
             p.verdict,
+            p.processesToDecide === undefined ? '' : (p.processesToDecide ?? `>${MAX_PROCESSES_TO_DECIDE}`),
             p.warnings?.join('; ') ?? '',
           ]
             .map((x) => csvCell(String(x)))

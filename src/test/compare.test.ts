@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareRuns, COMPARE_DEFAULTS, summarizeSides, verdictOf, type Comparison, type Pair } from '../compare/compare.js';
-import { summaryLine } from '../compare/format.js';
-import { mannWhitney, processLevelRatio } from '../compare/stats.js';
+import { summaryLine, toDecideLine } from '../compare/format.js';
+import { mannWhitney, processesToDecide, processLevelRatio } from '../compare/stats.js';
 import { summarize } from '../measure/stats.js';
 import { combineRepetitions } from '../run/repetitions.js';
 import { readResultFile } from '../results/io.js';
@@ -177,6 +177,50 @@ describe('compare process by process', () => {
     expect(strict.verdict).toBe('UNCERTAIN');
   });
 
+  it('an UNCERTAIN row says how many processes a side would decide it, were its ratio and spread to hold', () => {
+    // log medians −0.045, 0, 0.045 on both sides: d = 0, sd 0.045. 3 v 3: the 90% interval exp(±2.131847 · 0.045 · √(2/3))
+    // = exp(±0.078330) reaches past ln 1.05 = 0.048790. n v n: t(0.95, 2n − 2) · 0.045 · √(2/n); n = 5: 1.859548 · 0.045 · 0.632456
+    // = 0.052924, still past; n = 6: 1.812461 · 0.045 · 0.577350 = 0.047089, within: SAME at 6 processes a side
+    const spread = [-0.045, 0, 0.045].map(Math.exp);
+    const [pair] = compareRuns([side('a.json', 'gpu:0 A', processes(spread)), side('b.json', 'gpu:0 B', processes(spread))], {
+      ...COMPARE_DEFAULTS,
+      by: 'card',
+    }).pairs;
+    expect(pair.verdict).toBe('UNCERTAIN');
+    expect(pair.processesToDecide).toBe(6);
+  });
+
+  it('a difference hidden by the spread: FASTER once the t interval clears it', () => {
+    // log medians ln 12 + (−0.2, 0, 0.2) against ln 10 + (−0.2, 0, 0.2): d = ln 1.2 = 0.182322, sd 0.2.
+    // t(0.975, 2n − 2) · 0.2 · √(2/n): n = 10, 2.100922 · 0.2 · 0.447214 = 0.187912, not under d; n = 11, 2.085963 · 0.2 · 0.426401 = 0.177894
+    const around = (x: number) => [-0.2, 0, 0.2].map((l) => x * Math.exp(l));
+    expect(processesToDecide(around(12), around(10), COMPARE_DEFAULTS)).toBe(11);
+    // sd 0.045 at ratio 1.049: SAME would need 1.7 · 0.045 · √(2/n) ≤ ln 1.05 − ln 1.049 = 0.000953, about 13,000 processes
+    const tight = [-0.045, 0, 0.045].map((l) => Math.exp(l));
+    expect(
+      processesToDecide(
+        tight.map((x) => x * 1.049),
+        tight,
+        COMPARE_DEFAULTS,
+      ),
+    ).toBeNull();
+  });
+
+  it('decided rows and rows compared call by call carry no processes to decide', () => {
+    const decided = compareRuns([side('a.json', 'gpu:0 A', processes([1, 1.01, 0.99])), side('b.json', 'gpu:0 B', processes([1, 1.01, 0.99]))], {
+      ...COMPARE_DEFAULTS,
+      by: 'card',
+    }).pairs[0];
+    expect(decided.verdict).toBe('SAME');
+    expect(decided).not.toHaveProperty('processesToDecide');
+    const byCalls = compareRuns([side('a.json', 'gpu:0 A', processes([1, 1.1, 0.9])), side('b.json', 'gpu:0 B', { ...t1 })], {
+      ...COMPARE_DEFAULTS,
+      by: 'card',
+    }).pairs[0];
+    expect(byCalls.verdict).toBe('UNCERTAIN');
+    expect(byCalls).not.toHaveProperty('processesToDecide');
+  });
+
   it('a side with one process is compared call by call', () => {
     const runs = [side('a.json', 'gpu:0 A', processes([1, 1.1, 0.9])), side('b.json', 'gpu:0 B', { ...t1 })];
     const [pair] = compareRuns(runs, { ...COMPARE_DEFAULTS, by: 'card' }).pairs;
@@ -252,6 +296,38 @@ describe('the one-line summary, as hyperfine ends', () => {
     const [s] = summarizeSides(comparison([0.5], ['SLOWER']));
     // 1 / 0.5 = 2, its interval 1 / 0.55 … 1 / 0.45: ± (2.2222 − 1.8182) / 2 = 0.20
     expect(summaryLine(s)).toBe('B ran 2.00 ± 0.20 times slower than A over 1 case (1 SLOWER)');
+  });
+});
+
+describe('what would decide the UNCERTAIN rows, in one line under the table', () => {
+  const needing = (...needs: (number | null | undefined)[]) =>
+    ({ pairs: needs.map((processesToDecide) => (processesToDecide === undefined ? {} : { processesToDecide })) }) as unknown as Comparison;
+  const lead = 'UNCERTAIN rows compared process by process (4): were their ratios and spreads between processes to hold, ';
+
+  it('half of them and all of them', () => {
+    expect(toDecideLine(needing(40, 6, undefined, 11, 9))).toBe(`${lead}--repetitions 9 would decide half of them, --repetitions 40 all.`);
+  });
+  it('one row', () => {
+    expect(toDecideLine(needing(6, undefined))).toBe(
+      'UNCERTAIN row compared process by process: were its ratio and spread between processes to hold, --repetitions 6 would decide it.',
+    );
+    expect(toDecideLine(needing(null))).toBe(
+      "UNCERTAIN row compared process by process: were its ratio and spread between processes to hold, its ratio sits too near a verdict's boundary to be decided within 200 processes a side.",
+    );
+  });
+  it('rows that no number of processes decides are counted apart', () => {
+    expect(toDecideLine(needing(6, 11, null, 11))).toBe(
+      `${lead}--repetitions 11 would decide all but 1 (one row's ratio sits too near a verdict's boundary to be decided within 200 processes a side).`,
+    );
+    expect(toDecideLine(needing(6, null, null, 30))).toBe(
+      `${lead}--repetitions 30 would decide all but 2 (2 rows' ratios sit too near a verdict's boundary to be decided within 200 processes a side).`,
+    );
+    expect(toDecideLine(needing(null, 6, null))).toBe(
+      "UNCERTAIN rows compared process by process (3): were their ratios and spreads between processes to hold, --repetitions 6 would decide 1 of them (2 rows' ratios sit too near a verdict's boundary to be decided within 200 processes a side).",
+    );
+  });
+  it('nothing to say when no row is UNCERTAIN by processes', () => {
+    expect(toDecideLine(needing(undefined, undefined))).toBeUndefined();
   });
 });
 
@@ -337,7 +413,7 @@ describe('moebench compare', () => {
     expect(md).toMatch(/\| FASTER \|$/m);
     const csv = moebench(['compare', BASE, CAND, '--format', 'csv']).stdout.trim().split('\n');
     expect(csv[0]).toBe(
-      'case,backend,device,baseline,candidate,baseline_tokens_per_sec,candidate_tokens_per_sec,ratio,ratio_ci_low,ratio_ci_high,same_ci_low,same_ci_high,p,test,baseline_processes,candidate_processes,verdict,warnings',
+      'case,backend,device,baseline,candidate,baseline_tokens_per_sec,candidate_tokens_per_sec,ratio,ratio_ci_low,ratio_ci_high,same_ci_low,same_ci_high,p,test,baseline_processes,candidate_processes,verdict,processes_to_decide,warnings',
     );
     expect(csv).toHaveLength(5);
     const json = JSON.parse(moebench(['compare', BASE, CAND, '--format', 'json']).stdout);
