@@ -170,12 +170,12 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
           .option('min-difference', {
             type: 'number',
             default: COMPARE_DEFAULTS.minDifference * 100,
-            describe: 'smallest difference worth a FASTER/SLOWER verdict, %',
+            describe: 'the margin, %: FASTER/SLOWER need the verdict interval wholly beyond ±this, SAME wholly within',
           })
           .option('alpha', {
             type: 'number',
             default: COMPARE_DEFAULTS.alpha,
-            describe: 'significance level of every verdict: the test behind FASTER/SLOWER, and SAME (its 1 − 2α interval within --min-difference)',
+            describe: "significance level of every verdict: each reads the ratio's 1 − 2α interval against --min-difference",
           })
           .option('fail-on', {
             type: 'string',
@@ -191,7 +191,7 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
             baseline: argv.baseline,
             format,
             minDifference: positive('min-difference', argv.minDifference) / 100,
-            alpha: probability('alpha', argv.alpha, 0.5, ': SAME tests the 1 − 2α interval'),
+            alpha: probability('alpha', argv.alpha, 0.5, ': the verdicts read the 1 − 2α interval'),
             ...(argv.failOn !== undefined ? { failOn: parseFailOn(String(argv.failOn)) } : {}),
             byGiven: args.some((a) => a === '--by' || a.startsWith('--by=')),
           },

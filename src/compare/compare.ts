@@ -15,9 +15,9 @@ export interface CompareOptions {
   by: string;
   /** Side label (or a source file of it) to compare against; default: the side of the first run. */
   baseline?: string;
-  /** Smallest relative difference worth a FASTER/SLOWER verdict. */
+  /** The margin: FASTER/SLOWER need the verdict's interval wholly beyond ±this, SAME wholly within. */
   minDifference: number;
-  /** Significance level of every verdict: the test behind FASTER/SLOWER, the two one-sided tests behind SAME. */
+  /** Significance level of every verdict: each is a one-sided test (two for SAME) on the (1 − 2α) interval. */
   alpha: number;
 }
 
@@ -40,11 +40,11 @@ export interface Pair {
   /** 95% interval of the ratio: Welch's t over processes, or a bootstrap of both sides' samples. */
   ratioCi95: [number, number];
   /**
-   * The ratio's (1 − 2α) interval, from the same test: SAME when it lies within ±minDifference.
-   * That is equivalence tested as two one-sided tests at α (Schuirmann's TOST), so SAME is wrong
-   * no more often than α, as FASTER and SLOWER are; the 95% interval would hold it to α/2.
+   * The ratio's (1 − 2α) interval, from the same test, behind every verdict (see verdictOf): SAME
+   * within ±minDifference is equivalence as two one-sided tests at α (Schuirmann's TOST); FASTER
+   * wholly above 1 + minDifference is a one-sided test at α that the gain exceeds the margin.
    */
-  sameCi: [number, number];
+  verdictCi: [number, number];
   /** Two-sided p-value of `test`. */
   p: number;
   /**
@@ -140,11 +140,17 @@ function rowOf(c: CaseResult, by: string): RowKey {
 
 const rowKeyText = (r: RowKey) => [r.id, r.backend ?? '', r.device ?? ''].join('\u0000');
 
-/** `sameCi`: the ratio's (1 − 2α) interval (see Pair.sameCi). */
-export function verdictOf(ratio: number, sameCi: [number, number], p: number, o: Pick<CompareOptions, 'minDifference' | 'alpha'>): Verdict {
-  if (p < o.alpha && ratio >= 1 + o.minDifference) return 'FASTER';
-  if (p < o.alpha && ratio <= 1 - o.minDifference) return 'SLOWER';
-  if (sameCi[0] >= 1 - o.minDifference && sameCi[1] <= 1 + o.minDifference) return 'SAME';
+/**
+ * The verdict from the ratio's (1 − 2α) interval against the margin, as criterion.rs decides: FASTER
+ * when it lies wholly above 1 + minDifference (a one-sided test at α that the gain exceeds the
+ * margin), SLOWER wholly below 1 − minDifference, SAME wholly within (two one-sided tests at α).
+ * Testing against the margin rather than against 1 is what keeps runs minutes apart on a drifting
+ * host from being called different: drift smaller than the margin cannot make a verdict.
+ */
+export function verdictOf(verdictCi: [number, number], o: Pick<CompareOptions, 'minDifference'>): Verdict {
+  if (verdictCi[0] > 1 + o.minDifference) return 'FASTER';
+  if (verdictCi[1] < 1 - o.minDifference) return 'SLOWER';
+  if (verdictCi[0] >= 1 - o.minDifference && verdictCi[1] <= 1 + o.minDifference) return 'SAME';
   return 'UNCERTAIN';
 }
 
@@ -215,10 +221,10 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
       const candMs = geometricMean(other.processMediansMs);
       const ratio = baseMs / candMs;
       // samples are times: a smaller candidate time is a faster candidate
-      // the 95% interval shown, and SAME's (1 − 2α) one, from one test
+      // the 95% interval shown, and the verdict's (1 − 2α) one, from one test
       const levels = [0.95, 1 - 2 * o.alpha];
       const {
-        cis: [ci, sameCi],
+        cis: [ci, verdictCi],
         p,
       } = byProcess
         ? processLevelRatio(base.processMediansMs, other.processMediansMs, levels)
@@ -229,7 +235,7 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
         ...(other.noisy ? ['candidate noisy'] : []),
         ...(nb !== nc ? [`${nb} v ${nc} processes`] : []),
       ];
-      let verdict = verdictOf(ratio, sameCi, p, o);
+      let verdict = verdictOf(verdictCi, o);
       if (!byProcess && warnings.length && verdict !== 'UNCERTAIN') {
         warnings.push(`${verdict} withheld: calls alone cannot see the drift between processes`);
         verdict = 'UNCERTAIN';
@@ -242,7 +248,7 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
         candidateTokensPerSec: other.tokensPerCall / (candMs / 1000),
         ratio,
         ratioCi95: ci,
-        sameCi,
+        verdictCi,
         p,
         test: byProcess ? 'welch-processes' : 'mann-whitney-calls',
         samples: { baseline: base.samples.length, candidate: other.samples.length },

@@ -64,9 +64,15 @@ function rows(c: Comparison, l: Layout): string[][] {
   ]);
 }
 
-/** The level of the interval behind SAME, 1 − 2α, as a percentage: "90%" at α = 0.05. */
-export function sameLevelText(alpha: number): string {
+/** The level of the interval behind every verdict, 1 − 2α, as a percentage: "90%" at α = 0.05. */
+export function verdictLevelText(alpha: number): string {
   return `${Number(((1 - 2 * alpha) * 100).toFixed(2))}%`;
+}
+
+/** The verdict rule in one sentence, as the table's footer and the HTML report say it. */
+export function verdictRuleText(c: Pick<Comparison, 'alpha' | 'minDifference'>): string {
+  const m = `${(c.minDifference * 100).toFixed(0)}%`;
+  return `verdicts, from the ratio's ${verdictLevelText(c.alpha)} interval (one-sided tests at ${c.alpha}): FASTER when it lies wholly above 1 + ${m}, SLOWER wholly below 1 − ${m}, SAME wholly within ±${m}; anything else is UNCERTAIN.`;
 }
 
 /** Which test decided the row, in a few characters: Welch over N v M processes, or Mann-Whitney over calls. */
@@ -121,9 +127,7 @@ function footer(c: Comparison, l: Layout): string[] {
   }
   lines.push(
     '',
-    ...wrap(
-      `verdicts: FASTER/SLOWER need p < ${c.alpha} and a ratio at least ${(c.minDifference * 100).toFixed(0)}% from 1; SAME needs the ratio's ${sameLevelText(c.alpha)} interval within ±${(c.minDifference * 100).toFixed(0)}% (two one-sided tests at ${c.alpha}); anything else is UNCERTAIN.`,
-    ),
+    ...wrap(verdictRuleText(c)),
     ...wrap(
       `test: Welch NvM, Welch's t on the log medians of N and M processes a side (--repetitions, or several runs); MWU calls, Mann-Whitney U and a bootstrap over the calls, which cannot see drift between processes, so a row with a noisy side or unequal processes is at most UNCERTAIN.`,
     ),
@@ -156,8 +160,8 @@ export function formatComparison(c: Comparison, format: CompareFormat): string {
           'ratio',
           'ratio_ci_low',
           'ratio_ci_high',
-          'same_ci_low',
-          'same_ci_high',
+          'verdict_ci_low',
+          'verdict_ci_high',
           'p',
           'test',
           'baseline_processes',
@@ -178,8 +182,8 @@ export function formatComparison(c: Comparison, format: CompareFormat): string {
             p.ratio,
             p.ratioCi95[0],
             p.ratioCi95[1],
-            p.sameCi[0],
-            p.sameCi[1],
+            p.verdictCi[0],
+            p.verdictCi[1],
             p.p,
             p.test,
             p.processes.baseline,

@@ -88,9 +88,8 @@ export const MAX_PROCESSES_TO_DECIDE = 200;
 /**
  * How many processes a side would turn an UNCERTAIN row into a verdict, were its ratio and the
  * spread between its processes to stay as measured: the smallest n (above the processes it has)
- * at which Welch's test over n v n processes, with the two sides' log variances pooled, would give
- * FASTER/SLOWER (p < α and the ratio at least minDifference from 1) or SAME (the (1 − 2α) interval
- * within ±minDifference). A planning figure, as a power calculation gives one: the next runs'
+ * at which the (1 − 2α) interval of Welch's test over n v n processes, with the two sides' log
+ * variances pooled, would lie wholly beyond ±minDifference (FASTER/SLOWER) or wholly within (SAME). A planning figure, as a power calculation gives one: the next runs'
  * ratio will not be exactly this one. null when not within MAX_PROCESSES_TO_DECIDE (a ratio that
  * sits on a verdict's boundary is never decided).
  */
@@ -107,9 +106,8 @@ export function processesToDecide(
   for (let n = Math.max(lb.length, lc.length) + 1; n <= MAX_PROCESSES_TO_DECIDE; n++) {
     const se = Math.sqrt((2 * pooledVariance) / n);
     const df = 2 * n - 2;
-    const differs = (d >= high || d <= low) && Math.abs(d) > jStat.studentt.inv(1 - o.alpha / 2, df) * se;
     const half = jStat.studentt.inv(1 - o.alpha, df) * se;
-    if (differs || (d - half >= low && d + half <= high)) return n;
+    if (d - half > high || d + half < low || (d - half >= low && d + half <= high)) return n;
   }
   return null;
 }

@@ -1,4 +1,4 @@
-import { sameLevelText, testOf } from '../compare/format.js';
+import { testOf, verdictRuleText } from '../compare/format.js';
 import type { Comparison } from '../compare/compare.js';
 import { fitSweeps } from '../measure/sweep.js';
 import type { Run } from '../results/runs.js';
@@ -185,7 +185,7 @@ export function renderReport(input: ReportInput, chartLibrarySource: string): st
   const data = chartData(input);
   const c = input.comparison;
   const comparisonHtml = c
-    ? `<p>Baseline: <b>${esc(c.baseline)}</b>, sides by ${esc(c.by)}. FASTER/SLOWER need p &lt; ${c.alpha} (Welch's t over processes where each side has two or more, else Mann-Whitney U over calls) and a ratio at least ${(c.minDifference * 100).toFixed(0)}% from 1; SAME needs the ratio's ${sameLevelText(c.alpha)} interval within ±${(c.minDifference * 100).toFixed(0)}% (two one-sided tests at ${c.alpha}).</p>` +
+    ? `<p>Baseline: <b>${esc(c.baseline)}</b>, sides by ${esc(c.by)}. Intervals from Welch's t over processes where each side has two or more, else a bootstrap over calls; ${esc(verdictRuleText(c))}</p>` +
       (c.envDifferences.length
         ? `<h3>Environment differences</h3>${table(
             ['field', ...c.sides.map((s) => s.label)],

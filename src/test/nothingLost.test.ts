@@ -139,7 +139,7 @@ describe('options that would have been read wrongly are refused by name', () => 
   it.each(['2', '0.5'])('compare --alpha %s is refused', (alpha) => {
     const r = moebench(['compare', FIXTURE, FIXTURE, '--alpha', alpha]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain(`--alpha must be between 0 and 0.5 (exclusive: SAME tests the 1 − 2α interval), got "${alpha}"`);
+    expect(r.stderr).toContain(`--alpha must be between 0 and 0.5 (exclusive: the verdicts read the 1 − 2α interval), got "${alpha}"`);
   });
 });
 

@@ -158,9 +158,9 @@ describe('every file the writer can produce, every reader accepts', () => {
           expect(p.ratioCi95[0]).toBeGreaterThan(0);
           expect(p.ratioCi95[0]).toBeLessThanOrEqual(p.ratioCi95[1]);
           // SAME's (1 − 2α) interval lies inside the 95% one
-          expect(p.sameCi[0]).toBeGreaterThanOrEqual(p.ratioCi95[0]);
-          expect(p.sameCi[1]).toBeLessThanOrEqual(p.ratioCi95[1]);
-          expect(p.sameCi[0]).toBeLessThanOrEqual(p.sameCi[1]);
+          expect(p.verdictCi[0]).toBeGreaterThanOrEqual(p.ratioCi95[0]);
+          expect(p.verdictCi[1]).toBeLessThanOrEqual(p.ratioCi95[1]);
+          expect(p.verdictCi[0]).toBeLessThanOrEqual(p.verdictCi[1]);
         }
         // the same file twice: every case is an exact duplicate, folded
         expect(mergeRuns(runs).duplicates).toBe(read.cases.length);
