@@ -22,8 +22,8 @@ import { fileURLToPath } from 'node:url';
 import { readResultFile } from '../src/results/io.js';
 import { medianSpread } from '../src/results/repetitions.js';
 import { fmt, formatTable } from '../src/text/table.js';
-import type { Comparison } from '../src/compare/compare.js';
-import { MAX_PROCESSES_TO_DECIDE } from '../src/compare/stats.js';
+import type { Comparison, Pair } from '../src/compare/compare.js';
+import { toDecideLine } from '../src/compare/format.js';
 
 const RUNS = 5;
 const ALPHA = 0.05;
@@ -53,8 +53,8 @@ if (judged) {
 
 const tally = { FASTER: 0, SLOWER: 0, SAME: 0, UNCERTAIN: 0 };
 const falseRatios: { pair: string; id: string; ratio: number }[] = [];
-// what each UNCERTAIN comparison would have needed, were its ratio and spread to hold
-const toDecide: (number | null)[] = [];
+// every pair of every comparison: what would decide the UNCERTAIN ones is said over all of them
+const allPairs: Pair[] = [];
 for (let i = 0; i < RUNS; i++) {
   for (let j = i + 1; j < RUNS; j++) {
     const r = spawnSync(process.execPath, [cli, 'compare', files[i], files[j], '--by', 'file', '--format', 'json'], { encoding: 'utf8' });
@@ -62,7 +62,7 @@ for (let i = 0; i < RUNS; i++) {
     const c = JSON.parse(r.stdout) as Comparison;
     for (const p of c.pairs) {
       tally[p.verdict]++;
-      if (p.processesToDecide !== undefined) toDecide.push(p.processesToDecide);
+      allPairs.push(p);
       if (p.verdict === 'FASTER' || p.verdict === 'SLOWER') falseRatios.push({ pair: `${i + 1}-${j + 1}`, id: p.row.id, ratio: p.ratio });
     }
   }
@@ -81,15 +81,7 @@ for (const id of ids) {
   rows.push([id, ...medians.map((m) => fmt(m, 4)), `${(spread * 100).toFixed(1)}%`, cs.map((c) => c.status).join(' ')]);
 }
 
-/** "processes a side that would decide the UNCERTAIN comparisons as measured: median 12 (3 … 80; 2 beyond 200)" */
-function decidingLine(needs: (number | null)[]): string {
-  const reachable = needs.filter((n): n is number => n !== null).sort((a, b) => a - b);
-  const beyond = needs.length - reachable.length;
-  const median = [...reachable, ...Array<number>(beyond).fill(Infinity)][Math.floor((needs.length - 1) / 2)];
-  const range = reachable.length ? `${reachable[0]} … ${reachable[reachable.length - 1]}` : '';
-  return `processes a side that would decide the ${needs.length} UNCERTAIN comparisons, were their ratios and spreads to hold: median ${median === Infinity ? `over ${MAX_PROCESSES_TO_DECIDE}` : median}${range || beyond ? ` (${[range, beyond ? `${beyond} over ${MAX_PROCESSES_TO_DECIDE}` : ''].filter(Boolean).join('; ')})` : ''}`;
-}
-
+const decide = toDecideLine({ pairs: allPairs });
 const calibrated = falseRate <= ALPHA && worst <= MAX_FALSE_RATIO;
 const useful = tally.SAME >= total / 2;
 const host = runsRead[0].environment;
@@ -108,7 +100,7 @@ process.stdout.write(
     `${total} comparisons (${(RUNS * (RUNS - 1)) / 2} pairs × ${total / ((RUNS * (RUNS - 1)) / 2)} cases): FASTER ${tally.FASTER}, SLOWER ${tally.SLOWER}, SAME ${tally.SAME}, UNCERTAIN ${tally.UNCERTAIN}`,
     `false-difference rate ${(falseRate * 100).toFixed(1)}% (criterion ≤ ${ALPHA * 100}%), largest false difference ${(worst * 100).toFixed(1)}% (criterion ≤ ${MAX_FALSE_RATIO * 100}%)${falseRatios.length ? `: ${falseRatios.map((f) => `${f.pair} ${f.id} ×${f.ratio.toFixed(3)}`).join('; ')}` : ''}`,
     `SAME in ${((tally.SAME / total) * 100).toFixed(0)}% of comparisons (criterion on a quiet host: ≥ 50%)`,
-    ...(toDecide.length ? [decidingLine(toDecide)] : []),
+    ...(decide ? [decide] : []),
     `calibrated: ${calibrated ? 'yes' : 'NO (fix the interval or the verdict rule, not the threshold)'}; useful (≥ 50% SAME${quiet ? '' : ', asked of a quiet host only'}): ${useful ? 'yes' : 'no'}; criterion ${holds ? 'holds' : 'FAILS'}`,
     `files: ${dir}`,
     '',

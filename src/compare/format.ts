@@ -92,7 +92,7 @@ export function summaryLine(s: SideSummary): string {
  * What would decide the UNCERTAIN rows compared process by process, were their ratios and spreads
  * to hold: "--repetitions 12 would decide half of them, --repetitions 40 all". Undefined when none.
  */
-export function toDecideLine(c: Comparison): string | undefined {
+export function toDecideLine(c: Pick<Comparison, 'pairs'>): string | undefined {
   const needs = c.pairs.filter((p) => p.processesToDecide !== undefined).map((p) => p.processesToDecide!);
   if (!needs.length) return undefined;
   const reachable = needs.filter((n): n is number => n !== null).sort((a, b) => a - b);

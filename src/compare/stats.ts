@@ -89,9 +89,10 @@ export const MAX_PROCESSES_TO_DECIDE = 200;
  * How many processes a side would turn an UNCERTAIN row into a verdict, were its ratio and the
  * spread between its processes to stay as measured: the smallest n (above the processes it has)
  * at which the (1 − 2α) interval of Welch's test over n v n processes, with the two sides' log
- * variances pooled, would lie wholly beyond ±minDifference (FASTER/SLOWER) or wholly within (SAME). A planning figure, as a power calculation gives one: the next runs'
- * ratio will not be exactly this one. null when not within MAX_PROCESSES_TO_DECIDE (a ratio that
- * sits on a verdict's boundary is never decided).
+ * variances pooled, would lie wholly beyond ±minDifference (FASTER/SLOWER) or wholly within
+ * (SAME). A planning figure, as a power calculation gives one: the next runs' ratio will not be
+ * exactly this one. null when not within MAX_PROCESSES_TO_DECIDE (a ratio that sits on a
+ * verdict's boundary is never decided).
  */
 export function processesToDecide(
   baselineMediansMs: number[],
