@@ -1,4 +1,4 @@
-import { testOf, verdictRuleText } from '../compare/format.js';
+import { testOf, verdictLevelText, verdictRuleText } from '../compare/format.js';
 import type { Comparison } from '../compare/compare.js';
 import { fitSweeps } from '../measure/sweep.js';
 import type { Run } from '../results/runs.js';
@@ -193,7 +193,19 @@ export function renderReport(input: ReportInput, chartLibrarySource: string): st
           )}`
         : '') +
       table(
-        ['case', 'backend', 'candidate', 'baseline tokens/s', 'candidate tokens/s', 'ratio', '95% CI', 'p', 'test', 'verdict', 'note'],
+        [
+          'case',
+          'backend',
+          'candidate',
+          'baseline tokens/s',
+          'candidate tokens/s',
+          'ratio',
+          `${verdictLevelText(c.alpha)} CI`,
+          'p',
+          'test',
+          'verdict',
+          'note',
+        ],
         c.pairs.map((p) => [
           p.row.id,
           p.row.backend ?? '',
@@ -201,7 +213,7 @@ export function renderReport(input: ReportInput, chartLibrarySource: string): st
           fmt(p.baselineTokensPerSec, 4),
           fmt(p.candidateTokensPerSec, 4),
           p.ratio.toFixed(3),
-          `[${p.ratioCi95[0].toFixed(3)}, ${p.ratioCi95[1].toFixed(3)}]`,
+          `[${p.verdictCi[0].toFixed(3)}, ${p.verdictCi[1].toFixed(3)}]`,
           p.p < 1e-4 ? '<1e-4' : p.p.toFixed(4),
           testOf(p),
           p.verdict,

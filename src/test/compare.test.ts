@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareRuns, COMPARE_DEFAULTS, summarizeSides, verdictOf, type Comparison, type Pair } from '../compare/compare.js';
-import { summaryLine, toDecideLine } from '../compare/format.js';
+import { formatComparison, summaryLine, toDecideLine } from '../compare/format.js';
 import { mannWhitney, processesToDecide, processLevelRatio } from '../compare/stats.js';
 import { summarize } from '../measure/stats.js';
 import { combineRepetitions } from '../run/repetitions.js';
@@ -183,6 +183,14 @@ describe('compare process by process', () => {
     const strict = compareRuns(runs, { ...COMPARE_DEFAULTS, by: 'card', alpha: 0.025 }).pairs[0];
     expect(strict.verdictCi).toEqual(pair.ratioCi95);
     expect(strict.verdict).toBe('UNCERTAIN');
+    // the table shows the interval its verdict read, so a row can be checked against the margin by eye
+    const row = (t: string) => t.split('\n').find((l) => /Welch 3v3/.test(l));
+    const table = formatComparison(compareRuns(runs, { ...COMPARE_DEFAULTS, by: 'card' }), 'table');
+    expect(table).toMatch(/ 90% CI /);
+    expect(row(table)).toMatch(/ 0\.957–1\.044 +Welch 3v3 +SAME\*?$/);
+    const strictTable = formatComparison(compareRuns(runs, { ...COMPARE_DEFAULTS, by: 'card', alpha: 0.025 }), 'table');
+    expect(strictTable).toMatch(/ 95% CI /);
+    expect(row(strictTable)).toMatch(/ 0\.945–1\.058 +Welch 3v3 +UNCERTAIN\*?$/);
   });
 
   it('an UNCERTAIN row says how many processes a side would decide it, were its ratio and spread to hold', () => {
@@ -418,7 +426,7 @@ describe('moebench compare', () => {
 
   it('--format markdown, csv and json', () => {
     const md = moebench(['compare', BASE, CAND, '--format', 'markdown']).stdout;
-    expect(md).toMatch(/^\| case \| base tok\/s \| cand tok\/s \| ratio \| 95% CI \| test \| verdict \|$/m);
+    expect(md).toMatch(/^\| case \| base tok\/s \| cand tok\/s \| ratio \| 90% CI \| test \| verdict \|$/m);
     expect(md).toMatch(/\| FASTER \|$/m);
     const csv = moebench(['compare', BASE, CAND, '--format', 'csv']).stdout.trim().split('\n');
     expect(csv[0]).toBe(
