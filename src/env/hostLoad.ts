@@ -15,6 +15,12 @@ export interface HostSignals {
    * the two processes' medians are (relative). A quiet host runs both steadily and alike.
    */
   calibration?: { loopMs: number; spread: number; between: number };
+  /**
+   * The same two processes then read a buffer larger than a CPU's last-level cache, pass after
+   * pass: spread and between as for the loop, of one pass's time. The memory bandwidth a decode
+   * case streams its weights with; a shared host's neighbours move it while the loop stays steady.
+   */
+  memory?: { passMs: number; spread: number; between: number };
 }
 
 export interface HostCheck extends HostSignals {
@@ -30,6 +36,14 @@ export const BUSY_CPU_PERCENT = 25;
 // with one other busy process sharing the two cores, time slices cut into the loop and it reaches tens of per cent
 export const CALIBRATION_SPREAD = 0.25;
 export const CALIBRATION_BETWEEN = 0.1;
+/** The memory pass's (p90 − p10) / median above which the host is noisy: ±5%, compare's margin. */
+// on the idle development VM (a cloud VM; ten checks 2 s apart) the loop's median held 5.43–5.52 ms
+// while the passes varied ±2–23% within each check and their medians 5.3–9.3 ms between checks:
+// neighbours on the host's memory. Bandwidth that moves more than the margin a comparison reads
+// cannot have its memory-bound cases called SAME
+export const MEMORY_SPREAD = 0.1;
+/** Bytes each process reads per pass: past the last-level cache a core reaches on current server CPUs. */
+export const MEMORY_PASS_BYTES = 128 * 1024 * 1024;
 
 /** The verdict on a host's signals. Pure. */
 export function judgeHost(s: HostSignals): HostCheck {
@@ -47,6 +61,10 @@ export function judgeHost(s: HostSignals): HostCheck {
     reasons.push(
       `a fixed loop varied ±${((s.calibration.spread / 2) * 100).toFixed(0)}% and two copies of it differed by ${(s.calibration.between * 100).toFixed(0)}%`,
     );
+  }
+  // judged on each process's own passes: two processes may read memory at different speeds (NUMA)
+  if (s.memory && s.memory.spread > MEMORY_SPREAD) {
+    reasons.push(`memory reads varied ±${((s.memory.spread / 2) * 100).toFixed(0)}% pass to pass`);
   }
   return { ...s, noisy: reasons.length > 0, reasons };
 }
@@ -86,28 +104,49 @@ function allTicks(): Map<string, { name: string; ticks: number }> {
 }
 
 const LOOP = `
-const until = Date.now() + Number(process.argv[1]);
-const times = [];
-let x = 0;
-while (Date.now() < until) {
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < 200000; i++) x = (x * 1103515245 + 12345) % 2147483648;
-  times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+const [windowMs, bytes] = process.argv.slice(1).map(Number);
+// filled before any timing, so the passes read memory and never fault pages in
+const buffer = new Float64Array(bytes / 8).fill(1);
+function timed(body) {
+  const until = Date.now() + windowMs;
+  const times = [];
+  while (Date.now() < until) {
+    const t0 = process.hrtime.bigint();
+    body();
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return times;
 }
-process.stdout.write(JSON.stringify({ times, x }));
+let x = 0;
+const times = timed(() => {
+  for (let i = 0; i < 200000; i++) x = (x * 1103515245 + 12345) % 2147483648;
+});
+// one read per 64-byte cache line, in locals: the pass is bound by memory bandwidth, not by arithmetic
+function pass(a) {
+  let s = 0;
+  for (let i = 0, n = a.length; i < n; i += 8) s += a[i];
+  return s;
+}
+let sum = 0;
+const memoryTimes = timed(() => {
+  sum += pass(buffer);
+});
+process.stdout.write(JSON.stringify({ times, memoryTimes, x, sum }));
 `;
 
-function loopIn(windowMs: number): Promise<{ pid: number; times: number[] }> {
+// the first timings run before V8 has optimised the loop (and the first passes before the TLB is warm): not the host's doing
+const settled = (times: number[]) => times.slice(Math.max(3, Math.floor(times.length / 4)));
+
+function loopIn(windowMs: number): Promise<{ pid: number; times: number[]; memoryTimes: number[] }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', LOOP, String(windowMs)], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, ['-e', LOOP, String(windowMs), String(MEMORY_PASS_BYTES)], { stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);
     child.on('close', () => {
       try {
-        const times = (JSON.parse(out) as { times: number[] }).times;
-        // the first loops run before V8 has optimised the loop: not the host's doing
-        resolve({ pid: child.pid!, times: times.slice(Math.max(3, Math.floor(times.length / 4))) });
+        const { times, memoryTimes } = JSON.parse(out) as { times: number[]; memoryTimes: number[] };
+        resolve({ pid: child.pid!, times: settled(times), memoryTimes: settled(memoryTimes) });
       } catch (err) {
         reject(err as Error);
       }
@@ -115,12 +154,29 @@ function loopIn(windowMs: number): Promise<{ pid: number; times: number[] }> {
   });
 }
 
+/** Median, the larger process's (p90 − p10) / median, and how far apart the two processes' medians are. */
+function steadiness(perProcess: number[][]): { medianMs: number; spread: number; between: number } | undefined {
+  if (!perProcess.every((t) => t.length >= 5)) return undefined;
+  const stats = perProcess.map((t) => {
+    const sorted = [...t].sort((a, b) => a - b);
+    const m = median(sorted);
+    return { m, spread: (quantileSorted(sorted, 0.9) - quantileSorted(sorted, 0.1)) / m };
+  });
+  const [a, b] = stats.map((s) => s.m);
+  return {
+    medianMs: Math.round(((a + b) / 2) * 1000) / 1000,
+    spread: Math.max(...stats.map((s) => s.spread)),
+    between: Math.abs(a - b) / Math.min(a, b),
+  };
+}
+
 /** Linux's clock ticks per second for /proc/PID/stat (sysconf(_SC_CLK_TCK), 100 on every mainstream kernel). */
 const TICKS_PER_S = 100;
 
 /**
- * Reads the host for `windowMs`: the load average, every other process's CPU use over the window
- * (from /proc; none elsewhere), and a fixed loop timed in two processes at once.
+ * Reads the host for twice `windowMs`: the load average, every other process's CPU use meanwhile
+ * (from /proc; none elsewhere), a fixed loop timed in two processes at once for `windowMs`, then
+ * passes over memory in the same two for `windowMs`.
  */
 export async function readHostSignals(windowMs = 300): Promise<HostSignals> {
   const cpus = os.availableParallelism();
@@ -136,19 +192,13 @@ export async function readHostSignals(windowMs = 300): Promise<HostSignals> {
     const cpuPercent = ((t.ticks - was.ticks) / TICKS_PER_S / seconds) * 100;
     return cpuPercent >= 10 ? [{ pid: Number(pid), name: t.name, cpuPercent: Math.round(cpuPercent) }] : [];
   });
-  let calibration: HostSignals['calibration'];
-  if (loops && loops.every((l) => l.times.length >= 5)) {
-    const stats = loops.map((l) => {
-      const sorted = [...l.times].sort((a, b) => a - b);
-      const m = median(sorted);
-      return { m, spread: (quantileSorted(sorted, 0.9) - quantileSorted(sorted, 0.1)) / m };
-    });
-    const [a, b] = stats.map((s) => s.m);
-    calibration = {
-      loopMs: Math.round(((a + b) / 2) * 1000) / 1000,
-      spread: Math.max(...stats.map((s) => s.spread)),
-      between: Math.abs(a - b) / Math.min(a, b),
-    };
-  }
-  return { cpus, loadAverage1m: os.loadavg()[0], busyProcesses, ...(calibration ? { calibration } : {}) };
+  const loop = loops && steadiness(loops.map((l) => l.times));
+  const pass = loops && steadiness(loops.map((l) => l.memoryTimes));
+  return {
+    cpus,
+    loadAverage1m: os.loadavg()[0],
+    busyProcesses,
+    ...(loop ? { calibration: { loopMs: loop.medianMs, spread: loop.spread, between: loop.between } } : {}),
+    ...(pass ? { memory: { passMs: pass.medianMs, spread: pass.spread, between: pass.between } } : {}),
+  };
 }

@@ -6,7 +6,7 @@ import { z } from 'zod';
  * bump MAJOR when a reader of the old version would misread the new file.
  */
 export const SCHEMA_MAJOR = 1;
-export const SCHEMA_MINOR = 6;
+export const SCHEMA_MINOR = 7;
 export const SCHEMA_VERSION = `${SCHEMA_MAJOR}.${SCHEMA_MINOR}`;
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
@@ -67,6 +67,8 @@ export const EnvironmentSchema = z.object({
       loadAverage1m: z.number(),
       busyProcesses: z.array(z.object({ pid: z.number().int(), name: z.string(), cpuPercent: z.number() })),
       calibration: z.object({ loopMs: z.number(), spread: z.number(), between: z.number() }).optional(),
+      /** Since 1.7: passes over a buffer past the last-level cache, in the same two processes. */
+      memory: z.object({ passMs: z.number(), spread: z.number(), between: z.number() }).optional(),
       noisy: z.boolean(),
       reasons: z.array(z.string()),
     })

@@ -23,7 +23,7 @@ describe('result files', () => {
   it('an older minor version is read: the fixture was written as 1.0, before summaries had lag1Autocorrelation', () => {
     const file = readResultFile(FIXTURE);
     expect(file.schemaVersion).toBe('1.0');
-    expect(SCHEMA_VERSION).toBe('1.6');
+    expect(SCHEMA_VERSION).toBe('1.7');
     expect(file.cases[0].summary!.lag1Autocorrelation).toBeUndefined();
   });
 
@@ -72,7 +72,7 @@ describe('result files', () => {
     const data = JSON.parse(serializeResultFile(body()));
     delete data.cases[0].work;
     data.integrity = integrityOf(data);
-    expect(() => parseResultFile(JSON.stringify(data), 'm.json')).toThrow(/m.json: does not match result schema 1.6: cases.0.work/);
+    expect(() => parseResultFile(JSON.stringify(data), 'm.json')).toThrow(/m.json: does not match result schema 1.7: cases.0.work/);
   });
 
   it('a hand-altered file fails the integrity check', () => {

@@ -10,6 +10,7 @@ import { correctedThroughput, throughputOf } from '../measure/throughput.js';
 import { readResultFile, writeResultFileAtomic } from '../results/io.js';
 import { mergeRuns } from '../results/merge.js';
 import { loadRuns } from '../results/runs.js';
+import { judgeHost, type HostSignals } from '../env/hostLoad.js';
 import type { CaseResult, Environment, MeasuredCase, ResultFileBody } from '../results/schema.js';
 import { SCHEMA_VERSION } from '../results/schema.js';
 import { ResultSession } from '../results/session.js';
@@ -77,10 +78,36 @@ const caseArb = fc.record({
   layer: fc.integer({ min: 0, max: WORKLOADS.length - 1 }),
 });
 
+// a probe's median, its spread from 0 (identical timings) to far past any threshold, and two processes up to 10× apart
+const steadinessArb = <K extends string>(key: K) =>
+  fc.record({
+    [key]: fc.double({ min: 1e-3, max: 1e3, noNaN: true }),
+    spread: fc.double({ min: 0, max: 5, noNaN: true }),
+    between: fc.double({ min: 0, max: 9, noNaN: true }),
+  }) as fc.Arbitrary<Record<K, number> & { spread: number; between: number }>;
+
 const environmentArb = fc.record({
   host: fc.string({ minLength: 1, maxLength: 30 }),
   gpus: fc.boolean(),
   envVars: fc.dictionary(fc.constantFrom('CUDA_VISIBLE_DEVICES', 'OMP_NUM_THREADS', 'NVIDIA_TF32_OVERRIDE'), fc.string({ maxLength: 8 })),
+  // what the host check read, judged as a run judges it; absent as in files from before 1.3
+  hostSignals: fc.option(
+    fc.record({
+      cpus: fc.integer({ min: 1, max: 256 }),
+      loadAverage1m: fc.double({ min: 0, max: 64, noNaN: true }),
+      busyProcesses: fc.array(
+        fc.record({
+          pid: fc.integer({ min: 1, max: 4_194_304 }),
+          name: fc.string({ maxLength: 15 }),
+          cpuPercent: fc.integer({ min: 10, max: 1600 }),
+        }),
+        { maxLength: 3 },
+      ),
+      calibration: fc.option(steadinessArb('loopMs'), { nil: undefined }),
+      memory: fc.option(steadinessArb('passMs'), { nil: undefined }),
+    }),
+    { nil: undefined },
+  ),
 });
 
 type CaseSpec = {
@@ -106,11 +133,15 @@ function caseFrom(i: number, spec: CaseSpec): CaseResult {
   return combineRepetitions(results, 0.02, base.workload.seed, results.length);
 }
 
-function fileFrom(cases: CaseResult[], env: { host: string; gpus: boolean; envVars: Record<string, string> }): ResultFileBody {
+function fileFrom(
+  cases: CaseResult[],
+  env: { host: string; gpus: boolean; envVars: Record<string, string>; hostSignals?: HostSignals },
+): ResultFileBody {
   const environment: Environment = {
     ...fixture.environment,
     host: env.host,
     envVars: env.envVars,
+    ...(env.hostSignals ? { hostCheck: judgeHost(env.hostSignals) } : {}),
     gpus: env.gpus
       ? [{ index: 0, name: 'NVIDIA H100 80GB HBM3', uuid: 'GPU-0', memoryTotalMiB: 81559, driverVersion: '550.54.15' } as Environment['gpus'][number]]
       : [],
