@@ -44,9 +44,9 @@ export async function runCommand(given: RunOptions, io: Io, resumePath?: string)
   const log = (line: string) => io.err(line);
   // read once, after the options have been checked, and said once: per-case notes then need not explain a busy host
   let hostCheck: Promise<HostCheck> | undefined;
-  const checkHost = () =>
+  const checkHost = (o: { hostCases: boolean }) =>
     (hostCheck ??= readHostSignals().then((signals) => {
-      const h = judgeHost(signals);
+      const h = judgeHost(signals, o);
       const warning = hostWarning(h);
       if (warning) log(warning);
       return h;

@@ -45,8 +45,12 @@ export const MEMORY_SPREAD = 0.1;
 /** Bytes each process reads per pass: past the last-level cache a core reaches on current server CPUs. */
 export const MEMORY_PASS_BYTES = 128 * 1024 * 1024;
 
-/** The verdict on a host's signals. Pure. */
-export function judgeHost(s: HostSignals): HostCheck {
+/**
+ * The verdict on a host's signals. Pure. `hostCases`: some case runs on the host CPU, so the host's
+ * memory bandwidth is judged; a card's cases keep their weights on the card, and for them it is
+ * only recorded.
+ */
+export function judgeHost(s: HostSignals, o: { hostCases: boolean } = { hostCases: true }): HostCheck {
   const reasons: string[] = [];
   const busy = s.busyProcesses.reduce((a, p) => a + p.cpuPercent, 0);
   if (busy >= BUSY_CPU_PERCENT) {
@@ -63,7 +67,7 @@ export function judgeHost(s: HostSignals): HostCheck {
     );
   }
   // judged on each process's own passes: two processes may read memory at different speeds (NUMA)
-  if (s.memory && s.memory.spread > MEMORY_SPREAD) {
+  if (o.hostCases && s.memory && s.memory.spread > MEMORY_SPREAD) {
     // a decimal near the ±5% limit, so a reading just past it does not print as the limit itself
     const half = (s.memory.spread / 2) * 100;
     reasons.push(`memory reads varied ±${half.toFixed(half < 10 ? 1 : 0)}% pass to pass`);

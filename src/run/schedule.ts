@@ -104,7 +104,7 @@ export interface RunContext {
    * Reads how busy the host is, once everything else about the run has been checked (so bad input
    * gets its one line and nothing else); recorded in a new file's environment.
    */
-  checkHost?: () => Promise<HostCheck>;
+  checkHost?: (o: { hostCases: boolean }) => Promise<HostCheck>;
 }
 
 /** --device all among several cards: the cards to run on, one run each; undefined for a single run. */
@@ -207,7 +207,7 @@ export async function prepareRun(o: RunOptions, ctx: RunContext, resumed?: Resul
       });
     })();
   // after the file exists, so an unwritable --out is the one line a bad path gets
-  const hostCheck = await ctx.checkHost?.();
+  const hostCheck = await ctx.checkHost?.({ hostCases: backends.some((b) => b.placement === 'host') });
   if (hostCheck && !resumed) session.recordEnvironment({ hostCheck });
   const done = session.completedKeys((c) => isComplete(c, o.repetitions));
   const todo = plan.cases.flatMap((c) => backends.map((b) => ({ c, b }))).filter(({ c, b }) => !done.has(caseKey(b.name, c.id)));

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hostWarning, judgeHost, type HostSignals } from '../env/hostLoad.js';
+import { hostWarning, judgeHost, MEMORY_SPREAD, type HostSignals } from '../env/hostLoad.js';
 import { readResultFile } from '../results/io.js';
 import { moebench, fakeScript, TINY_FAKE_RUN } from './helpers/cli.js';
 
@@ -56,6 +56,10 @@ describe('the noisy-host check', () => {
     expect(judgeHost({ ...quiet, memory: { passMs: 5.2, spread: 0.1, between: 0 } }).noisy).toBe(false);
     expect(judgeHost({ ...quiet, memory: { passMs: 5.2, spread: 0.104, between: 0 } }).reasons).toEqual(['memory reads varied ±5.2% pass to pass']);
     expect(judgeHost({ ...quiet, memory: { passMs: 5.2, spread: 0.12, between: 0 } }).reasons).toEqual(['memory reads varied ±6.0% pass to pass']);
+    // a run whose cases are all on a card: the host's memory is recorded, not judged
+    const cardsOnly = judgeHost({ ...quiet, memory: { passMs: 8.76, spread: 0.26, between: 0.05 } }, { hostCases: false });
+    expect(cardsOnly.noisy).toBe(false);
+    expect(cardsOnly.memory!.spread).toBe(0.26);
     // two processes reading at different speeds (one's memory on the other socket) is recorded, not judged
     expect(judgeHost({ ...quiet, memory: { passMs: 5.2, spread: 0.04, between: 0.4 } }).noisy).toBe(false);
   });
@@ -63,6 +67,19 @@ describe('the noisy-host check', () => {
   it('a process below the threshold alone, or a high load average alone, is not a busy host', () => {
     expect(judgeHost({ ...quiet, busyProcesses: [{ pid: 7, name: 'sshd', cpuPercent: 12 }] }).noisy).toBe(false);
     expect(judgeHost({ ...quiet, loadAverage1m: 2.4 }).noisy).toBe(false);
+  });
+
+  it("a real run judges the host's memory when its cases run on the host CPU, and only records it for a card's", () => {
+    for (const placement of ['host', 'cuda']) {
+      const out = join(mkdtempSync(join(tmpdir(), 'moebench-host-')), 'r.json');
+      const r = moebench([...TINY_FAKE_RUN, '--repetitions', '1', '--out', out], fakeScript({ latenciesMs: [2], placement }));
+      expect(r.status, r.stderr).toBe(0);
+      const check = readResultFile(out).environment.hostCheck!;
+      // whatever this host's memory did during the check, the verdict follows the reading and the placement
+      const unsteady = check.memory!.spread > MEMORY_SPREAD;
+      const said = check.reasons.some((x) => x.startsWith('memory reads varied'));
+      expect(said, `${placement}: passes ±${(check.memory!.spread * 50).toFixed(1)}%`).toBe(placement === 'host' && unsteady);
+    }
   });
 
   it('with a real busy process beside the run: one warning line, recorded in the environment', async () => {
