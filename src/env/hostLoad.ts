@@ -111,8 +111,12 @@ function allTicks(): Map<string, { name: string; ticks: number }> {
 
 const LOOP = `
 const [windowMs, bytes] = process.argv.slice(1).map(Number);
-// filled before any timing, so the passes read memory and never fault pages in
-const buffer = new Float64Array(bytes / 8).fill(1);
+// filled before any timing, so the passes read memory and never fault pages in; a host short of
+// memory skips the passes and keeps the loop
+let buffer;
+try {
+  buffer = new Float64Array(bytes / 8).fill(1);
+} catch {}
 function timed(body) {
   const until = Date.now() + windowMs;
   const times = [];
@@ -134,9 +138,9 @@ function pass(a) {
   return s;
 }
 let sum = 0;
-const memoryTimes = timed(() => {
+const memoryTimes = buffer ? timed(() => {
   sum += pass(buffer);
-});
+}) : [];
 process.stdout.write(JSON.stringify({ times, memoryTimes, x, sum }));
 `;
 
