@@ -12,6 +12,7 @@ import { readResultFile } from '../results/io.js';
 import type { CaseResult } from '../results/schema.js';
 import type { Run } from '../results/runs.js';
 import { loadRuns } from '../results/runs.js';
+import { makeRng } from '../workloads/rng.js';
 import { moebench, fakeScript, tinyFakeRun } from './helpers/cli.js';
 
 const FIX = join(import.meta.dirname, 'fixtures');
@@ -289,6 +290,44 @@ describe('compare process by process', () => {
         by: 'card',
       }).pairs[0].verdict,
     ).toBe('FASTER');
+  });
+});
+
+describe("the verdict rule's operating envelope: seeded simulations of 3 v 3 processes", () => {
+  // each process's median is lognormal about the case's true time with sd `sd` (the spread between
+  // processes); the rates are what bench:repeat measures on a real host, here with the host's
+  // noise known and no drift between runs
+  const rng = makeRng(12, 'envelope');
+  const normal = () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+  const rates = (ratio: number, sd: number, trials = 2000) => {
+    const t = { FASTER: 0, SLOWER: 0, SAME: 0, UNCERTAIN: 0 };
+    const side = (ms: number) => Array.from({ length: 3 }, () => ms * Math.exp(sd * normal()));
+    for (let i = 0; i < trials; i++) {
+      const [ci] = processLevelRatio(side(10 * ratio), side(10), [1 - 2 * COMPARE_DEFAULTS.alpha]).cis;
+      t[verdictOf(ci, COMPARE_DEFAULTS)]++;
+    }
+    return { faster: t.FASTER / trials, slower: t.SLOWER / trials, same: t.SAME / trials, different: (t.FASTER + t.SLOWER) / trials };
+  };
+
+  it('unchanged code is called FASTER or SLOWER at most α of the time, however far apart its processes are', () => {
+    for (const sd of [0.01, 0.04, 0.1]) expect(rates(1, sd).different, `sd ${sd}`).toBeLessThanOrEqual(0.05);
+  });
+
+  it('on a quiet host (processes within 1.5%) unchanged code is SAME at least half the time: the rule is useful', () => {
+    expect(rates(1, 0.015).same).toBeGreaterThanOrEqual(0.5);
+  });
+
+  it('a true difference of exactly the margin is called SAME at most α of the time (equivalence at α)', () => {
+    for (const sd of [0.01, 0.02, 0.04]) {
+      expect(rates(1.05, sd).same, `×1.05, sd ${sd}`).toBeLessThanOrEqual(0.05);
+      expect(rates(0.95, sd).same, `×0.95, sd ${sd}`).toBeLessThanOrEqual(0.05);
+    }
+  });
+
+  it('real gains well past the margin are found: ×1.2 with processes 4% apart, ×1.1 with 2%', () => {
+    expect(rates(1.2, 0.04).faster).toBeGreaterThanOrEqual(0.8);
+    expect(rates(1.1, 0.02).faster).toBeGreaterThanOrEqual(0.5);
+    expect(rates(1 / 1.2, 0.04).slower).toBeGreaterThanOrEqual(0.8);
   });
 });
 
