@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js';
 import type { GpuInfo } from '../results/schema.js';
+import { softwareVulkanSelected } from './vulkan.js';
 
 /**
  * Where a backend's work runs, which decides whether it can be pointed at one card:
@@ -11,6 +12,11 @@ import type { GpuInfo } from '../results/schema.js';
  * - `host`: the host CPU.
  */
 export type Placement = 'cuda' | 'webgpu' | 'host';
+
+/** Work placed so runs on the host CPU: a CPU engine, or WebGPU on a software adapter (lavapipe), whatever cards the host has. */
+export function onHostCpu(placement: Placement, env: NodeJS.ProcessEnv = process.env): boolean {
+  return placement === 'host' || (placement === 'webgpu' && softwareVulkanSelected(env));
+}
 
 /**
  * The cards a CUDA process may use: nvidia-smi lists every card and ignores CUDA_VISIBLE_DEVICES,

@@ -3,12 +3,11 @@ import { existsSync, renameSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { Backend } from '../backends/backend.js';
-import { chooseCard, perCardSchedule, visibleCards, type CardChoice } from '../env/cards.js';
+import { chooseCard, onHostCpu, perCardSchedule, visibleCards, type CardChoice } from '../env/cards.js';
 import { cardPeakByName, findCardPeak, type CardPeak } from '../env/datasheets.js';
 import { queryGpus } from '../env/gpus.js';
 import type { HostCheck } from '../env/hostLoad.js';
 import { captureEnvironment, describeDevice } from '../env/machine.js';
-import { softwareVulkanSelected } from '../env/vulkan.js';
 import { UsageError } from '../errors.js';
 import { lockForWriting } from '../files/lock.js';
 import { fitSweeps, type SweepFit } from '../measure/sweep.js';
@@ -58,14 +57,12 @@ export function claimOutPath(path: string, force: boolean, log: (line: string) =
 /** Datasheet peaks for the roofline: --card, else the card the cases run on (or the model every card shares). */
 function peakFor(o: RunOptions, b: Backend, choice: CardChoice, gpus: GpuInfo[]): CardPeak | undefined {
   // a CPU engine's times against a GPU's datasheet would read, later, as that GPU's measurement
-  if (b.placement === 'host') return undefined;
+  if (onHostCpu(b.placement)) return undefined;
   if (o.card) {
     const peak = cardPeakByName(o.card);
     if (!peak) throw new UsageError(`unknown card "${o.card}" for the roofline: see src/env/datasheets.ts for the cards with datasheet peaks`);
     return peak;
   }
-  // a software WebGPU adapter (lavapipe) runs on the CPU, whatever cards nvidia-smi lists
-  if (b.placement === 'webgpu' && softwareVulkanSelected()) return undefined;
   const sameModel = gpus.length > 0 && gpus.every((g) => g.name === gpus[0].name) ? gpus[0] : undefined;
   const card = choice.card ?? sameModel;
   return card ? findCardPeak(card.name) : undefined;
@@ -207,7 +204,7 @@ export async function prepareRun(o: RunOptions, ctx: RunContext, resumed?: Resul
       });
     })();
   // after the file exists, so an unwritable --out is the one line a bad path gets
-  const hostCheck = await ctx.checkHost?.({ hostCases: backends.some((b) => b.placement === 'host') });
+  const hostCheck = await ctx.checkHost?.({ hostCases: backends.some((b) => onHostCpu(b.placement)) });
   if (hostCheck && !resumed) session.recordEnvironment({ hostCheck });
   const done = session.completedKeys((c) => isComplete(c, o.repetitions));
   const todo = plan.cases.flatMap((c) => backends.map((b) => ({ c, b }))).filter(({ c, b }) => !done.has(caseKey(b.name, c.id)));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseCard, perCardSchedule, visibleCards } from '../env/cards.js';
+import { chooseCard, onHostCpu, perCardSchedule, visibleCards } from '../env/cards.js';
 import { parseNvidiaSmi } from '../env/gpus.js';
 import { describeDevice } from '../env/machine.js';
 import { summarizeGpuReadings } from '../env/gpuMonitor.js';
@@ -41,6 +41,20 @@ describe("visibleCards: what CUDA_VISIBLE_DEVICES leaves of nvidia-smi's list", 
   });
   it('MIG devices cannot be mapped to cards', () => {
     expect(visibleCards(gpus, 'MIG-4b1e-0c2d')).toBeUndefined();
+  });
+});
+
+describe('onHostCpu: work that runs on the host CPU, whatever cards the host has', () => {
+  it('a CPU engine, and WebGPU on a software Vulkan driver; never a CUDA engine or WebGPU on a card', () => {
+    const card = {};
+    const lavapipe = { VK_ICD_FILENAMES: '/opt/mesa/lvp_icd.x86_64.json' };
+    expect(onHostCpu('host', card)).toBe(true);
+    expect(onHostCpu('cuda', card)).toBe(false);
+    expect(onHostCpu('cuda', lavapipe)).toBe(false);
+    expect(onHostCpu('webgpu', card)).toBe(false);
+    expect(onHostCpu('webgpu', { VK_ICD_FILENAMES: '/usr/share/vulkan/icd.d/nvidia_icd.json' })).toBe(false);
+    expect(onHostCpu('webgpu', lavapipe)).toBe(true);
+    expect(onHostCpu('webgpu', { VK_DRIVER_FILES: '/x/lavapipe/icd.json' })).toBe(true);
   });
 });
 
