@@ -57,12 +57,14 @@ export function claimOutPath(path: string, force: boolean, log: (line: string) =
 /** Datasheet peaks for the roofline: --card, else the card the cases run on (or the model every card shares). */
 function peakFor(o: RunOptions, b: Backend, choice: CardChoice, gpus: GpuInfo[]): CardPeak | undefined {
   // a CPU engine's times against a GPU's datasheet would read, later, as that GPU's measurement
-  if (onHostCpu(b.placement)) return undefined;
+  if (b.placement === 'host') return undefined;
   if (o.card) {
     const peak = cardPeakByName(o.card);
     if (!peak) throw new UsageError(`unknown card "${o.card}" for the roofline: see src/env/datasheets.ts for the cards with datasheet peaks`);
     return peak;
   }
+  // a software WebGPU adapter (lavapipe) runs on the CPU, whatever cards nvidia-smi lists
+  if (onHostCpu(b.placement)) return undefined;
   const sameModel = gpus.length > 0 && gpus.every((g) => g.name === gpus[0].name) ? gpus[0] : undefined;
   const card = choice.card ?? sameModel;
   return card ? findCardPeak(card.name) : undefined;

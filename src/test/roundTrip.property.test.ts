@@ -188,7 +188,7 @@ describe('every file the writer can produce, every reader accepts', () => {
         for (const p of pairs) {
           expect(p.ratioCi95[0]).toBeGreaterThan(0);
           expect(p.ratioCi95[0]).toBeLessThanOrEqual(p.ratioCi95[1]);
-          // SAME's (1 − 2α) interval lies inside the 95% one
+          // the verdict's (1 − 2α) interval lies inside the 95% one
           expect(p.verdictCi[0]).toBeGreaterThanOrEqual(p.ratioCi95[0]);
           expect(p.verdictCi[1]).toBeLessThanOrEqual(p.ratioCi95[1]);
           expect(p.verdictCi[0]).toBeLessThanOrEqual(p.verdictCi[1]);
