@@ -154,12 +154,13 @@ describe('on a real Slurm cluster (scripts/setup-slurm.sh)', () => {
 
   /** Waits (bounded) for the collecting job to end, then reads the collection it wrote. */
   const collected = async (dir: string): Promise<CollectionFile> => {
-    for (let waited = 0; waited < 240; waited++) {
+    for (let waited = 0, empty = 0; waited < 240; waited++) {
       const q = spawnSync('squeue', ['-h'], { env: { ...process.env, ...env }, encoding: 'utf8' });
-      // a squeue that failed (a busy slurmctld) says nothing about the queue
-      const queued = q.status !== 0 || q.stdout.trim() !== '';
+      // a squeue that failed (a busy slurmctld) says nothing about the queue; an empty queue is
+      // believed on its second reading, a second apart, so no passing state between attempts can end the wait
+      empty = q.status === 0 && q.stdout.trim() === '' ? empty + 1 : 0;
       const found = readdirSync(dir).find((f) => f.endsWith('-collection.json'));
-      if (found && !queued) {
+      if (found && empty >= 2) {
         const any = readAnyFile(join(dir, found));
         if (any.kind === 'collection') return any.file;
       }
@@ -336,16 +337,27 @@ describe('on a real Slurm cluster (scripts/setup-slurm.sh)', () => {
     }
     expect(file, 'the task wrote no case in 120 s').toBeDefined();
     expect(slurm('scontrol', 'requeue', `${array}_0`).status).toBe(0);
-    // a requeued job waits for a begin time; let it start again now
-    for (let i = 0; i < 20; i++) {
-      await new Promise((res) => setTimeout(res, 500));
-      if (slurm('scontrol', 'update', `jobid=${array}_0`, 'StartTime=now').status === 0) break;
+    // a requeued job waits for a begin time (about two minutes); let it start again now. Slurm refuses
+    // the update until the first attempt has ended, which can take seconds on a loaded machine, so it
+    // is repeated until the second attempt has begun (as the --device all test above does)
+    const tag = readdirSync(join(dir, 'slurm'))[0];
+    const logFile = join(dir, 'slurm', tag, 'logs', 'array0-task0.log');
+    for (let waited = 0; waited < 240 && !/restart 1/.test(readFileSync(logFile, 'utf8')); waited++) {
+      slurm('scontrol', 'update', `jobid=${array}_0`, 'StartTime=now');
+      await new Promise((res) => setTimeout(res, 1000));
     }
+    const diagnosis = () =>
+      [
+        `squeue: ${slurm('squeue', '-h').stdout}`,
+        `scontrol: ${slurm('scontrol', 'show', 'job', '-o', array).stdout}`,
+        `collect.log: ${existsSync(join(dir, 'slurm', tag, 'logs', 'collect.log')) ? readFileSync(join(dir, 'slurm', tag, 'logs', 'collect.log'), 'utf8') : '(none)'}`,
+        `task log: ${readFileSync(logFile, 'utf8')}`,
+      ].join('\n');
+    expect(readFileSync(logFile, 'utf8'), `the requeued task did not start again in 240 s\n${diagnosis()}`).toMatch(/restart 1/);
     const collection = await collected(dir);
     const log = readFileSync(collection.slurm!.tasks[0].log, 'utf8');
     expect(log).toMatch(/interrupted: \d+ case\(s\) are saved in /);
-    expect(log).toMatch(/restart 1/);
-    expect(collection.slurm!.tasks[0]).toMatchObject({ outcome: 'done', exitCode: 0 });
+    expect(collection.slurm!.tasks[0], diagnosis()).toMatchObject({ outcome: 'done', exitCode: 0 });
     // one file, resumed: every case of the run in it once
     expect(collection.runs).toHaveLength(1);
     expect(collection.runs[0].cases).toHaveLength(8);
