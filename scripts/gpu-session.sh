@@ -11,9 +11,13 @@
 #       default   the default suite, --repetitions 3, on each GPU engine: one file per engine
 #       deepseek  the deepseek-v3 suite (fp16) on torch-cuda, then ort-webgpu, within a time budget
 #       repeat    npm run bench:repeat's five runs of the default suite (issue 12, on a quiet host)
+#       sitting   check, default and a short deepseek-v3 pass in one call of SITTING_S seconds (default
+#                 520), for a lease of one call: every file goes into one tar in OUT, renewed after
+#                 each run, so a call cut short still brings back what was measured
 # OUT defaults to $OUT (the device tool's folder), else ./gpu-session-out.
 # Environment: ENGINES (default "torch-cuda ort-webgpu tfjs-webgpu"), BUDGET_S (deepseek's time
-# budget, default 420), REPEAT_ENGINE (default torch-cuda), BUNDLE (default
+# budget, default 420), REPEAT_ENGINE (default torch-cuda), SITTING_S and SITTING_SUITE (sitting's
+# seconds and its deepseek suite, default scripts/gpu-sitting-deepseek.json), BUNDLE (default
 # moebench-offline-linux-x64.tar.xz), WORK (where it is unpacked). A Vulkan driver already
 # chosen (VK_ICD_FILENAMES or VK_DRIVER_FILES) is kept, so the steps can be rehearsed on lavapipe.
 set -euo pipefail
@@ -34,8 +38,8 @@ if [ "$step" = prepare ]; then
   log "ready: carry $(basename "$bundle") and .gl: $(((tree + carried) / 1048576)) MiB with the tree's own files (the limit is 64 MiB)"
   exit 0
 fi
-case "$step" in check | default | deepseek | repeat) ;; *)
-  sed -n '2,18p' "$0" >&2
+case "$step" in check | default | deepseek | repeat | sitting) ;; *)
+  sed -n '2,22p' "$0" >&2
   exit 2
   ;;
 esac
@@ -55,8 +59,10 @@ if ! ldconfig -p | grep -q libvulkan.so.1 && compgen -G "$root/.gl/*.deb" >/dev/
   for f in "$root"/.gl/*.deb; do dpkg -x "$f" /; done
   ldconfig
 fi
-if [ -z "${VK_ICD_FILENAMES:-}${VK_DRIVER_FILES:-}" ] && [ -f /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json ]; then
-  export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+if [ -z "${VK_ICD_FILENAMES:-}${VK_DRIVER_FILES:-}" ]; then
+  for icd in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json; do
+    [ -f "$icd" ] && { export VK_DRIVER_FILES=$icd; break; }
+  done
 fi
 
 card=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 || true)
@@ -68,20 +74,60 @@ log "$step on ${card:-no NVIDIA card}; files to $out"
 
 # one engine's run of a suite into a file of its own; stopped after STOP_S seconds (0: never) with
 # SIGTERM, which moebench survives by saving what it measured (exit 124)
-measure() { # SUITE ENGINE STOP_S [MORE RUN OPTIONS...]
-  local suite=$1 e=$2 stop_s=$3 stop=()
+measure() { # SUITE[=PATH] ENGINE STOP_S [MORE RUN OPTIONS...]
+  local suite=${1%%=*} path=${1#*=} e=$2 stop_s=$3 stop=()
   shift 3
   [ "$stop_s" -gt 0 ] && stop=(timeout -s TERM -k 30 "$stop_s")
   log "$suite suite on $e"
-  "${stop[@]}" "$mb" run --suite "$suite" --backend "$e" --repetitions 3 --model-dir "$work/models" "$@" \
+  "${stop[@]}" "$mb" run --suite "$path" --backend "$e" --repetitions 3 --model-dir "$work/models" "$@" \
     --out "$out/$stamp-$slug-$suite-$e.json" 2>&1 | tee -a "$out/$stamp-$slug-$suite.log" || log "$e: exit $?"
 }
 
+check() {
+  { nvidia-smi || true; } >"$out/$stamp-$slug-nvidia-smi.txt" 2>&1
+  "$mb" env >"$out/$stamp-$slug-env.txt" 2>&1 || true
+  "$mb" env --check --model-dir "$work/models" --out "$out/$stamp-$slug-check.json" 2>&1 | tee "$out/$stamp-$slug-check.txt" || true
+}
+
 case "$step" in
-  check)
-    { nvidia-smi || true; } >"$out/$stamp-$slug-nvidia-smi.txt" 2>&1
-    "$mb" env >"$out/$stamp-$slug-env.txt" 2>&1 || true
-    "$mb" env --check --model-dir "$work/models" --out "$out/$stamp-$slug-check.json" 2>&1 | tee "$out/$stamp-$slug-check.txt" || true
+  check) check ;;
+  sitting)
+    # one call holds the whole lease: the files are gathered in a folder of their own and tarred
+    # into OUT after every run, and each run is stopped (SIGTERM: what it measured is saved) at
+    # its share of what is left, so the call ends inside its limit
+    end=$(($(date +%s) + ${SITTING_S:-520}))
+    tarball=$out/$stamp-$slug-sitting.tar
+    out=$(mktemp -d /tmp/moebench-sitting.XXXX) # not under OUT, whose files come back eight at most
+    keep() { tar -C "$out" -cf "$tarball.part" --exclude=models . && mv "$tarball.part" "$tarball"; }
+    left() { echo $((end - $(date +%s))); }
+    { echo "VK_DRIVER_FILES=${VK_DRIVER_FILES:-}"; ldconfig -p | grep -i -E "vulkan|libcuda" || true; ls /usr/local/nvidia/share/vulkan/icd.d /usr/share/vulkan/icd.d /etc/vulkan/icd.d 2>&1 || true; } >"$out/$stamp-$slug-box.txt"
+    # deepseek's models and references, built cold by its first processes otherwise (a minute of
+    # JS per case): one case per core beside the check, finished before anything is timed
+    deepseek=${SITTING_SUITE:-$root/scripts/gpu-sitting-deepseek.json}
+    shards=8
+    for i in $(seq 0 $((shards - 1))); do
+      node/bin/node dist/bench/prepare.js --suite "$deepseek" --model-dir "$work/models" --shard "$i/$shards" 2>>"$out/$stamp-$slug-prepare.log" &
+    done
+    check
+    keep
+    while [ -n "$(jobs -rp)" ] && [ "$(left)" -gt 330 ]; do sleep 2; done
+    for j in $(jobs -rp); do kill "$j" 2>/dev/null || true; done
+    wait || true
+    echo "prepared with $(left) s left" >>"$out/$stamp-$slug-prepare.log"
+    set -- $engines
+    # the default suite first (every engine), then deepseek-v3 on the first two (the peer, then ONNX Runtime)
+    for e in "$@"; do
+      measure default "$e" $(($(left) * 2 / 10)) --time-budget-s 20
+      keep
+    done
+    for n in 2 1; do
+      [ $# -gt 0 ] || break
+      share=$((($(left) - 10) / n))
+      [ "$share" -gt 30 ] || break
+      measure "deepseek-v3=$deepseek" "$1" "$share" --time-budget-s $((share * 8 / 10))
+      keep
+      shift
+    done
     ;;
   default)
     for e in $engines; do measure default "$e" 0; done

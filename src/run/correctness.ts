@@ -74,6 +74,16 @@ function cachedReference(c: WorkloadCase, inputs: CaseInputs, rows: number[], ca
   return expected;
 }
 
+function checkedRows(c: WorkloadCase, inputs: CaseInputs, maxRows: number): number[] {
+  const rowsTotal = inputs.feeds.x.dims[0];
+  return rowsToCheck(Math.min(rowsTotal, prefillPrefixRows(c) ?? rowsTotal), maxRows);
+}
+
+/** Computes and caches the reference the check will read, ahead of the case's processes (bench/prepare.ts). */
+export function prepareReference(c: WorkloadCase, inputs: CaseInputs, cacheDir: string): void {
+  cachedReference(c, inputs, checkedRows(c, inputs, referenceRowLimit(c)), cacheDir);
+}
+
 /** Runs the loaded case once and compares its output with the float64 JS reference (cached in `cacheDir` when given). */
 export async function checkCorrectness(
   c: WorkloadCase,
@@ -88,7 +98,7 @@ export async function checkCorrectness(
   if (actual.length !== rowsTotal * d) {
     throw new Error(`output has ${actual.length} values, expected ${rowsTotal} × ${d}`);
   }
-  const rows = rowsToCheck(Math.min(rowsTotal, prefillPrefixRows(c) ?? rowsTotal), maxRows);
+  const rows = checkedRows(c, inputs, maxRows);
   const expected = cachedReference(c, inputs, rows, cacheDir);
   const error = relativeL2Error(actual, expected, rows, d);
   const tolerance = TOLERANCE[c.dtype];
