@@ -17,7 +17,8 @@
 # OUT defaults to $OUT (the device tool's folder), else ./gpu-session-out.
 # Environment: ENGINES (default "torch-cuda ort-webgpu tfjs-webgpu"), BUDGET_S (deepseek's time
 # budget, default 420), REPEAT_ENGINE (default torch-cuda), SITTING_S and SITTING_SUITE (sitting's
-# seconds and its deepseek suite, default scripts/gpu-sitting-deepseek.json), BUNDLE (default
+# seconds and its deepseek suite, default scripts/gpu-sitting-deepseek.json), SITTING_DEEPSEEK (the
+# engines of its deepseek pass, default the first two of ENGINES), BUNDLE (default
 # moebench-offline-linux-x64.tar.xz), WORK (where it is unpacked). A Vulkan driver already
 # chosen (VK_ICD_FILENAMES or VK_DRIVER_FILES) is kept, so the steps can be rehearsed on lavapipe.
 set -euo pipefail
@@ -32,14 +33,14 @@ if [ "$step" = prepare ]; then
   mkdir -p "$root/.gl" /tmp/amd64/partial
   o=(-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64)
   apt-get "${o[@]}" update >/dev/null
-  (cd "$root/.gl" && apt-get "${o[@]}" download libvulkan1 2>&1 >/dev/null | grep -v "unsandboxed" >&2 || true)
+  (cd "$root/.gl" && apt-get "${o[@]}" download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2 2>&1 >/dev/null | grep -v "unsandboxed" >&2 || true)
   tree=$(cd "$root" && git ls-files -z | du -cb --files0-from=- | tail -1 | cut -f1)
   carried=$(du -cb "$bundle" "$root"/.gl/*.deb | tail -1 | cut -f1)
   log "ready: carry $(basename "$bundle") and .gl: $(((tree + carried) / 1048576)) MiB with the tree's own files (the limit is 64 MiB)"
   exit 0
 fi
 case "$step" in check | default | deepseek | repeat | sitting) ;; *)
-  sed -n '2,22p' "$0" >&2
+  sed -n '2,24p' "$0" >&2
   exit 2
   ;;
 esac
@@ -55,7 +56,9 @@ if [ ! -x "$work/moebench/moebench" ]; then
 fi
 mb="$work/moebench/moebench"
 
-if ! ldconfig -p | grep -q libvulkan.so.1 && compgen -G "$root/.gl/*.deb" >/dev/null; then
+# the NVIDIA Vulkan driver (libGLX_nvidia) needs glvnd's libGLdispatch beside the loader: without
+# it the loader finds the driver's manifest but no adapter (the first sitting on an H200 saw that)
+if ! ldconfig -p | grep -q libGLdispatch.so.0 && compgen -G "$root/.gl/*.deb" >/dev/null; then
   for f in "$root"/.gl/*.deb; do dpkg -x "$f" /; done
   ldconfig
 fi
@@ -100,7 +103,7 @@ case "$step" in
     out=$(mktemp -d /tmp/moebench-sitting.XXXX) # not under OUT, whose files come back eight at most
     keep() { tar -C "$out" -cf "$tarball.part" --exclude=models . && mv "$tarball.part" "$tarball"; }
     left() { echo $((end - $(date +%s))); }
-    { echo "VK_DRIVER_FILES=${VK_DRIVER_FILES:-}"; ldconfig -p | grep -i -E "vulkan|libcuda" || true; ls /usr/local/nvidia/share/vulkan/icd.d /usr/share/vulkan/icd.d /etc/vulkan/icd.d 2>&1 || true; } >"$out/$stamp-$slug-box.txt"
+    { echo "VK_DRIVER_FILES=${VK_DRIVER_FILES:-}"; ldconfig -p | grep -i -E "vulkan|libcuda" || true; ls /usr/local/nvidia/share/vulkan/icd.d /usr/share/vulkan/icd.d /etc/vulkan/icd.d 2>&1 || true; cat "${VK_DRIVER_FILES:-/dev/null}"; ldd /usr/local/nvidia/lib64/libGLX_nvidia.so.0 2>&1 | grep -E "not found|GLdispatch" || true; } >"$out/$stamp-$slug-box.txt"
     # deepseek's models and references, built cold by its first processes otherwise (a minute of
     # JS per case): one case per core beside the check, finished before anything is timed
     deepseek=${SITTING_SUITE:-$root/scripts/gpu-sitting-deepseek.json}
@@ -110,7 +113,7 @@ case "$step" in
     done
     check
     keep
-    while [ -n "$(jobs -rp)" ] && [ "$(left)" -gt 330 ]; do sleep 2; done
+    while [ -n "$(jobs -rp)" ] && [ "$(left)" -gt $((${SITTING_S:-520} * 6 / 10)) ]; do sleep 2; done
     for j in $(jobs -rp); do kill "$j" 2>/dev/null || true; done
     wait || true
     echo "prepared with $(left) s left" >>"$out/$stamp-$slug-prepare.log"
@@ -120,8 +123,8 @@ case "$step" in
       measure default "$e" $(($(left) * 2 / 10)) --time-budget-s 20
       keep
     done
-    for n in 2 1; do
-      [ $# -gt 0 ] || break
+    set -- ${SITTING_DEEPSEEK:-${@:1:2}}
+    for n in $(seq $# -1 1); do
       share=$((($(left) - 10) / n))
       [ "$share" -gt 30 ] || break
       measure "deepseek-v3=$deepseek" "$1" "$share" --time-budget-s $((share * 8 / 10))

@@ -4,7 +4,7 @@ import { geometricMeanCi95 } from '../measure/stats.js';
 import { processMediansMs } from '../results/repetitions.js';
 import type { CaseResult } from '../results/schema.js';
 import type { Run } from '../results/runs.js';
-import { lowestClock, THROTTLE_FRACTION, throttled } from '../results/throttling.js';
+import { THROTTLE_FRACTION, throttled, workingClock } from '../results/throttling.js';
 import { environmentFields } from '../results/environment.js';
 import { bootstrapRatioCis, mannWhitney, processesToDecide, processLevelRatio } from './stats.js';
 
@@ -158,8 +158,8 @@ export function verdictOf(verdictCi: [number, number], o: Pick<CompareOptions, '
 function envFields(run: Run, cases: CaseResult[]): Record<string, string> {
   const out = environmentFields(run.environment);
   const slow = cases.filter(throttled);
-  if (cases.some((c) => lowestClock(c) !== undefined))
-    out.throttling = slow.length ? `SM clock under ${THROTTLE_FRACTION * 100}% of max in ${slow.length} case(s)` : 'none seen';
+  if (cases.some((c) => workingClock(c) !== undefined))
+    out.throttling = slow.length ? `median SM clock under ${THROTTLE_FRACTION * 100}% of max in ${slow.length} case(s)` : 'none seen';
   return out;
 }
 

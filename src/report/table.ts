@@ -1,5 +1,5 @@
 import { processMediansMs, processSpread } from '../results/repetitions.js';
-import { lowestClock, THROTTLE_FRACTION, throttled } from '../results/throttling.js';
+import { THROTTLE_FRACTION, throttled, workingClock } from '../results/throttling.js';
 import { fmt, formatTable } from '../text/table.js';
 import type { SweepFit } from '../measure/sweep.js';
 import type { CaseResult } from '../results/schema.js';
@@ -81,9 +81,10 @@ export function caseTable(cases: readonly CaseResult[], o: CaseTableOptions = {}
     );
   }
   for (const c of cases.filter(throttled)) {
-    const { lowMHz, maxMHz, during } = lowestClock(c)!;
+    const { workingMHz, lowMHz, maxMHz, during, readings } = workingClock(c)!;
+    const when = during ? `during the timed calls (median of ${readings} readings, lowest ${lowMHz})` : 'right after the timed calls';
     notes.push(
-      `  ${c.id}: the card ran at ${lowMHz} MHz ${during ? 'during' : 'right after'} the timed calls, under ${THROTTLE_FRACTION * 100}% of its ${maxMHz} MHz maximum: throttled (temperature up to ${c.gpuDuring?.temperatureC.max ?? c.gpuAfter?.temperatureC ?? '-'} C)`,
+      `  ${c.id}: the card ran at ${workingMHz} MHz ${when}, under ${THROTTLE_FRACTION * 100}% of its ${maxMHz} MHz maximum: throttled (temperature up to ${c.gpuDuring?.temperatureC.max ?? c.gpuAfter?.temperatureC ?? '-'} C)`,
     );
   }
   const cached = cases.filter((c) => c.roofline?.cacheResident);

@@ -3,24 +3,33 @@ import type { CaseResult } from './schema.js';
 /** Under this fraction of the card's maximum SM clock a case counts as throttled. */
 export const THROTTLE_FRACTION = 0.9;
 
-/** The lowest SM clock a case's card ran at, its maximum, and whether the low came from readings during the calls. */
-export interface LowestClock {
+/** The SM clock a case's card worked at, the lowest reading, its maximum, and where they came from. */
+export interface WorkingClock {
+  /** The median reading through warm-up and the timed calls, else the one right after them. */
+  workingMHz: number;
   lowMHz: number;
   maxMHz: number;
+  /** Readings through the calls (schema 1.2), rather than one after them. */
   during: boolean;
+  readings: number;
 }
 
 /**
- * The lowest SM clock the card ran a case at: from the readings through the timed calls when
- * there are any (schema 1.2), else the one right after them; undefined without both figures.
+ * The clock most of a case's calls ran at. The median of the readings, not their lowest: the
+ * readings start before warm-up, so on a card that idled while the model loaded the first one is
+ * its idle clock (an H200 read 345 MHz there, then 1980 MHz for every call). The median clock is
+ * the one the median call time was measured at; a dip shorter than half the window moves neither.
  */
-export function lowestClock(c: CaseResult): LowestClock | undefined {
+export function workingClock(c: CaseResult): WorkingClock | undefined {
   const maxMHz = c.gpuAfter?.maxSmClockMHz ?? c.gpuBefore?.maxSmClockMHz;
-  const lowMHz = c.gpuDuring?.smClockMHz.min ?? c.gpuAfter?.smClockMHz;
-  return maxMHz && lowMHz !== undefined ? { lowMHz, maxMHz, during: c.gpuDuring !== undefined } : undefined;
+  const d = c.gpuDuring;
+  const workingMHz = d?.smClockMHz.median ?? c.gpuAfter?.smClockMHz;
+  const lowMHz = d?.smClockMHz.min ?? c.gpuAfter?.smClockMHz;
+  if (!maxMHz || workingMHz === undefined || lowMHz === undefined) return undefined;
+  return { workingMHz, lowMHz, maxMHz, during: d !== undefined, readings: d?.readings ?? 1 };
 }
 
 export function throttled(c: CaseResult): boolean {
-  const clock = lowestClock(c);
-  return clock !== undefined && clock.lowMHz < THROTTLE_FRACTION * clock.maxMHz;
+  const clock = workingClock(c);
+  return clock !== undefined && clock.workingMHz < THROTTLE_FRACTION * clock.maxMHz;
 }

@@ -5,6 +5,7 @@ import { describeDevice } from '../env/machine.js';
 import { summarizeGpuReadings } from '../env/gpuMonitor.js';
 import { readResultFile } from '../results/io.js';
 import { caseTable } from '../report/table.js';
+import { throttled } from '../results/throttling.js';
 import { join } from 'node:path';
 import { createBackends } from '../backends/registry.js';
 import type { Backend } from '../backends/backend.js';
@@ -154,8 +155,24 @@ describe('the card read through the timed calls', () => {
       gpuDuring: { readings: 8, smClockMHz: { min: 1410, median: 1755, max: 1980 }, temperatureC: { max: 87 } },
     };
     expect(caseTable([hot])).toContain(
-      `${c.id}: the card ran at 1410 MHz during the timed calls, under 90% of its 1980 MHz maximum: throttled (temperature up to 87 C)`,
+      `${c.id}: the card ran at 1755 MHz during the timed calls (median of 8 readings, lowest 1410), under 90% of its 1980 MHz maximum: throttled (temperature up to 87 C)`,
     );
     expect(caseTable([{ ...hot, gpuDuring: { ...hot.gpuDuring, smClockMHz: { min: 1900, median: 1980, max: 1980 } } }])).not.toContain('throttled');
+  });
+  it('an idle clock read before the first call is not throttling (an H200, 2026-12-04)', () => {
+    // what the first H200 sitting recorded for ORT WebGPU's dense decode case: the monitor's first
+    // reading came while the card still idled after the model load, every later one at 1980 MHz
+    const [c] = readResultFile(join(import.meta.dirname, 'fixtures', 'fake-run.json')).cases;
+    const h200 = { ...gpus[0], name: 'NVIDIA H200', smClockMHz: 1980, maxSmClockMHz: 1980, temperatureC: 45 };
+    const ramp = { ...c, gpuBefore: { ...h200, smClockMHz: 345 }, gpuAfter: h200 };
+    const idleFirst = { ...ramp, gpuDuring: { readings: 40, smClockMHz: { min: 345, median: 1980, max: 1980 }, temperatureC: { max: 45 } } };
+    expect(throttled(idleFirst)).toBe(false);
+    expect(caseTable([idleFirst])).not.toContain('throttled');
+    // half the window at 1500 MHz or below is throttling, whatever the first reading was
+    const held = { ...ramp, gpuDuring: { readings: 40, smClockMHz: { min: 345, median: 1500, max: 1980 }, temperatureC: { max: 88 } } };
+    expect(throttled(held)).toBe(true);
+    // without readings through the calls, the one right after them decides
+    expect(throttled({ ...ramp, gpuDuring: undefined, gpuAfter: { ...h200, smClockMHz: 1700 } })).toBe(true);
+    expect(throttled({ ...ramp, gpuDuring: undefined })).toBe(false);
   });
 });
