@@ -43,6 +43,8 @@ export interface Backend {
   probe(): Promise<Probe>;
   /** Why this backend cannot run a case, or undefined when it can. */
   unsupported(c: WorkloadCase): string | undefined;
+  /** What the engine's arithmetic does to a case's accuracy, said when its output misses the tolerance. */
+  accuracyNote?(c: WorkloadCase): string | undefined;
   load(c: WorkloadCase, inputs: CaseInputs, options: LoadOptions): Promise<LoadedCase>;
   /** Versions of what the engine runs on beyond moebench's own packages (a peer's Python, torch, CUDA), for the result file's environment. */
   versions?(): Promise<Record<string, string>>;

@@ -105,6 +105,13 @@ export class OrtBackend implements Backend {
     return { available: true, detail: `onnxruntime-node ${ort().env.versions.node ?? ''} ${this.provider}`.trim(), hardware };
   }
 
+  accuracyNote(c: WorkloadCase): string | undefined {
+    // its MatMul shaders keep the sum in the output's type, by design (onnxruntime#29611)
+    if (this.provider === 'webgpu' && c.dtype === 'fp16')
+      return `ONNX Runtime's WebGPU EP accumulates fp16 products in fp16, so a dot product over ${c.layer.hiddenSize} terms loses digits that fp32 accumulation (the tolerance's assumption, and PyTorch's) keeps; --dtype fp32 measures this engine within tolerance`;
+    return undefined;
+  }
+
   unsupported(c: WorkloadCase): string | undefined {
     if (c.dtype === 'bf16' || c.dtype === 'fp8') return ONNX_DTYPE_REASON;
     // ONNX Runtime refuses the op at its first run otherwise ("head_size shall be a multiple of 16")

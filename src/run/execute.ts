@@ -78,13 +78,14 @@ export async function executeCase(c: WorkloadCase, o: ExecuteOptions): Promise<C
     const correctness = await checkCorrectness(c, inputs, loaded, undefined, o.modelDir);
     const memoryAfterFirstCall = loaded.memory?.();
     if (!correctness.passed) {
+      const accuracy = o.backend.accuracyNote?.(c);
       return {
         ...base,
         status: 'invalid',
         correctness,
         details: loaded.details,
         gpuBefore,
-        error: `relative L2 error ${correctness.relativeL2Error.toExponential(2)} exceeds ${correctness.tolerance} for ${c.dtype}`,
+        error: `relative L2 error ${correctness.relativeL2Error.toExponential(2)} exceeds ${correctness.tolerance} for ${c.dtype}${accuracy ? `: ${accuracy}` : ''}`,
         endedAt: new Date().toISOString(),
       };
     }
