@@ -1,5 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
@@ -9,7 +10,9 @@ import { contextsOf, type WorkloadCase } from '../workloads/spec.js';
 import type { Placement } from '../env/cards.js';
 import { ONNX_DTYPE_REASON } from '../onnx/layers.js';
 import { UnsupportedHere, type Backend, type LoadedCase, type LoadOptions, type Probe } from './backend.js';
-import { ensureModel } from '../onnx/modelFile.js';
+import { ensureModel, modelSpec } from '../onnx/modelFile.js';
+import { isIntact, writeCached } from '../files/cache.js';
+import { ensureDir } from '../files/durable.js';
 import { overheadModel } from '../onnx/overhead.js';
 
 /** The peer worker, python/peer.py at the project's root: found from here whether run from src/ or dist/src/. */
@@ -112,18 +115,47 @@ const PEERS = {
 } as const;
 export type PeerName = keyof typeof PEERS;
 
-/** A KV cache written a sequence at a time, as the ONNX builder does: a whole real-shape cache outgrows any typed array. */
-function writeCache(c: WorkloadCase, decl: TensorDecl, path: string): void {
+/** A KV cache a sequence at a time, as the ONNX builder writes it: a whole real-shape cache outgrows any typed array. */
+function* cacheBlocks(c: WorkloadCase, decl: TensorDecl): Generator<Uint8Array> {
   const perSequence = decl.dims.slice(1).reduce((a, x) => a * x, 1);
-  const fd = openSync(path, 'w');
-  try {
-    for (let b = 0; b < decl.dims[0]; b++) {
-      const block = tensorRange(c, decl, b * perSequence, perSequence);
-      writeSync(fd, new Uint8Array(block.buffer, block.byteOffset, block.byteLength));
-    }
-  } finally {
-    closeSync(fd);
+  for (let b = 0; b < decl.dims[0]; b++) {
+    const block = tensorRange(c, decl, b * perSequence, perSequence);
+    yield new Uint8Array(block.buffer, block.byteOffset, block.byteLength);
   }
+}
+
+export type PeerTensor = { path: string; dims: number[]; scale?: number };
+
+/**
+ * The case's weights as raw float32 files, written once into the model folder beside its ONNX
+ * model and read by every process of the case (bench/prepare.ts writes them ahead of the run).
+ * Generating and writing a real-shape layer's weights (1.4 GB for deepseek-v3's expert slice)
+ * was 45 s of each torch-cuda process's start on the H200; reading them back is seconds. Keyed
+ * by what the ONNX model is keyed by: the same weights.
+ */
+export function ensurePeerWeights(c: WorkloadCase, modelDir: string): Record<string, PeerTensor> {
+  const key = createHash('sha256')
+    .update(JSON.stringify({ peerWeights: 1, ...modelSpec(c) }))
+    .digest('hex')
+    .slice(0, 16);
+  const dir = join(modelDir, `peer-${c.preset}-${c.layer.kind}-${c.dtype}-${key}`);
+  ensureDir(dir);
+  const tensors: Record<string, PeerTensor> = {};
+  for (const decl of weightDecls(c)) {
+    const path = join(dir, `${decl.name}.f32`);
+    const cache = /cache$/.test(decl.name);
+    if (!isIntact(path)) {
+      const values = cache ? undefined : tensorValues(c, decl);
+      writeCached(
+        path,
+        values ? new Uint8Array(values.buffer, values.byteOffset, values.byteLength) : cacheBlocks(c, decl),
+        `peer weights ${decl.name}`,
+      );
+    }
+    const scale = cache ? undefined : fp8ScaleOf(c, decl);
+    tensors[decl.name] = { path, dims: decl.dims, ...(scale === undefined ? {} : { scale }) };
+  }
+  return tensors;
 }
 
 /** The interpreter's packages as recorded in a result file's environment, from the worker's probe reply. */
@@ -258,18 +290,12 @@ export class PeerBackend implements Backend {
         writeFileSync(model, overheadModel(c, inputs));
       } else model = ensureModel(c, options?.modelDir ?? join(dir, 'models')).path;
     }
-    const tensors: Record<string, { path: string; dims: number[]; scale?: number }> = {};
+    const tensors: Record<string, PeerTensor> = !identity && !model ? ensurePeerWeights(c, options?.modelDir ?? join(dir, 'models')) : {};
     const write = (name: string, dims: number[], values: Float32Array, scale?: number) => {
       const path = join(dir, `${name}.f32`);
       writeFileSync(path, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
       tensors[name] = { path, dims, ...(scale === undefined ? {} : { scale }) };
     };
-    if (!identity && !model)
-      for (const decl of weightDecls(c)) {
-        if (/cache$/.test(decl.name)) writeCache(c, decl, join(dir, `${decl.name}.f32`));
-        else write(decl.name, decl.dims, tensorValues(c, decl), fp8ScaleOf(c, decl));
-        tensors[decl.name] ??= { path: join(dir, `${decl.name}.f32`), dims: decl.dims };
-      }
     for (const [name, t] of Object.entries(inputs.feeds)) write(name, t.dims, t.data, fp8ScaleOf(c, { name, scale: 1 }));
     const threads = options?.threads;
     // numpy's BLAS reads its thread count when it loads

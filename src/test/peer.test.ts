@@ -1,9 +1,9 @@
-import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UnsupportedHere } from '../backends/backend.js';
-import { PeerBackend, type PeerName } from '../backends/peer.js';
+import { ensurePeerWeights, PeerBackend, type PeerName } from '../backends/peer.js';
 import { checkCorrectness } from '../run/correctness.js';
 import { readResultFile } from '../results/io.js';
 import { PRESETS } from '../workloads/presets.js';
@@ -128,6 +128,40 @@ describe('the numpy peer: the same layers through python/peer.py', () => {
 
 /** The peers' pinned virtual environment (scripts/setup-peers.sh; npm test makes it). */
 const VENV = join(ROOT, '.cache', 'peers-venv', 'bin', 'python');
+
+describe('the peers’ weights, written once per case into the model folder', () => {
+  it('a second process of the case reads the files the first wrote; a damaged one is written again', async () => {
+    const modelDir = mkdtempSync(join(tmpdir(), 'moebench-peer-weights-'));
+    for (const c of [
+      tinyCase({ moeImpl: 'routed' }),
+      tinyCase({ layer: PRESETS.tiny.attention!, phase: 'decode', batch: 4, seqLen: 1, numTokens: 4, context: 16 }),
+    ]) {
+      const load = async () => {
+        const inputs = makeInputs(c);
+        const loaded = await new PeerBackend().load(c, inputs, { modelDir, deviceId: 0 });
+        try {
+          expect((await checkCorrectness(c, inputs, loaded)).relativeL2Error).toBeLessThan(1e-5);
+        } finally {
+          await loaded.dispose();
+        }
+      };
+      await load();
+      const files = ensurePeerWeights(c, modelDir);
+      const names = Object.keys(files);
+      // every weight of the layer, the KV cache included for attention
+      expect(names.length).toBeGreaterThan(1);
+      if (c.layer.kind === 'attention') expect(names.some((n) => /cache$/.test(n))).toBe(true);
+      const mtimes = names.map((n) => statSync(files[n].path).mtimeMs);
+      await load();
+      expect(names.map((n) => statSync(files[n].path).mtimeMs)).toEqual(mtimes);
+      // a truncated file is not trusted: written again, and the case still matches its reference
+      const first = files[names[0]].path;
+      truncateSync(first, 8);
+      await load();
+      expect(statSync(first).size).toBe(files[names[0]].dims.reduce((a, x) => a * x, 4));
+    }
+  });
+});
 
 describe('torch-cpu and ort-python: the peers in their pinned environment', () => {
   it('has the environment (npm run setup:peers)', () => {
