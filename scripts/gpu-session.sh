@@ -11,9 +11,10 @@
 #       default   the default suite, --repetitions 3, on each GPU engine: one file per engine
 #       deepseek  the deepseek-v3 suite (fp16) on torch-cuda, then ort-webgpu, within a time budget
 #       repeat    npm run bench:repeat's five runs of the default suite (issue 12, on a quiet host)
-#       sitting   check, default and a short deepseek-v3 pass in one call of SITTING_S seconds (default
-#                 520), for a lease of one call: every file goes into one tar in OUT, renewed after
-#                 each run, so a call cut short still brings back what was measured
+#       sitting   check, default and a short deepseek-v3 pass (fp16 on the peers, fp32 on WebGPU) in
+#                 one call of SITTING_S seconds (default 520), for a lease of one call: every file
+#                 goes into one tar in OUT, renewed after each run, so a call cut short still brings
+#                 back what was measured
 # OUT defaults to $OUT (the device tool's folder), else ./gpu-session-out.
 # Environment: ENGINES (default "torch-cuda ort-webgpu tfjs-webgpu"), BUDGET_S (deepseek's time
 # budget, default 420), REPEAT_ENGINE (default torch-cuda), SITTING_S and SITTING_SUITE (sitting's
@@ -104,12 +105,15 @@ case "$step" in
     keep() { tar -C "$out" -cf "$tarball.part" --exclude=models . && mv "$tarball.part" "$tarball"; }
     left() { echo $((end - $(date +%s))); }
     { echo "VK_DRIVER_FILES=${VK_DRIVER_FILES:-}"; ldconfig -p | grep -i -E "vulkan|libcuda" || true; ls /usr/local/nvidia/share/vulkan/icd.d /usr/share/vulkan/icd.d /etc/vulkan/icd.d 2>&1 || true; cat "${VK_DRIVER_FILES:-/dev/null}"; ldd /usr/local/nvidia/lib64/libGLX_nvidia.so.0 2>&1 | grep -E "not found|GLdispatch" || true; } >"$out/$stamp-$slug-box.txt"
-    # deepseek's models and references, built cold by its first processes otherwise (a minute of
-    # JS per case): one case per core beside the check, finished before anything is timed
+    # deepseek's weights, models and references, built cold by its first processes otherwise (a
+    # minute of JS per case): one case per core beside the check, finished before anything is
+    # timed. The suite's fp16 for the peers; fp32 for the WebGPU engines, whose fp16 (ORT's
+    # accumulates in fp16) misses the check at these shapes (the first H200 sitting)
     deepseek=${SITTING_SUITE:-$root/scripts/gpu-sitting-deepseek.json}
     shards=8
     for i in $(seq 0 $((shards - 1))); do
-      node/bin/node dist/bench/prepare.js --suite "$deepseek" --model-dir "$work/models" --shard "$i/$shards" 2>>"$out/$stamp-$slug-prepare.log" &
+      node/bin/node dist/bench/prepare.js --suite "$deepseek" --for peer --model-dir "$work/models" --shard "$i/$shards" 2>>"$out/$stamp-$slug-prepare.log" &
+      node/bin/node dist/bench/prepare.js --suite "$deepseek" --dtype fp32 --for onnx --model-dir "$work/models" --shard "$i/$shards" 2>>"$out/$stamp-$slug-prepare.log" &
     done
     check
     keep
@@ -127,7 +131,10 @@ case "$step" in
     for n in $(seq $# -1 1); do
       share=$((($(left) - 10) / n))
       [ "$share" -gt 30 ] || break
-      measure "deepseek-v3=$deepseek" "$1" "$share" --time-budget-s $((share * 8 / 10))
+      case $1 in
+        *-webgpu) measure "deepseek-v3-fp32=$deepseek" "$1" "$share" --time-budget-s $((share * 8 / 10)) --dtype fp32 ;;
+        *) measure "deepseek-v3=$deepseek" "$1" "$share" --time-budget-s $((share * 8 / 10)) ;;
+      esac
       keep
       shift
     done
