@@ -1,7 +1,7 @@
 import { UsageError } from '../errors.js';
 import { geometricMean } from 'simple-statistics';
 import { geometricMeanCi95 } from '../measure/stats.js';
-import { processMediansMs } from '../results/repetitions.js';
+import { processMediansMs, processSamplesMs } from '../results/repetitions.js';
 import type { CaseResult } from '../results/schema.js';
 import type { Run } from '../results/runs.js';
 import { THROTTLE_FRACTION, throttled, workingClock } from '../results/throttling.js';
@@ -194,13 +194,24 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
     throw new UsageError(o.baseline ? `no side matches --baseline "${o.baseline}"; sides: ${sideLabels.join(', ')}` : 'no measured cases to compare');
 
   // several runs of one side for one row: their samples are pooled, and their processes kept apart
-  const pooled = new Map<string, { row: RowKey; samples: number[]; processMediansMs: number[]; tokensPerCall: number; noisy: boolean }>();
+  const pooled = new Map<
+    string,
+    { row: RowKey; samples: number[]; processSamples: number[][]; processMediansMs: number[]; tokensPerCall: number; noisy: boolean }
+  >();
   const rowOrder = new Set<string>();
   for (const i of instances) {
     const key = `${i.side}\u0001${i.rowKey}`;
     rowOrder.add(i.rowKey);
-    const entry = pooled.get(key) ?? { row: i.row, samples: [], processMediansMs: [], tokensPerCall: i.c.work.tokensPerCall, noisy: false };
+    const entry = pooled.get(key) ?? {
+      row: i.row,
+      samples: [],
+      processSamples: [],
+      processMediansMs: [],
+      tokensPerCall: i.c.work.tokensPerCall,
+      noisy: false,
+    };
     entry.samples.push(...i.c.samplesMs!);
+    entry.processSamples.push(...processSamplesMs(i.c));
     entry.processMediansMs.push(...processMediansMs(i.c));
     entry.noisy ||= i.c.status === 'noisy';
     pooled.set(key, entry);
@@ -228,7 +239,7 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
         p,
       } = byProcess
         ? processLevelRatio(base.processMediansMs, other.processMediansMs, levels)
-        : { cis: bootstrapRatioCis(base.samples, other.samples, levels), p: mannWhitney(base.samples, other.samples).p };
+        : { cis: bootstrapRatioCis(base.processSamples, other.processSamples, levels), p: mannWhitney(base.samples, other.samples).p };
       const [nb, nc] = [base.processMediansMs.length, other.processMediansMs.length];
       const warnings = [
         ...(base.noisy ? ['baseline noisy'] : []),

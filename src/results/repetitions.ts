@@ -21,6 +21,18 @@ export function processMediansMs(c: CaseResult): number[] {
   return c.summary ? [c.summary.medianMs] : [];
 }
 
+/**
+ * A case's timed calls, process by process: its pooled samples cut at each repetition's count (the
+ * order combineRepetitions pooled them in); one group when the counts do not account for them all.
+ */
+export function processSamplesMs(c: CaseResult): number[][] {
+  const samples = c.samplesMs ?? [];
+  const counts = (c.repetitions ?? []).map((r) => r.count ?? 0);
+  if (counts.length < 2 || counts.some((n) => n < 1) || counts.reduce((a, n) => a + n, 0) !== samples.length) return [samples];
+  let at = 0;
+  return counts.map((n) => samples.slice(at, (at += n)));
+}
+
 /** How far apart medians are: slowest ÷ fastest − 1; undefined for fewer than two. */
 export function medianSpread(mediansMs: readonly number[]): number | undefined {
   if (mediansMs.length < 2) return undefined;

@@ -10,6 +10,7 @@ import { summarize } from '../measure/stats.js';
 import { combineRepetitions } from '../run/repetitions.js';
 import { readResultFile } from '../results/io.js';
 import type { CaseResult } from '../results/schema.js';
+import { processSamplesMs } from '../results/repetitions.js';
 import type { Run } from '../results/runs.js';
 import { loadRuns } from '../results/runs.js';
 import { makeRng } from '../workloads/rng.js';
@@ -163,6 +164,35 @@ describe('compare process by process', () => {
     expect(pair.verdict).toBe('UNCERTAIN');
     // the same calls compared one by one look decisive
     expect(mannWhitney(runs[0].cases[0].samplesMs!, runs[1].cases[0].samplesMs!).p).toBeLessThan(1e-4);
+  });
+
+  it('one process against three: the interval is about the ratio shown, however far the three are apart', () => {
+    // the H200's default suite: torch-cuda cut to one process per case against ORT WebGPU's three.
+    // The candidate's processes at 2, 2 and 4 ms: its figure is their geometric mean 2 · 2^(1/3), so
+    // the ratio is 2^(−1/3) = 0.793701; its pooled calls' median (2 ms) would put the interval at 1
+    const runs = [side('a.json', 'gpu:0 A', t1), side('b.json', 'gpu:0 B', processes([1, 1, 2]))];
+    const [pair] = compareRuns(runs, { ...COMPARE_DEFAULTS, by: 'card' }).pairs;
+    expect(pair.test).toBe('mann-whitney-calls');
+    expect(pair.processes).toEqual({ baseline: 1, candidate: 3 });
+    expect(pair.ratio).toBeCloseTo(0.793701, 6);
+    for (const [low, high] of [pair.ratioCi95, pair.verdictCi]) {
+      // (within rounding: the bootstrap and the file take the geometric mean by different sums)
+      expect(low).toBeLessThanOrEqual(pair.ratio * (1 + 1e-12));
+      expect(high).toBeGreaterThanOrEqual(pair.ratio * (1 - 1e-12));
+      expect(high).toBeLessThan(0.9);
+    }
+    expect(pair.warnings).toContain('1 v 3 processes');
+  });
+
+  it('a case’s calls are split back into its processes by their counts', () => {
+    const three = processes([1, 1, 2]);
+    const groups = processSamplesMs(three);
+    expect(groups.map((g) => g.length)).toEqual([t1.samplesMs!.length, t1.samplesMs!.length, t1.samplesMs!.length]);
+    expect(groups[2][0]).toBe(t1.samplesMs![0] * 2);
+    // one process, or counts that do not add up (a file from before counts were kept): one group
+    expect(processSamplesMs(t1)).toEqual([t1.samplesMs]);
+    const miscounted = { ...three, repetitions: three.repetitions!.map((r) => ({ ...r, count: 1 })) };
+    expect(processSamplesMs(miscounted)).toEqual([three.samplesMs]);
   });
 
   it('SAME is equivalence at α (two one-sided tests): the 90% interval within ±5%, where the 95% one is not', () => {
