@@ -11,7 +11,7 @@ out="$(realpath -m "${1:-moebench-offline-linux-x64.tar.xz}")"
 
 npm run --silent build
 stage="$(mktemp -d)"
-trap 'rm -rf "$stage"' EXIT
+trap 'rm -rf "$stage" "$out.part.$$"' EXIT
 root="$stage/moebench"
 mkdir -p "$root/node/bin" "$root/bench"
 cp "$(node -p process.execPath)" "$root/node/bin/node"
@@ -48,5 +48,7 @@ EOF
 chmod +x "$root/moebench"
 
 mkdir -p "$(dirname "$out")"
-XZ_OPT="${XZ_OPT:--6 -T0}" tar -C "$stage" -cJf "$out" moebench
+# written beside its name and renamed when whole: a reader (or a second pack) never meets half an archive
+XZ_OPT="${XZ_OPT:--6 -T0}" tar -C "$stage" -cJf "$out.part.$$" moebench
+mv "$out.part.$$" "$out"
 echo "$out: $(du -h "$out" | cut -f1) (unpacked $(du -sh "$root" | cut -f1)); on the box: tar xJf $(basename "$out") && cd moebench && ./moebench env"

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -10,7 +9,7 @@ import { contextsOf, type WorkloadCase } from '../workloads/spec.js';
 import type { Placement } from '../env/cards.js';
 import { ONNX_DTYPE_REASON } from '../onnx/layers.js';
 import { UnsupportedHere, type Backend, type LoadedCase, type LoadOptions, type Probe } from './backend.js';
-import { ensureModel, modelSpec } from '../onnx/modelFile.js';
+import { ensureModel, modelFileName } from '../onnx/modelFile.js';
 import { isIntact, writeCached } from '../files/cache.js';
 import { ensureDir } from '../files/durable.js';
 import { overheadModel } from '../onnx/overhead.js';
@@ -134,11 +133,7 @@ export type PeerTensor = { path: string; dims: number[]; scale?: number };
  * by what the ONNX model is keyed by: the same weights.
  */
 export function ensurePeerWeights(c: WorkloadCase, modelDir: string): Record<string, PeerTensor> {
-  const key = createHash('sha256')
-    .update(JSON.stringify({ peerWeights: 1, ...modelSpec(c) }))
-    .digest('hex')
-    .slice(0, 16);
-  const dir = join(modelDir, `peer-${c.preset}-${c.layer.kind}-${c.dtype}-${key}`);
+  const dir = join(modelDir, `peer-${modelFileName(c).replace(/\.onnx$/, '')}`);
   ensureDir(dir);
   const tensors: Record<string, PeerTensor> = {};
   for (const decl of weightDecls(c)) {
