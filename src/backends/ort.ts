@@ -7,7 +7,7 @@ import { ONNX_DTYPE_REASON } from '../onnx/layers.js';
 import { ensureModel } from '../onnx/modelFile.js';
 import { overheadModel } from '../onnx/overhead.js';
 import { summarizeOrtProfile } from './ortProfile.js';
-import { softwareVulkanSelected, vulkanDriverProblem } from '../env/vulkan.js';
+import { noAdapterHelp, softwareVulkanSelected } from '../env/vulkan.js';
 import { checkLibrariesHere, ortCudaNeeds, type LibraryCheck } from '../env/cudaLibraries.js';
 import { fromHalfArray, toHalfArray } from '../workloads/float16.js';
 import type { WorkloadCase } from '../workloads/spec.js';
@@ -88,16 +88,15 @@ export class OrtBackend implements Backend {
     } catch (err) {
       const message = firstLine(err);
       // a GPU box whose Vulkan driver is there but cannot load says only "No supported adapters"
-      const vulkan = this.provider === 'webgpu' ? vulkanDriverProblem() : undefined;
-      const fix =
-        this.provider === 'webgpu'
-          ? (vulkan?.fix ?? 'install a Vulkan driver for the GPU, or for a CPU adapter: eval "$(bash scripts/setup-lavapipe.sh --env)"')
-          : this.provider === 'cuda'
-            ? 'install CUDA 12 and cuDNN 9 and put their libraries on LD_LIBRARY_PATH'
-            : 'reinstall onnxruntime-node';
+      const webgpu = this.provider === 'webgpu' ? noAdapterHelp() : undefined;
+      const fix = webgpu
+        ? webgpu.fix
+        : this.provider === 'cuda'
+          ? 'install CUDA 12 and cuDNN 9 and put their libraries on LD_LIBRARY_PATH'
+          : 'reinstall onnxruntime-node';
       return {
         available: false,
-        reason: `${this.provider} execution provider failed to start: ${message}${vulkan ? `; ${vulkan.reason}` : ''}`,
+        reason: `${this.provider} execution provider failed to start: ${message}${webgpu?.why ? `; ${webgpu.why}` : ''}`,
         fix,
       };
     }

@@ -68,6 +68,15 @@ function driverProblem(manifest: string, view: LoaderView): VulkanProblem | unde
   };
 }
 
+/** The general advice when no WebGPU adapter came and the loader's files say nothing more. */
+const NO_ADAPTER_FIX = 'install a Vulkan driver for the GPU, or for a CPU adapter: eval "$(bash scripts/setup-lavapipe.sh --env)"';
+
+/** What a WebGPU engine that found no adapter says: why, when the loader's files tell, and the fix. */
+export function noAdapterHelp(env: NodeJS.ProcessEnv = process.env): { why?: string; fix: string } {
+  const problem = vulkanDriverProblem(env);
+  return { why: problem?.reason, fix: problem?.fix ?? NO_ADAPTER_FIX };
+}
+
 /**
  * Why the Vulkan loader would list no GPU, from what it reads: the loader itself, the driver
  * manifests and the libraries each driver links. Undefined when a driver looks loadable, so the

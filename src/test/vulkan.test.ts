@@ -1,11 +1,21 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loaderView } from '../env/cudaLibraries.js';
 import { vulkanDriverProblem } from '../env/vulkan.js';
 import { lavapipeEnv, moebench } from './helpers/cli.js';
+
+/** A real shared object named `soname` in `dir`, linked against `needs` (paths): gcc, as cudaLibraries.test.ts builds its stand-ins. */
+function stubLibrary(dir: string, soname: string, needs: string[] = []): string {
+  const src = join(dir, 'stub.c');
+  writeFileSync(src, 'int moebench_stub(void) { return 0; }\n');
+  const path = join(dir, soname);
+  const r = spawnSync('gcc', ['-shared', '-fPIC', '-o', path, `-Wl,-soname,${soname}`, '-Wl,--no-as-needed', ...needs, src]);
+  if (r.status !== 0) throw new Error(`gcc: ${r.stderr}`);
+  return path;
+}
 
 /**
  * A stand-in of the first H200 sitting's box (2026-12-04): the Vulkan loader and NVIDIA's
@@ -18,17 +28,11 @@ function box(o: { dispatch: boolean; loader?: boolean }) {
   const icd = join(dir, 'icd.d');
   mkdirSync(lib);
   mkdirSync(icd);
-  const src = join(dir, 'stub.c');
-  writeFileSync(src, 'int moebench_stub(void) { return 0; }\n');
-  const gcc = (...args: string[]) => {
-    const r = spawnSync('gcc', ['-shared', '-fPIC', ...args, src]);
-    if (r.status !== 0) throw new Error(`gcc: ${r.stderr}`);
-  };
-  gcc('-o', join(lib, 'libGLdispatch.so.0'), '-Wl,-soname,libGLdispatch.so.0');
-  gcc('-o', join(lib, 'libGLX_nvidia.so.0'), '-Wl,-soname,libGLX_nvidia.so.0', '-Wl,--no-as-needed', join(lib, 'libGLdispatch.so.0'));
-  if (o.loader !== false) gcc('-o', join(lib, 'libvulkan.so.1'), '-Wl,-soname,libvulkan.so.1');
+  const dispatch = stubLibrary(lib, 'libGLdispatch.so.0');
+  stubLibrary(lib, 'libGLX_nvidia.so.0', [dispatch]);
+  if (o.loader !== false) stubLibrary(lib, 'libvulkan.so.1');
   // the driver was linked against it; the box then lacks it
-  if (!o.dispatch) spawnSync('rm', [join(lib, 'libGLdispatch.so.0')]);
+  if (!o.dispatch) rmSync(dispatch);
   const manifest = join(icd, 'nvidia_icd.json');
   writeFileSync(manifest, JSON.stringify({ file_format_version: '1.0.0', ICD: { library_path: 'libGLX_nvidia.so.0', api_version: '1.4.312' } }));
   const env = { LD_LIBRARY_PATH: lib };
@@ -81,18 +85,11 @@ describe('the WebGPU engines say why Vulkan lists no GPU', () => {
     // the real Vulkan loader (lavapipe's folder has one where the system lacks it) handed a
     // driver manifest whose library links one that is nowhere: the H200's failure, reproduced
     const dir = mkdtempSync(join(tmpdir(), 'moebench-vulkan-env-'));
-    const src = join(dir, 'stub.c');
-    writeFileSync(src, 'int moebench_stub(void) { return 0; }\n');
-    const gone = join(dir, 'libmoebench_gone.so.1');
-    const cc = (...args: string[]) => expect(spawnSync('gcc', ['-shared', '-fPIC', ...args, src]).status).toBe(0);
-    cc('-o', gone, '-Wl,-soname,libmoebench_gone.so.1');
-    cc('-o', join(dir, 'libmoebench_icd.so.0'), '-Wl,-soname,libmoebench_icd.so.0', '-Wl,--no-as-needed', gone);
-    spawnSync('rm', [gone]);
+    const gone = stubLibrary(dir, 'libmoebench_gone.so.1');
+    const driver = stubLibrary(dir, 'libmoebench_icd.so.0', [gone]);
+    rmSync(gone);
     const manifest = join(dir, 'moebench_icd.json');
-    writeFileSync(
-      manifest,
-      JSON.stringify({ file_format_version: '1.0.0', ICD: { library_path: join(dir, 'libmoebench_icd.so.0'), api_version: '1.3.0' } }),
-    );
+    writeFileSync(manifest, JSON.stringify({ file_format_version: '1.0.0', ICD: { library_path: driver, api_version: '1.3.0' } }));
     const lavapipe = lavapipeEnv();
     const r = moebench(['env'], {
       MOEBENCH_ENGINES: 'ort-webgpu,tfjs-webgpu',

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type * as TfCore from '@tensorflow/tfjs-core';
-import { vulkanDriverProblem } from '../../env/vulkan.js';
+import { noAdapterHelp } from '../../env/vulkan.js';
 
 export type TfjsKind = 'cpu' | 'wasm' | 'webgpu' | 'node' | 'node-gpu';
 export type Tf = typeof TfCore;
@@ -48,11 +48,8 @@ async function installDawn(): Promise<WebGpuAdapterInfo> {
   Object.defineProperty(globalThis, 'navigator', { value: { gpu, userAgent: 'node' }, configurable: true, writable: true });
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) {
-    const vulkan = vulkanDriverProblem();
-    throw new TfjsUnavailable(
-      `Dawn found no WebGPU adapter${vulkan ? `: ${vulkan.reason}` : ''}`,
-      vulkan?.fix ?? 'install a Vulkan driver for the GPU, or for a CPU adapter: eval "$(bash scripts/setup-lavapipe.sh --env)"',
-    );
+    const { why, fix } = noAdapterHelp();
+    throw new TfjsUnavailable(`Dawn found no WebGPU adapter${why ? `: ${why}` : ''}`, fix);
   }
   const info = adapter.info;
   const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`;
