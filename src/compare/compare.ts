@@ -193,24 +193,19 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
   if (!baseline)
     throw new UsageError(o.baseline ? `no side matches --baseline "${o.baseline}"; sides: ${sideLabels.join(', ')}` : 'no measured cases to compare');
 
-  // several runs of one side for one row: their samples are pooled, and their processes kept apart
-  const pooled = new Map<
-    string,
-    { row: RowKey; samples: number[]; processSamples: number[][]; processMediansMs: number[]; tokensPerCall: number; noisy: boolean }
-  >();
+  // several runs of one side for one row: their processes' calls are gathered, each process kept apart
+  const pooled = new Map<string, { row: RowKey; processSamples: number[][]; processMediansMs: number[]; tokensPerCall: number; noisy: boolean }>();
   const rowOrder = new Set<string>();
   for (const i of instances) {
     const key = `${i.side}\u0001${i.rowKey}`;
     rowOrder.add(i.rowKey);
     const entry = pooled.get(key) ?? {
       row: i.row,
-      samples: [],
       processSamples: [],
       processMediansMs: [],
       tokensPerCall: i.c.work.tokensPerCall,
       noisy: false,
     };
-    entry.samples.push(...i.c.samplesMs!);
     entry.processSamples.push(...processSamplesMs(i.c));
     entry.processMediansMs.push(...processMediansMs(i.c));
     entry.noisy ||= i.c.status === 'noisy';
@@ -234,12 +229,13 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
       // samples are times: a smaller candidate time is a faster candidate
       // the 95% interval shown, and the verdict's (1 − 2α) one, from one test
       const levels = [0.95, 1 - 2 * o.alpha];
+      const [baseCalls, candCalls] = [base.processSamples.flat(), other.processSamples.flat()];
       const {
         cis: [ci, verdictCi],
         p,
       } = byProcess
         ? processLevelRatio(base.processMediansMs, other.processMediansMs, levels)
-        : { cis: bootstrapRatioCis(base.processSamples, other.processSamples, levels), p: mannWhitney(base.samples, other.samples).p };
+        : { cis: bootstrapRatioCis(base.processSamples, other.processSamples, levels), p: mannWhitney(baseCalls, candCalls).p };
       const [nb, nc] = [base.processMediansMs.length, other.processMediansMs.length];
       const warnings = [
         ...(base.noisy ? ['baseline noisy'] : []),
@@ -262,7 +258,7 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
         verdictCi,
         p,
         test: byProcess ? 'welch-processes' : 'mann-whitney-calls',
-        samples: { baseline: base.samples.length, candidate: other.samples.length },
+        samples: { baseline: baseCalls.length, candidate: candCalls.length },
         processes: { baseline: nb, candidate: nc },
         verdict,
         ...(byProcess && verdict === 'UNCERTAIN' ? { processesToDecide: processesToDecide(base.processMediansMs, other.processMediansMs, o) } : {}),

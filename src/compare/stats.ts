@@ -34,26 +34,18 @@ export function mannWhitney(a: number[], b: number[]): MannWhitney {
 
 /**
  * Percentile bootstrap intervals of median(a) / median(b), one per level asked (95% unless told),
- * all read from one set of resamples; deterministic for a seed. Given each side's calls by process
- * (arrays of arrays), each process is resampled on its own and a side's figure is the geometric
+ * all read from one set of resamples; deterministic for a seed. Each side's calls come by process:
+ * each process is resampled on its own and a side's figure is the geometric
  * mean of its processes' medians: the figure a result file reports, so the interval is about the
  * ratio shown beside it (pooled calls' median can lie outside it when processes disagree, as an
  * H200 run cut to one process per case showed against three).
  */
-export function bootstrapRatioCis(
-  a: number[] | number[][],
-  b: number[] | number[][],
-  levels: readonly number[] = [0.95],
-  seed = 1,
-  resamples = 1000,
-): [number, number][] {
+export function bootstrapRatioCis(a: number[][], b: number[][], levels: readonly number[] = [0.95], seed = 1, resamples = 1000): [number, number][] {
   const rng = makeRng(seed, 'ratio');
-  const byProcess = (xs: number[] | number[][]): number[][] => (Array.isArray(xs[0]) ? (xs as number[][]) : [xs as number[]]);
   const resampleOne = (xs: number[]) => median(Array.from(xs, () => xs[Math.floor(rng() * xs.length)]));
   const resample = (groups: number[][]) =>
     groups.length === 1 ? resampleOne(groups[0]) : Math.exp(groups.reduce((sum, g) => sum + Math.log(resampleOne(g)), 0) / groups.length);
-  const [ga, gb] = [byProcess(a), byProcess(b)];
-  const ratios = Array.from({ length: resamples }, () => resample(ga) / resample(gb)).sort((x, y) => x - y);
+  const ratios = Array.from({ length: resamples }, () => resample(a) / resample(b)).sort((x, y) => x - y);
   return levels.map((level) => {
     // rounded, not floored: (1 − 0.9) / 2 is 0.0499… in floating point
     const tail = Math.round(((1 - level) / 2) * resamples);

@@ -226,7 +226,7 @@ describe('intervals that cannot cross zero', () => {
     fc.assert(
       fc.property(mediansArb, mediansArb, (a, b) => {
         const [byProcess] = processLevelRatio(a, b).cis;
-        const [byCall] = bootstrapRatioCis(a, b);
+        const [byCall] = bootstrapRatioCis([a], [b]);
         for (const ci of [byProcess, byCall]) {
           expect(ci[0]).toBeGreaterThan(0);
           expect(ci[0]).toBeLessThanOrEqual(ci[1]);
@@ -235,7 +235,7 @@ describe('intervals that cannot cross zero', () => {
         // SAME's 90% intervals (α = 0.05) lie inside the 95% ones
         for (const [inner, outer] of [
           [processLevelRatio(a, b, [0.9]).cis[0], byProcess],
-          [bootstrapRatioCis(a, b, [0.9])[0], byCall],
+          [bootstrapRatioCis([a], [b], [0.9])[0], byCall],
         ]) {
           expect(inner[0]).toBeGreaterThanOrEqual(outer[0]);
           expect(inner[1]).toBeLessThanOrEqual(outer[1]);
