@@ -5,19 +5,21 @@
 
 numpy and torch compute the layer here, as moebench's ONNX graphs do; ort runs the very .onnx file
 moebench built, through onnxruntime's Python binding. The Node harness starts one worker per case
-process and speaks one JSON object per line:
+process, which holds the case's layer and its overhead model side by side (one import of the
+engine and one CUDA start per process), and speaks one JSON object per line:
 
   {"op": "probe"}                        -> {"ok": true, "engine": "torch", "version": "2.13.0+cpu", "cuda": ..., ...}
   {"op": "load", "case": {...}, "tensors": {name: {"path", "dims", "scale" (fp8's e4m3 tensors)}},
    "inputs": [names], "device": "cpu" | "cuda:N", "model": path (ort),
    "threads": n (torch, ort; numpy takes OPENBLAS_NUM_THREADS; absent: the engine's default)}
-                                         -> {"ok": true, "recorded": {"threads": n, ...}}   weights and
-                                            inputs are raw float32 files the Node side wrote, so both
-                                            sides hold the same numbers
-  {"op": "run", "calls": n}              -> {"ok": true, "ms": [...]}   each call timed here with
+                                         -> {"ok": true, "handle": h, "recorded": {"threads": n, ...}}
+                                            weights and inputs are raw float32 files the Node side
+                                            wrote, so both sides hold the same numbers
+  {"op": "run", "handle": h, "calls": n} -> {"ok": true, "ms": [...]}   each call timed here with
                                             time.perf_counter_ns (after torch.cuda.synchronize on a
                                             card), so the pipe is never in a timing
-  {"op": "output", "path": p}            -> {"ok": true}   one call's output written to p as float32
+  {"op": "output", "handle": h, "path": p}  -> {"ok": true}   one call's output written to p as float32
+  {"op": "unload", "handle": h}          -> {"ok": true}
   {"op": "exit"}
 
 A failure answers {"ok": false, "error": "..."}, what the device cannot run {"ok": false,
@@ -520,7 +522,8 @@ def timed(f, x, sync):
 
 def main():
     engine = sys.argv[1] if len(sys.argv) > 1 else "numpy"
-    loaded = None
+    loaded = {}
+    handles = 0
     for line in sys.stdin:
         msg = json.loads(line)
         op = msg["op"]
@@ -530,15 +533,18 @@ def main():
             if op == "probe":
                 reply = probe(engine)
             elif op == "load":
-                loaded = None
                 f, x, sync, recorded = load(engine, msg)
-                loaded = f, x, sync
-                reply = {"recorded": recorded}
+                handles += 1
+                loaded[handles] = f, x, sync
+                reply = {"handle": handles, "recorded": recorded}
+            elif op == "unload":
+                loaded.pop(msg["handle"], None)
+                reply = {}
             elif op == "run":
-                f, x, sync = loaded
+                f, x, sync = loaded[msg["handle"]]
                 reply = {"ms": [timed(f, x, sync) for _ in range(msg["calls"])]}
             elif op == "output":
-                f, x, _ = loaded
+                f, x, _ = loaded[msg["handle"]]
                 y = f(x)
                 y = y.float().cpu().numpy() if hasattr(y, "cpu") else y
                 np.ascontiguousarray(y, dtype="<f4").tofile(msg["path"])

@@ -59,6 +59,10 @@ class PeerProcess {
     this.lines.on('line', (line) => this.pending.shift()?.(line));
   }
 
+  get ended(): boolean {
+    return this.exited !== undefined;
+  }
+
   private end(why: string): void {
     this.exited ??= why;
     for (const waiting of this.pending.splice(0)) waiting(undefined);
@@ -178,6 +182,12 @@ export class PeerBackend implements Backend {
   readonly executionProvider: string;
   readonly placement: Placement;
   readonly clock = new ReportedClock();
+  /**
+   * The case process's worker, shared by the layer and its overhead model (keyed by the
+   * environment it was started with): each worker imports its engine and, on a card, starts CUDA,
+   * about 7 s of a torch-cuda process on the H200, once instead of twice.
+   */
+  private readonly workers = new Map<string, { worker: PeerProcess; open: number }>();
 
   /** MOEBENCH_PYTHON (run --python): the interpreter, a lab's conda or venv; python3 on PATH otherwise. */
   constructor(
@@ -266,6 +276,29 @@ export class PeerBackend implements Backend {
     return undefined;
   }
 
+  /** A worker for one more loaded model, and its release, which ends the worker after its last model. */
+  private acquire(env: Record<string, string>): { worker: PeerProcess; release: () => Promise<void> } {
+    const key = JSON.stringify(env);
+    let slot = this.workers.get(key);
+    if (!slot || slot.worker.ended) {
+      slot = { worker: new PeerProcess(this.python, PEERS[this.name].worker, env), open: 0 };
+      this.workers.set(key, slot);
+    }
+    const held = slot;
+    held.open++;
+    let released = false;
+    return {
+      worker: held.worker,
+      release: async () => {
+        if (released) return;
+        released = true;
+        if (--held.open > 0) return;
+        if (this.workers.get(key) === held) this.workers.delete(key);
+        await held.worker.close();
+      },
+    };
+  }
+
   async load(c: WorkloadCase, inputs: CaseInputs, options?: LoadOptions): Promise<LoadedCase> {
     return this.open(c, inputs, false, options);
   }
@@ -296,8 +329,9 @@ export class PeerBackend implements Backend {
     // numpy's BLAS reads its thread count when it loads
     const env: Record<string, string> =
       peer.worker === 'numpy' && threads ? { OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) } : {};
-    const worker = new PeerProcess(this.python, peer.worker, env);
+    const { worker, release } = this.acquire(env);
     let recorded: Record<string, string | number | boolean>;
+    let handle: unknown;
     try {
       const reply = await worker.request({
         op: 'load',
@@ -312,26 +346,31 @@ export class PeerBackend implements Backend {
         ...(threads ? { threads } : {}),
       });
       recorded = reply.recorded as typeof recorded;
+      handle = reply.handle;
     } catch (err) {
-      await worker.close();
+      await release();
       rmSync(dir, { recursive: true, force: true });
       throw err;
     }
     return {
       details: { python: this.python, worker: `python/peer.py ${peer.worker}`, ...recorded, ...(model ? { modelFile: model } : {}) },
       run: async () => {
-        const r = await worker.request({ op: 'run', calls: 1 });
+        const r = await worker.request({ op: 'run', handle, calls: 1 });
         this.clock.advanceMs((r.ms as number[])[0]);
       },
       output: async () => {
         const path = join(dir, 'y.f32');
-        await worker.request({ op: 'output', path });
+        await worker.request({ op: 'output', handle, path });
         const bytes = readFileSync(path);
         return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
       },
       dispose: async () => {
-        await worker.close();
-        rmSync(dir, { recursive: true, force: true });
+        try {
+          if (!worker.ended) await worker.request({ op: 'unload', handle });
+        } finally {
+          await release();
+          rmSync(dir, { recursive: true, force: true });
+        }
       },
     };
   }

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdtempSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -417,8 +417,15 @@ describe('a run of torch-cuda on a stand-in card', () => {
 
   it("times each call to the end of the card's work, sets the math mode per case, records torch and CUDA, and skips fp8 on an A100", () => {
     const h100 = join(dir, 'torch-cuda-h100.json');
-    const r = run(h100, 'fp32,tf32,fp8', { ...fakeCuda({ syncMs: 20 }), ...standInSmi('NVIDIA H100 80GB HBM3') });
+    const startLog = join(dir, 'torch-cuda-h100-workers.log');
+    const r = run(h100, 'fp32,tf32,fp8', { ...fakeCuda({ syncMs: 20, startLog }), ...standInSmi('NVIDIA H100 80GB HBM3') });
     expect(r.status, r.stderr).toBe(0);
+    // each case process starts one worker (torch and CUDA once), which loads the layer and then its overhead model
+    const events = readFileSync(startLog, 'utf8').trim().split('\n');
+    const caseProcesses = [...new Set(events.filter((e) => e.startsWith('load ')).map((e) => e.split(' ')[1]))];
+    expect(caseProcesses).toHaveLength(3);
+    for (const ppid of caseProcesses)
+      expect(events.filter((e) => e.endsWith(` ${ppid}`)).sort()).toEqual(['load ' + ppid, 'load ' + ppid, 'start ' + ppid]);
     const file = readResultFile(h100);
     expect(file.environment.packages).toMatchObject({ 'python:torch': '2.13.0+cpu', 'python:torch.cuda': '12.8' });
     const byDtype = Object.fromEntries(file.cases.map((c) => [c.workload.dtype, c]));
