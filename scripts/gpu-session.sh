@@ -11,17 +11,20 @@
 #       default   the default suite, --repetitions 3, on each GPU engine: one file per engine
 #       deepseek  the deepseek-v3 suite (fp16) on torch-cuda, then ort-webgpu, within a time budget
 #       repeat    npm run bench:repeat's five runs of the default suite (issue 12, on a quiet host)
-#       sitting   check, default and a short deepseek-v3 pass (fp16 on the peers, fp32 on WebGPU) in
-#                 one call of SITTING_S seconds (default 520), for a lease of one call: every file
-#                 goes into one tar in OUT, renewed after each run, so a call cut short still brings
-#                 back what was measured
+#       sitting   in one call of SITTING_S seconds (default 520) the parts in SITTING_PARTS (default
+#                 "check default deepseek"): check; default (each engine); deepseek (SITTING_SUITE,
+#                 fp16 on the peers, fp32 on WebGPU, on SITTING_DEEPSEEK); repeat (bench:repeat on
+#                 REPEAT_ENGINE in what is left). For a lease of one call: every file goes into one
+#                 tar in OUT, renewed after each run, so a call cut short still brings back what was
+#                 measured
 # OUT defaults to $OUT (the device tool's folder), else ./gpu-session-out.
 # Environment: ENGINES (default "torch-cuda ort-webgpu tfjs-webgpu"), BUDGET_S (deepseek's time
-# budget, default 420), REPEAT_ENGINE (default torch-cuda), SITTING_S and SITTING_SUITE (sitting's
-# seconds and its deepseek suite, default scripts/gpu-sitting-deepseek.json), SITTING_DEEPSEEK (the
-# engines of its deepseek pass, default the first two of ENGINES), BUNDLE (default
-# moebench-offline-linux-x64.tar.xz), WORK (where it is unpacked). A Vulkan driver already
-# chosen (VK_ICD_FILENAMES or VK_DRIVER_FILES) is kept, so the steps can be rehearsed on lavapipe.
+# budget, default 420), REPEAT_ENGINE (default torch-cuda), SITTING_S, SITTING_PARTS and
+# SITTING_SUITE (sitting's seconds, parts and deepseek suite, default
+# scripts/gpu-sitting-deepseek.json), SITTING_DEEPSEEK (the engines of its deepseek part, default
+# the first two of ENGINES), BUNDLE (default moebench-offline-linux-x64.tar.xz), WORK (where it is
+# unpacked). A Vulkan driver already chosen (VK_ICD_FILENAMES or VK_DRIVER_FILES) is kept, so the
+# steps can be rehearsed on lavapipe.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 step=${1:-}
@@ -41,7 +44,7 @@ if [ "$step" = prepare ]; then
   exit 0
 fi
 case "$step" in check | default | deepseek | repeat | sitting) ;; *)
-  sed -n '2,24p' "$0" >&2
+  sed -n '2,27p' "$0" >&2
   exit 2
   ;;
 esac
@@ -87,6 +90,18 @@ measure() { # SUITE[=PATH] ENGINE STOP_S [MORE RUN OPTIONS...]
     --out "$out/$stamp-$slug-$suite-$e.json" 2>&1 | tee -a "$out/$stamp-$slug-$suite.log" || log "$e: exit $?"
 }
 
+# bench:repeat's five runs of the default suite on one engine, each within RUN_S seconds (0: no budget)
+repeat() { # RUN_S
+  local budget=()
+  [ "$1" -gt 0 ] && budget=(--time-budget-s "$1")
+  log "bench:repeat on ${REPEAT_ENGINE:-torch-cuda}"
+  node/bin/node dist/bench/repeat.js --backend "${REPEAT_ENGINE:-torch-cuda}" --repetitions 3 "${budget[@]}" 2>&1 | tee "$out/$stamp-$slug-repeat.txt" || true
+  # the five run files, in one archive (the device tool brings back at most 8 files)
+  local dir
+  dir=$(sed -n 's/^files: //p' "$out/$stamp-$slug-repeat.txt" | tail -1)
+  [ -n "$dir" ] && tar -C "$dir" -cJf "$out/$stamp-$slug-repeat-runs.tar.xz" --exclude=models . || true
+}
+
 check() {
   { nvidia-smi || true; } >"$out/$stamp-$slug-nvidia-smi.txt" 2>&1
   "$mb" env >"$out/$stamp-$slug-env.txt" 2>&1 || true
@@ -99,6 +114,7 @@ case "$step" in
     # one call holds the whole lease: the files are gathered in a folder of their own and tarred
     # into OUT after every run, and each run is stopped (SIGTERM: what it measured is saved) at
     # its share of what is left, so the call ends inside its limit
+    parts=" ${SITTING_PARTS:-check default deepseek} "
     end=$(($(date +%s) + ${SITTING_S:-520}))
     tarball=$out/$stamp-$slug-sitting.tar
     out=$(mktemp -d /tmp/moebench-sitting.XXXX) # not under OUT, whose files come back eight at most
@@ -111,25 +127,34 @@ case "$step" in
     # accumulates in fp16) misses the check at these shapes (the first H200 sitting)
     deepseek=${SITTING_SUITE:-$root/scripts/gpu-sitting-deepseek.json}
     shards=8
-    for i in $(seq 0 $((shards - 1))); do
-      node/bin/node dist/bench/prepare.js --suite "$deepseek" --for peer --model-dir "$work/models" --shard "$i/$shards" 2>>"$out/$stamp-$slug-prepare.log" &
-      node/bin/node dist/bench/prepare.js --suite "$deepseek" --dtype fp32 --for onnx --model-dir "$work/models" --shard "$i/$shards" 2>>"$out/$stamp-$slug-prepare.log" &
-    done
-    check
+    if [[ $parts == *" deepseek "* ]]; then
+      for i in $(seq 0 $((shards - 1))); do
+        node/bin/node dist/bench/prepare.js --suite "$deepseek" --for peer --model-dir "$work/models" --shard "$i/$shards" 2>>"$out/$stamp-$slug-prepare.log" &
+        node/bin/node dist/bench/prepare.js --suite "$deepseek" --dtype fp32 --for onnx --model-dir "$work/models" --shard "$i/$shards" 2>>"$out/$stamp-$slug-prepare.log" &
+      done
+    fi
+    [[ $parts == *" check "* ]] && check
     keep
+    # nothing is timed while the preparation loads every core
     while [ -n "$(jobs -rp)" ] && [ "$(left)" -gt $((${SITTING_S:-520} * 6 / 10)) ]; do sleep 2; done
     for j in $(jobs -rp); do kill "$j" 2>/dev/null || true; done
     wait || true
-    echo "prepared with $(left) s left" >>"$out/$stamp-$slug-prepare.log"
+    [[ $parts == *" deepseek "* ]] && echo "prepared with $(left) s left" >>"$out/$stamp-$slug-prepare.log"
     set -- $engines
-    # the default suite first (every engine), then deepseek-v3 on the first two (the peer, then ONNX Runtime)
-    for e in "$@"; do
-      measure default "$e" $(($(left) * 2 / 10)) --time-budget-s 20
-      keep
-    done
+    # the default suite first (every engine), then deepseek-v3 on the first two (the peer, then
+    # ONNX Runtime), then bench:repeat in what is left
+    if [[ $parts == *" default "* ]]; then
+      for e in "$@"; do
+        measure default "$e" $(($(left) * 2 / 10)) --time-budget-s 20
+        keep
+      done
+    fi
     set -- ${SITTING_DEEPSEEK:-${@:1:2}}
+    [[ $parts == *" deepseek "* ]] || set --
+    # with a repeat part to follow, the deepseek part leaves it half of what is left
+    [[ $parts == *" repeat "* ]] && reserve=$(($(left) / 2)) || reserve=0
     for n in $(seq $# -1 1); do
-      share=$((($(left) - 10) / n))
+      share=$((($(left) - reserve - 10) / n))
       [ "$share" -gt 30 ] || break
       case $1 in
         *-webgpu) measure "deepseek-v3-fp32=$deepseek" "$1" "$share" --time-budget-s $((share * 8 / 10)) --dtype fp32 ;;
@@ -138,6 +163,14 @@ case "$step" in
       keep
       shift
     done
+    if [[ $parts == *" repeat "* ]]; then
+      # five runs and their compares in what is left, each run's processes started within its share
+      per=$((($(left) - 30) / 5))
+      if [ "$per" -gt 20 ]; then
+        repeat "$per"
+        keep
+      fi
+    fi
     ;;
   default)
     for e in $engines; do measure default "$e" 0; done
@@ -148,11 +181,6 @@ case "$step" in
     per=$((${BUDGET_S:-420} / $#))
     for e in "$@"; do measure deepseek-v3 "$e" "$per" --dtype fp16 --time-budget-s "$per"; done
     ;;
-  repeat)
-    node/bin/node dist/bench/repeat.js --backend "${REPEAT_ENGINE:-torch-cuda}" --repetitions 3 --time-budget-s 90 2>&1 | tee "$out/$stamp-$slug-repeat.txt" || true
-    # the five run files, in one archive (the device tool brings back at most 8 files)
-    dir=$(sed -n 's/^files: //p' "$out/$stamp-$slug-repeat.txt" | tail -1)
-    [ -n "$dir" ] && tar -C "$dir" -cJf "$out/$stamp-$slug-repeat-runs.tar.xz" --exclude=models . || true
-    ;;
+  repeat) repeat 90 ;;
 esac
 ls -l "$out" >&2
