@@ -90,12 +90,17 @@ export function testOf(p: Pair): string {
   return p.test === 'welch-processes' ? `Welch ${p.processes.baseline}v${p.processes.candidate}` : 'MWU calls';
 }
 
-/** "B ran 1.83 ± 0.07 times faster than A over 6 cases": hyperfine's last line, with the verdicts behind it. */
+/**
+ * "B ran 1.83 times faster than A over 6 cases (95% interval 1.76–1.90; …)": hyperfine's last line,
+ * with the verdicts behind it. The interval as its bounds, not hyperfine's ±: it is symmetric in
+ * the logs, and across cases 7× to 300× apart (a GPU against a CPU) a ± half-width read as
+ * "39.52 ± 116.08 times faster", a speed-up that could be negative.
+ */
 export function summaryLine(s: SideSummary): string {
   const faster = s.ratio >= 1;
   const [x, lo, hi] = faster ? [s.ratio, s.ratioCi95[0], s.ratioCi95[1]] : [1 / s.ratio, 1 / s.ratioCi95[1], 1 / s.ratioCi95[0]];
   const counts = (['FASTER', 'SLOWER', 'SAME', 'UNCERTAIN'] as const).filter((v) => s.verdicts[v]).map((v) => `${s.verdicts[v]} ${v}`);
-  return `${s.candidate} ran ${x.toFixed(2)} ± ${((hi - lo) / 2).toFixed(2)} times ${faster ? 'faster' : 'slower'} than ${s.baseline} over ${s.cases} case${s.cases === 1 ? '' : 's'} (${counts.join(', ')})`;
+  return `${s.candidate} ran ${x.toFixed(2)} times ${faster ? 'faster' : 'slower'} than ${s.baseline} over ${s.cases} case${s.cases === 1 ? '' : 's'} (95% interval ${fmt(lo, 3)}–${fmt(hi, 3)}; ${counts.join(', ')})`;
 }
 
 /**

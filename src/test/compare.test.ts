@@ -370,18 +370,18 @@ describe('the one-line summary, as hyperfine ends', () => {
 
   it('over three cases: the geometric mean of the ratios and Student’s t over their logs', () => {
     // ratios 2, 2.2, 1.8: geometric mean 7.92^(1/3) = 1.993311; sd of the logs 0.1003773; t(0.975, 2) = 4.302653:
-    // exp(ln 1.993311 ± 4.302653 × 0.1003773 / √3) = 1.553400 … 2.557801, ± (2.557801 − 1.553400) / 2 = 0.502
+    // exp(ln 1.993311 ± 4.302653 × 0.1003773 / √3) = 1.553400 … 2.557801: not 1.99 ± 0.50, which would put it at 1.49 … 2.49
     const [s] = summarizeSides(comparison([2, 2.2, 1.8], ['FASTER', 'FASTER', 'UNCERTAIN']));
     expect(s.ratio).toBeCloseTo(1.993311, 6);
     expect(s.ratioCi95[0]).toBeCloseTo(1.5534, 4);
     expect(s.ratioCi95[1]).toBeCloseTo(2.557801, 5);
-    expect(summaryLine(s)).toBe('B ran 1.99 ± 0.50 times faster than A over 3 cases (2 FASTER, 1 UNCERTAIN)');
+    expect(summaryLine(s)).toBe('B ran 1.99 times faster than A over 3 cases (95% interval 1.55–2.56; 2 FASTER, 1 UNCERTAIN)');
   });
 
   it('slower is said as slower, one case keeps its own interval', () => {
     const [s] = summarizeSides(comparison([0.5], ['SLOWER']));
-    // 1 / 0.5 = 2, its interval 1 / 0.55 … 1 / 0.45: ± (2.2222 − 1.8182) / 2 = 0.20
-    expect(summaryLine(s)).toBe('B ran 2.00 ± 0.20 times slower than A over 1 case (1 SLOWER)');
+    // 1 / 0.5 = 2, its interval 1 / 0.55 … 1 / 0.45 = 1.8182 … 2.2222
+    expect(summaryLine(s)).toBe('B ran 2.00 times slower than A over 1 case (95% interval 1.82–2.22; 1 SLOWER)');
   });
 });
 
@@ -433,7 +433,7 @@ describe('moebench compare', () => {
     expect(r.stdout).toMatch(/^\* tiny\/dense\/decode\/t8\/fp32: baseline noisy; candidate noisy$/m);
     // hyperfine's last line: ratios 2, 0.5, 1 and 0.909 over the four cases
     expect(r.stdout).toMatch(
-      /^fake \(H200 stand-in\) ran 1\.02 ± [\d.]+ times slower than fake \(H100 stand-in\) over 4 cases \(1 FASTER, 1 SLOWER, 1 SAME, 1\n {2}UNCERTAIN\)$/m,
+      /^fake \(H200 stand-in\) ran 1\.02 times slower than fake \(H100 stand-in\) over 4 cases \(95% interval [\d.]+–[\d.]+; 1 FASTER, 1\n {2}SLOWER, 1 SAME, 1 UNCERTAIN\)$/m,
     );
     expect(r.stdout).toMatch(/tiny\/dense\/decode\/t16\/fp32: only in fake \(H100 stand-in\); missing in fake \(H200 stand-in\)/);
   });
