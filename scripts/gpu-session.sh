@@ -154,7 +154,8 @@ case "$step" in
     # with a repeat part to follow, the deepseek part leaves it half of what is left
     [[ $parts == *" repeat "* ]] && reserve=$(($(left) / 2)) || reserve=0
     for n in $(seq $# -1 1); do
-      share=$((($(left) - reserve - 10) / n))
+      # the first engine (the peer every other figure is read against) twice the share of each after it
+      share=$((($(left) - reserve - 10) * 2 / (n + 1)))
       [ "$share" -gt 30 ] || break
       case $1 in
         *-webgpu) measure "deepseek-v3-fp32=$deepseek" "$1" "$share" --time-budget-s $((share * 8 / 10)) --dtype fp32 ;;
