@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -100,6 +100,46 @@ describe('npm run pack:offline: moebench for a box with no network and no Node',
       expect(file.environment.commandLine.join(' ')).toMatch(
         /\/work\/moebench\/dist\/src\/cli\.js run --suite default --backend fake --repetitions 3/,
       );
+    });
+
+    it('sitting with SITTING_PARTS=deepseek: that part alone, its suite prepared first, every file in one tar', () => {
+      const out = join(dir, 'sitting');
+      const suite = join(dir, 'core.json');
+      writeFileSync(
+        suite,
+        JSON.stringify({
+          name: 'core',
+          description: 'two tiny cases for the sitting step',
+          cases: [
+            { preset: 'tiny', layer: 'moe', phase: 'prefill', tokens: [32], dtype: ['fp32'], moeImpl: 'routed' },
+            { preset: 'tiny', layer: 'dense', phase: 'decode', tokens: [8], dtype: ['fp32'] },
+          ],
+        }),
+      );
+      const r = session(['sitting', out], {
+        ...{ BUNDLE: bundle, WORK: join(dir, 'work'), SITTING_PARTS: 'deepseek', SITTING_SUITE: suite },
+        ...{ SITTING_DEEPSEEK: 'fake', SITTING_S: '60' },
+      });
+      expect(r.status, r.stderr).toBe(0);
+      const [tarball] = readdirSync(out);
+      expect(tarball).toMatch(/^\d{4}-\d\d-\d\dT\d\d-\d\dZ-h100-80gb-hbm3-sitting\.tar$/);
+      const names = execFileSync('tar', ['-tf', join(out, tarball)], { encoding: 'utf8' })
+        .split('\n')
+        .map((n) => n.replace(/^\.\/(\S+-h100-80gb-hbm3-)?/, ''))
+        .filter(Boolean)
+        .sort();
+      // no check, no default suite: the part asked for, the box's Vulkan notes and the preparation's log
+      expect(names).toEqual(['box.txt', 'deepseek-v3-fake.json', 'deepseek-v3.log', 'prepare.log']);
+      execFileSync('tar', ['-xf', join(out, tarball), '-C', out]);
+      const file = readResultFile(
+        join(
+          out,
+          readdirSync(out).find((f) => f.endsWith('-deepseek-v3-fake.json'))!,
+        ),
+      );
+      expect(file.cases.map((c) => c.id)).toEqual(['tiny/moe/prefill/t32/fp32/e8k2/routed/uniform', 'tiny/dense/decode/t8/fp32']);
+      // the only engine of the part gets all that is left, and stops its processes within it
+      expect(file.environment.commandLine.join(' ')).toMatch(/--backend fake --repetitions 3 .*--time-budget-s \d+/);
     });
 
     it('says what is missing in one line, or how it is used', () => {
