@@ -29,6 +29,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 step=${1:-}
 bundle=${BUNDLE:-$root/moebench-offline-linux-x64.tar.xz}
+# a suite named relative to where the step was started, before the steps move into the bundle
+[ -z "${SITTING_SUITE:-}" ] || SITTING_SUITE=$(realpath "$SITTING_SUITE")
 log() { echo "gpu-session: $*" >&2; }
 
 if [ "$step" = prepare ]; then
