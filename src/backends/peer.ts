@@ -206,13 +206,19 @@ export class PeerBackend implements Backend {
       : `${this.python} -m pip install ${peer.pip} (bash scripts/setup-peers.sh makes a venv with every CPU peer; select it with --python .cache/peers-venv/bin/python)`;
   }
 
-  private async ask(): Promise<Record<string, unknown>> {
-    const worker = new PeerProcess(this.python, PEERS[this.name].worker);
-    try {
-      return await worker.request({ op: 'probe' });
-    } finally {
-      await worker.close();
-    }
+  /** The worker's probe reply, asked once: probe() and versions() each need it, and each worker start imports the engine. */
+  private probed?: Promise<Record<string, unknown>>;
+
+  private ask(): Promise<Record<string, unknown>> {
+    this.probed ??= (async () => {
+      const worker = new PeerProcess(this.python, PEERS[this.name].worker);
+      try {
+        return await worker.request({ op: 'probe' });
+      } finally {
+        await worker.close();
+      }
+    })();
+    return this.probed;
   }
 
   async probe(): Promise<Probe> {

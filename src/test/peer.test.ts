@@ -329,6 +329,15 @@ describe('the peers in bf16 and fp8, and torch-cuda', () => {
     expect(versions).toMatchObject({ 'python:torch': '2.13.0+cpu', 'python:torch.cuda': '12.8', 'python:numpy': '2.4.6' });
   });
 
+  it("a run's probe and the versions it records come from one worker start, each start an import of the engine", async () => {
+    const startLog = join(dir, 'probe-workers.log');
+    const backend = new PeerBackend('torch-cpu', VENV);
+    const [probe, versions] = await withEnv(fakeCuda({ startLog }), async () => [await backend.probe(), await backend.versions()] as const);
+    expect(probe).toMatchObject({ available: true });
+    expect(versions).toMatchObject({ 'python:torch': '2.13.0+cpu' });
+    expect(readFileSync(startLog, 'utf8')).toBe(`start ${process.pid}\n`);
+  });
+
   it('ort-python-cuda without onnxruntime-gpu: unavailable, naming the providers it has and the package that brings CUDA', async () => {
     const p = await new PeerBackend('ort-python-cuda', VENV).probe();
     expect(p).toMatchObject({
