@@ -4,9 +4,17 @@ import { cardId, type Conflict, type Run } from './runs.js';
 
 export type Merged = Pick<CollectionFile, 'runs' | 'conflicts' | 'duplicates'>;
 
-/** Host, card, backend, case and start time: the same measurement wherever its file turns up. */
+/**
+ * Host, card, backend, case and start time, and the Slurm task that measured it: the same
+ * measurement wherever its file turns up. The task because Slurm starts an array's tasks on one
+ * node together: two CPU tasks of a CI run started the same case in the same millisecond, and
+ * the second was taken for a copy of the first (a conflict, one of two runs lost). Array and task
+ * id, not the job id, which a requeued task's resumed file may not keep.
+ */
 export function measurementKey(run: Run, c: CollectedRun['cases'][number]): string {
-  return [run.environment.host, cardId(run, c), c.backend, c.id, c.startedAt].join(' | ');
+  const slurm = run.environment.slurm;
+  const task = slurm ? (slurm.arrayJobId ? `slurm ${slurm.arrayJobId}_${slurm.arrayTaskId ?? ''}` : `slurm ${slurm.jobId}`) : undefined;
+  return [run.environment.host, cardId(run, c), c.backend, c.id, c.startedAt, ...(task ? [task] : [])].join(' | ');
 }
 
 /**

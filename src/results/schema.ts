@@ -314,7 +314,7 @@ export const SlurmTaskSchema = z.object({
 });
 export type SlurmTask = z.infer<typeof SlurmTaskSchema>;
 
-/** Result files from many hosts folded into one, de-duplicated by (host, card uuid, case, start time). */
+/** Result files from many hosts folded into one, de-duplicated by (host, card uuid, backend, case, start time, Slurm task): results/merge.ts. */
 export const CollectionFileSchema = z.object({
   schemaVersion: z.string().regex(/^\d+\.\d+$/),
   tool: z.literal('moebench'),

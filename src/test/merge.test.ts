@@ -122,4 +122,24 @@ describe('moebench merge', () => {
     const later = { ...runs[1], cases: runs[1].cases.map((c) => ({ ...c, startedAt: '2030-01-01T00:00:00.000Z' })) };
     expect(mergeRuns([runs[0], later]).runs.reduce((a, r) => a + r.cases.length, 0)).toBe(10);
   });
+
+  it('and the Slurm task: two tasks of an array on one node that start a CPU case in the same millisecond are two runs, not a conflict', () => {
+    const [base] = loadRuns([BASE]).runs;
+    // as CI saw it: the same host, no card, the same case start, measured apart (other samples)
+    const task = (arrayTaskId: string, jobId: string, shift: number) => ({
+      ...base,
+      environment: { ...base.environment, slurm: { jobId, arrayJobId: '1', arrayTaskId, partition: 'moebench' } },
+      cases: base.cases.map((c) => ({ ...measured(c), samplesMs: measured(c).samplesMs.map((s) => s + shift) })),
+    });
+    const merged = mergeRuns([task('0', '3', 0), task('1', '1', 0.001)]);
+    expect(merged.conflicts).toEqual([]);
+    expect(merged.runs).toHaveLength(2);
+    // one task's file met twice (a requeued task's resumed copy beside the first) is still one run
+    const again = mergeRuns([task('0', '3', 0), task('0', '3', 0)]);
+    expect([again.runs.length, again.duplicates, again.conflicts.length]).toEqual([1, 5, 0]);
+    // outside Slurm the same collision is the conflict it always was: nothing tells the two apart
+    const bare = (r: ReturnType<typeof task>) => ({ ...r, environment: { ...r.environment, slurm: undefined } });
+    const outside = mergeRuns([bare(task('0', '3', 0)), bare(task('1', '1', 0.001))]);
+    expect([outside.runs.length, outside.conflicts.length]).toEqual([1, 5]);
+  });
 });
