@@ -8,8 +8,8 @@ export type Merged = Pick<CollectionFile, 'runs' | 'conflicts' | 'duplicates'>;
  * Host, card, backend, case and start time, and the Slurm task that measured it: the same
  * measurement wherever its file turns up. The task because Slurm starts an array's tasks on one
  * node together: two CPU tasks of a CI run started the same case in the same millisecond, and
- * the second was taken for a copy of the first (a conflict, one of two runs lost). Array and task
- * id, not the job id, which a requeued task's resumed file may not keep.
+ * the second was taken for a copy of the first (a conflict, one of two runs lost). An array task
+ * by its array and task id, as `moebench slurm status` names it; any other job by its id.
  */
 export function measurementKey(run: Run, c: CollectedRun['cases'][number]): string {
   const slurm = run.environment.slurm;
