@@ -1,22 +1,18 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { boxCuda, checkLibraries, elfNeeded, loaderView, ORT_CUDA_BUILD, ortCudaNeeds, TFJS_NODE_GPU_BUILD } from '../env/cudaLibraries.js';
 import { moebench } from './helpers/cli.js';
+import { stubLibrary } from './helpers/elf.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'moebench-cudalib-'));
 
-/** Real ELF shared objects with the given sonames, built with gcc: what a CUDA install puts on the loader path. */
+/** Real ELF shared objects with the given sonames, in a folder of their own: what a CUDA install puts on the loader path. */
 function standIns(sonames: string[]): string {
   const dir = tmp();
-  const src = join(dir, 'stub.c');
-  writeFileSync(src, 'int moebench_stub(void) { return 0; }\n');
-  for (const so of sonames) {
-    const r = spawnSync('gcc', ['-shared', '-fPIC', '-o', join(dir, so), `-Wl,-soname,${so}`, src]);
-    if (r.status !== 0) throw new Error(`gcc: ${r.stderr}`);
-  }
+  for (const so of sonames) stubLibrary(dir, so);
   return dir;
 }
 
@@ -56,18 +52,12 @@ describe('the CUDA engines’ libraries against stand-in folders', () => {
 
   it('an installed provider is read for its own list (DT_NEEDED), not the build files', () => {
     const libs = standIns(['libcublasLt.so.12', 'libcublas.so.12', 'libcurand.so.10', 'libcudart.so.12', 'libcuda.so.1']);
-    const provider = join(libs, 'libonnxruntime_providers_cuda.so');
+    const provider = stubLibrary(
+      libs,
+      'libonnxruntime_providers_cuda.so',
+      ['libcublasLt.so.12', 'libcublas.so.12', 'libcurand.so.10', 'libcudart.so.12', 'libcuda.so.1'].map((n) => join(libs, n)),
+    );
     const src = join(libs, 'stub.c');
-    const r = spawnSync('gcc', [
-      '-shared',
-      '-fPIC',
-      '-o',
-      provider,
-      src,
-      '-Wl,--no-as-needed',
-      ...['libcublasLt.so.12', 'libcublas.so.12', 'libcurand.so.10', 'libcudart.so.12', 'libcuda.so.1'].map((n) => join(libs, n)),
-    ]);
-    expect(r.status, r.stderr?.toString()).toBe(0);
     expect(elfNeeded(provider)).toEqual(
       expect.arrayContaining(['libcublasLt.so.12', 'libcublas.so.12', 'libcurand.so.10', 'libcudart.so.12', 'libcuda.so.1']),
     );

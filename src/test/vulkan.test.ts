@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,16 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { loaderView } from '../env/cudaLibraries.js';
 import { vulkanDriverProblem } from '../env/vulkan.js';
 import { lavapipeEnv, moebench } from './helpers/cli.js';
-
-/** A real shared object named `soname` in `dir`, linked against `needs` (paths): gcc, as cudaLibraries.test.ts builds its stand-ins. */
-function stubLibrary(dir: string, soname: string, needs: string[] = []): string {
-  const src = join(dir, 'stub.c');
-  writeFileSync(src, 'int moebench_stub(void) { return 0; }\n');
-  const path = join(dir, soname);
-  const r = spawnSync('gcc', ['-shared', '-fPIC', '-o', path, `-Wl,-soname,${soname}`, '-Wl,--no-as-needed', ...needs, src]);
-  if (r.status !== 0) throw new Error(`gcc: ${r.stderr}`);
-  return path;
-}
+import { stubLibrary } from './helpers/elf.js';
 
 /**
  * A stand-in of the first H200 sitting's box (2026-12-04): the Vulkan loader and NVIDIA's
