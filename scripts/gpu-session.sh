@@ -117,6 +117,7 @@ case "$step" in
     # into OUT after every run, and each run is stopped (SIGTERM: what it measured is saved) at
     # its share of what is left, so the call ends inside its limit
     parts=" ${SITTING_PARTS:-check default deepseek} "
+    part() { [[ $parts == *" $1 "* ]]; }
     end=$(($(date +%s) + ${SITTING_S:-520}))
     tarball=$out/$stamp-$slug-sitting.tar
     out=$(mktemp -d /tmp/moebench-sitting.XXXX) # not under OUT, whose files come back eight at most
@@ -129,32 +130,32 @@ case "$step" in
     # accumulates in fp16) misses the check at these shapes (the first H200 sitting)
     deepseek=${SITTING_SUITE:-$root/scripts/gpu-sitting-deepseek.json}
     shards=8
-    if [[ $parts == *" deepseek "* ]]; then
+    if part deepseek; then
       for i in $(seq 0 $((shards - 1))); do
         node/bin/node dist/bench/prepare.js --suite "$deepseek" --for peer --model-dir "$work/models" --shard "$i/$shards" 2>>"$out/$stamp-$slug-prepare.log" &
         node/bin/node dist/bench/prepare.js --suite "$deepseek" --dtype fp32 --for onnx --model-dir "$work/models" --shard "$i/$shards" 2>>"$out/$stamp-$slug-prepare.log" &
       done
     fi
-    [[ $parts == *" check "* ]] && check
+    part check && check
     keep
     # nothing is timed while the preparation loads every core
     while [ -n "$(jobs -rp)" ] && [ "$(left)" -gt $((${SITTING_S:-520} * 6 / 10)) ]; do sleep 2; done
     for j in $(jobs -rp); do kill "$j" 2>/dev/null || true; done
     wait || true
-    [[ $parts == *" deepseek "* ]] && echo "prepared with $(left) s left" >>"$out/$stamp-$slug-prepare.log"
+    part deepseek && echo "prepared with $(left) s left" >>"$out/$stamp-$slug-prepare.log"
     set -- $engines
     # the default suite first (every engine), then deepseek-v3 on the first two (the peer, then
     # ONNX Runtime), then bench:repeat in what is left
-    if [[ $parts == *" default "* ]]; then
+    if part default; then
       for e in "$@"; do
         measure default "$e" $(($(left) * 2 / 10)) --time-budget-s 20
         keep
       done
     fi
     set -- ${SITTING_DEEPSEEK:-${@:1:2}}
-    [[ $parts == *" deepseek "* ]] || set --
+    part deepseek || set --
     # with a repeat part to follow, the deepseek part leaves it half of what is left
-    [[ $parts == *" repeat "* ]] && reserve=$(($(left) / 2)) || reserve=0
+    part repeat && reserve=$(($(left) / 2)) || reserve=0
     for n in $(seq $# -1 1); do
       # the first engine (the peer every other figure is read against) twice the share of each after it
       share=$((($(left) - reserve - 10) * 2 / (n + 1)))
@@ -166,7 +167,7 @@ case "$step" in
       keep
       shift
     done
-    if [[ $parts == *" repeat "* ]]; then
+    if part repeat; then
       # five runs and their compares in what is left, each run's processes started within its share
       per=$((($(left) - 30) / 5))
       if [ "$per" -gt 20 ]; then
