@@ -4,7 +4,19 @@ import type { CaseInputs } from '../workloads/tensors.js';
 import type { WorkloadCase } from '../workloads/spec.js';
 
 /** Whether a backend can run here; when not, why and the command that fixes it. */
-export type Probe = { available: true; detail: string; hardware: boolean } | { available: false; reason: string; fix: string };
+export type Probe =
+  | {
+      available: true;
+      detail: string;
+      hardware: boolean;
+      /**
+       * Versions of what the engine runs on beyond moebench's own packages (a peer's Python, torch,
+       * CUDA), for the result file's environment: part of the probe because finding them starts
+       * the engine, and a probe run in a child process brings them back with it.
+       */
+      versions?: Record<string, string>;
+    }
+  | { available: false; reason: string; fix: string };
 
 export interface LoadOptions {
   /** Where generated model files are cached. */
@@ -46,8 +58,6 @@ export interface Backend {
   /** What the engine's arithmetic does to a case's accuracy, said when its output misses the tolerance. */
   accuracyNote?(c: WorkloadCase): string | undefined;
   load(c: WorkloadCase, inputs: CaseInputs, options: LoadOptions): Promise<LoadedCase>;
-  /** Versions of what the engine runs on beyond moebench's own packages (a peer's Python, torch, CUDA), for the result file's environment. */
-  versions?(): Promise<Record<string, string>>;
   /** A model with the same inputs and output that does no layer work: the fixed cost of one call. */
   loadOverhead(c: WorkloadCase, inputs: CaseInputs, options: LoadOptions): Promise<LoadedCase>;
 }

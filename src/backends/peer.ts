@@ -206,21 +206,16 @@ export class PeerBackend implements Backend {
       : `${this.python} -m pip install ${peer.pip} (bash scripts/setup-peers.sh makes a venv with every CPU peer; select it with --python .cache/peers-venv/bin/python)`;
   }
 
-  /** The worker's probe reply, asked once: probe() and versions() each need it, and each worker start imports the engine. */
-  private probed?: Promise<Record<string, unknown>>;
-
-  private ask(): Promise<Record<string, unknown>> {
-    this.probed ??= (async () => {
-      const worker = new PeerProcess(this.python, PEERS[this.name].worker);
-      try {
-        return await worker.request({ op: 'probe' });
-      } finally {
-        await worker.close();
-      }
-    })();
-    return this.probed;
+  private async ask(): Promise<Record<string, unknown>> {
+    const worker = new PeerProcess(this.python, PEERS[this.name].worker);
+    try {
+      return await worker.request({ op: 'probe' });
+    } finally {
+      await worker.close();
+    }
   }
 
+  /** One worker start (an import of the engine, on a card a CUDA start) answers what is here and its versions. */
   async probe(): Promise<Probe> {
     const peer = PEERS[this.name];
     let r: Record<string, unknown>;
@@ -253,7 +248,7 @@ export class PeerBackend implements Backend {
           fix: 'check the NVIDIA driver with nvidia-smi, and that CUDA_VISIBLE_DEVICES is not empty',
         };
       const cards = devices.map((d) => `${d.name} (compute ${d.capability.join('.')})`).join(', ');
-      return { available: true, detail: `${what}, CUDA ${String(r.cuda)}: ${cards}`, hardware: true };
+      return { available: true, detail: `${what}, CUDA ${String(r.cuda)}: ${cards}`, hardware: true, versions: versionsOf(r) };
     }
     if (this.name === 'ort-python-cuda' && !(r.providers as string[]).includes('CUDAExecutionProvider'))
       return {
@@ -261,12 +256,7 @@ export class PeerBackend implements Backend {
         reason: `${what} has no CUDAExecutionProvider (providers: ${(r.providers as string[]).join(', ')})`,
         fix: `${this.python} -m pip uninstall -y onnxruntime && ${this.install()}`,
       };
-    return { available: true, detail: what, hardware: peer.placement === 'cuda' };
-  }
-
-  /** The interpreter's and the engine's versions (torch's CUDA and cuDNN too), for the result file's environment. */
-  async versions(): Promise<Record<string, string>> {
-    return versionsOf(await this.ask());
+    return { available: true, detail: what, hardware: peer.placement === 'cuda', versions: versionsOf(r) };
   }
 
   unsupported(c: WorkloadCase): string | undefined {

@@ -2,7 +2,7 @@ import { fmt, wrap } from '../text/table.js';
 import { existsSync, renameSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import type { Backend } from '../backends/backend.js';
+import type { Backend, Probe } from '../backends/backend.js';
 import { chooseCard, onHostCpu, perCardSchedule, visibleCards, type CardChoice } from '../env/cards.js';
 import { cardPeakByName, findCardPeak, type CardPeak } from '../env/datasheets.js';
 import { queryGpus } from '../env/gpus.js';
@@ -117,7 +117,7 @@ export async function cardsForDeviceAll(
   const cudaVisible = process.env.CUDA_VISIBLE_DEVICES;
   const visible = visibleCards(gpus, cudaVisible);
   if ((visible ?? gpus).length <= 1) return undefined;
-  const backends = await backendsFor(backendName, log);
+  const { backends } = await backendsFor(backendName, log);
   const unpinnable = backends.filter((b) => b.placement !== 'cuda');
   if (unpinnable.length) {
     throw new UsageError(
@@ -131,17 +131,31 @@ export async function cardsForDeviceAll(
   return { cards: visible, backend: backends.length === 1 ? backends[0].name : backendName };
 }
 
-async function backendsFor(name: string, log: (l: string) => void, probeEnv?: Record<string, string>): Promise<Backend[]> {
-  const probe = (b: Backend) => probeBackend(b, probeEnv);
+/** The backends a run uses, and the versions their probes found (a peer's Python, torch, CUDA) for the file's environment. */
+async function backendsFor(
+  name: string,
+  log: (l: string) => void,
+  probeEnv?: Record<string, string>,
+): Promise<{ backends: Backend[]; packages: Record<string, string> }> {
+  const probes = new Map<Backend, Probe>();
+  const probe = async (b: Backend) => {
+    const p = await probeBackend(b, probeEnv);
+    probes.set(b, p);
+    return p;
+  };
+  const packagesOf = (backends: Backend[]) => {
+    const found = backends.map((b) => probes.get(b)).map((p) => (p?.available && p.versions) || {});
+    return { backends, packages: Object.assign({}, ...found) as Record<string, string> };
+  };
   if (name === 'all-available') {
     const found = await availableBackends(undefined, probe);
     // a reason can name a dozen libraries: wrapped to fit a terminal (moebench env says it all)
     for (const u of found.unavailable) wrap(`all-available: leaving out ${u.name} (${u.reason})`).forEach((l) => log(l));
-    return found.available;
+    return packagesOf(found.available);
   }
   const resolved = await resolveBackend(name, undefined, probe);
   for (const s of resolved.skipped) wrap(`auto: skipped ${s.name} (${s.reason})`).forEach((l) => log(l));
-  return [resolved.backend];
+  return packagesOf([resolved.backend]);
 }
 
 /**
@@ -154,8 +168,7 @@ export async function prepareRun(o: RunOptions, ctx: RunContext, resumed?: Resul
   const gpus = queryGpus();
   const cudaVisible = process.env.CUDA_VISIBLE_DEVICES;
   const backendName = resumed ? resumed.run.backend : plan.backend;
-  const backends = await backendsFor(backendName, ctx.log, ctx.probeEnv);
-  const packages = Object.assign({}, ...(await Promise.all(backends.map((b) => b.versions?.() ?? {})))) as Record<string, string>;
+  const { backends, packages } = await backendsFor(backendName, ctx.log, ctx.probeEnv);
   if (resumed) {
     // a file names one machine and one moebench: cases from another must not join it
     const here = captureEnvironment({ commandLine: ctx.argv, backendsAvailable: [], packages, gpus, startedAt: resumed.environment.startedAt });
