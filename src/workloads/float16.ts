@@ -50,8 +50,25 @@ export function fromHalfArray(bits: Uint16Array): Float32Array {
   return out;
 }
 
-/** The values an fp16 tensor actually holds. */
+/**
+ * The values an fp16 tensor actually holds, rounded in place. Half's normal range is rounded on the
+ * float32 bits (the mantissa cut to 10 bits, ties to even, a carry running into the exponent as
+ * it should): a real-shape fp16 case rounds its weights for the reference, the ONNX model and the
+ * peers, and the scalar round trip below spent about 20 s of JS on each of those for
+ * deepseek-v3's 352M-value expert slice. Subnormals, overflow, infinities and NaN are rare in
+ * seeded tensors and take the scalar path.
+ */
 export function roundToHalf(values: Float32Array): Float32Array {
-  for (let i = 0; i < values.length; i++) values[i] = fromHalfBits(toHalfBits(values[i]));
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  for (let i = 0; i < bits.length; i++) {
+    const x = bits[i];
+    const exp = (x >>> 23) & 0xff;
+    // 113..142: half's normal exponents, 2^-14 up to 2^15
+    if (exp >= 113 && exp <= 142) {
+      const rounded = ((x + 0xfff + ((x >>> 13) & 1)) & 0xffffe000) >>> 0;
+      // a carry past 2^15 × 1.1111111111b (65504) is half's overflow: infinity
+      bits[i] = ((rounded >>> 23) & 0xff) > 142 ? (x & 0x80000000) | 0x7f800000 : rounded;
+    } else values[i] = fromHalfBits(toHalfBits(values[i]));
+  }
   return values;
 }
