@@ -13,7 +13,8 @@
 #       repeat    npm run bench:repeat's five runs of the default suite (issue 12, on a quiet host)
 #       sitting   in one call of SITTING_S seconds (default 520) the parts in SITTING_PARTS (default
 #                 "check default deepseek"): check; default (each engine); deepseek (SITTING_SUITE,
-#                 fp16 on the peers, fp32 on WebGPU, on SITTING_DEEPSEEK); repeat (bench:repeat on
+#                 fp16 on the peers, fp32 on WebGPU, on SITTING_DEEPSEEK, its files named for the
+#                 suite's name: another real-shape suite, mixtral's, runs there too); repeat (bench:repeat on
 #                 REPEAT_ENGINE in what is left). For a lease of one call: every file goes into one
 #                 tar in OUT, renewed after each run, so a call cut short still brings back what was
 #                 measured
@@ -129,6 +130,8 @@ case "$step" in
     # timed. The suite's fp16 for the peers; fp32 for the WebGPU engines, whose fp16 (ORT's
     # accumulates in fp16) misses the check at these shapes (the first H200 sitting)
     deepseek=${SITTING_SUITE:-$root/scripts/gpu-sitting-deepseek.json}
+    # its files are named for the suite (mixtral's too, when SITTING_SUITE names it)
+    label=$(node/bin/node -p 'require(process.argv[1]).name' "$deepseek")
     shards=8
     if part deepseek; then
       for i in $(seq 0 $((shards - 1))); do
@@ -161,8 +164,8 @@ case "$step" in
       share=$((($(left) - reserve - 10) * 2 / (n + 1)))
       [ "$share" -gt 30 ] || break
       case $1 in
-        *-webgpu) measure "deepseek-v3-fp32=$deepseek" "$1" "$share" --time-budget-s $((share * 8 / 10)) --dtype fp32 ;;
-        *) measure "deepseek-v3=$deepseek" "$1" "$share" --time-budget-s $((share * 8 / 10)) ;;
+        *-webgpu) measure "$label-fp32=$deepseek" "$1" "$share" --time-budget-s $((share * 8 / 10)) --dtype fp32 ;;
+        *) measure "$label=$deepseek" "$1" "$share" --time-budget-s $((share * 8 / 10)) ;;
       esac
       keep
       shift

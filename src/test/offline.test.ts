@@ -130,12 +130,13 @@ describe('npm run pack:offline: moebench for a box with no network and no Node',
         .filter(Boolean)
         .sort();
       // no check, no default suite: the part asked for, the box's Vulkan notes and the preparation's log
-      expect(names).toEqual(['box.txt', 'deepseek-v3-fake.json', 'deepseek-v3.log', 'prepare.log']);
+      // the part's files named for its suite ("core")
+      expect(names).toEqual(['box.txt', 'core-fake.json', 'core.log', 'prepare.log']);
       execFileSync('tar', ['-xf', join(out, tarball), '-C', out]);
       const file = readResultFile(
         join(
           out,
-          readdirSync(out).find((f) => f.endsWith('-deepseek-v3-fake.json'))!,
+          readdirSync(out).find((f) => f.endsWith('-core-fake.json'))!,
         ),
       );
       expect(file.cases.map((c) => c.id)).toEqual(['tiny/moe/prefill/t32/fp32/e8k2/routed/uniform', 'tiny/dense/decode/t8/fp32']);
