@@ -13,11 +13,10 @@
 #       repeat    npm run bench:repeat's five runs of the default suite (issue 12, on a quiet host)
 #       sitting   in one call of SITTING_S seconds (default 520) the parts in SITTING_PARTS (default
 #                 "check default deepseek"): check; default (each engine); deepseek (SITTING_SUITE,
-#                 fp16 on the peers, fp32 on WebGPU, on SITTING_DEEPSEEK, its files named for the
-#                 suite's name: another real-shape suite, mixtral's, runs there too); repeat (bench:repeat on
-#                 REPEAT_ENGINE in what is left). For a lease of one call: every file goes into one
-#                 tar in OUT, renewed after each run, so a call cut short still brings back what was
-#                 measured
+#                 fp16 on the peers, fp32 on WebGPU, on SITTING_DEEPSEEK, files named for the
+#                 suite: mixtral's runs there too); repeat (bench:repeat on REPEAT_ENGINE in what is
+#                 left). For a lease of one call: every file goes into one tar in OUT, renewed after
+#                 each run, so a call cut short still brings back what was measured
 # OUT defaults to $OUT (the device tool's folder), else ./gpu-session-out.
 # Environment: ENGINES (default "torch-cuda ort-webgpu tfjs-webgpu"), BUDGET_S (deepseek's time
 # budget, default 420), REPEAT_ENGINE (default torch-cuda), SITTING_S, SITTING_PARTS and
@@ -130,10 +129,10 @@ case "$step" in
     # timed. The suite's fp16 for the peers; fp32 for the WebGPU engines, whose fp16 (ORT's
     # accumulates in fp16) misses the check at these shapes (the first H200 sitting)
     deepseek=${SITTING_SUITE:-$root/scripts/gpu-sitting-deepseek.json}
-    # its files are named for the suite (mixtral's too, when SITTING_SUITE names it)
-    label=$(node/bin/node -p 'require(process.argv[1]).name' "$deepseek")
     shards=8
     if part deepseek; then
+      # its files are named for the suite (mixtral's too); a suite that does not parse ends the call here
+      label=$(node/bin/node -p 'require(process.argv[1]).name' "$deepseek")
       for i in $(seq 0 $((shards - 1))); do
         node/bin/node dist/bench/prepare.js --suite "$deepseek" --for peer --model-dir "$work/models" --shard "$i/$shards" 2>>"$out/$stamp-$slug-prepare.log" &
         node/bin/node dist/bench/prepare.js --suite "$deepseek" --dtype fp32 --for onnx --model-dir "$work/models" --shard "$i/$shards" 2>>"$out/$stamp-$slug-prepare.log" &
