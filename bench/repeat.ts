@@ -12,12 +12,14 @@
  * over the five runs. Options after `--` go to every run (default: --repetitions 3, which lifts the
  * first look's time budget so each case is measured as thoroughly as a real run).
  * `-- --judge DIR` runs nothing and judges the five runs an earlier bench:repeat left in DIR (as
- * its last line names it): the verdicts of today's compare on yesterday's measurements.
+ * its last line names it): the verdicts of today's compare on yesterday's measurements. A bench
+ * stopped early (a GPU sitting's call running out) leaves its finished runs and an unfinished one:
+ * the finished ones are judged, two at least, and the report says how many of five.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readResultFile } from '../src/results/io.js';
 import { medianSpread } from '../src/results/repetitions.js';
@@ -36,12 +38,14 @@ const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli.js')
 const dir = judged ?? mkdtempSync(join(tmpdir(), 'moebench-repeat-'));
 const startedAt = new Date();
 
-const files = Array.from({ length: RUNS }, (_, i) => join(dir, `run${i + 1}.json`));
-if (judged) {
-  const missing = files.find((f) => !existsSync(f));
-  if (missing) throw new Error(`--judge ${dir}: no ${missing}; bench:repeat leaves run1.json to run${RUNS}.json there`);
-} else {
-  files.forEach((out, i) => {
+const planned = Array.from({ length: RUNS }, (_, i) => join(dir, `run${i + 1}.json`));
+// a run that was stopped has no end time: only finished runs are judged
+const files = judged ? planned.filter((f) => existsSync(f) && readResultFile(f).environment.endedAt !== undefined) : planned;
+if (judged && files.length < 2) {
+  throw new Error(`--judge ${dir}: ${files.length} finished run(s) of run1.json to run${RUNS}.json, and a judgement needs two`);
+}
+if (!judged) {
+  planned.forEach((out, i) => {
     process.stderr.write(`bench:repeat: run ${i + 1}/${RUNS} (moebench run --suite default ${runArgs.join(' ')})\n`);
     const r = spawnSync(process.execPath, [cli, 'run', '--suite', 'default', ...runArgs, '--model-dir', join(dir, 'models'), '--out', out], {
       encoding: 'utf8',
@@ -55,15 +59,18 @@ const tally = { FASTER: 0, SLOWER: 0, SAME: 0, UNCERTAIN: 0 };
 const falseRatios: { pair: string; id: string; ratio: number }[] = [];
 // every pair of every comparison: what would decide the UNCERTAIN ones is said over all of them
 const allPairs: Pair[] = [];
-for (let i = 0; i < RUNS; i++) {
-  for (let j = i + 1; j < RUNS; j++) {
+const runName = (f: string) => basename(f, '.json').replace('run', '');
+const pairCount = (files.length * (files.length - 1)) / 2;
+for (let i = 0; i < files.length; i++) {
+  for (let j = i + 1; j < files.length; j++) {
     const r = spawnSync(process.execPath, [cli, 'compare', files[i], files[j], '--by', 'file', '--format', 'json'], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`compare ${i + 1} ${j + 1} failed: ${r.stderr}`);
+    if (r.status !== 0) throw new Error(`compare ${runName(files[i])} ${runName(files[j])} failed: ${r.stderr}`);
     const c = JSON.parse(r.stdout) as Comparison;
     for (const p of c.pairs) {
       tally[p.verdict]++;
       allPairs.push(p);
-      if (p.verdict === 'FASTER' || p.verdict === 'SLOWER') falseRatios.push({ pair: `${i + 1}-${j + 1}`, id: p.row.id, ratio: p.ratio });
+      if (p.verdict === 'FASTER' || p.verdict === 'SLOWER')
+        falseRatios.push({ pair: `${runName(files[i])}-${runName(files[j])}`, id: p.row.id, ratio: p.ratio });
     }
   }
 }
@@ -73,7 +80,7 @@ const falseRate = (tally.FASTER + tally.SLOWER) / total;
 const worst = falseRatios.reduce((w, f) => Math.max(w, Math.abs(f.ratio - 1)), 0);
 const runsRead = files.map((f) => readResultFile(f));
 const ids = runsRead[0].cases.map((c) => c.id);
-const rows = [['case', ...runsRead.map((_, i) => `run ${i + 1} ms`), 'spread', 'statuses']];
+const rows = [['case', ...files.map((f) => `run ${runName(f)} ms`), 'spread', 'statuses']];
 for (const id of ids) {
   const cs = runsRead.map((f) => f.cases.find((c) => c.id === id)!);
   const medians = cs.map((c) => (c.status === 'ok' || c.status === 'noisy' ? c.summary.medianMs : NaN));
@@ -91,13 +98,13 @@ const holds = calibrated && (useful || !quiet);
 process.stdout.write(
   [
     judged
-      ? `bench:repeat --judge: the runs of ${host.host} (${host.cpu.model}, ${host.cpu.cores} cores), ${host.startedAt} to ${runsRead[RUNS - 1].environment.endedAt ?? '?'}, judged ${startedAt.toISOString()}`
+      ? `bench:repeat --judge: the runs of ${host.host} (${host.cpu.model}, ${host.cpu.cores} cores), ${host.startedAt} to ${runsRead[runsRead.length - 1].environment.endedAt ?? '?'}, judged ${startedAt.toISOString()}`
       : `bench:repeat on ${host.host} (${host.cpu.model}, ${host.cpu.cores} cores), ${startedAt.toISOString()} to ${new Date().toISOString()}`,
-    `runs: ${judged ? `read from ${dir} (${host.commandLine.join(' ')})` : `moebench run --suite default ${runArgs.join(' ')}`}; host checks: ${runsRead.map((f) => (f.environment.hostCheck?.noisy ? 'busy' : 'quiet')).join(', ')}`,
+    `runs: ${judged ? `${files.length} of ${RUNS} finished, read from ${dir} (${host.commandLine.join(' ')})` : `moebench run --suite default ${runArgs.join(' ')}`}; host checks: ${runsRead.map((f) => (f.environment.hostCheck?.noisy ? 'busy' : 'quiet')).join(', ')}`,
     '',
     formatTable(rows, [false, ...runsRead.map(() => true), true, false]),
     '',
-    `${total} comparisons (${(RUNS * (RUNS - 1)) / 2} pairs × ${total / ((RUNS * (RUNS - 1)) / 2)} cases): FASTER ${tally.FASTER}, SLOWER ${tally.SLOWER}, SAME ${tally.SAME}, UNCERTAIN ${tally.UNCERTAIN}`,
+    `${total} comparisons (${pairCount} pairs × ${total / pairCount} cases): FASTER ${tally.FASTER}, SLOWER ${tally.SLOWER}, SAME ${tally.SAME}, UNCERTAIN ${tally.UNCERTAIN}`,
     `false-difference rate ${(falseRate * 100).toFixed(1)}% (criterion ≤ ${ALPHA * 100}%), largest false difference ${(worst * 100).toFixed(1)}% (criterion ≤ ${MAX_FALSE_RATIO * 100}%)${falseRatios.length ? `: ${falseRatios.map((f) => `${f.pair} ${f.id} ×${f.ratio.toFixed(3)}`).join('; ')}` : ''}`,
     `SAME in ${((tally.SAME / total) * 100).toFixed(0)}% of comparisons (criterion on a quiet host: ≥ 50%)`,
     ...(decide ? [decide] : []),

@@ -92,15 +92,19 @@ measure() { # SUITE[=PATH] ENGINE STOP_S [MORE RUN OPTIONS...]
     --out "$out/$stamp-$slug-$suite-$e.json" 2>&1 | tee -a "$out/$stamp-$slug-$suite.log" || log "$e: exit $?"
 }
 
-# bench:repeat's five runs of the default suite on one engine, each within RUN_S seconds (0: no budget)
-repeat() { # RUN_S
-  local budget=()
+# bench:repeat's five runs of the default suite on one engine, each within RUN_S seconds (0: no
+# budget), the whole stopped after STOP_S seconds (SIGTERM: the run in progress saves what it
+# measured), so the runs it finished are archived before the call's own limit
+repeat() { # RUN_S [STOP_S]
+  local budget=() stop=() dir report=$out/$stamp-$slug-repeat.txt
   [ "$1" -gt 0 ] && budget=(--time-budget-s "$1")
+  [ "${2:-0}" -gt 0 ] && stop=(timeout -s TERM -k 10 "$2")
   log "bench:repeat on ${REPEAT_ENGINE:-torch-cuda}"
-  node/bin/node dist/bench/repeat.js --backend "${REPEAT_ENGINE:-torch-cuda}" --repetitions 3 "${budget[@]}" 2>&1 | tee "$out/$stamp-$slug-repeat.txt" || true
-  # the five run files, in one archive (the device tool brings back at most 8 files)
-  local dir
-  dir=$(sed -n 's/^files: //p' "$out/$stamp-$slug-repeat.txt" | tail -1)
+  "${stop[@]}" node/bin/node dist/bench/repeat.js --backend "${REPEAT_ENGINE:-torch-cuda}" --repetitions 3 "${budget[@]}" 2>&1 | tee "$report" || true
+  # the five run files, in one archive (the device tool brings back at most 8 files); a bench
+  # stopped early printed no "files:" line, but its first run named the folder
+  dir=$(sed -n 's/^files: //p' "$report" | tail -1)
+  [ -n "$dir" ] || dir=$(sed -n 's|.* → \(.*\)/run1\.json$|\1|p' "$report" | head -1)
   [ -n "$dir" ] && tar -C "$dir" -cJf "$out/$stamp-$slug-repeat-runs.tar.xz" --exclude=models . || true
 }
 
@@ -173,7 +177,9 @@ case "$step" in
       # five runs and their compares in what is left, each run's processes started within its share
       per=$((($(left) - 30) / 5))
       if [ "$per" -gt 20 ]; then
-        repeat "$per"
+        # a run's probe and host check come on top of its budget: runs that overrun are stopped
+        # with time left to archive the ones finished
+        repeat "$per" $(($(left) - 20))
         keep
       fi
     fi

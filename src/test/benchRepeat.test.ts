@@ -1,0 +1,44 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readResultFile } from '../results/io.js';
+import { fakeScript, moebench, ROOT, TINY_FAKE_RUN, WORKDIR } from './helpers/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'moebench-bench-repeat-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const judge = (folder: string) =>
+  spawnSync(process.execPath, [join(ROOT, 'dist', 'bench', 'repeat.js'), '--judge', folder], { encoding: 'utf8', cwd: WORKDIR, timeout: 110_000 });
+
+describe('bench:repeat --judge on a bench stopped early (a GPU sitting call that ran out)', () => {
+  it('judges the finished runs, leaves out the one stopped mid-run, and says how many of five', () => {
+    const runs = [...TINY_FAKE_RUN, '--repetitions', '3', '--max-time-ms', '200'];
+    for (const n of [1, 2, 3]) expect(moebench([...runs, '--out', join(dir, `run${n}.json`)]).status).toBe(0);
+    // run 4 as SIGTERM leaves it: its decode case measured, its prefill case hanging when stopped
+    const stopped = join(dir, 'run4.json');
+    spawnSync(process.execPath, [join(ROOT, 'dist', 'src', 'cli.js'), ...runs, '--phase', 'decode,prefill', '--out', stopped], {
+      env: { ...process.env, ...fakeScript({ latenciesMs: [0.05], hangCases: ['dense/prefill'] }) },
+      cwd: WORKDIR,
+      timeout: 10_000,
+      killSignal: 'SIGTERM',
+    });
+    expect(readResultFile(stopped).environment.endedAt).toBeUndefined();
+
+    const r = judge(dir);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^runs: 3 of 5 finished, read from /m);
+    expect(r.stdout).toMatch(/^case +run 1 ms +run 2 ms +run 3 ms +spread/m);
+    // three runs make three pairs; the fake's one case is the same in each
+    expect(r.stdout).toContain('3 comparisons (3 pairs × 1 cases): FASTER 0, SLOWER 0, SAME 3, UNCERTAIN 0');
+  });
+
+  it('refuses a folder with fewer than two finished runs, saying so', () => {
+    const one = join(dir, 'one');
+    expect(moebench([...TINY_FAKE_RUN, '--out', join(one, 'run1.json')]).status).toBe(0);
+    const r = judge(one);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(`--judge ${one}: 1 finished run(s) of run1.json to run5.json, and a judgement needs two`);
+  });
+});
