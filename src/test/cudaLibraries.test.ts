@@ -51,16 +51,16 @@ describe('the CUDA engines’ libraries against stand-in folders', () => {
   });
 
   it('an installed provider is read for its own list (DT_NEEDED), not the build files', () => {
-    const libs = standIns(['libcublasLt.so.12', 'libcublas.so.12', 'libcurand.so.10', 'libcudart.so.12', 'libcuda.so.1']);
+    // what the provider links: the box has these, not cuDNN or cuFFT, which it opens when used
+    const linked = ['libcublasLt.so.12', 'libcublas.so.12', 'libcurand.so.10', 'libcudart.so.12', 'libcuda.so.1'];
+    const libs = standIns(linked);
     const provider = stubLibrary(
       libs,
       'libonnxruntime_providers_cuda.so',
-      ['libcublasLt.so.12', 'libcublas.so.12', 'libcurand.so.10', 'libcudart.so.12', 'libcuda.so.1'].map((n) => join(libs, n)),
+      linked.map((n) => join(libs, n)),
     );
     const src = join(libs, 'stub.c');
-    expect(elfNeeded(provider)).toEqual(
-      expect.arrayContaining(['libcublasLt.so.12', 'libcublas.so.12', 'libcurand.so.10', 'libcudart.so.12', 'libcuda.so.1']),
-    );
+    expect(elfNeeded(provider)).toEqual(expect.arrayContaining(linked));
     const needs = ortCudaNeeds(provider);
     expect(needs.source).toMatch(/DT_NEEDED entries of .*libonnxruntime_providers_cuda\.so/);
     expect(needs.cudaMajor).toBe(12);
