@@ -150,8 +150,9 @@ case "$step" in
     wait || true
     part deepseek && echo "prepared with $(left) s left" >>"$out/$stamp-$slug-prepare.log"
     set -- $engines
-    # the default suite first (every engine), then deepseek-v3 on the first two (the peer, then
-    # ONNX Runtime), then bench:repeat in what is left
+    # the default suite first (every engine), then the real-shape suite (deepseek-v3's unless
+    # SITTING_SUITE names another) on the first two (the peer, then ONNX Runtime), then
+    # bench:repeat in what is left
     if part default; then
       for e in "$@"; do
         measure default "$e" $(($(left) * 2 / 10)) --time-budget-s 20
