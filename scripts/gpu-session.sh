@@ -128,6 +128,14 @@ case "$step" in
     keep() { tar -C "$out" -cf "$tarball.part" --exclude=models . && mv "$tarball.part" "$tarball"; }
     left() { echo $((end - $(date +%s))); }
     { echo "VK_DRIVER_FILES=${VK_DRIVER_FILES:-}"; ldconfig -p | grep -i -E "vulkan|libcuda" || true; ls /usr/local/nvidia/share/vulkan/icd.d /usr/share/vulkan/icd.d /etc/vulkan/icd.d 2>&1 || true; cat "${VK_DRIVER_FILES:-/dev/null}"; ldd /usr/local/nvidia/lib64/libGLX_nvidia.so.0 2>&1 | grep -E "not found|GLdispatch" || true; } >"$out/$stamp-$slug-box.txt"
+    # the CPU and memory layout: the first H200 sitting's host check saw its two processes read
+    # memory 25-30% apart, and its ORT WebGPU processes differ by up to 15%
+    {
+      lscpu 2>&1 || true
+      for n in /sys/devices/system/node/node*; do [ -e "$n/cpulist" ] && echo "${n##*/}: cpus $(cat "$n/cpulist"), $(grep MemTotal "$n/meminfo" | tr -s ' ' | cut -d' ' -f4-5)"; done
+      echo "isolated cpus: $(cat /sys/devices/system/cpu/isolated 2>/dev/null)"; grep Cpus_allowed_list /proc/self/status || true
+      nvidia-smi topo -m 2>&1 || true
+    } >>"$out/$stamp-$slug-box.txt"
     # deepseek's weights, models and references, built cold by its first processes otherwise (a
     # minute of JS per case): one case per core beside the check, finished before anything is
     # timed. The suite's fp16 for the peers; fp32 for the WebGPU engines, whose fp16 (ORT's

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -133,6 +133,16 @@ describe('npm run pack:offline: moebench for a box with no network and no Node',
       // the part's files named for its suite ("core")
       expect(names).toEqual(['box.txt', 'core-fake.json', 'core.log', 'prepare.log']);
       execFileSync('tar', ['-xf', join(out, tarball), '-C', out]);
+      // the box's CPU and memory layout beside its Vulkan notes: the CPUs the sitting's processes may use
+      const box = readFileSync(
+        join(
+          out,
+          readdirSync(out).find((f) => f.endsWith('-box.txt'))!,
+        ),
+        'utf8',
+      );
+      expect(box).toMatch(/^Cpus_allowed_list:\s+\d/m);
+      expect(box).toMatch(/^CPU\(s\):\s+\d/m);
       const file = readResultFile(
         join(
           out,
