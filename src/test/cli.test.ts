@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readResultFile } from '../results/io.js';
-import { moebench, fakeScript, TINY_FAKE_RUN, tinyFakeRun } from './helpers/cli.js';
+import { moebench, fakeScript, TINY_FAKE_RUN, tinyFakeRun, tinyRun } from './helpers/cli.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'moebench-cli-'));
 
@@ -227,29 +227,9 @@ describe('moebench run --help', () => {
 describe('moebench run --threads', () => {
   it("sets ONNX Runtime's intra-op threads and records them with the run and each case", () => {
     const out = join(tmp(), 'r.json');
-    const r = moebench([
-      'run',
-      '--backend',
-      'ort-cpu',
-      '--preset',
-      'tiny',
-      '--layer',
-      'dense',
-      '--phase',
-      'decode',
-      '--tokens',
-      '8',
-      '--threads',
-      '1',
-      '--max-time-ms',
-      '500',
-      '--repetitions',
-      '1',
-      '--out',
-      out,
-      '--model-dir',
-      tmp(),
-    ]);
+    const r = moebench(
+      tinyRun('ort-cpu', 'dense', 'decode', '8', '--threads', '1', '--max-time-ms', '500', '--repetitions', '1', '--out', out, '--model-dir', tmp()),
+    );
     expect(r.status, r.stderr).toBe(0);
     const file = readResultFile(out);
     expect(file.run.options.threads).toBe(1);
@@ -258,27 +238,7 @@ describe('moebench run --threads', () => {
 
   it('without it the case says ONNX Runtime chose', () => {
     const out = join(tmp(), 'r.json');
-    const r = moebench([
-      'run',
-      '--backend',
-      'ort-cpu',
-      '--preset',
-      'tiny',
-      '--layer',
-      'dense',
-      '--phase',
-      'decode',
-      '--tokens',
-      '8',
-      '--max-time-ms',
-      '500',
-      '--repetitions',
-      '1',
-      '--out',
-      out,
-      '--model-dir',
-      tmp(),
-    ]);
+    const r = moebench(tinyRun('ort-cpu', 'dense', 'decode', '8', '--max-time-ms', '500', '--repetitions', '1', '--out', out, '--model-dir', tmp()));
     expect(r.status, r.stderr).toBe(0);
     expect(readResultFile(out).cases[0].details!.intraOpThreads).toBe('default');
   });

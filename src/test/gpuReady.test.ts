@@ -6,7 +6,7 @@ import { CARD_PEAKS, findCardPeak, rooflineOf } from '../env/datasheets.js';
 import { readResultFile } from '../results/io.js';
 import { mathEnv, mathUnsupported } from '../run/math.js';
 import { TOLERANCE } from '../workloads/reference.js';
-import { moebench, fakeScript, TINY_FAKE_RUN } from './helpers/cli.js';
+import { moebench, fakeScript, TINY_FAKE_RUN, tinyRun } from './helpers/cli.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'moebench-gpu-'));
 const H100 = 'NVIDIA H100 SXM5 80GB';
@@ -147,25 +147,7 @@ describe('datasheets match the names nvidia-smi reports, and no other card', () 
   it('--card H800 is accepted for the roofline', () => {
     const out = join(tmp(), 'r.json');
     const r = moebench(
-      [
-        'run',
-        '--backend',
-        'fake',
-        '--card',
-        'NVIDIA H800',
-        '--preset',
-        'tiny',
-        '--layer',
-        'dense',
-        '--phase',
-        'decode',
-        '--tokens',
-        '4',
-        '--repetitions',
-        '1',
-        '--out',
-        out,
-      ],
+      tinyRun('fake', 'dense', 'decode', '4', '--card', 'NVIDIA H800', '--repetitions', '1', '--out', out),
       fakeScript({ latenciesMs: [1] }),
     );
     expect(r.status, r.stderr).toBe(0);

@@ -4,7 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseResultFile, readResultFile } from '../results/io.js';
-import { CLI, fakeScript, moebench, smiCard, standInNvidiaSmi, TINY_FAKE_RUN, tinyFakeRun } from './helpers/cli.js';
+import { CLI, fakeScript, moebench, smiCard, standInNvidiaSmi, TINY_FAKE_RUN, tinyFakeRun, tinyRun } from './helpers/cli.js';
 import { failureReason } from '../run/workerProcess.js';
 import { integrityOf } from '../results/integrity.js';
 
@@ -222,25 +222,7 @@ describe('measurement extras, exact with the fake backend', () => {
   it('gives the fraction of the datasheet roofline for a named card', () => {
     const out = join(tmp(), 'r.json');
     moebench(
-      [
-        'run',
-        '--backend',
-        'fake',
-        '--card',
-        'NVIDIA H100 SXM5 80GB',
-        '--preset',
-        'tiny',
-        '--layer',
-        'dense',
-        '--phase',
-        'decode',
-        '--tokens',
-        '8',
-        '--min-time-ms',
-        '20',
-        '--out',
-        out,
-      ],
+      tinyRun('fake', 'dense', 'decode', '8', '--card', 'NVIDIA H100 SXM5 80GB', '--min-time-ms', '20', '--out', out),
       fakeScript({ latenciesMs: [2] }),
     );
     const [c] = readResultFile(out).cases;
@@ -368,28 +350,9 @@ describe('why a case worker died, in words', () => {
 describe('--profile on the ORT CPU EP', () => {
   it('stores kernel time per operator type', () => {
     const out = join(tmp(), 'r.json');
-    const r = moebench([
-      'run',
-      '--backend',
-      'ort-cpu',
-      '--profile',
-      '--preset',
-      'tiny',
-      '--layer',
-      'moe',
-      '--phase',
-      'prefill',
-      '--tokens',
-      '16',
-      '--moe-impl',
-      'routed',
-      '--max-time-ms',
-      '500',
-      '--repetitions',
-      '1',
-      '--out',
-      out,
-    ]);
+    const r = moebench(
+      tinyRun('ort-cpu', 'moe', 'prefill', '16', '--profile', '--moe-impl', 'routed', '--max-time-ms', '500', '--repetitions', '1', '--out', out),
+    );
     expect(r.status, r.stderr).toBe(0);
     const [c] = readResultFile(out).cases;
     const ops = new Map(c.profile!.map((p) => [p.opType, p]));

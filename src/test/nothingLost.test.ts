@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseResultFile, readResultFile } from '../results/io.js';
 import { defaultResultPath } from '../run/schedule.js';
-import { CLI, moebench, WORKDIR, fakeScript, TINY_FAKE_RUN } from './helpers/cli.js';
+import { CLI, moebench, WORKDIR, fakeScript, TINY_FAKE_RUN, tinyRun } from './helpers/cli.js';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'fake-run.json');
 const ONE = [...TINY_FAKE_RUN, '--repetitions', '1'];
@@ -315,23 +315,7 @@ describe('two runs, one file', () => {
 });
 
 describe('the model cache is verified by content', () => {
-  const TINY = [
-    'run',
-    '--backend',
-    'ort-cpu',
-    '--preset',
-    'tiny',
-    '--layer',
-    'dense',
-    '--phase',
-    'decode',
-    '--tokens',
-    '4',
-    '--repetitions',
-    '1',
-    '--max-time-ms',
-    '200',
-  ];
+  const TINY = tinyRun('ort-cpu', 'dense', 'decode', '4', '--repetitions', '1', '--max-time-ms', '200');
   it.each([
     ['truncated', (p: string) => truncateSync(p, Math.floor(statSync(p).size / 2))],
     ['emptied', (p: string) => truncateSync(p, 0)],

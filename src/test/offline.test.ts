@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readResultFile } from '../results/io.js';
-import { ROOT, smiCard, standInNvidiaSmi } from './helpers/cli.js';
+import { ROOT, smiCard, standInNvidiaSmi, tinyRun } from './helpers/cli.js';
 
 describe('npm run pack:offline: moebench for a box with no network and no Node', () => {
   const dir = mkdtempSync(join(tmpdir(), 'moebench-offline-'));
@@ -37,25 +37,7 @@ describe('npm run pack:offline: moebench for a box with no network and no Node',
     const out = join(dir, 'r.json');
     const r = spawnSync(
       join(box, 'moebench', 'moebench'),
-      [
-        'run',
-        '--backend',
-        'ort-cpu',
-        '--preset',
-        'tiny',
-        '--layer',
-        'dense',
-        '--phase',
-        'decode',
-        '--tokens',
-        '4',
-        '--max-time-ms',
-        '300',
-        '--repetitions',
-        '1',
-        '--out',
-        out,
-      ],
+      tinyRun('ort-cpu', 'dense', 'decode', '4', '--max-time-ms', '300', '--repetitions', '1', '--out', out),
       { cwd: dir, encoding: 'utf8', env: { PATH: '/nonexistent', HOME: dir }, timeout: 120_000 },
     );
     expect(r.status, r.stderr).toBe(0);

@@ -9,7 +9,7 @@ import { readResultFile } from '../results/io.js';
 import { PRESETS } from '../workloads/presets.js';
 import { makeInputs } from '../workloads/tensors.js';
 import { tinyCase } from './helpers/cases.js';
-import { moebench, ROOT, smiCard, standInNvidiaSmi } from './helpers/cli.js';
+import { moebench, ROOT, smiCard, standInNvidiaSmi, tinyRun } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'moebench-peer-'));
 
@@ -86,27 +86,7 @@ describe('the numpy peer: the same layers through python/peer.py', () => {
   it('in one run beside ort-cpu: every output checked, and compare --by backend gives each case a verdict', () => {
     const out = join(dir, 'peers.json');
     const r = moebench(
-      [
-        'run',
-        '--backend',
-        'all-available',
-        '--preset',
-        'tiny',
-        '--layer',
-        'dense,matmul',
-        '--phase',
-        'prefill',
-        '--tokens',
-        '64',
-        '--repetitions',
-        '1',
-        '--max-time-ms',
-        '200',
-        '--python',
-        'python3',
-        '--out',
-        out,
-      ],
+      tinyRun('all-available', 'dense,matmul', 'prefill', '64', '--repetitions', '1', '--max-time-ms', '200', '--python', 'python3', '--out', out),
       { MOEBENCH_ENGINES: 'ort-cpu,numpy' },
     );
     expect(r.status, r.stderr).toBe(0);
@@ -225,17 +205,10 @@ describe('torch-cpu and ort-python: the peers in their pinned environment', () =
   it('one run: ort-cpu, ort-python, torch-cpu and numpy on the same cases, and compare --by backend answers for each', () => {
     const out = join(dir, 'all-peers.json');
     const r = moebench(
-      [
-        'run',
-        '--backend',
+      tinyRun(
         'all-available',
-        '--preset',
-        'tiny',
-        '--layer',
         'dense',
-        '--phase',
         'prefill',
-        '--tokens',
         '64',
         '--repetitions',
         '1',
@@ -247,7 +220,7 @@ describe('torch-cpu and ort-python: the peers in their pinned environment', () =
         VENV,
         '--out',
         out,
-      ],
+      ),
       { MOEBENCH_ENGINES: 'ort-cpu,ort-python,torch-cpu,numpy' },
     );
     expect(r.status, r.stderr).toBe(0);
@@ -413,11 +386,16 @@ describe('a run of torch-cuda on a stand-in card', () => {
   const standInSmi = (name: string) => standInNvidiaSmi([`echo "${smiCard(0, name, 'GPU-aaaa')}"`]);
   const run = (out: string, dtypes: string, env: Record<string, string | undefined>) =>
     moebench(
-      [
-        ...['run', '--backend', 'torch-cuda', '--preset', 'tiny', '--layer', 'dense', '--phase', 'decode', '--tokens', '16'],
-        '--dtype',
-        dtypes,
-      ].concat(['--repetitions', '1', '--max-time-ms', '300', '--python', VENV, '--out', out]),
+      [...tinyRun('torch-cuda', 'dense', 'decode', '16'), '--dtype', dtypes].concat([
+        '--repetitions',
+        '1',
+        '--max-time-ms',
+        '300',
+        '--python',
+        VENV,
+        '--out',
+        out,
+      ]),
       env,
     );
 

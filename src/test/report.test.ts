@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRuns } from '../results/runs.js';
-import { ROOT, fakeScript, moebench } from './helpers/cli.js';
+import { ROOT, fakeScript, moebench, tinyRun } from './helpers/cli.js';
 
 const FIX = join(import.meta.dirname, 'fixtures');
 const CHROMIUM = '/usr/bin/chromium';
@@ -158,28 +158,7 @@ describe('moebench report in a real headless browser', () => {
     const file = join(dir, 'probed', 'probed.json');
     // probes: 1 token in 1 ms, 64 in 8 ms; the dense layer at 64 tokens in 36 ms, at 1 token in 2 ms
     const fake = fakeScript({ latenciesMs: [2], latencyByCase: { 'matmul/prefill/t1/': 1, 'matmul/prefill/t64/': 8, 'dense/prefill/t64/': 36 } });
-    const run = moebench(
-      [
-        'run',
-        '--backend',
-        'fake',
-        '--preset',
-        'tiny',
-        '--layer',
-        'dense,matmul',
-        '--phase',
-        'prefill',
-        '--tokens',
-        '1,64',
-        '--repetitions',
-        '1',
-        '--min-time-ms',
-        '5',
-        '--out',
-        file,
-      ],
-      fake,
-    );
+    const run = moebench(tinyRun('fake', 'dense,matmul', 'prefill', '1,64', '--repetitions', '1', '--min-time-ms', '5', '--out', file), fake);
     expect(run.status, run.stderr).toBe(0);
     // the run's own table says the ceilings it measured and each case's share of them
     expect(run.stdout).toContain('measured roofline of fake on fake (scripted latencies): 0.0328 GFLOP/s fp32, 0.0087 GB/s');
@@ -219,27 +198,7 @@ describe('moebench report in a real headless browser', () => {
     const file = join(dir, 'attention', 'attention.json');
     const fake = fakeScript({ latenciesMs: [1], latencyByCase: { ctx4: 1, ctx16: 2, ctx64: 5 } });
     const run = moebench(
-      [
-        'run',
-        '--backend',
-        'fake',
-        '--preset',
-        'tiny',
-        '--layer',
-        'attention',
-        '--phase',
-        'decode',
-        '--tokens',
-        '2,4',
-        '--context',
-        '4,16,64',
-        '--repetitions',
-        '1',
-        '--min-time-ms',
-        '5',
-        '--out',
-        file,
-      ],
+      tinyRun('fake', 'attention', 'decode', '2,4', '--context', '4,16,64', '--repetitions', '1', '--min-time-ms', '5', '--out', file),
       fake,
     );
     expect(run.status, run.stderr).toBe(0);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readResultFile } from '../results/io.js';
-import { lavapipeEnv, moebench } from './helpers/cli.js';
+import { lavapipeEnv, moebench, tinyRun } from './helpers/cli.js';
 
 // pretest unpacks Mesa 25 lavapipe into .cache/lavapipe; without it this must fail loudly, never skip
 const env = lavapipeEnv();
@@ -57,17 +57,10 @@ describe('ORT WebGPU execution provider on Mesa lavapipe', () => {
 
   it('auto does not pick a software WebGPU adapter', () => {
     const run = moebench(
-      [
-        'run',
-        '--backend',
+      tinyRun(
         'auto',
-        '--preset',
-        'tiny',
-        '--layer',
         'dense',
-        '--phase',
         'decode',
-        '--tokens',
         '1',
         '--max-time-ms',
         '200',
@@ -77,7 +70,7 @@ describe('ORT WebGPU execution provider on Mesa lavapipe', () => {
         '1',
         '--out',
         join(mkdtempSync(join(tmpdir(), 'moebench-auto-')), 'r.json'),
-      ],
+      ),
       // the two engines in question: on a lab box auto would rightly pick a CUDA engine first
       { ...env, MOEBENCH_ENGINES: 'ort-webgpu,ort-cpu' },
     );

@@ -28,23 +28,27 @@ export function moebench(args: string[], env: Record<string, string | undefined>
 /** Environment that scripts the fake backend's latencies, devices and failures (src/backends/fake.ts). */
 export const fakeScript = (script: object): Record<string, string> => ({ MOEBENCH_FAKE_SCRIPT: JSON.stringify(script) });
 
-/** The smallest real `moebench run`: one tiny dense decode case of 4 tokens on the fake backend. */
-export const TINY_FAKE_RUN: readonly string[] = [
+/** A one-case `moebench run` of the tiny preset: its LAYER in PHASE at TOKENS on BACKEND, with more options after. */
+export const tinyRun = (backend: string, layer: string, phase: string, tokens: string, ...more: string[]): string[] => [
   'run',
   '--backend',
-  'fake',
+  backend,
   '--preset',
   'tiny',
   '--layer',
-  'dense',
+  layer,
   '--phase',
-  'decode',
+  phase,
   '--tokens',
-  '4',
+  tokens,
+  ...more,
 ];
 
+/** The smallest real `moebench run`: one tiny dense decode case of 4 tokens on the fake backend. */
+export const TINY_FAKE_RUN: readonly string[] = tinyRun('fake', 'dense', 'decode', '4');
+
 /** TINY_FAKE_RUN at other token counts, with more options after: tinyFakeRun('8', '--repetitions', '3'). */
-export const tinyFakeRun = (tokens: string, ...more: string[]): string[] => [...TINY_FAKE_RUN.slice(0, -1), tokens, ...more];
+export const tinyFakeRun = (tokens: string, ...more: string[]): string[] => tinyRun('fake', 'dense', 'decode', tokens, ...more);
 
 /** A card line as `nvidia-smi --query-gpu=<NVIDIA_SMI_QUERY> --format=csv,noheader` prints it. */
 export const smiCard = (index: number | string, name: string, uuid: string, smMHz = 1980, temperatureC = 35): string =>
