@@ -8,8 +8,9 @@
  *   - none of those by more than 10%,
  *   - and, on a quiet host, at least half are SAME (a rule that always says UNCERTAIN is
  *     calibrated but useless).
- * It prints the false-difference rate, SAME against UNCERTAIN, and each case's spread of medians
- * over the five runs. Options after `--` go to every run (default: --repetitions 3, which lifts the
+ * It prints the false-difference rate, SAME against UNCERTAIN, each case's spread of medians
+ * over the five runs, and the host check's loop and memory-pass times at each run's start (the
+ * host's own drift between runs). Options after `--` go to every run (default: --repetitions 3, which lifts the
  * first look's time budget so each case is measured as thoroughly as a real run).
  * `-- --judge DIR` runs nothing and judges the five runs an earlier bench:repeat left in DIR (as
  * its last line names it): the verdicts of today's compare on yesterday's measurements. A bench
@@ -88,6 +89,17 @@ for (const id of ids) {
   rows.push([id, ...medians.map((m) => fmt(m, 4)), `${(spread * 100).toFixed(1)}%`, cs.map((c) => c.status).join(' ')]);
 }
 
+// the host's own level at each run's start: a shift between runs is drift that no run's interval,
+// built from its own processes, can see (the development VM's memory passes moved 5.3-8.0 ms)
+const level = (xs: (number | undefined)[]) => {
+  const known = xs.filter((x): x is number => x !== undefined);
+  const spread = medianSpread(known);
+  return `${xs.map((x) => (x === undefined ? '-' : x.toFixed(2))).join(', ')} ms${spread === undefined ? '' : ` (${(spread * 100).toFixed(1)}% apart)`}`;
+};
+const hostLevels = `host per run: loop ${level(runsRead.map((f) => f.environment.hostCheck?.calibration?.loopMs))}; memory pass ${level(
+  runsRead.map((f) => f.environment.hostCheck?.memory?.passMs),
+)}`;
+
 const decide = toDecideLine({ pairs: allPairs });
 const calibrated = falseRate <= ALPHA && worst <= MAX_FALSE_RATIO;
 const useful = tally.SAME >= total / 2;
@@ -101,6 +113,7 @@ process.stdout.write(
       ? `bench:repeat --judge: the runs of ${host.host} (${host.cpu.model}, ${host.cpu.cores} cores), ${host.startedAt} to ${runsRead[runsRead.length - 1].environment.endedAt ?? '?'}, judged ${startedAt.toISOString()}`
       : `bench:repeat on ${host.host} (${host.cpu.model}, ${host.cpu.cores} cores), ${startedAt.toISOString()} to ${new Date().toISOString()}`,
     `runs: ${judged ? `${files.length} of ${RUNS} finished, read from ${dir} (${host.commandLine.join(' ')})` : `moebench run --suite default ${runArgs.join(' ')}`}; host checks: ${runsRead.map((f) => (f.environment.hostCheck?.noisy ? 'busy' : 'quiet')).join(', ')}`,
+    hostLevels,
     '',
     formatTable(rows, [false, ...runsRead.map(() => true), true, false]),
     '',

@@ -30,6 +30,13 @@ describe('bench:repeat --judge on a bench stopped early (a GPU sitting call that
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^runs: 3 of 5 finished, read from /m);
     expect(r.stdout).toMatch(/^case +run 1 ms +run 2 ms +run 3 ms +spread/m);
+    // each finished run's host check as its file records it, and how far apart they were (slowest ÷ fastest − 1)
+    const checks = [1, 2, 3].map((n) => readResultFile(join(dir, `run${n}.json`)).environment.hostCheck!);
+    const passes = checks.map((h) => h.memory!.passMs);
+    const apart = ((Math.max(...passes) / Math.min(...passes) - 1) * 100).toFixed(1);
+    expect(r.stdout).toMatch(/^host per run: loop \d+\.\d\d, \d+\.\d\d, \d+\.\d\d ms \(\d+\.\d% apart\); memory pass /m);
+    expect(r.stdout).toContain(`; memory pass ${passes.map((x) => x.toFixed(2)).join(', ')} ms (${apart}% apart)\n`);
+    expect(r.stdout).toContain(`host per run: loop ${checks.map((h) => h.calibration!.loopMs.toFixed(2)).join(', ')} ms`);
     // three runs make three pairs; the fake's one case is the same in each
     expect(r.stdout).toContain('3 comparisons (3 pairs × 1 cases): FASTER 0, SLOWER 0, SAME 3, UNCERTAIN 0');
   });
