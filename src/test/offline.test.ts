@@ -115,22 +115,17 @@ describe('npm run pack:offline: moebench for a box with no network and no Node',
       // the part's files named for its suite ("core")
       expect(names).toEqual(['box.txt', 'core-fake.json', 'core.log', 'prepare.log']);
       execFileSync('tar', ['-xf', join(out, tarball), '-C', out]);
-      // the box's CPU and memory layout beside its Vulkan notes: the CPUs the sitting's processes may use
-      const box = readFileSync(
+      // an unpacked file by the name the list above gives it, without its stamp and card
+      const unpacked = (name: string) =>
         join(
           out,
-          readdirSync(out).find((f) => f.endsWith('-box.txt'))!,
-        ),
-        'utf8',
-      );
+          readdirSync(out).find((f) => f.endsWith(`-${name}`))!,
+        );
+      // the box's CPU and memory layout beside its Vulkan notes: the CPUs the sitting's processes may use
+      const box = readFileSync(unpacked('box.txt'), 'utf8');
       expect(box).toMatch(/^Cpus_allowed_list:\s+\d/m);
       expect(box).toMatch(/^CPU\(s\):\s+\d/m);
-      const file = readResultFile(
-        join(
-          out,
-          readdirSync(out).find((f) => f.endsWith('-core-fake.json'))!,
-        ),
-      );
+      const file = readResultFile(unpacked('core-fake.json'));
       expect(file.cases.map((c) => c.id)).toEqual(['tiny/moe/prefill/t32/fp32/e8k2/routed/uniform', 'tiny/dense/decode/t8/fp32']);
       // the only engine of the part gets all that is left, and stops its processes within it
       expect(file.environment.commandLine.join(' ')).toMatch(/--backend fake --repetitions 3 .*--time-budget-s \d+/);
