@@ -10,8 +10,8 @@
  *     calibrated but useless).
  * It prints the false-difference rate, SAME against UNCERTAIN, each case's spread of medians
  * over the five runs, and the host check's loop and memory-pass times at each run's start (the
- * host's own drift between runs). Options after `--` go to every run (default: --repetitions 3, which lifts the
- * first look's time budget so each case is measured as thoroughly as a real run).
+ * host's own drift between runs). Options after `--` go to every run (default: --repetitions 3,
+ * which lifts the first look's time budget so each case is measured as thoroughly as a real run).
  * `-- --judge DIR` runs nothing and judges the five runs an earlier bench:repeat left in DIR (as
  * its last line names it): the verdicts of today's compare on yesterday's measurements. A bench
  * stopped early (a GPU sitting's call running out) leaves its finished runs and an unfinished one:
