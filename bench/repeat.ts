@@ -40,11 +40,6 @@ const dir = judged ?? mkdtempSync(join(tmpdir(), 'moebench-repeat-'));
 const startedAt = new Date();
 
 const planned = Array.from({ length: RUNS }, (_, i) => join(dir, `run${i + 1}.json`));
-// a run that was stopped has no end time: only finished runs are judged
-const files = judged ? planned.filter((f) => existsSync(f) && readResultFile(f).environment.endedAt !== undefined) : planned;
-if (judged && files.length < 2) {
-  throw new Error(`--judge ${dir}: ${files.length} finished run(s) of run1.json to run${RUNS}.json, and a judgement needs two`);
-}
 if (!judged) {
   planned.forEach((out, i) => {
     process.stderr.write(`bench:repeat: run ${i + 1}/${RUNS} (moebench run --suite default ${runArgs.join(' ')})\n`);
@@ -55,6 +50,16 @@ if (!judged) {
     if (r.status !== 0) throw new Error(`run ${i + 1} failed (exit ${r.status})`);
   });
 }
+// each run read once; a run that was stopped has no end time: only finished runs are judged
+const finished = planned.flatMap((file) => {
+  const result = existsSync(file) ? readResultFile(file) : undefined;
+  return result?.environment.endedAt !== undefined ? [{ file, result }] : [];
+});
+if (judged && finished.length < 2) {
+  throw new Error(`--judge ${dir}: ${finished.length} finished run(s) of run1.json to run${RUNS}.json, and a judgement needs two`);
+}
+const files = finished.map((r) => r.file);
+const runsRead = finished.map((r) => r.result);
 
 const tally = { FASTER: 0, SLOWER: 0, SAME: 0, UNCERTAIN: 0 };
 const falseRatios: { pair: string; id: string; ratio: number }[] = [];
@@ -79,7 +84,6 @@ for (let i = 0; i < files.length; i++) {
 const total = tally.FASTER + tally.SLOWER + tally.SAME + tally.UNCERTAIN;
 const falseRate = (tally.FASTER + tally.SLOWER) / total;
 const worst = falseRatios.reduce((w, f) => Math.max(w, Math.abs(f.ratio - 1)), 0);
-const runsRead = files.map((f) => readResultFile(f));
 const ids = runsRead[0].cases.map((c) => c.id);
 const rows = [['case', ...files.map((f) => `run ${runName(f)} ms`), 'spread', 'statuses']];
 for (const id of ids) {
