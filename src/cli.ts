@@ -163,7 +163,7 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
             type: 'string',
             default: COMPARE_DEFAULTS.by,
             describe:
-              'what tells the sides apart: card, backend, file (each file a side), or an environment field (node, host, packages.onnxruntime-node, ...)',
+              'what tells the sides apart: card, backend, file (each file a side), folder (each folder a side: several runs each), or an environment field (node, host, packages.onnxruntime-node, ...)',
           })
           .option('baseline', { type: 'string', describe: 'side label or file to compare against' })
           .option('format', { type: 'string', default: 'table', describe: COMPARE_FORMATS.join(', ') })

@@ -36,7 +36,7 @@ export async function compareCommand(
   if (allFrom) io.err(`moebench: every file is from ${allFrom}: comparing file against file (--by file)`);
   if (comparison.sides.length < 2) {
     throw new UsageError(
-      `everything given is one side (${comparison.sides[0]?.label ?? 'none'}) when grouped by ${comparison.by}: compare files from different cards, or use --by file (each file a side), --by backend or --by <environment field>`,
+      `everything given is one side (${comparison.sides[0]?.label ?? 'none'}) when grouped by ${comparison.by}: compare files from different cards, or use --by file (each file a side), --by folder (each folder a side, several runs each), --by backend or --by <environment field>`,
     );
   }
   io.out(formatComparison(comparison, o.format));

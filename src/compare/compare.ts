@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { UsageError } from '../errors.js';
 import { geometricMean } from 'simple-statistics';
 import { geometricMeanCi95 } from '../measure/stats.js';
@@ -6,12 +7,12 @@ import type { CaseResult } from '../results/schema.js';
 import type { Run } from '../results/runs.js';
 import { THROTTLE_FRACTION, throttled, workingClock } from '../results/throttling.js';
 import { environmentFields } from '../results/environment.js';
-import { bootstrapRatioCis, mannWhitney, processesToDecide, processLevelRatio } from './stats.js';
+import { bootstrapRatioCis, mannWhitney, processesToDecide, sideLogMean, welchRatio } from './stats.js';
 
 export type Verdict = 'FASTER' | 'SLOWER' | 'SAME' | 'UNCERTAIN';
 
 export interface CompareOptions {
-  /** What tells the sides apart: card (default), backend, file, or an environment field such as node or packages.onnxruntime-node. */
+  /** What tells the sides apart: card (default), backend, file, folder, or an environment field such as node or packages.onnxruntime-node. */
   by: string;
   /** Side label (or a source file of it) to compare against; default: the side of the first run. */
   baseline?: string;
@@ -48,13 +49,17 @@ export interface Pair {
   /** Two-sided p-value of `test`. */
   p: number;
   /**
-   * welch-processes: both sides have two or more processes (repetitions, or several runs), and
-   * they are compared process by process; mann-whitney-calls: one process on a side, so only its
-   * calls can be compared, and drift between processes is not accounted for.
+   * welch-processes: one run a side, each of two or more processes (repetitions), compared process
+   * by process; welch-runs: a side of several runs (files), each run one observation, so the drift
+   * between runs is in the interval (a one-run side against it still counts its processes);
+   * mann-whitney-calls: one process on a side, so only its calls can be compared, and drift between
+   * processes is not accounted for.
    */
-  test: 'welch-processes' | 'mann-whitney-calls';
+  test: 'welch-processes' | 'welch-runs' | 'mann-whitney-calls';
   samples: { baseline: number; candidate: number };
   processes: { baseline: number; candidate: number };
+  /** How many runs (files) each side's figure comes from. */
+  runs: { baseline: number; candidate: number };
   verdict: Verdict;
   /**
    * An UNCERTAIN row compared process by process: how many processes a side would decide it, were
@@ -130,6 +135,8 @@ function sideOf(run: Run, c: CaseResult, by: string): string {
   if (by === 'card') return c.device;
   // each file its own side: runs of one card before and after a change, or repeated runs
   if (by === 'file') return run.source;
+  // each folder a side: several runs of one card before and after a change, each run one observation
+  if (by === 'folder') return dirname(run.source);
   if (by === 'backend') return c.backend;
   return `${by}=${envValue(run, by)}`;
 }
@@ -173,9 +180,9 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
         return { run, c, side: sideOf(run, c, o.by), row, rowKey: rowKeyText(row) };
       }),
   );
-  if (!['card', 'file', 'backend'].includes(o.by) && runs.every((run) => envValue(run, o.by) === '-')) {
+  if (!['card', 'file', 'folder', 'backend'].includes(o.by) && runs.every((run) => envValue(run, o.by) === '-')) {
     throw new UsageError(
-      `--by ${o.by}: no file given has that environment field; use card, file, backend or a field of the files' environment such as host, node, cpu.model, os.release, packages.<name> or envVars.<NAME>`,
+      `--by ${o.by}: no file given has that environment field; use card, file, folder, backend or a field of the files' environment such as host, node, cpu.model, os.release, packages.<name> or envVars.<NAME>`,
     );
   }
   const sideLabels = [...new Set(instances.map((i) => i.side))];
@@ -193,8 +200,12 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
   if (!baseline)
     throw new UsageError(o.baseline ? `no side matches --baseline "${o.baseline}"; sides: ${sideLabels.join(', ')}` : 'no measured cases to compare');
 
-  // several runs of one side for one row: their processes' calls are gathered, each process kept apart
-  const pooled = new Map<string, { row: RowKey; processSamples: number[][]; processMediansMs: number[]; tokensPerCall: number; noisy: boolean }>();
+  // several runs of one side for one row: their processes' calls are gathered, each process kept
+  // apart, and each run's process medians kept together (a run is one observation of the side)
+  const pooled = new Map<
+    string,
+    { row: RowKey; processSamples: number[][]; processMediansMs: number[]; runsProcessMediansMs: number[][]; tokensPerCall: number; noisy: boolean }
+  >();
   const rowOrder = new Set<string>();
   for (const i of instances) {
     const key = `${i.side}\u0001${i.rowKey}`;
@@ -203,11 +214,13 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
       row: i.row,
       processSamples: [],
       processMediansMs: [],
+      runsProcessMediansMs: [],
       tokensPerCall: i.c.work.tokensPerCall,
       noisy: false,
     };
     entry.processSamples.push(...processSamplesMs(i.c));
     entry.processMediansMs.push(...processMediansMs(i.c));
+    entry.runsProcessMediansMs.push(processMediansMs(i.c));
     entry.noisy ||= i.c.status === 'noisy';
     pooled.set(key, entry);
   }
@@ -221,10 +234,14 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
     if (!base) continue;
     for (const cand of present.filter((l) => l !== baseline)) {
       const other = pooled.get(`${cand}\u0001${rk}`)!;
-      const byProcess = base.processMediansMs.length >= 2 && other.processMediansMs.length >= 2;
-      // as in a result file, so a side's tokens/s here is its run table's: the geometric mean of its processes' medians
-      const baseMs = geometricMean(base.processMediansMs);
-      const candMs = geometricMean(other.processMediansMs);
+      const observations = (e: typeof base) => (e.runsProcessMediansMs.length >= 2 ? e.runsProcessMediansMs.length : e.processMediansMs.length);
+      const byProcess = observations(base) >= 2 && observations(other) >= 2;
+      const [baseSide, candSide] = byProcess ? [sideLogMean(base.runsProcessMediansMs), sideLogMean(other.runsProcessMediansMs)] : [];
+      const byRun = baseSide?.unit === 'runs' || candSide?.unit === 'runs';
+      // as in a result file, so a side's tokens/s here is its run table's: the geometric mean of its
+      // processes' medians; of several runs, the geometric mean of the runs' figures
+      const [baseMs, candMs] =
+        baseSide && candSide ? [Math.exp(baseSide.mean), Math.exp(candSide.mean)] : [base, other].map((e) => geometricMean(e.processMediansMs));
       const ratio = baseMs / candMs;
       // samples are times: a smaller candidate time is a faster candidate
       // the 95% interval shown, and the verdict's (1 − 2α) one, from one test
@@ -233,14 +250,20 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
       const {
         cis: [ci, verdictCi],
         p,
-      } = byProcess
-        ? processLevelRatio(base.processMediansMs, other.processMediansMs, levels)
-        : { cis: bootstrapRatioCis(base.processSamples, other.processSamples, levels), p: mannWhitney(baseCalls, candCalls).p };
+      } =
+        baseSide && candSide
+          ? welchRatio(baseSide, candSide, levels)
+          : { cis: bootstrapRatioCis(base.processSamples, other.processSamples, levels), p: mannWhitney(baseCalls, candCalls).p };
       const [nb, nc] = [base.processMediansMs.length, other.processMediansMs.length];
+      const [rb, rc] = [base.runsProcessMediansMs.length, other.runsProcessMediansMs.length];
+      const oneRun = (side: string, s: typeof baseSide) =>
+        byRun && s?.unit === 'processes' ? [`${side} is one run: the host's drift between runs is not in its part of the interval`] : [];
       const warnings = [
         ...(base.noisy ? ['baseline noisy'] : []),
         ...(other.noisy ? ['candidate noisy'] : []),
-        ...(nb !== nc ? [`${nb} v ${nc} processes`] : []),
+        ...(!byRun && nb !== nc ? [`${nb} v ${nc} processes`] : []),
+        ...oneRun('baseline', baseSide),
+        ...oneRun('candidate', candSide),
       ];
       let verdict = verdictOf(verdictCi, o);
       if (!byProcess && warnings.length && verdict !== 'UNCERTAIN') {
@@ -257,11 +280,14 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
         ratioCi95: ci,
         verdictCi,
         p,
-        test: byProcess ? 'welch-processes' : 'mann-whitney-calls',
+        test: byRun ? 'welch-runs' : byProcess ? 'welch-processes' : 'mann-whitney-calls',
         samples: { baseline: baseCalls.length, candidate: candCalls.length },
         processes: { baseline: nb, candidate: nc },
+        runs: { baseline: rb, candidate: rc },
         verdict,
-        ...(byProcess && verdict === 'UNCERTAIN' ? { processesToDecide: processesToDecide(base.processMediansMs, other.processMediansMs, o) } : {}),
+        ...(byProcess && !byRun && verdict === 'UNCERTAIN'
+          ? { processesToDecide: processesToDecide(base.processMediansMs, other.processMediansMs, o) }
+          : {}),
         ...(warnings.length ? { warnings } : {}),
       });
     }

@@ -85,9 +85,18 @@ export function verdictRuleText(c: Pick<Comparison, 'alpha' | 'minDifference'>):
   return `verdicts, from the ratio's ${verdictLevelText(c.alpha)} interval (one-sided tests at ${c.alpha}): FASTER when it lies wholly above 1 + ${m}, SLOWER wholly below 1 − ${m}, SAME wholly within ±${m}; anything else is UNCERTAIN.`;
 }
 
-/** Which test decided the row, in a few characters: Welch over N v M processes, or Mann-Whitney over calls. */
+/**
+ * Which test decided the row, in a few characters: Welch over N v M processes ("Welch 3v3"), Welch
+ * with runs as the observations on a side of several runs ("Welch 3r v 2r", "Welch 3p v 2r"), or
+ * Mann-Whitney over calls.
+ */
 export function testOf(p: Pair): string {
-  return p.test === 'welch-processes' ? `Welch ${p.processes.baseline}v${p.processes.candidate}` : 'MWU calls';
+  if (p.test === 'welch-processes') return `Welch ${p.processes.baseline}v${p.processes.candidate}`;
+  if (p.test === 'welch-runs') {
+    const count = (side: 'baseline' | 'candidate') => (p.runs[side] >= 2 ? `${p.runs[side]}r` : `${p.processes[side]}p`);
+    return `Welch ${count('baseline')} v ${count('candidate')}`;
+  }
+  return 'MWU calls';
 }
 
 /**
@@ -144,7 +153,7 @@ function footer(c: Comparison, l: Layout): string[] {
     '',
     ...wrap(verdictRuleText(c)),
     ...wrap(
-      `test: Welch NvM, Welch's t on the log medians of N and M processes a side (--repetitions, or several runs); MWU calls, Mann-Whitney U and a bootstrap over the calls, which cannot see drift between processes, so a row with a noisy side or unequal processes is at most UNCERTAIN.`,
+      `test: Welch NvM, Welch's t on the log medians of N and M processes a side (--repetitions); Welch 3r v 2r, the same with a side's runs as its observations when it has several (files), so the host's drift between runs is in the interval (3p: a side of one run, its 3 processes); MWU calls, Mann-Whitney U and a bootstrap over the calls, which cannot see drift between processes, so a row with a noisy side or unequal processes is at most UNCERTAIN.`,
     ),
   );
   const decide = toDecideLine(c);
@@ -181,6 +190,8 @@ export function formatComparison(c: Comparison, format: CompareFormat): string {
           'test',
           'baseline_processes',
           'candidate_processes',
+          'baseline_runs',
+          'candidate_runs',
           'verdict',
           'processes_to_decide',
           'warnings',
@@ -203,6 +214,8 @@ export function formatComparison(c: Comparison, format: CompareFormat): string {
             p.test,
             p.processes.baseline,
             p.processes.candidate,
+            p.runs.baseline,
+            p.runs.candidate,
             p.verdict,
             p.processesToDecide === undefined ? '' : (p.processesToDecide ?? `>${MAX_PROCESSES_TO_DECIDE}`),
             p.warnings?.join('; ') ?? '',

@@ -62,30 +62,57 @@ export interface ProcessLevelRatio {
   df: number;
 }
 
+/** A side's log time, the variance of that mean, its degrees of freedom and what its observations were. */
+export interface SideLogMean {
+  mean: number;
+  varianceOfMean: number;
+  df: number;
+  /** processes: one run, its processes the observations; runs: several runs, each run's mean one observation. */
+  unit: 'processes' | 'runs';
+  /** How many observations. */
+  n: number;
+}
+
 /**
- * Compares two sides by their processes rather than their calls: Welch's t-test on the log of
- * each process's median time (a ratio on the log scale is a difference), with the interval of the
- * ratio from the same t. Calls within one process share that process's drift, so on a shared host
- * thousands of calls are not thousands of independent observations; the processes are. Each side
- * needs at least two processes.
+ * One side of a comparison from its runs' process medians (one array per run). One run: its
+ * processes are the observations. Several runs: each run's mean log median is one observation
+ * (Kalibera and Jones's repeated invocations, the top level of a nested design): a run's processes
+ * share the host's level at that time, so drift between runs minutes or days apart, which pools of
+ * processes treat as agreement within each run, is in the variance. Needs two observations.
  */
-export function processLevelRatio(baselineMediansMs: number[], candidateMediansMs: number[], levels: readonly number[] = [0.95]): ProcessLevelRatio {
-  if (baselineMediansMs.length < 2 || candidateMediansMs.length < 2)
-    throw new Error('a process-level comparison needs at least two processes a side');
-  const lb = baselineMediansMs.map(Math.log);
-  const lc = candidateMediansMs.map(Math.log);
-  const d = mean(lb) - mean(lc);
-  const vb = sampleVariance(lb) / lb.length;
-  const vc = sampleVariance(lc) / lc.length;
+export function sideLogMean(runsProcessMediansMs: number[][]): SideLogMean {
+  const logs = runsProcessMediansMs.map((ms) => ms.map(Math.log));
+  const unit = logs.length >= 2 ? 'runs' : 'processes';
+  const xs = unit === 'runs' ? logs.map(mean) : logs[0];
+  if (xs.length < 2) throw new Error('a side needs at least two processes, or two runs');
+  return { mean: mean(xs), varianceOfMean: sampleVariance(xs) / xs.length, df: xs.length - 1, unit, n: xs.length };
+}
+
+/**
+ * Welch's t-test of two sides' log means (a ratio on the log scale is a difference), with the
+ * interval of the ratio from the same t. Calls within one process share that process's drift, so on
+ * a shared host thousands of calls are not thousands of independent observations; the processes
+ * are, or, across several runs, the runs (see sideLogMean).
+ */
+export function welchRatio(baseline: SideLogMean, candidate: SideLogMean, levels: readonly number[] = [0.95]): ProcessLevelRatio {
+  const d = baseline.mean - candidate.mean;
+  const [vb, vc] = [baseline.varianceOfMean, candidate.varianceOfMean];
   const se = Math.sqrt(vb + vc);
-  if (se === 0) return { cis: levels.map(() => [Math.exp(d), Math.exp(d)]), p: d === 0 ? 1 : 0, df: lb.length + lc.length - 2 };
-  const df = (vb + vc) ** 2 / (vb ** 2 / (lb.length - 1) + vc ** 2 / (lc.length - 1));
+  if (se === 0) return { cis: levels.map(() => [Math.exp(d), Math.exp(d)]), p: d === 0 ? 1 : 0, df: baseline.df + candidate.df };
+  const df = (vb + vc) ** 2 / (vb ** 2 / baseline.df + vc ** 2 / candidate.df);
   const p = 2 * (1 - jStat.studentt.cdf(Math.abs(d) / se, df));
   const cis = levels.map((level): [number, number] => {
     const half = jStat.studentt.inv(1 - (1 - level) / 2, df) * se;
     return [Math.exp(d - half), Math.exp(d + half)];
   });
   return { cis, p, df };
+}
+
+/** welchRatio of one run a side, process by process. Each side needs at least two processes. */
+export function processLevelRatio(baselineMediansMs: number[], candidateMediansMs: number[], levels: readonly number[] = [0.95]): ProcessLevelRatio {
+  if (baselineMediansMs.length < 2 || candidateMediansMs.length < 2)
+    throw new Error('a process-level comparison needs at least two processes a side');
+  return welchRatio(sideLogMean([baselineMediansMs]), sideLogMean([candidateMediansMs]), levels);
 }
 
 /** The most processes a side `processesToDecide` considers; a row that needs more is answered null. */

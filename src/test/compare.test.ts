@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareRuns, COMPARE_DEFAULTS, summarizeSides, verdictOf, type Comparison, type Pair } from '../compare/compare.js';
-import { formatComparison, summaryLine, toDecideLine } from '../compare/format.js';
-import { mannWhitney, processesToDecide, processLevelRatio } from '../compare/stats.js';
+import { formatComparison, summaryLine, testOf, toDecideLine } from '../compare/format.js';
+import { mannWhitney, processesToDecide, processLevelRatio, sideLogMean, welchRatio } from '../compare/stats.js';
 import { summarize } from '../measure/stats.js';
 import { combineRepetitions } from '../run/repetitions.js';
 import { readResultFile } from '../results/io.js';
@@ -269,6 +269,68 @@ describe('compare process by process', () => {
     expect(byCalls).not.toHaveProperty('processesToDecide');
   });
 
+  // runs whose processes agree within each run (0, 1, 2% apart) while the runs sit 10% apart: the
+  // host moved between them, as the development VM's runs minutes apart did
+  const drifting = (source: string, card: string, runLog: number) => side(source, card, processes([0, 0.01, 0.02].map((l) => Math.exp(runLog + l))));
+
+  it('several runs a side: each run is one observation, so the drift between runs is in the interval', () => {
+    // run log means 0.01 and 0.11 against 0.16 and 0.26: d = 0.06 − 0.21 = −0.15; each side's runs' variance
+    // 0.005, so se = √(0.005/2 + 0.005/2) = 0.0707107 with 2 degrees of freedom; t(0.95, 2) = 2.919986:
+    // exp(−0.15 ± 0.206476) = 0.700141 … 1.058099
+    const runs = [
+      drifting('a1.json', 'gpu:0 A', 0),
+      drifting('a2.json', 'gpu:0 A', 0.1),
+      drifting('b1.json', 'gpu:0 B', 0.15),
+      drifting('b2.json', 'gpu:0 B', 0.25),
+    ];
+    const [pair] = compareRuns(runs, { ...COMPARE_DEFAULTS, by: 'card' }).pairs;
+    expect(pair.test).toBe('welch-runs');
+    expect(pair.runs).toEqual({ baseline: 2, candidate: 2 });
+    expect(pair.processes).toEqual({ baseline: 6, candidate: 6 });
+    expect(testOf(pair)).toBe('Welch 2r v 2r');
+    expect(pair.ratio).toBeCloseTo(Math.exp(-0.15), 9);
+    expect(pair.verdictCi[0]).toBeCloseTo(0.700141, 5);
+    expect(pair.verdictCi[1]).toBeCloseTo(1.058099, 5);
+    expect(pair.verdict).toBe('UNCERTAIN');
+    expect(pair).not.toHaveProperty('processesToDecide');
+    // the same twelve processes pooled as one run a side: sd of each side's six logs √0.00308, se 0.0320416 with
+    // 10 degrees of freedom, t(0.95, 10) = 1.812461: upper bound exp(−0.15 + 0.058074) = 0.912173, SLOWER, a
+    // verdict on the host's move rather than the code
+    const sixMs = (...runLogs: number[]) => runLogs.flatMap((r) => [0, 0.01, 0.02].map((l) => 2 * Math.exp(r + l)));
+    const pooled = processLevelRatio(sixMs(0, 0.1), sixMs(0.15, 0.25), [0.9]);
+    expect(pooled.cis[0][1]).toBeCloseTo(0.912173, 5);
+    expect(verdictOf(pooled.cis[0], COMPARE_DEFAULTS)).toBe('SLOWER');
+  });
+
+  it('one run against several: the one run counts its processes, and the row says its drift is not in the interval', () => {
+    const runs = [drifting('a.json', 'gpu:0 A', 0), drifting('b1.json', 'gpu:0 B', 0.15), drifting('b2.json', 'gpu:0 B', 0.25)];
+    const [pair] = compareRuns(runs, { ...COMPARE_DEFAULTS, by: 'card' }).pairs;
+    expect(pair.test).toBe('welch-runs');
+    expect(testOf(pair)).toBe('Welch 3p v 2r');
+    // 0.01 against the runs' mean 0.21
+    expect(pair.ratio).toBeCloseTo(Math.exp(-0.2), 9);
+    // (each run's processes, 0–2% apart, missed combineRepetitions' 2% target: noisy sides, said too)
+    expect(pair.warnings).toEqual([
+      'baseline noisy',
+      'candidate noisy',
+      "baseline is one run: the host's drift between runs is not in its part of the interval",
+    ]);
+  });
+
+  it("a side's observations: its processes when it is one run, its runs' mean log medians when several", () => {
+    // logs 0, 0.01, 0.02: mean 0.01, variance 0.0001, of the mean 0.0001/3
+    const one = sideLogMean([[0, 0.01, 0.02].map(Math.exp)]);
+    expect(one).toMatchObject({ unit: 'processes', n: 3, df: 2 });
+    expect(one.mean).toBeCloseTo(0.01, 12);
+    expect(one.varianceOfMean).toBeCloseTo(0.0001 / 3, 12);
+    // runs of 1 and 3 processes: each run one observation, however many processes it had
+    const two = sideLogMean([[Math.exp(0.3)], [0.1, 0.2, 0.3].map(Math.exp)]);
+    expect(two).toMatchObject({ unit: 'runs', n: 2, df: 1 });
+    expect(two.mean).toBeCloseTo(0.25, 12);
+    expect(two.varianceOfMean).toBeCloseTo(0.005 / 2, 12);
+    expect(() => sideLogMean([[2]])).toThrow(/at least two processes, or two runs/);
+  });
+
   it('a side with one process is compared call by call', () => {
     const runs = [side('a.json', 'gpu:0 A', processes([1, 1.1, 0.9])), side('b.json', 'gpu:0 B', { ...t1 })];
     const [pair] = compareRuns(runs, { ...COMPARE_DEFAULTS, by: 'card' }).pairs;
@@ -358,6 +420,56 @@ describe("the verdict rule's operating envelope: seeded simulations of 3 v 3 pro
     expect(rates(1.2, 0.04).faster).toBeGreaterThanOrEqual(0.8);
     expect(rates(1.1, 0.02).faster).toBeGreaterThanOrEqual(0.5);
     expect(rates(1 / 1.2, 0.04).slower).toBeGreaterThanOrEqual(0.8);
+  });
+});
+
+describe('several runs a side on a drifting host: seeded simulations', () => {
+  // each run has its own offset (lognormal, sd `drift`) shared by its processes (sd `sd` about it);
+  // sides of unchanged code, compared with each run one observation and, for contrast, pooled
+  const rng = makeRng(12, 'drift');
+  const normal = () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+  const rates = (o: { runs: number; processes: number; sd: number; drift: number; ratio?: number }, trials = 2000) => {
+    const side = (ms: number) =>
+      Array.from({ length: o.runs }, () => {
+        const offset = Math.exp(o.drift * normal());
+        return Array.from({ length: o.processes }, () => ms * offset * Math.exp(o.sd * normal()));
+      });
+    const count = { runs: { different: 0, same: 0 }, pooled: { different: 0, same: 0 } };
+    const level = [1 - 2 * COMPARE_DEFAULTS.alpha];
+    for (let i = 0; i < trials; i++) {
+      const [a, b] = [side(10 * (o.ratio ?? 1)), side(10)];
+      const verdicts = {
+        runs: verdictOf(welchRatio(sideLogMean(a), sideLogMean(b), level).cis[0], COMPARE_DEFAULTS),
+        pooled: verdictOf(processLevelRatio(a.flat(), b.flat(), level).cis[0], COMPARE_DEFAULTS),
+      };
+      for (const k of ['runs', 'pooled'] as const) {
+        if (verdicts[k] === 'FASTER' || verdicts[k] === 'SLOWER') count[k].different++;
+        if (verdicts[k] === 'SAME') count[k].same++;
+      }
+    }
+    return {
+      runs: { different: count.runs.different / trials, same: count.runs.same / trials },
+      pooled: { different: count.pooled.different / trials, same: count.pooled.same / trials },
+    };
+  };
+
+  it('runs drifting 6% apart, processes 2%: unchanged code is called different at most α of the time, where pooling the processes is not', () => {
+    for (const runs of [2, 3, 5]) {
+      const r = rates({ runs, processes: 3, sd: 0.02, drift: 0.06 });
+      expect(r.runs.different, `${runs} runs a side`).toBeLessThanOrEqual(0.05);
+    }
+    // ten processes in each of two runs a side: the pooled interval narrows on the processes while the runs' offsets stay
+    const many = rates({ runs: 2, processes: 10, sd: 0.02, drift: 0.06 });
+    expect(many.runs.different).toBeLessThanOrEqual(0.05);
+    expect(many.pooled.different).toBeGreaterThan(0.1);
+  });
+
+  it('runs that do not drift, processes 1.5% apart: three runs a side call unchanged code SAME more often than not', () => {
+    expect(rates({ runs: 3, processes: 3, sd: 0.015, drift: 0 }).runs.same).toBeGreaterThanOrEqual(0.5);
+  });
+
+  it('a real gain is still found through the drift: ×1.2, runs 3% apart, five runs a side', () => {
+    expect(rates({ runs: 5, processes: 3, sd: 0.02, drift: 0.03, ratio: 1.2 }).runs.different).toBeGreaterThanOrEqual(0.9);
   });
 });
 
@@ -486,6 +598,33 @@ describe('moebench compare', () => {
     ]);
   });
 
+  it('--by folder makes each folder a side: several runs of one card before and after, each run one observation', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'moebench-cmp-folder-'));
+    const run = (folder: string, name: string, latencyMs: number) => {
+      const r = moebench(
+        tinyFakeRun('8', '--min-time-ms', '20', '--out', join(dir, folder, `${name}.json`)),
+        fakeScript({ latenciesMs: [latencyMs], device: 'H100 stand-in' }),
+      );
+      expect(r.status, r.stderr).toBe(0);
+    };
+    run('before', 'r1', 2);
+    run('before', 'r2', 2);
+    run('after', 'r1', 1);
+    run('after', 'r2', 1);
+    run('after', 'r3', 1);
+    const r = moebench(['compare', join(dir, 'before'), join(dir, 'after'), '--by', 'folder', '--format', 'json']);
+    expect(r.status, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.sides.map((side: { label: string; sources: string[] }) => [side.label, side.sources.length])).toEqual([
+      [join(dir, 'before'), 2],
+      [join(dir, 'after'), 3],
+    ]);
+    expect(json.pairs.map((p: Pair) => [p.test, p.runs, p.ratio, p.verdict])).toEqual([['welch-runs', { baseline: 2, candidate: 3 }, 2, 'FASTER']]);
+    expect(moebench(['compare', join(dir, 'before'), join(dir, 'after'), '--by', 'folder']).stdout).toMatch(
+      /tiny\/dense\/decode\/t8\/fp32\s+4,000\s+8,000\s+2\.000\s+2\.000–2\.000\s+Welch 2r v 3r\s+FASTER/,
+    );
+  });
+
   it('fits 120 columns', () => {
     const r = moebench(['compare', BASE, CAND]);
     const lines = r.stdout.trimEnd().split('\n');
@@ -499,7 +638,7 @@ describe('moebench compare', () => {
     expect(md).toMatch(/\| FASTER \|$/m);
     const csv = moebench(['compare', BASE, CAND, '--format', 'csv']).stdout.trim().split('\n');
     expect(csv[0]).toBe(
-      'case,backend,device,baseline,candidate,baseline_tokens_per_sec,candidate_tokens_per_sec,ratio,ratio_ci_low,ratio_ci_high,verdict_ci_low,verdict_ci_high,p,test,baseline_processes,candidate_processes,verdict,processes_to_decide,warnings',
+      'case,backend,device,baseline,candidate,baseline_tokens_per_sec,candidate_tokens_per_sec,ratio,ratio_ci_low,ratio_ci_high,verdict_ci_low,verdict_ci_high,p,test,baseline_processes,candidate_processes,baseline_runs,candidate_runs,verdict,processes_to_decide,warnings',
     );
     expect(csv).toHaveLength(5);
     const json = JSON.parse(moebench(['compare', BASE, CAND, '--format', 'json']).stdout);
