@@ -9,9 +9,11 @@
  *   - and, on a quiet host, at least half are SAME (a rule that always says UNCERTAIN is
  *     calibrated but useless).
  * It prints the false-difference rate, SAME against UNCERTAIN, each case's spread of medians
- * over the five runs, and the host check's loop and memory-pass times at each run's start (the
- * host's own drift between runs). Options after `--` go to every run (default: --repetitions 3,
- * which lifts the first look's time budget so each case is measured as thoroughly as a real run).
+ * over the five runs, the host check's loop and memory-pass times at each run's start (the host's
+ * own drift between runs) and, not part of the criterion, what several runs a side make of the
+ * same runs (earlier against later, odd against even; each run one observation). Options after
+ * `--` go to every run (default: --repetitions 3, which lifts the first look's time budget so each
+ * case is measured as thoroughly as a real run).
  * `-- --judge DIR` runs nothing and judges the five runs an earlier bench:repeat left in DIR (as
  * its last line names it): the verdicts of today's compare on yesterday's measurements. A bench
  * stopped early (a GPU sitting's call running out) leaves its finished runs and an unfinished one:
@@ -25,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { readResultFile } from '../src/results/io.js';
 import { medianSpread } from '../src/results/repetitions.js';
 import { fmt, formatTable } from '../src/text/table.js';
-import type { Comparison, Pair } from '../src/compare/compare.js';
+import { compareRuns, COMPARE_DEFAULTS, type Comparison, type Pair } from '../src/compare/compare.js';
 import { toDecideLine } from '../src/compare/format.js';
 
 const RUNS = 5;
@@ -104,6 +106,27 @@ const hostLevels = `host per run: loop ${level(runsRead.map((f) => f.environment
   runsRead.map((f) => f.environment.hostCheck?.memory?.passMs),
 )}`;
 
+// several runs a side, each run one observation (as `compare --by folder` takes them): the earlier
+// runs against the later ones, where drift between runs shows most, and odd against even; not the
+// criterion, which is asked of single runs, but what a drifting host leaves a user who repeats runs
+const sidesOf = (a: number[], b: number[]) => {
+  const named = (idx: number[]) => idx.map((i) => runName(files[i])).join(', ');
+  const side = (idx: number[]) => idx.map((i) => ({ ...runsRead[i], source: `runs ${named(idx)}` }));
+  const c = compareRuns([...side(a), ...side(b)], { ...COMPARE_DEFAULTS, by: 'file' });
+  const count = { FASTER: 0, SLOWER: 0, SAME: 0, UNCERTAIN: 0 };
+  for (const p of c.pairs) count[p.verdict]++;
+  return `runs ${named(a)} against ${named(b)}: FASTER ${count.FASTER}, SLOWER ${count.SLOWER}, SAME ${count.SAME}, UNCERTAIN ${count.UNCERTAIN}`;
+};
+const half = Math.floor(files.length / 2);
+const indices = files.map((_, i) => i);
+const severalRuns =
+  files.length >= 4
+    ? `several runs a side, each run one observation (compare --by folder): ${sidesOf(indices.slice(0, half), indices.slice(-half))}; ${sidesOf(
+        indices.filter((i) => i % 2 === 0),
+        indices.filter((i) => i % 2 === 1),
+      )}`
+    : `several runs a side: needs four finished runs (${files.length} here)`;
+
 const decide = toDecideLine({ pairs: allPairs });
 const calibrated = falseRate <= ALPHA && worst <= MAX_FALSE_RATIO;
 const useful = tally.SAME >= total / 2;
@@ -125,6 +148,7 @@ process.stdout.write(
     `false-difference rate ${(falseRate * 100).toFixed(1)}% (criterion ≤ ${ALPHA * 100}%), largest false difference ${(worst * 100).toFixed(1)}% (criterion ≤ ${MAX_FALSE_RATIO * 100}%)${falseRatios.length ? `: ${falseRatios.map((f) => `${f.pair} ${f.id} ×${f.ratio.toFixed(3)}`).join('; ')}` : ''}`,
     `SAME in ${((tally.SAME / total) * 100).toFixed(0)}% of comparisons (criterion on a quiet host: ≥ 50%)`,
     ...(decide ? [decide] : []),
+    severalRuns,
     `calibrated: ${calibrated ? 'yes' : 'NO (fix the interval or the verdict rule, not the threshold)'}; useful (≥ 50% SAME${quiet ? '' : ', asked of a quiet host only'}): ${useful ? 'yes' : 'no'}; criterion ${holds ? 'holds' : 'FAILS'}`,
     `files: ${dir}`,
     '',

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -39,6 +39,27 @@ describe('bench:repeat --judge on a bench stopped early (a GPU sitting call that
     expect(r.stdout).toContain(`host per run: loop ${checks.map((h) => h.calibration!.loopMs.toFixed(2)).join(', ')} ms`);
     // three runs make three pairs; the fake's one case is the same in each
     expect(r.stdout).toContain('3 comparisons (3 pairs × 1 cases): FASTER 0, SLOWER 0, SAME 3, UNCERTAIN 0');
+    // several runs a side needs four
+    expect(r.stdout).toContain('several runs a side: needs four finished runs (3 here)\n');
+  });
+
+  it('four finished runs: several runs a side, earlier against later and odd against even, each run one observation', () => {
+    const four = join(dir, 'four');
+    mkdirSync(four);
+    for (const n of [1, 2, 3]) copyFileSync(join(dir, `run${n}.json`), join(four, `run${n}.json`));
+    // run 4 at twice the fake's 1 ms: every pair with it is SLOWER, and each side holding it has runs 2× apart
+    const slow = moebench(
+      [...TINY_FAKE_RUN, '--repetitions', '3', '--max-time-ms', '200', '--out', join(four, 'run4.json')],
+      fakeScript({ latenciesMs: [2] }),
+    );
+    expect(slow.status, slow.stderr).toBe(0);
+    const r = judge(four);
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stdout).toContain('6 comparisons (6 pairs × 1 cases): FASTER 0, SLOWER 3, SAME 3, UNCERTAIN 0');
+    // a side whose own runs are 2× apart decides nothing about its difference from the other: t(0.95, 1) = 6.31
+    expect(r.stdout).toContain(
+      'several runs a side, each run one observation (compare --by folder): runs 1, 2 against 3, 4: FASTER 0, SLOWER 0, SAME 0, UNCERTAIN 1; runs 1, 3 against 2, 4: FASTER 0, SLOWER 0, SAME 0, UNCERTAIN 1\n',
+    );
   });
 
   it('refuses a folder with fewer than two finished runs, saying so', () => {
