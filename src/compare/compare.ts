@@ -204,7 +204,7 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
   // apart, and each run's process medians kept together (a run is one observation of the side)
   const pooled = new Map<
     string,
-    { row: RowKey; processSamples: number[][]; processMediansMs: number[]; runsProcessMediansMs: number[][]; tokensPerCall: number; noisy: boolean }
+    { row: RowKey; processSamples: number[][]; runsProcessMediansMs: number[][]; tokensPerCall: number; noisy: boolean }
   >();
   const rowOrder = new Set<string>();
   for (const i of instances) {
@@ -213,13 +213,11 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
     const entry = pooled.get(key) ?? {
       row: i.row,
       processSamples: [],
-      processMediansMs: [],
       runsProcessMediansMs: [],
       tokensPerCall: i.c.work.tokensPerCall,
       noisy: false,
     };
     entry.processSamples.push(...processSamplesMs(i.c));
-    entry.processMediansMs.push(...processMediansMs(i.c));
     entry.runsProcessMediansMs.push(processMediansMs(i.c));
     entry.noisy ||= i.c.status === 'noisy';
     pooled.set(key, entry);
@@ -234,14 +232,16 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
     if (!base) continue;
     for (const cand of present.filter((l) => l !== baseline)) {
       const other = pooled.get(`${cand}\u0001${rk}`)!;
-      const observations = (e: typeof base) => (e.runsProcessMediansMs.length >= 2 ? e.runsProcessMediansMs.length : e.processMediansMs.length);
+      const [baseMedians, candMedians] = [base.runsProcessMediansMs.flat(), other.runsProcessMediansMs.flat()];
+      const observations = (e: typeof base) =>
+        e.runsProcessMediansMs.length >= 2 ? e.runsProcessMediansMs.length : e.runsProcessMediansMs[0].length;
       const byProcess = observations(base) >= 2 && observations(other) >= 2;
       const [baseSide, candSide] = byProcess ? [sideLogMean(base.runsProcessMediansMs), sideLogMean(other.runsProcessMediansMs)] : [];
       const byRun = baseSide?.unit === 'runs' || candSide?.unit === 'runs';
       // as in a result file, so a side's tokens/s here is its run table's: the geometric mean of its
       // processes' medians; of several runs, the geometric mean of the runs' figures
       const [baseMs, candMs] =
-        baseSide && candSide ? [Math.exp(baseSide.mean), Math.exp(candSide.mean)] : [base, other].map((e) => geometricMean(e.processMediansMs));
+        baseSide && candSide ? [Math.exp(baseSide.mean), Math.exp(candSide.mean)] : [geometricMean(baseMedians), geometricMean(candMedians)];
       const ratio = baseMs / candMs;
       // samples are times: a smaller candidate time is a faster candidate
       // the 95% interval shown, and the verdict's (1 − 2α) one, from one test
@@ -254,7 +254,7 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
         baseSide && candSide
           ? welchRatio(baseSide, candSide, levels)
           : { cis: bootstrapRatioCis(base.processSamples, other.processSamples, levels), p: mannWhitney(baseCalls, candCalls).p };
-      const [nb, nc] = [base.processMediansMs.length, other.processMediansMs.length];
+      const [nb, nc] = [baseMedians.length, candMedians.length];
       const [rb, rc] = [base.runsProcessMediansMs.length, other.runsProcessMediansMs.length];
       const oneRun = (side: string, s: typeof baseSide) =>
         byRun && s?.unit === 'processes' ? [`${side} is one run: the host's drift between runs is not in its part of the interval`] : [];
@@ -285,9 +285,7 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
         processes: { baseline: nb, candidate: nc },
         runs: { baseline: rb, candidate: rc },
         verdict,
-        ...(byProcess && !byRun && verdict === 'UNCERTAIN'
-          ? { processesToDecide: processesToDecide(base.processMediansMs, other.processMediansMs, o) }
-          : {}),
+        ...(byProcess && !byRun && verdict === 'UNCERTAIN' ? { processesToDecide: processesToDecide(baseMedians, candMedians, o) } : {}),
         ...(warnings.length ? { warnings } : {}),
       });
     }
