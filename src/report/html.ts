@@ -185,7 +185,7 @@ export function renderReport(input: ReportInput, chartLibrarySource: string): st
   const data = chartData(input);
   const c = input.comparison;
   const comparisonHtml = c
-    ? `<p>Baseline: <b>${esc(c.baseline)}</b>, sides by ${esc(c.by)}. Intervals from Welch's t over processes where each side has two or more, else a bootstrap over calls; ${esc(verdictRuleText(c))}</p>` +
+    ? `<p>Baseline: <b>${esc(c.baseline)}</b>, sides by ${esc(c.by)}. Intervals from Welch's t over processes where each side has two or more (over runs where a side has several), else a bootstrap over calls; ${esc(verdictRuleText(c))}</p>` +
       (c.envDifferences.length
         ? `<h3>Environment differences</h3>${table(
             ['field', ...c.sides.map((s) => s.label)],
