@@ -34,6 +34,10 @@ export async function compareCommand(
   // runs of one card before and after a change: compared file against file without being asked
   const { comparison, allFrom } = compareBySides(runs, o, Boolean(o.byGiven));
   if (allFrom) io.err(`moebench: every file is from ${allFrom}: comparing file against file (--by file)`);
+  if (comparison.repeated)
+    io.err(
+      `moebench: ${comparison.repeated} measurement(s) given more than once (a run's file and a collection holding it, or a copy) are counted once`,
+    );
   if (comparison.sides.length < 2) {
     throw new UsageError(
       `everything given is one side (${comparison.sides[0]?.label ?? 'none'}) when grouped by ${comparison.by}: compare files from different cards, or use --by file (each file a side), --by folder (each folder a side, several runs each), --by backend or --by <environment field>`,

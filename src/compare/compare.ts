@@ -7,6 +7,7 @@ import type { CaseResult } from '../results/schema.js';
 import type { Run } from '../results/runs.js';
 import { THROTTLE_FRACTION, throttled, workingClock } from '../results/throttling.js';
 import { environmentFields } from '../results/environment.js';
+import { measurementKey } from '../results/merge.js';
 import { bootstrapRatioCis, mannWhitney, processesToDecide, sideLogMean, welchRatio } from './stats.js';
 
 export type Verdict = 'FASTER' | 'SLOWER' | 'SAME' | 'UNCERTAIN';
@@ -100,6 +101,12 @@ export interface Comparison {
   /** Rows measured on some sides only. */
   unmatched: { row: RowKey; presentIn: string[]; missingIn: string[] }[];
   envDifferences: EnvDifference[];
+  /**
+   * Measurements met more than once in a side (a run's file and a collection holding it, or a
+   * copy) and counted once, as merge keeps them: each run is one observation of its side, and a
+   * run counted twice would pass for two runs that agree exactly.
+   */
+  repeated: number;
   minDifference: number;
   alpha: number;
 }
@@ -172,12 +179,22 @@ function envFields(run: Run, cases: CaseResult[]): Record<string, string> {
 
 /** Matches cases across sides and decides each pair from both runs' samples. Pure. */
 export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
+  const seen = new Set<string>();
+  let repeated = 0;
   const instances: Instance[] = runs.flatMap((run) =>
     run.cases
       .filter((c) => c.samplesMs && c.samplesMs.length > 0 && (c.status === 'ok' || c.status === 'noisy'))
-      .map((c) => {
+      .flatMap((c) => {
+        const side = sideOf(run, c, o.by);
+        // within a side: the same run on both sides (a file against its copy) is still compared
+        const key = `${side}\u0001${measurementKey(run, c)}`;
+        if (seen.has(key)) {
+          repeated++;
+          return [];
+        }
+        seen.add(key);
         const row = rowOf(c, o.by);
-        return { run, c, side: sideOf(run, c, o.by), row, rowKey: rowKeyText(row) };
+        return [{ run, c, side, row, rowKey: rowKeyText(row) }];
       }),
   );
   if (!['card', 'file', 'folder', 'backend'].includes(o.by) && runs.every((run) => envValue(run, o.by) === '-')) {
@@ -312,6 +329,7 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
     pairs,
     unmatched,
     envDifferences,
+    repeated,
     minDifference: o.minDifference,
     alpha: o.alpha,
   };

@@ -271,7 +271,13 @@ describe('compare process by process', () => {
 
   // runs whose processes agree within each run (0, 1, 2% apart) while the runs sit 10% apart: the
   // host moved between them, as the development VM's runs minutes apart did
-  const drifting = (source: string, card: string, runLog: number) => side(source, card, processes([0, 0.01, 0.02].map((l) => Math.exp(runLog + l))));
+  // (each run started a second after the last: one measurement met twice counts once)
+  let startS = 0;
+  const drifting = (source: string, card: string, runLog: number) =>
+    side(source, card, {
+      ...processes([0, 0.01, 0.02].map((l) => Math.exp(runLog + l))),
+      startedAt: new Date(Date.UTC(2026, 11, 5, 3, 0, startS++)).toISOString(),
+    });
 
   it('several runs a side: each run is one observation, so the drift between runs is in the interval', () => {
     // run log means 0.01 and 0.11 against 0.16 and 0.26: d = 0.06 − 0.21 = −0.15; each side's runs' variance
@@ -315,6 +321,15 @@ describe('compare process by process', () => {
       'candidate noisy',
       "baseline is one run: the host's drift between runs is not in its part of the interval",
     ]);
+  });
+
+  it('a run met twice (its file and a collection holding it) is one observation, not two that agree exactly', () => {
+    const a = drifting('a.json', 'gpu:0 A', 0);
+    const runs = [a, { ...a, source: 'all.json' }, drifting('b1.json', 'gpu:0 B', 0.15), drifting('b2.json', 'gpu:0 B', 0.25)];
+    const c = compareRuns(runs, { ...COMPARE_DEFAULTS, by: 'card' });
+    expect(c.repeated).toBe(1);
+    expect(c.pairs[0].runs).toEqual({ baseline: 1, candidate: 2 });
+    expect(testOf(c.pairs[0])).toBe('Welch 3p v 2r');
   });
 
   it("a side's observations: its processes when it is one run, its runs' mean log medians when several", () => {
@@ -620,6 +635,16 @@ describe('moebench compare', () => {
       [join(dir, 'after'), 3],
     ]);
     expect(json.pairs.map((p: Pair) => [p.test, p.runs, p.ratio, p.verdict])).toEqual([['welch-runs', { baseline: 2, candidate: 3 }, 2, 'FASTER']]);
+    expect(r.stderr).not.toMatch(/more than once/);
+    // the after runs' collection beside them: its three runs are the files' own, counted once and said so
+    expect(moebench(['merge', join(dir, 'after'), '--out', join(dir, 'all.json')]).status).toBe(0);
+    copyFileSync(join(dir, 'all.json'), join(dir, 'after', 'all.json'));
+    const again = moebench(['compare', join(dir, 'before'), join(dir, 'after'), '--by', 'folder', '--format', 'json']);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr).toContain(
+      "moebench: 3 measurement(s) given more than once (a run's file and a collection holding it, or a copy) are counted once",
+    );
+    expect(JSON.parse(again.stdout).pairs.map((p: Pair) => p.runs)).toEqual([{ baseline: 2, candidate: 3 }]);
     expect(moebench(['compare', join(dir, 'before'), join(dir, 'after'), '--by', 'folder']).stdout).toMatch(
       /tiny\/dense\/decode\/t8\/fp32\s+4,000\s+8,000\s+2\.000\s+2\.000–2\.000\s+Welch 2r v 3r\s+FASTER/,
     );

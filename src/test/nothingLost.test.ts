@@ -418,6 +418,6 @@ describe('what a reader is told', () => {
     copyFileSync(FIXTURE, other);
     const r = moebench(['compare', FIXTURE, other, '--by', 'nosuchfield']);
     expect(r.status).toBe(2);
-    expect(r.stderr.trim()).toMatch(/--by nosuchfield: no file given has that environment field; use card, file, backend or a field/);
+    expect(r.stderr.trim()).toMatch(/--by nosuchfield: no file given has that environment field; use card, file, folder, backend or a field/);
   });
 });
