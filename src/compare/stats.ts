@@ -53,8 +53,8 @@ export function bootstrapRatioCis(a: number[][], b: number[][], levels: readonly
   });
 }
 
-export interface ProcessLevelRatio {
-  /** Intervals of (baseline time ÷ candidate time), one per level asked (95% unless told), from the processes' medians. */
+export interface WelchRatio {
+  /** Intervals of (baseline time ÷ candidate time), one per level asked (95% unless told), from the sides' observations. */
   cis: [number, number][];
   /** Two-sided p-value of Welch's t-test on the log medians. */
   p: number;
@@ -94,7 +94,7 @@ export function sideLogMean(runsProcessMediansMs: number[][]): SideLogMean {
  * a shared host thousands of calls are not thousands of independent observations; the processes
  * are, or, across several runs, the runs (see sideLogMean).
  */
-export function welchRatio(baseline: SideLogMean, candidate: SideLogMean, levels: readonly number[] = [0.95]): ProcessLevelRatio {
+export function welchRatio(baseline: SideLogMean, candidate: SideLogMean, levels: readonly number[] = [0.95]): WelchRatio {
   const d = baseline.mean - candidate.mean;
   const [vb, vc] = [baseline.varianceOfMean, candidate.varianceOfMean];
   const se = Math.sqrt(vb + vc);
@@ -109,7 +109,7 @@ export function welchRatio(baseline: SideLogMean, candidate: SideLogMean, levels
 }
 
 /** welchRatio of one run a side, process by process. Each side needs at least two processes. */
-export function processLevelRatio(baselineMediansMs: number[], candidateMediansMs: number[], levels: readonly number[] = [0.95]): ProcessLevelRatio {
+export function processLevelRatio(baselineMediansMs: number[], candidateMediansMs: number[], levels: readonly number[] = [0.95]): WelchRatio {
   if (baselineMediansMs.length < 2 || candidateMediansMs.length < 2)
     throw new Error('a process-level comparison needs at least two processes a side');
   return welchRatio(sideLogMean([baselineMediansMs]), sideLogMean([candidateMediansMs]), levels);
