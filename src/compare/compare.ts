@@ -68,6 +68,8 @@ export interface Pair {
    * when more than MAX_PROCESSES_TO_DECIDE. Absent on every other row.
    */
   processesToDecide?: number | null;
+  /** The same for an UNCERTAIN row whose sides are both several runs: how many runs a side, each one observation. */
+  runsToDecide?: number | null;
   /**
    * What makes the row weaker than its test assumes: a noisy side, or sides measured in different
    * numbers of processes. Compared call by call, such a row is never more than UNCERTAIN: its calls
@@ -303,6 +305,10 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
         runs: { baseline: rb, candidate: rc },
         verdict,
         ...(byProcess && !byRun && verdict === 'UNCERTAIN' ? { processesToDecide: processesToDecide(baseMedians, candMedians, o) } : {}),
+        // processesToDecide over the runs' figures: each run one observation, as the test takes them
+        ...(baseSide?.unit === 'runs' && candSide?.unit === 'runs' && verdict === 'UNCERTAIN'
+          ? { runsToDecide: processesToDecide(baseSide.logs.map(Math.exp), candSide.logs.map(Math.exp), o) }
+          : {}),
         ...(warnings.length ? { warnings } : {}),
       });
     }

@@ -113,29 +113,35 @@ export function summaryLine(s: SideSummary): string {
 }
 
 /**
- * What would decide the UNCERTAIN rows compared process by process, were their ratios and spreads
- * to hold: "--repetitions 12 would decide half of them, --repetitions 40 all". Undefined when none.
+ * What would decide the UNCERTAIN rows compared process by process (or, `runs`, run by run), were
+ * their ratios and spreads to hold: "--repetitions 12 would decide half of them, --repetitions 40
+ * all", or "4 runs a side would decide half of them, 9 all". Undefined when none.
  */
-export function toDecideLine(c: Pick<Comparison, 'pairs'>): string | undefined {
-  const needs = c.pairs.filter((p) => p.processesToDecide !== undefined).map((p) => p.processesToDecide!);
+export function toDecideLine(c: Pick<Comparison, 'pairs'>, by: 'processes' | 'runs' = 'processes'): string | undefined {
+  const needs = c.pairs.flatMap((p) => {
+    const n = by === 'processes' ? p.processesToDecide : p.runsToDecide;
+    return n === undefined ? [] : [n];
+  });
   if (!needs.length) return undefined;
   const reachable = needs.filter((n): n is number => n !== null).sort((a, b) => a - b);
   const beyond = needs.length - reachable.length;
   const one = needs.length === 1;
+  const [how, unit] = by === 'processes' ? ['process by process', 'processes'] : ['run by run', 'runs'];
   const intro = one
-    ? 'UNCERTAIN row compared process by process: were its ratio and spread between processes to hold, '
-    : `UNCERTAIN rows compared process by process (${needs.length}): were their ratios and spreads between processes to hold, `;
-  const tooNear = `too near a verdict's boundary to be decided within ${MAX_PROCESSES_TO_DECIDE} processes a side`;
+    ? `UNCERTAIN row compared ${how}: were its ratio and spread between ${unit} to hold, `
+    : `UNCERTAIN rows compared ${how} (${needs.length}): were their ratios and spreads between ${unit} to hold, `;
+  const tooNear = `too near a verdict's boundary to be decided within ${MAX_PROCESSES_TO_DECIDE} ${unit} a side`;
+  const take = (n: number, first = true) => (by === 'processes' ? `--repetitions ${n}` : first ? `${n} runs a side` : `${n}`);
   if (!reachable.length) return `${intro}${one ? 'its ratio sits' : 'their ratios sit'} ${tooNear}.`;
   const all = reachable[reachable.length - 1];
-  if (one) return `${intro}--repetitions ${all} would decide it.`;
+  if (one) return `${intro}${take(all)} would decide it.`;
   const half = reachable[Math.ceil(needs.length / 2) - 1];
   const rest = beyond ? ` (${beyond === 1 ? "one row's ratio sits" : `${beyond} rows' ratios sit`} ${tooNear})` : '';
-  if (half === undefined) return `${intro}--repetitions ${all} would decide ${reachable.length} of them${rest}.`;
+  if (half === undefined) return `${intro}${take(all)} would decide ${reachable.length} of them${rest}.`;
   const allText = beyond ? `all but ${beyond}` : 'all';
   return half < all
-    ? `${intro}--repetitions ${half} would decide half of them, --repetitions ${all} ${allText}${rest}.`
-    : `${intro}--repetitions ${all} would decide ${allText}${rest}.`;
+    ? `${intro}${take(half)} would decide half of them, ${take(all, false)} ${allText}${rest}.`
+    : `${intro}${take(all)} would decide ${allText}${rest}.`;
 }
 
 function footer(c: Comparison, l: Layout): string[] {
@@ -156,8 +162,10 @@ function footer(c: Comparison, l: Layout): string[] {
       `test: Welch NvM, Welch's t on the log medians of N and M processes a side (--repetitions); Welch 3r v 2r, the same with a side's runs as its observations when it has several (files), so the host's drift between runs is in the interval (3p: a side of one run, its 3 processes); MWU calls, Mann-Whitney U and a bootstrap over the calls, which cannot see drift between processes, so a row with a noisy side or unequal processes is at most UNCERTAIN.`,
     ),
   );
-  const decide = toDecideLine(c);
-  if (decide) lines.push(...wrap(decide));
+  for (const by of ['processes', 'runs'] as const) {
+    const decide = toDecideLine(c, by);
+    if (decide) lines.push(...wrap(decide));
+  }
   if (c.pairs.length) lines.push('', ...summarizeSides(c).flatMap((s) => wrap(summaryLine(s))));
   return lines;
 }
@@ -194,6 +202,7 @@ export function formatComparison(c: Comparison, format: CompareFormat): string {
           'candidate_runs',
           'verdict',
           'processes_to_decide',
+          'runs_to_decide',
           'warnings',
         ].join(','),
         ...c.pairs.map((p) =>
@@ -218,6 +227,7 @@ export function formatComparison(c: Comparison, format: CompareFormat): string {
             p.runs.candidate,
             p.verdict,
             p.processesToDecide === undefined ? '' : (p.processesToDecide ?? `>${MAX_PROCESSES_TO_DECIDE}`),
+            p.runsToDecide === undefined ? '' : (p.runsToDecide ?? `>${MAX_PROCESSES_TO_DECIDE}`),
             p.warnings?.join('; ') ?? '',
           ]
             .map((x) => csvCell(String(x)))

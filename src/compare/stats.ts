@@ -69,8 +69,8 @@ export interface SideLogMean {
   df: number;
   /** processes: one run, its processes the observations; runs: several runs, each run's mean one observation. */
   unit: 'processes' | 'runs';
-  /** How many observations. */
-  n: number;
+  /** The observations: each process's log median, or each run's mean of them. */
+  logs: number[];
 }
 
 /**
@@ -85,7 +85,7 @@ export function sideLogMean(runsProcessMediansMs: number[][]): SideLogMean {
   const unit = logs.length >= 2 ? 'runs' : 'processes';
   const xs = unit === 'runs' ? logs.map(mean) : logs[0];
   if (xs.length < 2) throw new Error('a side needs at least two processes, or two runs');
-  return { mean: mean(xs), varianceOfMean: sampleVariance(xs) / xs.length, df: xs.length - 1, unit, n: xs.length };
+  return { mean: mean(xs), varianceOfMean: sampleVariance(xs) / xs.length, df: xs.length - 1, unit, logs: xs };
 }
 
 /**

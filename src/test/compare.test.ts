@@ -299,6 +299,9 @@ describe('compare process by process', () => {
     expect(pair.verdictCi[1]).toBeCloseTo(1.058099, 5);
     expect(pair.verdict).toBe('UNCERTAIN');
     expect(pair).not.toHaveProperty('processesToDecide');
+    // were it to hold, SLOWER needs −0.15 + t(0.95, 2n − 2) · √(2 · 0.005 / n) < ln 0.95 = −0.051293: n = 3,
+    // 2.131847 · 0.057735 = 0.123085, not under 0.098707; n = 4, 1.943180 · 0.05 = 0.097159
+    expect(pair.runsToDecide).toBe(4);
     // the same twelve processes pooled as one run a side: sd of each side's six logs √0.00308, se 0.0320416 with
     // 10 degrees of freedom, t(0.95, 10) = 1.812461: upper bound exp(−0.15 + 0.058074) = 0.912173, SLOWER, a
     // verdict on the host's move rather than the code
@@ -335,12 +338,14 @@ describe('compare process by process', () => {
   it("a side's observations: its processes when it is one run, its runs' mean log medians when several", () => {
     // logs 0, 0.01, 0.02: mean 0.01, variance 0.0001, of the mean 0.0001/3
     const one = sideLogMean([[0, 0.01, 0.02].map(Math.exp)]);
-    expect(one).toMatchObject({ unit: 'processes', n: 3, df: 2 });
+    expect(one).toMatchObject({ unit: 'processes', df: 2 });
+    expect(one.logs.map((x) => Number(x.toFixed(12)))).toEqual([0, 0.01, 0.02]);
     expect(one.mean).toBeCloseTo(0.01, 12);
     expect(one.varianceOfMean).toBeCloseTo(0.0001 / 3, 12);
     // runs of 1 and 3 processes: each run one observation, however many processes it had
     const two = sideLogMean([[Math.exp(0.3)], [0.1, 0.2, 0.3].map(Math.exp)]);
-    expect(two).toMatchObject({ unit: 'runs', n: 2, df: 1 });
+    expect(two).toMatchObject({ unit: 'runs', df: 1 });
+    expect(two.logs.map((x) => Number(x.toFixed(12)))).toEqual([0.3, 0.2]);
     expect(two.mean).toBeCloseTo(0.25, 12);
     expect(two.varianceOfMean).toBeCloseTo(0.005 / 2, 12);
     expect(() => sideLogMean([[2]])).toThrow(/at least two processes, or two runs/);
@@ -539,6 +544,19 @@ describe('what would decide the UNCERTAIN rows, in one line under the table', ()
       "UNCERTAIN rows compared process by process (3): were their ratios and spreads between processes to hold, --repetitions 6 would decide 1 of them (2 rows' ratios sit too near a verdict's boundary to be decided within 200 processes a side).",
     );
   });
+  it('rows compared run by run are counted in runs a side', () => {
+    const byRuns = (...needs: (number | null | undefined)[]) =>
+      ({ pairs: needs.map((runsToDecide) => (runsToDecide === undefined ? {} : { runsToDecide })) }) as unknown as Comparison;
+    expect(toDecideLine(byRuns(9, 4, undefined), 'runs')).toBe(
+      'UNCERTAIN rows compared run by run (2): were their ratios and spreads between runs to hold, 4 runs a side would decide half of them, 9 all.',
+    );
+    expect(toDecideLine(byRuns(4), 'runs')).toBe(
+      'UNCERTAIN row compared run by run: were its ratio and spread between runs to hold, 4 runs a side would decide it.',
+    );
+    // each line speaks of its own rows
+    expect(toDecideLine(byRuns(9, 4), 'processes')).toBeUndefined();
+  });
+
   it('nothing to say when no row is UNCERTAIN by processes', () => {
     expect(toDecideLine(needing(undefined, undefined))).toBeUndefined();
   });
@@ -663,7 +681,7 @@ describe('moebench compare', () => {
     expect(md).toMatch(/\| FASTER \|$/m);
     const csv = moebench(['compare', BASE, CAND, '--format', 'csv']).stdout.trim().split('\n');
     expect(csv[0]).toBe(
-      'case,backend,device,baseline,candidate,baseline_tokens_per_sec,candidate_tokens_per_sec,ratio,ratio_ci_low,ratio_ci_high,verdict_ci_low,verdict_ci_high,p,test,baseline_processes,candidate_processes,baseline_runs,candidate_runs,verdict,processes_to_decide,warnings',
+      'case,backend,device,baseline,candidate,baseline_tokens_per_sec,candidate_tokens_per_sec,ratio,ratio_ci_low,ratio_ci_high,verdict_ci_low,verdict_ci_high,p,test,baseline_processes,candidate_processes,baseline_runs,candidate_runs,verdict,processes_to_decide,runs_to_decide,warnings',
     );
     expect(csv).toHaveLength(5);
     const json = JSON.parse(moebench(['compare', BASE, CAND, '--format', 'json']).stdout);
