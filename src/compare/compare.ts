@@ -8,7 +8,7 @@ import type { Run } from '../results/runs.js';
 import { THROTTLE_FRACTION, throttled, workingClock } from '../results/throttling.js';
 import { environmentFields } from '../results/environment.js';
 import { measurementKey } from '../results/merge.js';
-import { bootstrapRatioCis, mannWhitney, processesToDecide, sideLogMean, welchRatio } from './stats.js';
+import { bootstrapRatioCis, mannWhitney, processesToDecide, sideLogMean, sideObservations, welchRatio } from './stats.js';
 
 export type Verdict = 'FASTER' | 'SLOWER' | 'SAME' | 'UNCERTAIN';
 
@@ -252,10 +252,9 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
     for (const cand of present.filter((l) => l !== baseline)) {
       const other = pooled.get(`${cand}\u0001${rk}`)!;
       const [baseMedians, candMedians] = [base.runsProcessMediansMs.flat(), other.runsProcessMediansMs.flat()];
-      const observations = (e: typeof base) =>
-        e.runsProcessMediansMs.length >= 2 ? e.runsProcessMediansMs.length : e.runsProcessMediansMs[0].length;
-      const byProcess = observations(base) >= 2 && observations(other) >= 2;
-      const [baseSide, candSide] = byProcess ? [sideLogMean(base.runsProcessMediansMs), sideLogMean(other.runsProcessMediansMs)] : [];
+      // Welch's t when each side has two observations (processes of one run, or runs), else the calls
+      const byWelch = [base, other].every((e) => sideObservations(e.runsProcessMediansMs).logs.length >= 2);
+      const [baseSide, candSide] = byWelch ? [sideLogMean(base.runsProcessMediansMs), sideLogMean(other.runsProcessMediansMs)] : [];
       const byRun = baseSide?.unit === 'runs' || candSide?.unit === 'runs';
       // as in a result file, so a side's tokens/s here is its run table's: the geometric mean of its
       // processes' medians; of several runs, the geometric mean of the runs' figures
@@ -285,7 +284,7 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
         ...oneRun('candidate', candSide),
       ];
       let verdict = verdictOf(verdictCi, o);
-      if (!byProcess && warnings.length && verdict !== 'UNCERTAIN') {
+      if (!byWelch && warnings.length && verdict !== 'UNCERTAIN') {
         warnings.push(`${verdict} withheld: calls alone cannot see the drift between processes`);
         verdict = 'UNCERTAIN';
       }
@@ -299,12 +298,12 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
         ratioCi95: ci,
         verdictCi,
         p,
-        test: byRun ? 'welch-runs' : byProcess ? 'welch-processes' : 'mann-whitney-calls',
+        test: byRun ? 'welch-runs' : byWelch ? 'welch-processes' : 'mann-whitney-calls',
         samples: { baseline: baseCalls.length, candidate: candCalls.length },
         processes: { baseline: nb, candidate: nc },
         runs: { baseline: rb, candidate: rc },
         verdict,
-        ...(byProcess && !byRun && verdict === 'UNCERTAIN' ? { processesToDecide: processesToDecide(baseMedians, candMedians, o) } : {}),
+        ...(byWelch && !byRun && verdict === 'UNCERTAIN' ? { processesToDecide: processesToDecide(baseMedians, candMedians, o) } : {}),
         // processesToDecide over the runs' figures: each run one observation, as the test takes them
         ...(baseSide?.unit === 'runs' && candSide?.unit === 'runs' && verdict === 'UNCERTAIN'
           ? { runsToDecide: processesToDecide(baseSide.logs.map(Math.exp), candSide.logs.map(Math.exp), o) }

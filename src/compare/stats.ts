@@ -73,6 +73,12 @@ export interface SideLogMean {
   logs: number[];
 }
 
+/** A side's observations (see sideLogMean), however many: a compare with fewer than two a side falls back to its calls. */
+export function sideObservations(runsProcessMediansMs: number[][]): Pick<SideLogMean, 'unit' | 'logs'> {
+  const logs = runsProcessMediansMs.map((ms) => ms.map(Math.log));
+  return logs.length >= 2 ? { unit: 'runs', logs: logs.map(mean) } : { unit: 'processes', logs: logs[0] };
+}
+
 /**
  * One side of a comparison from its runs' process medians (one array per run). One run: its
  * processes are the observations. Several runs: each run's mean log median is one observation
@@ -81,9 +87,7 @@ export interface SideLogMean {
  * processes treat as agreement within each run, is in the variance. Needs two observations.
  */
 export function sideLogMean(runsProcessMediansMs: number[][]): SideLogMean {
-  const logs = runsProcessMediansMs.map((ms) => ms.map(Math.log));
-  const unit = logs.length >= 2 ? 'runs' : 'processes';
-  const xs = unit === 'runs' ? logs.map(mean) : logs[0];
+  const { unit, logs: xs } = sideObservations(runsProcessMediansMs);
   if (xs.length < 2) throw new Error('a side needs at least two processes, or two runs');
   return { mean: mean(xs), varianceOfMean: sampleVariance(xs) / xs.length, df: xs.length - 1, unit, logs: xs };
 }
