@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { readResultFile } from '../src/results/io.js';
 import { medianSpread } from '../src/results/repetitions.js';
 import { fmt, formatTable } from '../src/text/table.js';
-import { compareRuns, COMPARE_DEFAULTS, type Comparison, type Pair } from '../src/compare/compare.js';
+import { compareRuns, COMPARE_DEFAULTS, summarizeSides, type Comparison, type Pair } from '../src/compare/compare.js';
 import { toDecideLine } from '../src/compare/format.js';
 
 const RUNS = 5;
@@ -112,9 +112,9 @@ const hostLevels = `host per run: loop ${level(runsRead.map((f) => f.environment
 const sidesOf = (a: number[], b: number[]) => {
   const named = (idx: number[]) => idx.map((i) => runName(files[i])).join(', ');
   const side = (idx: number[]) => idx.map((i) => ({ ...runsRead[i], source: `runs ${named(idx)}` }));
-  const c = compareRuns([...side(a), ...side(b)], { ...COMPARE_DEFAULTS, by: 'file' });
-  const count = { FASTER: 0, SLOWER: 0, SAME: 0, UNCERTAIN: 0 };
-  for (const p of c.pairs) count[p.verdict]++;
+  // two sides, so one candidate's summary holds every verdict
+  const [summary] = summarizeSides(compareRuns([...side(a), ...side(b)], { ...COMPARE_DEFAULTS, by: 'file' }));
+  const count = summary?.verdicts ?? { FASTER: 0, SLOWER: 0, SAME: 0, UNCERTAIN: 0 };
   return `runs ${named(a)} against ${named(b)}: FASTER ${count.FASTER}, SLOWER ${count.SLOWER}, SAME ${count.SAME}, UNCERTAIN ${count.UNCERTAIN}`;
 };
 const half = Math.floor(files.length / 2);
