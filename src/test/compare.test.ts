@@ -17,6 +17,12 @@ import { makeRng } from '../workloads/rng.js';
 import { moebench, fakeScript, tinyFakeRun } from './helpers/cli.js';
 
 const FIX = join(import.meta.dirname, 'fixtures');
+
+/** Standard normal draws (Box–Muller) from a seeded stream, for the simulations of the verdict rule. */
+const seededNormal = (stream: string) => {
+  const rng = makeRng(12, stream);
+  return () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+};
 const BASE = join(FIX, 'compare-base.json');
 const CAND = join(FIX, 'compare-cand.json');
 
@@ -409,8 +415,7 @@ describe("the verdict rule's operating envelope: seeded simulations of 3 v 3 pro
   // each process's median is lognormal about the case's true time with sd `sd` (the spread between
   // processes); the rates are what bench:repeat measures on a real host, here with the host's
   // noise known and no drift between runs
-  const rng = makeRng(12, 'envelope');
-  const normal = () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+  const normal = seededNormal('envelope');
   const rates = (ratio: number, sd: number, trials = 2000) => {
     const t = { FASTER: 0, SLOWER: 0, SAME: 0, UNCERTAIN: 0 };
     const side = (ms: number) => Array.from({ length: 3 }, () => ms * Math.exp(sd * normal()));
@@ -446,8 +451,7 @@ describe("the verdict rule's operating envelope: seeded simulations of 3 v 3 pro
 describe('several runs a side on a drifting host: seeded simulations', () => {
   // each run has its own offset (lognormal, sd `drift`) shared by its processes (sd `sd` about it);
   // sides of unchanged code, compared with each run one observation and, for contrast, pooled
-  const rng = makeRng(12, 'drift');
-  const normal = () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+  const normal = seededNormal('drift');
   const rates = (o: { runs: number; processes: number; sd: number; drift: number; ratio?: number }, trials = 2000) => {
     const side = (ms: number) =>
       Array.from({ length: o.runs }, () => {
