@@ -7,7 +7,8 @@
  *   - at most 5% (the verdict's α) of all pair × case comparisons are FASTER or SLOWER,
  *   - none of those by more than 10%,
  *   - and, on a quiet host, at least half are SAME (a rule that always says UNCERTAIN is
- *     calibrated but useless).
+ *     calibrated but useless). Quiet over the runs: each run's host check said quiet, and the
+ *     host's level did not move between runs by more than compare's margin (judgeHostOverRuns).
  * It prints the false-difference rate, SAME against UNCERTAIN, each case's spread of medians
  * over the five runs, the host check's loop and memory-pass times at each run's start (the host's
  * own drift between runs) and, not part of the criterion, what several runs a side make of the
@@ -25,6 +26,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readResultFile } from '../src/results/io.js';
+import { judgeHostOverRuns } from '../src/env/hostLoad.js';
 import { medianSpread } from '../src/results/repetitions.js';
 import { fmt, formatTable } from '../src/text/table.js';
 import { compareRuns, COMPARE_DEFAULTS, summarizeSides, type Comparison, type Pair } from '../src/compare/compare.js';
@@ -131,8 +133,13 @@ const decide = toDecideLine({ pairs: allPairs });
 const calibrated = falseRate <= ALPHA && worst <= MAX_FALSE_RATIO;
 const useful = tally.SAME >= total / 2;
 const host = runsRead[0].environment;
-const quiet = !runsRead.some((f) => f.environment.hostCheck?.noisy);
-// usefulness is asked of a quiet host only: on a busy one UNCERTAIN is the honest answer
+// usefulness is asked of a host quiet over all the runs: on a busy or drifting one UNCERTAIN is
+// the honest answer, since no run's interval, built from its own processes, sees the host move
+const hostOverRuns = judgeHostOverRuns(
+  runsRead.map((f) => f.environment.hostCheck),
+  { hostCases: runsRead.some((f) => f.cases.some((c) => c.device.startsWith('cpu'))), margin: COMPARE_DEFAULTS.minDifference },
+);
+const quiet = hostOverRuns.quiet;
 const holds = calibrated && (useful || !quiet);
 process.stdout.write(
   [
@@ -140,7 +147,7 @@ process.stdout.write(
       ? `bench:repeat --judge: the runs of ${host.host} (${host.cpu.model}, ${host.cpu.cores} cores), ${host.startedAt} to ${runsRead[runsRead.length - 1].environment.endedAt ?? '?'}, judged ${startedAt.toISOString()}`
       : `bench:repeat on ${host.host} (${host.cpu.model}, ${host.cpu.cores} cores), ${startedAt.toISOString()} to ${new Date().toISOString()}`,
     `runs: ${judged ? `${files.length} of ${RUNS} finished, read from ${dir} (${host.commandLine.join(' ')})` : `moebench run --suite default ${runArgs.join(' ')}`}; host checks: ${runsRead.map((f) => (f.environment.hostCheck?.noisy ? 'busy' : 'quiet')).join(', ')}`,
-    hostLevels,
+    `${hostLevels}; ${quiet ? 'quiet over the runs' : `not quiet over the runs: ${hostOverRuns.reasons.join('; ')}`}`,
     '',
     formatTable(rows, [false, ...runsRead.map(() => true), true, false]),
     '',

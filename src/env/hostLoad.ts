@@ -75,6 +75,46 @@ export function judgeHost(s: HostSignals, o: { hostCases: boolean } = { hostCase
   return { ...s, noisy: reasons.length > 0, reasons };
 }
 
+/**
+ * Whether a host stayed quiet over several runs, as a repeatability benchmark asks: each run's own
+ * check called it quiet, and its level did not move between the runs by more than `margin` (slowest
+ * ÷ fastest − 1 of the loop, and of the memory pass when `hostCases`). Each check judges only its
+ * own window: on the development VM five checks each called quiet saw memory passes of 7.52, 5.29,
+ * 7.58, 7.49 and 8.00 ms, and a case that follows the host that far cannot be called SAME within a
+ * margin narrower than the move. A run without a check leaves the host unknown, so not quiet. Pure.
+ */
+export function judgeHostOverRuns(
+  checks: readonly (HostCheck | undefined)[],
+  o: { hostCases: boolean; margin: number },
+): { quiet: boolean; reasons: string[] } {
+  const reasons: string[] = [];
+  const runs = (pick: (h: HostCheck | undefined) => boolean) => {
+    const n = checks.flatMap((h, i) => (pick(h) ? [i + 1] : []));
+    return n.length ? `${n.length === 1 ? 'run' : 'runs'} ${n.join(', ')}` : undefined;
+  };
+  const unchecked = runs((h) => !h);
+  if (unchecked) reasons.push(`${unchecked} recorded no host check`);
+  const busy = runs((h) => !!h?.noisy);
+  if (busy) reasons.push(`its check called it busy before ${busy}`);
+  const moved = (name: string, levels: (number | undefined)[]) => {
+    const known = levels.filter((x): x is number => x !== undefined);
+    if (known.length < 2) return;
+    const apart = Math.max(...known) / Math.min(...known) - 1;
+    if (apart > o.margin)
+      reasons.push(`its ${name} moved ${(apart * 100).toFixed(1)}% between runs, past the ±${(o.margin * 100).toFixed(0)}% margin`);
+  };
+  moved(
+    'fixed loop',
+    checks.map((h) => h?.calibration?.loopMs),
+  );
+  if (o.hostCases)
+    moved(
+      'memory pass',
+      checks.map((h) => h?.memory?.passMs),
+    );
+  return { quiet: reasons.length === 0, reasons };
+}
+
 /** The one line a run prints about its host, or undefined when the host looks quiet. */
 export function hostWarning(h: HostCheck): string | undefined {
   if (!h.noisy) return undefined;

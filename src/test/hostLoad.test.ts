@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hostWarning, judgeHost, MEMORY_SPREAD, type HostSignals } from '../env/hostLoad.js';
+import { hostWarning, judgeHost, judgeHostOverRuns, MEMORY_SPREAD, type HostSignals } from '../env/hostLoad.js';
 import { readResultFile } from '../results/io.js';
 import { moebench, fakeScript, TINY_FAKE_RUN } from './helpers/cli.js';
 
@@ -14,6 +14,41 @@ const quiet: HostSignals = {
   calibration: { loopMs: 6.1, spread: 0.06, between: 0.01 },
   memory: { passMs: 5.2, spread: 0.04, between: 0.02 },
 };
+
+describe('a host quiet over several runs (what bench:repeat asks usefulness of)', () => {
+  const at = (loopMs: number, passMs: number) =>
+    judgeHost({ ...quiet, calibration: { loopMs, spread: 0.06, between: 0.01 }, memory: { passMs, spread: 0.04, between: 0.02 } });
+  const margin = { hostCases: true, margin: 0.05 };
+
+  it('every check quiet and the host steady between runs: quiet', () => {
+    expect(judgeHostOverRuns([at(5.43, 7.52), at(5.43, 7.7), at(5.44, 7.6)], margin)).toEqual({ quiet: true, reasons: [] });
+  });
+
+  it("checks each quiet on their own, the memory pass moving between runs: not quiet, when a case ran on the host's CPU", () => {
+    // the development VM's five checks of 2026-12-05 01:38 UTC, each quiet: 8.00 / 5.29 − 1 = 51.2%
+    const vm = [at(5.43, 7.52), at(5.43, 5.29), at(5.42, 7.58), at(5.42, 7.49), at(5.44, 8.0)];
+    expect(vm.every((h) => !h.noisy)).toBe(true);
+    expect(judgeHostOverRuns(vm, margin)).toEqual({ quiet: false, reasons: ['its memory pass moved 51.2% between runs, past the ±5% margin'] });
+    // a card's cases keep their weights on the card: the loop alone is judged (5.44 / 5.42 − 1 = 0.4%)
+    expect(judgeHostOverRuns(vm, { hostCases: false, margin: 0.05 })).toEqual({ quiet: true, reasons: [] });
+  });
+
+  it('the loop moving past the margin, a busy check and a run without a check each say so', () => {
+    // 5.26 / 5.0 − 1 = 5.2%; 5.2 / 5.0 − 1 = 4% is within it
+    expect(judgeHostOverRuns([at(5.0, 7.5), at(5.26, 7.5)], margin).reasons).toEqual(['its fixed loop moved 5.2% between runs, past the ±5% margin']);
+    expect(judgeHostOverRuns([at(5.0, 7.5), at(5.2, 7.5)], margin).quiet).toBe(true);
+    const busy = judgeHost({ ...quiet, busyProcesses: [{ pid: 9, name: 'cc1plus', cpuPercent: 95 }] });
+    expect(judgeHostOverRuns([at(5.0, 7.5), busy, undefined, busy], margin)).toEqual({
+      quiet: false,
+      reasons: [
+        'run 3 recorded no host check',
+        'its check called it busy before runs 2, 4',
+        'its fixed loop moved 22.0% between runs, past the ±5% margin',
+        'its memory pass moved 44.2% between runs, past the ±5% margin',
+      ],
+    });
+  });
+});
 
 describe('the noisy-host check', () => {
   it('a quiet host gives no warning', () => {
