@@ -79,9 +79,9 @@ export function judgeHost(s: HostSignals, o: { hostCases: boolean } = { hostCase
  * Whether a host stayed quiet over several runs, as a repeatability benchmark asks: each run's own
  * check called it quiet, and its level did not move between the runs by more than `margin` (slowest
  * ÷ fastest − 1 of the loop, and of the memory pass when `hostCases`). Each check judges only its
- * own window: on the development VM five checks each called quiet saw memory passes of 7.52, 5.29,
- * 7.58, 7.49 and 8.00 ms, and a case that follows the host that far cannot be called SAME within a
- * margin narrower than the move. A run without a check leaves the host unknown, so not quiet. Pure.
+ * own window: on the development VM four checks in a row, each calling the host quiet, saw memory
+ * passes of 7.52, 5.29, 7.58 and 7.49 ms, and a case that follows the host that far cannot be
+ * called SAME within a margin narrower than the move. A run without a check leaves the host unknown, so not quiet. Pure.
  */
 export function judgeHostOverRuns(
   checks: readonly (HostCheck | undefined)[],
