@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { compareBySides, COMPARE_DEFAULTS } from '../compare/compare.js';
 import { UsageError } from '../errors.js';
 import { renderReport, type ReportSizing } from '../report/html.js';
+import { onceEach } from '../results/merge.js';
 import { isMeasured } from '../results/repetitions.js';
 import { loadingNotes, loadRuns, refuseInputAsOut, type Run } from '../results/runs.js';
 import { sizeScenario } from '../sizing/model.js';
@@ -65,13 +66,19 @@ function sizingFor(runs: Run[], o: ReportOptions): ReportSizing | undefined {
 export async function reportCommand(paths: string[], o: ReportOptions, io: Io): Promise<number> {
   refuseInputAsOut(o.out, paths, 'report');
   const loaded = loadRuns(paths);
-  const { runs, bad } = loaded;
+  const { bad } = loaded;
   for (const line of loadingNotes(loaded)) io.err(line);
+  // a Slurm results folder holds each task's file and the collection merged from them: the page's
+  // tables show each measurement once, while the comparison, as compare does, counts it once within
+  // a side and still compares a file against its copy on two sides
+  const { runs, repeated } = onceEach(loaded.runs);
+  if (repeated)
+    io.err(`moebench: ${repeated} measurement(s) given more than once (a run's file and a collection holding it, or a copy) are shown once`);
   if (runs.length === 0) throw new UsageError(`no readable result files in ${paths.join(', ')}`);
   // a page of failed or skipped cases still shows them; there is just nothing to compare
   const measured = runs.some((r) => r.cases.some(isMeasured));
   const comparison = measured
-    ? compareBySides(runs, { ...COMPARE_DEFAULTS, ...(o.by ? { by: o.by } : {}) }, o.by !== undefined).comparison
+    ? compareBySides(loaded.runs, { ...COMPARE_DEFAULTS, ...(o.by ? { by: o.by } : {}) }, o.by !== undefined).comparison
     : undefined;
   // the UMD build defines a global Chart and needs no module loader in the page
   const chartJs = readFileSync(join(dirname(require.resolve('chart.js')), 'chart.umd.js'), 'utf8');

@@ -7,7 +7,7 @@ import type { CaseResult } from '../results/schema.js';
 import type { Run } from '../results/runs.js';
 import { THROTTLE_FRACTION, throttled, workingClock } from '../results/throttling.js';
 import { environmentFields } from '../results/environment.js';
-import { measurementKey } from '../results/merge.js';
+import { onceEach } from '../results/merge.js';
 import { bootstrapRatioCis, mannWhitney, processesToDecide, sideLogMean, sideObservations, welchRatio } from './stats.js';
 
 export type Verdict = 'FASTER' | 'SLOWER' | 'SAME' | 'UNCERTAIN';
@@ -181,23 +181,18 @@ function envFields(run: Run, cases: CaseResult[]): Record<string, string> {
 
 /** Matches cases across sides and decides each pair from both runs' samples. Pure. */
 export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
-  const seen = new Set<string>();
-  let repeated = 0;
-  const instances: Instance[] = runs.flatMap((run) =>
-    run.cases
-      .filter((c) => c.samplesMs && c.samplesMs.length > 0 && (c.status === 'ok' || c.status === 'noisy'))
-      .flatMap((c) => {
-        const side = sideOf(run, c, o.by);
-        // within a side: the same run on both sides (a file against its copy) is still compared
-        const key = `${side}\u0001${measurementKey(run, c)}`;
-        if (seen.has(key)) {
-          repeated++;
-          return [];
-        }
-        seen.add(key);
-        const row = rowOf(c, o.by);
-        return [{ run, c, side, row, rowKey: rowKeyText(row) }];
-      }),
+  const measured = runs.map((run) => ({
+    ...run,
+    cases: run.cases.filter((c) => c.samplesMs && c.samplesMs.length > 0 && (c.status === 'ok' || c.status === 'noisy')),
+  }));
+  // once within a side: the same run on both sides (a file against its copy) is still compared
+  const once = onceEach(measured, (run, c) => sideOf(run, c, o.by));
+  const repeated = once.repeated;
+  const instances: Instance[] = once.runs.flatMap((run) =>
+    run.cases.map((c) => {
+      const row = rowOf(c, o.by);
+      return { run, c, side: sideOf(run, c, o.by), row, rowKey: rowKeyText(row) };
+    }),
   );
   if (!['card', 'file', 'folder', 'backend'].includes(o.by) && runs.every((run) => envValue(run, o.by) === '-')) {
     throw new UsageError(

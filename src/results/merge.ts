@@ -18,6 +18,30 @@ export function measurementKey(run: Run, c: CollectedRun['cases'][number]): stri
 }
 
 /**
+ * Each measurement once: a case whose measurementKey (within its `scope`, e.g. a comparison's
+ * side) an earlier run already gave is left out, and a run left with no case is dropped. What a
+ * run's file beside a collection holding it, or a copy, would otherwise count twice. Pure.
+ */
+export function onceEach(runs: readonly Run[], scope: (run: Run, c: Run['cases'][number]) => string = () => ''): { runs: Run[]; repeated: number } {
+  const seen = new Set<string>();
+  let repeated = 0;
+  const out = runs.flatMap((run) => {
+    const cases = run.cases.filter((c) => {
+      const key = `${scope(run, c)}\u0001${measurementKey(run, c)}`;
+      if (seen.has(key)) {
+        repeated++;
+        return false;
+      }
+      seen.add(key);
+      return true;
+    });
+    if (cases.length === run.cases.length) return [run];
+    return cases.length ? [{ ...run, cases }] : [];
+  });
+  return { runs: out, repeated };
+}
+
+/**
  * Folds runs from many hosts into one collection. An exact duplicate is kept once;
  * the same key with different content is a conflict: the first is kept and the
  * other is recorded in `conflicts`, never dropped silently. Conflicts recorded by

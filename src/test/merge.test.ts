@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAnyFile, readResultFile, serializeResultFile } from '../results/io.js';
-import { mergeRuns } from '../results/merge.js';
+import { mergeRuns, onceEach } from '../results/merge.js';
 import { loadRuns } from '../results/runs.js';
 import { moebench } from './helpers/cli.js';
 
@@ -141,5 +141,38 @@ describe('moebench merge', () => {
     const bare = (r: ReturnType<typeof task>) => ({ ...r, environment: { ...r.environment, slurm: undefined } });
     const outside = mergeRuns([bare(task('0', '3', 0)), bare(task('1', '1', 0.001))]);
     expect([outside.runs.length, outside.conflicts.length]).toEqual([1, 5]);
+  });
+});
+
+describe('each measurement once (onceEach): a run met twice in what a command reads', () => {
+  it('leaves out the cases an earlier run gave, keeps the rest of a partly repeated run, and counts what it left out', () => {
+    const [base] = loadRuns([BASE]).runs;
+    const [cand] = loadRuns([CAND]).runs;
+    expect(base.cases).toHaveLength(5);
+    // the first two of base's cases, then all of base (as a collection beside one of its files), then cand
+    const firstTwo = { ...base, cases: base.cases.slice(0, 2) };
+    const once = onceEach([firstTwo, base, cand]);
+    expect(once.repeated).toBe(2);
+    expect(once.runs.map((r) => r.cases.length)).toEqual([2, 3, 5]);
+    expect(once.runs[1].cases.map((c) => c.id)).toEqual(base.cases.slice(2).map((c) => c.id));
+    // a run given twice whole is dropped the second time
+    expect(onceEach([base, base]).runs).toHaveLength(1);
+    expect(onceEach([base, base]).repeated).toBe(5);
+    // within a scope only: on two sides a run and its copy are each kept
+    let n = 0;
+    const sides = onceEach([base, base], () => String(n++ < 5));
+    expect([sides.runs.length, sides.repeated]).toEqual([2, 0]);
+  });
+
+  it('report of a file beside a collection holding it shows each measurement once and says so', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'moebench-merge-'));
+    copyFileSync(BASE, join(dir, 'run.json'));
+    expect(moebench(['merge', join(dir, 'run.json'), '--out', join(dir, 'collection.json')]).status).toBe(0);
+    const r = moebench(['report', dir, '--out', join(mkdtempSync(join(tmpdir(), 'moebench-merge-report-')), 'report.html')]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/: 1 run\(s\), 5 case\(s\)\n$/);
+    expect(r.stderr).toContain(
+      "moebench: 5 measurement(s) given more than once (a run's file and a collection holding it, or a copy) are shown once",
+    );
   });
 });
