@@ -136,7 +136,7 @@ const host = runsRead[0].environment;
 // usefulness is asked of a host quiet over all the runs: on a busy or drifting one UNCERTAIN is
 // the honest answer, since no run's interval, built from its own processes, sees the host move
 const hostOverRuns = judgeHostOverRuns(
-  runsRead.map((f) => f.environment.hostCheck),
+  runsRead.map((f, i) => ({ name: `run ${runName(files[i])}`, check: f.environment.hostCheck })),
   { hostCases: runsRead.some((f) => f.cases.some((c) => c.device.startsWith('cpu'))), margin: COMPARE_DEFAULTS.minDifference },
 );
 const quiet = hostOverRuns.quiet;

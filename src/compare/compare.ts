@@ -8,6 +8,7 @@ import type { Run } from '../results/runs.js';
 import { THROTTLE_FRACTION, throttled, workingClock } from '../results/throttling.js';
 import { environmentFields } from '../results/environment.js';
 import { onceEach } from '../results/merge.js';
+import { judgeHostOverRuns } from '../env/hostLoad.js';
 import { bootstrapRatioCis, mannWhitney, processesToDecide, sideLogMean, sideObservations, welchRatio } from './stats.js';
 
 export type Verdict = 'FASTER' | 'SLOWER' | 'SAME' | 'UNCERTAIN';
@@ -109,6 +110,12 @@ export interface Comparison {
    * run counted twice would pass for two runs that agree exactly.
    */
   repeated: number;
+  /**
+   * The host checks of the runs compared (judgeHostOverRuns): a check that called its host busy, and,
+   * when every run was on one machine, a level that moved between runs past the margin. Either can
+   * widen an interval or move a ratio by what the host did, not the code.
+   */
+  host: { quiet: boolean; reasons: string[] };
   minDifference: number;
   alpha: number;
 }
@@ -200,6 +207,16 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
     );
   }
   const sideLabels = [...new Set(instances.map((i) => i.side))];
+  const compared = [...new Set(instances.map((i) => i.run))];
+  // a file from before the host check has nothing to say about its host, which is not a reason to speak
+  const host = judgeHostOverRuns(
+    compared.filter((r) => r.environment.hostCheck).map((r) => ({ name: r.source, check: r.environment.hostCheck })),
+    {
+      hostCases: instances.some((i) => i.c.device.startsWith('cpu')),
+      // two machines' levels differ by their hardware; only one machine's can drift
+      margin: new Set(compared.map((r) => r.environment.host)).size === 1 ? o.minDifference : undefined,
+    },
+  );
   // each side's cases by run, built once: a lab's collection has thousands of cases and hundreds of runs
   const bySide = new Map<string, Map<Run, CaseResult[]>>();
   for (const i of instances) {
@@ -330,6 +347,7 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
     unmatched,
     envDifferences,
     repeated,
+    host,
     minDifference: o.minDifference,
     alpha: o.alpha,
   };

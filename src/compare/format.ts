@@ -42,8 +42,12 @@ function header(c: Comparison, l: Layout): string[] {
           .join('; ')}`,
       );
   }
+  if (!c.host.quiet) lines.push('', hostLine(c));
   return lines;
 }
+
+/** What the host checks of the runs compared say, when it is not that the host stayed quiet. */
+export const hostLine = (c: Comparison) => `host not quiet over these runs: ${c.host.reasons.join('; ')}: a difference may be the host's`;
 
 function head(c: Comparison, l: Layout): string[] {
   // p and the 95% interval stay in csv and json: the interval shown is the one the verdict reads, so a

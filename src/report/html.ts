@@ -1,4 +1,4 @@
-import { testOf, verdictLevelText, verdictRuleText } from '../compare/format.js';
+import { hostLine, testOf, verdictLevelText, verdictRuleText } from '../compare/format.js';
 import type { Comparison } from '../compare/compare.js';
 import { fitSweeps } from '../measure/sweep.js';
 import type { Run } from '../results/runs.js';
@@ -192,6 +192,7 @@ export function renderReport(input: ReportInput, chartLibrarySource: string): st
             c.envDifferences.map((d) => [d.field, ...c.sides.map((s) => d.values[s.label] ?? '-')]),
           )}`
         : '') +
+      (c.host.quiet ? '' : `<p class="note">${esc(hostLine(c))}</p>`) +
       table(
         [
           'case',

@@ -7,6 +7,7 @@ import { compareRuns, COMPARE_DEFAULTS, summarizeSides, verdictOf, type Comparis
 import { formatComparison, summaryLine, testOf, toDecideLine } from '../compare/format.js';
 import { mannWhitney, processesToDecide, processLevelRatio, sideLogMean, welchRatio } from '../compare/stats.js';
 import { summarize } from '../measure/stats.js';
+import { judgeHost, type HostCheck } from '../env/hostLoad.js';
 import { combineRepetitions } from '../run/repetitions.js';
 import { readResultFile } from '../results/io.js';
 import type { CaseResult } from '../results/schema.js';
@@ -408,6 +409,36 @@ describe('compare process by process', () => {
         by: 'card',
       }).pairs[0].verdict,
     ).toBe('FASTER');
+  });
+
+  it("says when the runs' host checks found the host busy, or one machine's level moving between runs past the margin", () => {
+    const check = (passMs: number, busyCpuPercent = 0) =>
+      judgeHost({
+        cpus: 2,
+        loadAverage1m: 0.2,
+        busyProcesses: busyCpuPercent ? [{ pid: 7, name: 'make', cpuPercent: busyCpuPercent }] : [],
+        calibration: { loopMs: 5.43, spread: 0.05, between: 0.01 },
+        memory: { passMs, spread: 0.04, between: 0.01 },
+      });
+    const onHost = (source: string, host: string, hostCheck?: HostCheck) => {
+      const r = side(source, 'cpu (AMD EPYC, 2 cores)', t1);
+      return { ...r, environment: { ...r.environment, host, hostCheck } } as Run;
+    };
+    const byFile = { ...COMPARE_DEFAULTS, by: 'file' };
+    // one machine, each check quiet, its memory pass 7.52 then 5.29 ms: 7.52 / 5.29 − 1 = 42.2%
+    const moved = compareRuns([onHost('a.json', 'vm', check(7.52)), onHost('b.json', 'vm', check(5.29))], byFile);
+    expect(moved.host).toEqual({ quiet: false, reasons: ['its memory pass moved 42.2% between runs, past the ±5% margin'] });
+    expect(formatComparison(moved, 'table')).toContain(
+      "\nhost not quiet over these runs: its memory pass moved 42.2% between runs, past the ±5% margin: a difference may be the host's\n",
+    );
+    // two machines: their levels differ by their hardware, and only a busy check is said
+    expect(compareRuns([onHost('a.json', 'vm', check(7.52)), onHost('b.json', 'box', check(5.29))], byFile).host.quiet).toBe(true);
+    const busy = compareRuns([onHost('a.json', 'vm', check(7.52)), onHost('b.json', 'box', check(7.52, 90))], byFile);
+    expect(busy.host.reasons).toEqual(['its check called it busy before b.json (other processes use 90% of a CPU (make pid 7 90%))']);
+    // files from before the host check say nothing about their host, and nothing is said for them
+    const old = compareRuns([onHost('a.json', 'vm'), onHost('b.json', 'vm')], byFile);
+    expect(old.host).toEqual({ quiet: true, reasons: [] });
+    expect(formatComparison(old, 'table')).not.toContain('host not quiet');
   });
 });
 

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hostWarning, judgeHost, judgeHostOverRuns, MEMORY_SPREAD, type HostSignals } from '../env/hostLoad.js';
+import { hostWarning, judgeHost, judgeHostOverRuns, MEMORY_SPREAD, type HostCheck, type HostSignals } from '../env/hostLoad.js';
 import { readResultFile } from '../results/io.js';
 import { moebench, fakeScript, TINY_FAKE_RUN } from './helpers/cli.js';
 
@@ -19,34 +19,45 @@ describe('a host quiet over several runs (what bench:repeat asks usefulness of)'
   const at = (loopMs: number, passMs: number) =>
     judgeHost({ ...quiet, calibration: { loopMs, spread: 0.06, between: 0.01 }, memory: { passMs, spread: 0.04, between: 0.02 } });
   const margin = { hostCases: true, margin: 0.05 };
+  const named = (checks: (HostCheck | undefined)[]) => checks.map((check, i) => ({ name: `run ${i + 1}`, check }));
 
   it('every check quiet and the host steady between runs: quiet', () => {
-    expect(judgeHostOverRuns([at(5.43, 7.52), at(5.43, 7.7), at(5.44, 7.6)], margin)).toEqual({ quiet: true, reasons: [] });
+    expect(judgeHostOverRuns(named([at(5.43, 7.52), at(5.43, 7.7), at(5.44, 7.6)]), margin)).toEqual({ quiet: true, reasons: [] });
   });
 
   it("checks each quiet on their own, the memory pass moving between runs: not quiet, when a case ran on the host's CPU", () => {
     // the development VM's first four checks of 2026-12-05 01:38 UTC, each quiet: 7.58 / 5.29 − 1 = 43.3%
     const vm = [at(5.43, 7.52), at(5.43, 5.29), at(5.42, 7.58), at(5.42, 7.49)];
     expect(vm.every((h) => !h.noisy)).toBe(true);
-    expect(judgeHostOverRuns(vm, margin)).toEqual({ quiet: false, reasons: ['its memory pass moved 43.3% between runs, past the ±5% margin'] });
+    expect(judgeHostOverRuns(named(vm), margin)).toEqual({
+      quiet: false,
+      reasons: ['its memory pass moved 43.3% between runs, past the ±5% margin'],
+    });
     // a card's cases keep their weights on the card: the loop alone is judged (5.43 / 5.42 − 1 = 0.2%)
-    expect(judgeHostOverRuns(vm, { hostCases: false, margin: 0.05 })).toEqual({ quiet: true, reasons: [] });
+    expect(judgeHostOverRuns(named(vm), { hostCases: false, margin: 0.05 })).toEqual({ quiet: true, reasons: [] });
   });
 
   it('the loop moving past the margin, a busy check and a run without a check each say so', () => {
     // 5.26 / 5.0 − 1 = 5.2%; 5.2 / 5.0 − 1 = 4% is within it
-    expect(judgeHostOverRuns([at(5.0, 7.5), at(5.26, 7.5)], margin).reasons).toEqual(['its fixed loop moved 5.2% between runs, past the ±5% margin']);
-    expect(judgeHostOverRuns([at(5.0, 7.5), at(5.2, 7.5)], margin).quiet).toBe(true);
+    expect(judgeHostOverRuns(named([at(5.0, 7.5), at(5.26, 7.5)]), margin).reasons).toEqual([
+      'its fixed loop moved 5.2% between runs, past the ±5% margin',
+    ]);
+    expect(judgeHostOverRuns(named([at(5.0, 7.5), at(5.2, 7.5)]), margin).quiet).toBe(true);
     const busy = judgeHost({ ...quiet, busyProcesses: [{ pid: 9, name: 'cc1plus', cpuPercent: 95 }] });
-    expect(judgeHostOverRuns([at(5.0, 7.5), busy, undefined, busy], margin)).toEqual({
+    expect(judgeHostOverRuns(named([at(5.0, 7.5), busy, undefined, busy]), margin)).toEqual({
       quiet: false,
       reasons: [
         'run 3 recorded no host check',
-        'its check called it busy before runs 2, 4',
+        'its check called it busy before run 2 (other processes use 95% of a CPU (cc1plus pid 9 95%)), run 4 (other processes use 95% of a CPU (cc1plus pid 9 95%))',
         'its fixed loop moved 22.0% between runs, past the ±5% margin',
         'its memory pass moved 44.2% between runs, past the ±5% margin',
       ],
     });
+    // runs on different machines: no margin, so only what each check said is judged
+    expect(judgeHostOverRuns(named([at(5.0, 7.5), at(6.1, 5.2)]), { hostCases: true })).toEqual({ quiet: true, reasons: [] });
+    expect(judgeHostOverRuns(named([at(5.0, 7.5), busy]), { hostCases: true }).reasons).toEqual([
+      'its check called it busy before run 2 (other processes use 95% of a CPU (cc1plus pid 9 95%))',
+    ]);
   });
 });
 
