@@ -6,6 +6,7 @@
 #
 #   bash scripts/gpu-session.sh prepare          here, once: the bundle and the loader .debs (.gl/)
 #   bash scripts/gpu-session.sh STEP [OUT]       on the box, from the repository root
+#   bash scripts/gpu-session.sh land TAR [RESULTS]   here, after a sitting: its files into results/
 #
 # STEP  check     nvidia-smi, `moebench env`, `moebench env --check` (about a minute)
 #       default   the default suite, --repetitions 3, on each GPU engine: one file per engine
@@ -45,8 +46,62 @@ if [ "$step" = prepare ]; then
   log "ready: carry $(basename "$bundle") and .gl: $(((tree + carried) / 1048576)) MiB with the tree's own files (the limit is 64 MiB)"
   exit 0
 fi
+if [ "$step" = land ]; then
+  # a sitting's tar (STAMP-CARD-sitting.tar) landed here: its result files into RESULTS unchanged,
+  # everything else (logs, notes, env --check's file) into RESULTS/DATE-CARD-sitting/, and
+  # bench:repeat's runs unpacked there, its first finished run also into RESULTS, for it is the
+  # default suite on that engine. Nothing is overwritten: a file already there stops it first
+  tarball=${2:-}
+  results=${3:-$root/results}
+  [ -f "$tarball" ] && [[ $tarball == *-sitting.tar ]] || { log "land: give a sitting's STAMP-CARD-sitting.tar (and RESULTS, default results/)"; exit 2; }
+  name=$(basename "$tarball" -sitting.tar)
+  folder=$results/${name%%T*}-${name#*Z-}-sitting
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  tar -xf "$tarball" -C "$tmp"
+  files=() dest=() runs=()
+  for f in "$tmp"/*; do
+    case $f in
+      *-repeat-runs.tar.xz) runs=("$f") && continue ;;
+      *-check.json) d=$folder ;;
+      *.json) d=$results ;;
+      *) d=$folder ;;
+    esac
+    files+=("$f") dest+=("$d")
+  done
+  unpacked=$folder/$name-repeat-runs
+  for i in "${!files[@]}"; do
+    [ ! -e "${dest[$i]}/$(basename "${files[$i]}")" ] || { log "land: ${dest[$i]}/$(basename "${files[$i]}") is already there; nothing landed"; exit 2; }
+  done
+  [ ${#runs[@]} -eq 0 ] || [ ! -e "$unpacked" ] || { log "land: $unpacked is already there; nothing landed"; exit 2; }
+  mkdir -p "$results" "$folder"
+  for i in "${!files[@]}"; do
+    cp -p "${files[$i]}" "${dest[$i]}/"
+    echo "${dest[$i]}/$(basename "${files[$i]}")"
+    # a real-shape model's file is what a fleet is sized from
+    [ "${dest[$i]}" = "$results" ] || continue
+    landed=${dest[$i]}/$(basename "${files[$i]}")
+    for model in $(node -p 'const ps = require(process.argv[1]).cases.map((c) => c.workload.preset); [...new Set(ps)].filter((p) => !["small", "tiny", "tiny-mla", "roofline"].includes(p)).join(" ")' "$landed" 2>/dev/null || true); do
+      log "land: size from it: npx moebench size --scenario bench/scenarios/seed.json --from $landed --model $model"
+    done
+  done
+  if [ ${#runs[@]} -gt 0 ]; then
+    mkdir -p "$unpacked"
+    tar -xJf "${runs[0]}" -C "$unpacked"
+    echo "$unpacked/ ($(cd "$unpacked" && ls run*.json 2>/dev/null | tr '\n' ' '))"
+    # a run the sitting stopped has no end time, and only a finished one is the suite's figure
+    engine=$(node -p 'const f = require(process.argv[1]); f.environment.endedAt ? f.cases[0]?.backend ?? "" : ""' "$unpacked/run1.json" 2>/dev/null || true)
+    if [ -n "$engine" ]; then
+      first=$results/$name-repeat-run1-default-$engine.json
+      [ -e "$first" ] || { cp -p "$unpacked/run1.json" "$first" && echo "$first"; }
+    fi
+    log "land: judge the repeat runs with: npm run bench:repeat -- --judge $unpacked"
+  fi
+  log "land: $(basename "$tarball") landed; $folder/ wants a README.md of what ran and what it showed"
+  exit 0
+fi
 case "$step" in check | default | deepseek | repeat | sitting) ;; *)
-  sed -n '2,27p' "$0" >&2
+  sed -n '2,28p' "$0" >&2
   exit 2
   ;;
 esac

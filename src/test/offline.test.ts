@@ -129,6 +129,15 @@ describe('npm run pack:offline: moebench for a box with no network and no Node',
       expect(file.cases.map((c) => c.id)).toEqual(['tiny/moe/prefill/t32/fp32/e8k2/routed/uniform', 'tiny/dense/decode/t8/fp32']);
       // the only engine of the part gets all that is left, and stops its processes within it
       expect(file.environment.commandLine.join(' ')).toMatch(/--backend fake --repetitions 3 .*--time-budget-s \d+/);
+      // landed here as the tar came back: the result file into results/, the rest beside it
+      const results = join(dir, 'landed');
+      const landed = spawnSync('bash', [script, 'land', join(out, tarball), results], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+      expect(landed.status, landed.stderr).toBe(0);
+      const stampCard = tarball.replace(/-sitting\.tar$/, '');
+      const folder = `${stampCard.slice(0, 10)}-h100-80gb-hbm3-sitting`;
+      expect(readdirSync(results).sort()).toEqual([`${stampCard}-core-fake.json`, folder].sort());
+      expect(readdirSync(join(results, folder)).sort()).toEqual(['box.txt', 'core.log', 'prepare.log'].map((f) => `${stampCard}-${f}`));
+      expect(readFileSync(join(results, `${stampCard}-core-fake.json`), 'utf8')).toBe(readFileSync(unpacked('core-fake.json'), 'utf8'));
     });
 
     it('says what is missing in one line, or how it is used', () => {
