@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -158,5 +158,29 @@ describe('the noisy-host check', () => {
     } finally {
       spinner.kill('SIGKILL');
     }
+  });
+
+  it('compare and report of a run beside a busy process and one without say the host was not quiet over them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'moebench-host-'));
+    const run = (out: string) => moebench([...TINY_FAKE_RUN, '--repetitions', '2', '--out', join(dir, out)], fakeScript({ latenciesMs: [2] }));
+    expect(run('quiet.json').status).toBe(0);
+    const spinner = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      expect(run('busy.json').status).toBe(0);
+    } finally {
+      spinner.kill('SIGKILL');
+    }
+    // the first run's check may call the host busy too, when other tests load it: then it is named first
+    const escape = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const said = new RegExp(
+      `host not quiet over these runs: its check called it busy before (.*, )?${escape(join(dir, 'busy.json'))} \\(other processes use`,
+    );
+    const compare = moebench(['compare', join(dir, 'quiet.json'), join(dir, 'busy.json'), '--by', 'file']);
+    expect(compare.status, compare.stderr).toBe(0);
+    expect(compare.stdout).toMatch(said);
+    const html = join(dir, 'report.html');
+    expect(moebench(['report', join(dir, 'quiet.json'), join(dir, 'busy.json'), '--by', 'file', '--out', html]).status).toBe(0);
+    expect(readFileSync(html, 'utf8')).toMatch(new RegExp(`<p class="note">${said.source}`));
   });
 });
