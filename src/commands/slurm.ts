@@ -8,7 +8,17 @@ import { mergeRuns } from '../results/merge.js';
 import { loadRuns, type LoadedRuns, type Run } from '../results/runs.js';
 import type { SlurmTask } from '../results/schema.js';
 import { parseScontrolJobs, reasonFromLog, taskState, type SlurmRecord, type TaskState, type TaskStatus } from '../slurm/outcomes.js';
-import { collectionPath, logPath, reportPath, runsDir, statusPath, submissionDir, type SlurmPlan, type Submission } from '../slurm/plan.js';
+import {
+  collectionPath,
+  logPath,
+  reportPath,
+  runFilePrefix,
+  runsDir,
+  statusPath,
+  submissionDir,
+  type SlurmPlan,
+  type Submission,
+} from '../slurm/plan.js';
 import { arrayScript, collectScript } from '../slurm/script.js';
 import { formatTable } from '../text/table.js';
 import type { Io } from './io.js';
@@ -293,7 +303,7 @@ function tasksOf(s: Submission): TaskView[] {
           ...(node ? { node } : {}),
           ...(why ? { reason: why } : {}),
           log,
-          files: files.filter((f) => f.startsWith(`${s.tag}-array${g}-task${i}-`)).map((f) => join(runsDir(s.dir), f)),
+          files: files.filter((f) => f.startsWith(runFilePrefix(s.tag, g, i))).map((f) => join(runsDir(s.dir), f)),
         },
       });
     }
