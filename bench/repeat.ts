@@ -7,8 +7,9 @@
  *   - at most 5% (the verdict's α) of all pair × case comparisons are FASTER or SLOWER,
  *   - none of those by more than 10%,
  *   - and, on a quiet host, at least half are SAME (a rule that always says UNCERTAIN is
- *     calibrated but useless). Quiet over the runs: each run's host check said quiet, and the
- *     host's level did not move between runs by more than compare's margin (judgeHostOverRuns).
+ *     calibrated but useless). Quiet over the runs: each host check (before each run, and after
+ *     it when the run was long enough to take one) said quiet, and the host's level did not move
+ *     from check to check by more than compare's margin (judgeHostOverChecks).
  * It prints the false-difference rate, SAME against UNCERTAIN, each case's spread of medians
  * over the five runs, the host check's loop and memory-pass times at each run's start (the host's
  * own drift between runs) and, not part of the criterion, what several runs a side make of the
@@ -26,7 +27,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readResultFile } from '../src/results/io.js';
-import { judgeHostOverRuns } from '../src/env/hostLoad.js';
+import { checksOfRun, judgeHostOverChecks } from '../src/env/hostLoad.js';
 import { medianSpread } from '../src/results/repetitions.js';
 import { fmt, formatTable } from '../src/text/table.js';
 import { compareRuns, COMPARE_DEFAULTS, summarizeSides, type Comparison, type Pair } from '../src/compare/compare.js';
@@ -135,8 +136,8 @@ const useful = tally.SAME >= total / 2;
 const host = runsRead[0].environment;
 // usefulness is asked of a host quiet over all the runs: on a busy or drifting one UNCERTAIN is
 // the honest answer, since no run's interval, built from its own processes, sees the host move
-const hostOverRuns = judgeHostOverRuns(
-  runsRead.map((f, i) => ({ name: `run ${runName(files[i])}`, check: f.environment.hostCheck })),
+const hostOverRuns = judgeHostOverChecks(
+  runsRead.flatMap((f, i) => checksOfRun(f.environment, `run ${runName(files[i])}`)),
   { hostCases: runsRead.some((f) => f.cases.some((c) => c.device.startsWith('cpu'))), margin: COMPARE_DEFAULTS.minDifference },
 );
 const quiet = hostOverRuns.quiet;

@@ -1,4 +1,6 @@
-import { hostWarning, judgeHost, readHostSignals, type HostCheck } from '../env/hostLoad.js';
+import { COMPARE_DEFAULTS } from '../compare/compare.js';
+import { onHostCpu } from '../env/cards.js';
+import { hostWarning, judgeHost, judgeHostOverChecks, readHostSignals, type HostCheck } from '../env/hostLoad.js';
 import { EXIT } from '../errors.js';
 import { caseCsv, caseTable, planTable, sweepTable } from '../report/table.js';
 import { ResultSession } from '../results/session.js';
@@ -22,6 +24,35 @@ function summaryText(p: PreparedRun, format: RunOptions['format']): string {
       : `for a tighter figure: more processes (--repetitions ${Math.max(5, o.repetitions + 2)}), more time per process (--max-time-ms), or a quieter host`;
   const table = caseTable(session.cases, { targetRelHalfWidth: o.stopping.targetRelHalfWidth, tighterHint }, format);
   return `${table}${sweepText}\n\nresult file: ${session.path}`;
+}
+
+/**
+ * The host checked again after a run that measured for this long, so its file says whether the host
+ * held steady while the cases ran; a shorter run has one check's worth of host (the check itself
+ * takes about a second).
+ */
+const HOST_RECHECK_AFTER_MS = 20_000;
+
+/** The check after the last case, recorded beside the first, and said once when the host moved between them. */
+async function recheckHost(prepared: { p: PreparedRun }[], log: (line: string) => void): Promise<void> {
+  const hostCases = prepared.some(({ p }) => p.backends.some((b) => onHostCpu(b.placement)));
+  const after = judgeHost(await readHostSignals(), { hostCases });
+  for (const { p } of prepared) if (p.todo.length > 0) p.session.recordEnvironment({ hostCheckAfter: after });
+  const before = prepared[0].p.session.environment.hostCheck;
+  // a file from before the check has no start to hold against
+  if (!before) return;
+  // a host busy at the start was said then
+  const held = judgeHostOverChecks(
+    [
+      { name: 'the start', check: { ...before, noisy: false } },
+      { name: 'the end', check: after },
+    ],
+    { hostCases, margin: COMPARE_DEFAULTS.minDifference },
+  );
+  if (!held.quiet)
+    log(
+      `moebench: the host changed during this run: ${held.reasons.join('; ')}; its later cases may differ from its earlier ones by the host's doing`,
+    );
 }
 
 const failed = (p: PreparedRun) => p.session.cases.some((c) => c.status === 'failed' || c.status === 'invalid');
@@ -70,6 +101,7 @@ export async function runCommand(given: RunOptions, io: Io, resumePath?: string)
   }
 
   const abort = new AbortController();
+  const roundsStartedMs = Date.now();
   const stop = io.onInterrupt(() => {
     abort.abort();
     for (const { p, prefix } of prepared) io.err(`\n${prefix}${interruptedText(p)}`);
@@ -85,6 +117,7 @@ export async function runCommand(given: RunOptions, io: Io, resumePath?: string)
   } finally {
     stop();
   }
+  if (!abort.signal.aborted && Date.now() - roundsStartedMs >= HOST_RECHECK_AFTER_MS) await recheckHost(prepared, log);
   for (const { p, prefix } of prepared) {
     const text = summaryText(p, options.format);
     if (options.format === 'csv') io.err(`${prefix}result file: ${p.session.path}`);

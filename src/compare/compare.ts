@@ -8,7 +8,7 @@ import type { Run } from '../results/runs.js';
 import { THROTTLE_FRACTION, throttled, workingClock } from '../results/throttling.js';
 import { environmentFields } from '../results/environment.js';
 import { onceEach } from '../results/merge.js';
-import { judgeHostOverRuns } from '../env/hostLoad.js';
+import { checksOfRun, judgeHostOverChecks } from '../env/hostLoad.js';
 import { bootstrapRatioCis, mannWhitney, processesToDecide, sideLogMean, sideObservations, welchRatio } from './stats.js';
 
 export type Verdict = 'FASTER' | 'SLOWER' | 'SAME' | 'UNCERTAIN';
@@ -111,7 +111,7 @@ export interface Comparison {
    */
   repeated: number;
   /**
-   * The host checks of the runs compared (judgeHostOverRuns): a check that called its host busy, and,
+   * The host checks of the runs compared (judgeHostOverChecks): a check that called its host busy, and,
    * when every run was on one machine, a level that moved between runs past the margin. Either can
    * widen an interval or move a ratio by what the host did, not the code.
    */
@@ -209,8 +209,8 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
   const sideLabels = [...new Set(instances.map((i) => i.side))];
   const compared = [...new Set(instances.map((i) => i.run))];
   // a file from before the host check has nothing to say about its host, which is not a reason to speak
-  const host = judgeHostOverRuns(
-    compared.filter((r) => r.environment.hostCheck).map((r) => ({ name: r.source, check: r.environment.hostCheck })),
+  const host = judgeHostOverChecks(
+    compared.flatMap((r) => checksOfRun(r.environment, r.source)).filter((c) => c.check),
     {
       hostCases: instances.some((i) => i.c.device.startsWith('cpu')),
       // two machines' levels differ by their hardware; only one machine's can drift

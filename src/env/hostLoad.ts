@@ -76,41 +76,49 @@ export function judgeHost(s: HostSignals, o: { hostCases: boolean } = { hostCase
 }
 
 /**
- * Whether a host stayed quiet over several runs, as a repeatability benchmark or a comparison of
- * runs on one machine asks: each run's own check called it quiet, and the host's level did not
- * move between the runs by more than `margin` (slowest ÷ fastest − 1 of the loop, and of the memory
- * pass when `hostCases`; no margin, as for runs on different machines, judges no level). Each check
- * judges only its own window: on the development VM four checks in a row, each calling the host
- * quiet, saw memory passes of 7.52, 5.29, 7.58 and 7.49 ms, and a case that follows the host that
- * far cannot be called SAME within a margin narrower than the move. A run without a check leaves
- * the host unknown, so not quiet. Pure.
+ * Whether a host stayed quiet over several checks (the runs' checks, as a repeatability benchmark
+ * or a comparison of runs on one machine asks; a run's checks before and after its cases): each
+ * check called it quiet, and the host's level did not move from check to check by more than
+ * `margin` (slowest ÷ fastest − 1 of the loop, and of the memory pass when `hostCases`; no margin,
+ * as for runs on different machines, judges no level). Each check judges only its own window: on
+ * the development VM four checks in a row, each calling the host quiet, saw memory passes of 7.52,
+ * 5.29, 7.58 and 7.49 ms, and a case that follows the host that far cannot be called SAME within a
+ * margin narrower than the move. A check missing leaves the host unknown, so not quiet. Pure.
  */
-export function judgeHostOverRuns(
-  runs: readonly { name: string; check: HostCheck | undefined }[],
+export function judgeHostOverChecks(
+  checks: readonly { name: string; check: HostCheck | undefined }[],
   o: { hostCases: boolean; margin?: number },
 ): { quiet: boolean; reasons: string[] } {
   const reasons: string[] = [];
-  const unchecked = runs.filter((r) => !r.check).map((r) => r.name);
+  const unchecked = checks.filter((r) => !r.check).map((r) => r.name);
   if (unchecked.length) reasons.push(`${unchecked.join(', ')} recorded no host check`);
-  const busy = runs.filter((r) => r.check?.noisy).map((r) => `${r.name} (${r.check!.reasons.join('; ')})`);
-  if (busy.length) reasons.push(`its check called it busy before ${busy.join(', ')}`);
+  const busy = checks.filter((r) => r.check?.noisy).map((r) => `${r.name} (${r.check!.reasons.join('; ')})`);
+  if (busy.length) reasons.push(`its check called it busy at ${busy.join(', ')}`);
   const moved = (name: string, levels: (number | undefined)[]) => {
     const known = levels.filter((x): x is number => x !== undefined);
     if (o.margin === undefined || known.length < 2) return;
     const apart = Math.max(...known) / Math.min(...known) - 1;
     if (apart > o.margin)
-      reasons.push(`its ${name} moved ${(apart * 100).toFixed(1)}% between runs, past the ±${(o.margin * 100).toFixed(0)}% margin`);
+      reasons.push(`its ${name} moved ${(apart * 100).toFixed(1)}% from check to check, past the ±${(o.margin * 100).toFixed(0)}% margin`);
   };
   moved(
     'fixed loop',
-    runs.map((r) => r.check?.calibration?.loopMs),
+    checks.map((r) => r.check?.calibration?.loopMs),
   );
   if (o.hostCases)
     moved(
       'memory pass',
-      runs.map((r) => r.check?.memory?.passMs),
+      checks.map((r) => r.check?.memory?.passMs),
     );
   return { quiet: reasons.length === 0, reasons };
+}
+
+/** A run's checks, as judgeHostOverChecks takes them: before its first case, and after its last when it took one. */
+export function checksOfRun(
+  e: { hostCheck?: HostCheck; hostCheckAfter?: HostCheck },
+  name: string,
+): { name: string; check: HostCheck | undefined }[] {
+  return [{ name, check: e.hostCheck }, ...(e.hostCheckAfter ? [{ name: `the end of ${name}`, check: e.hostCheckAfter }] : [])];
 }
 
 /** The one line a run prints about its host, or undefined when the host looks quiet. */

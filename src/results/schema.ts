@@ -6,12 +6,23 @@ import { z } from 'zod';
  * bump MAJOR when a reader of the old version would misread the new file.
  */
 export const SCHEMA_MAJOR = 1;
-export const SCHEMA_MINOR = 7;
+export const SCHEMA_MINOR = 8;
 export const SCHEMA_VERSION = `${SCHEMA_MAJOR}.${SCHEMA_MINOR}`;
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 const nonNegative = finite.refine((x) => x >= 0, 'must be ≥ 0');
 const positive = finite.refine((x) => x > 0, 'must be > 0');
+
+const HostCheckSchema = z.object({
+  cpus: z.number().int(),
+  loadAverage1m: z.number(),
+  busyProcesses: z.array(z.object({ pid: z.number().int(), name: z.string(), cpuPercent: z.number() })),
+  calibration: z.object({ loopMs: z.number(), spread: z.number(), between: z.number() }).optional(),
+  /** Since 1.7: passes over a buffer past the last-level cache, in the same two processes. */
+  memory: z.object({ passMs: z.number(), spread: z.number(), between: z.number() }).optional(),
+  noisy: z.boolean(),
+  reasons: z.array(z.string()),
+});
 
 export const GpuDuringSchema = z.object({
   readings: z.number().int().positive(),
@@ -61,18 +72,12 @@ export const EnvironmentSchema = z.object({
     })
     .optional(),
   /** Since 1.3: how busy the host was just before the first case, and why it was judged noisy (env/hostLoad.ts). */
-  hostCheck: z
-    .object({
-      cpus: z.number().int(),
-      loadAverage1m: z.number(),
-      busyProcesses: z.array(z.object({ pid: z.number().int(), name: z.string(), cpuPercent: z.number() })),
-      calibration: z.object({ loopMs: z.number(), spread: z.number(), between: z.number() }).optional(),
-      /** Since 1.7: passes over a buffer past the last-level cache, in the same two processes. */
-      memory: z.object({ passMs: z.number(), spread: z.number(), between: z.number() }).optional(),
-      noisy: z.boolean(),
-      reasons: z.array(z.string()),
-    })
-    .optional(),
+  hostCheck: HostCheckSchema.optional(),
+  /**
+   * Since 1.8: the same check after the last case of a run long enough to drift over (commands/run.ts):
+   * a host that changed during the run, beside the one it started on.
+   */
+  hostCheckAfter: HostCheckSchema.optional(),
 });
 
 const DtypeSchema = z.enum(['fp32', 'tf32', 'fp16', 'bf16', 'fp8']);

@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hostWarning, judgeHost, judgeHostOverRuns, MEMORY_SPREAD, type HostCheck, type HostSignals } from '../env/hostLoad.js';
+import { hostWarning, judgeHost, judgeHostOverChecks, MEMORY_SPREAD, type HostCheck, type HostSignals } from '../env/hostLoad.js';
 import { readResultFile } from '../results/io.js';
-import { moebench, fakeScript, TINY_FAKE_RUN } from './helpers/cli.js';
+import { CLI, moebench, fakeScript, TINY_FAKE_RUN, WORKDIR } from './helpers/cli.js';
 
 const quiet: HostSignals = {
   cpus: 2,
@@ -22,41 +22,41 @@ describe('a host quiet over several runs (what bench:repeat asks usefulness of)'
   const named = (checks: (HostCheck | undefined)[]) => checks.map((check, i) => ({ name: `run ${i + 1}`, check }));
 
   it('every check quiet and the host steady between runs: quiet', () => {
-    expect(judgeHostOverRuns(named([at(5.43, 7.52), at(5.43, 7.7), at(5.44, 7.6)]), margin)).toEqual({ quiet: true, reasons: [] });
+    expect(judgeHostOverChecks(named([at(5.43, 7.52), at(5.43, 7.7), at(5.44, 7.6)]), margin)).toEqual({ quiet: true, reasons: [] });
   });
 
   it("checks each quiet on their own, the memory pass moving between runs: not quiet, when a case ran on the host's CPU", () => {
     // the development VM's first four checks of 2026-12-05 01:38 UTC, each quiet: 7.58 / 5.29 − 1 = 43.3%
     const vm = [at(5.43, 7.52), at(5.43, 5.29), at(5.42, 7.58), at(5.42, 7.49)];
     expect(vm.every((h) => !h.noisy)).toBe(true);
-    expect(judgeHostOverRuns(named(vm), margin)).toEqual({
+    expect(judgeHostOverChecks(named(vm), margin)).toEqual({
       quiet: false,
-      reasons: ['its memory pass moved 43.3% between runs, past the ±5% margin'],
+      reasons: ['its memory pass moved 43.3% from check to check, past the ±5% margin'],
     });
     // a card's cases keep their weights on the card: the loop alone is judged (5.43 / 5.42 − 1 = 0.2%)
-    expect(judgeHostOverRuns(named(vm), { hostCases: false, margin: 0.05 })).toEqual({ quiet: true, reasons: [] });
+    expect(judgeHostOverChecks(named(vm), { hostCases: false, margin: 0.05 })).toEqual({ quiet: true, reasons: [] });
   });
 
   it('the loop moving past the margin, a busy check and a run without a check each say so', () => {
     // 5.26 / 5.0 − 1 = 5.2%; 5.2 / 5.0 − 1 = 4% is within it
-    expect(judgeHostOverRuns(named([at(5.0, 7.5), at(5.26, 7.5)]), margin).reasons).toEqual([
-      'its fixed loop moved 5.2% between runs, past the ±5% margin',
+    expect(judgeHostOverChecks(named([at(5.0, 7.5), at(5.26, 7.5)]), margin).reasons).toEqual([
+      'its fixed loop moved 5.2% from check to check, past the ±5% margin',
     ]);
-    expect(judgeHostOverRuns(named([at(5.0, 7.5), at(5.2, 7.5)]), margin).quiet).toBe(true);
+    expect(judgeHostOverChecks(named([at(5.0, 7.5), at(5.2, 7.5)]), margin).quiet).toBe(true);
     const busy = judgeHost({ ...quiet, busyProcesses: [{ pid: 9, name: 'cc1plus', cpuPercent: 95 }] });
-    expect(judgeHostOverRuns(named([at(5.0, 7.5), busy, undefined, busy]), margin)).toEqual({
+    expect(judgeHostOverChecks(named([at(5.0, 7.5), busy, undefined, busy]), margin)).toEqual({
       quiet: false,
       reasons: [
         'run 3 recorded no host check',
-        'its check called it busy before run 2 (other processes use 95% of a CPU (cc1plus pid 9 95%)), run 4 (other processes use 95% of a CPU (cc1plus pid 9 95%))',
-        'its fixed loop moved 22.0% between runs, past the ±5% margin',
-        'its memory pass moved 44.2% between runs, past the ±5% margin',
+        'its check called it busy at run 2 (other processes use 95% of a CPU (cc1plus pid 9 95%)), run 4 (other processes use 95% of a CPU (cc1plus pid 9 95%))',
+        'its fixed loop moved 22.0% from check to check, past the ±5% margin',
+        'its memory pass moved 44.2% from check to check, past the ±5% margin',
       ],
     });
     // runs on different machines: no margin, so only what each check said is judged
-    expect(judgeHostOverRuns(named([at(5.0, 7.5), at(6.1, 5.2)]), { hostCases: true })).toEqual({ quiet: true, reasons: [] });
-    expect(judgeHostOverRuns(named([at(5.0, 7.5), busy]), { hostCases: true }).reasons).toEqual([
-      'its check called it busy before run 2 (other processes use 95% of a CPU (cc1plus pid 9 95%))',
+    expect(judgeHostOverChecks(named([at(5.0, 7.5), at(6.1, 5.2)]), { hostCases: true })).toEqual({ quiet: true, reasons: [] });
+    expect(judgeHostOverChecks(named([at(5.0, 7.5), busy]), { hostCases: true }).reasons).toEqual([
+      'its check called it busy at run 2 (other processes use 95% of a CPU (cc1plus pid 9 95%))',
     ]);
   });
 });
@@ -155,9 +155,42 @@ describe('the noisy-host check', () => {
       expect(check.memory!.passMs).toBeGreaterThan(0);
       // the per-case notes do not repeat it
       expect(r.stdout).not.toMatch(/busy/);
+      // a run of a few seconds is not checked again after its cases
+      expect(readResultFile(out).environment.hostCheckAfter).toBeUndefined();
     } finally {
       spinner.kill('SIGKILL');
     }
+  });
+
+  it('a run of 20 s or more checks the host again after its last case: a host that turned busy meanwhile is said once and recorded', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'moebench-host-')), 'r.json');
+    // two processes sampling 9 s each, in real time (the fake engine's clock is its own), the second
+    // beside a process that starts spinning 12 s in
+    const args = ['run', '--backend', 'ort-cpu', '--preset', 'small', '--layer', 'dense', '--phase', 'decode', '--tokens', '16'];
+    args.push('--repetitions', '2', '--min-time-ms', '9000', '--max-time-ms', '9000');
+    const run = spawn(process.execPath, [CLI, ...args, '--out', out], { cwd: WORKDIR });
+    let stderr = '';
+    run.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const ended = new Promise<number | null>((resolve) => run.on('close', resolve));
+    await new Promise((r) => setTimeout(r, 12_000));
+    const spinner = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
+    try {
+      expect(await ended, stderr).toBe(0);
+    } finally {
+      spinner.kill('SIGKILL');
+    }
+    const { hostCheck, hostCheckAfter } = readResultFile(out).environment;
+    expect(hostCheck!.busyProcesses.map((p) => p.pid)).not.toContain(spinner.pid);
+    expect(hostCheckAfter!.noisy).toBe(true);
+    expect(hostCheckAfter!.busyProcesses.map((p) => p.pid)).toContain(spinner.pid);
+    const said = stderr.split('\n').filter((l) => l.startsWith('moebench: the host changed during this run'));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(
+      new RegExp(
+        `^moebench: the host changed during this run: its check called it busy at the end \\(other processes use \\d+% of a CPU \\(.*pid ${spinner.pid}`,
+      ),
+    );
+    expect(said[0]).toMatch(/; its later cases may differ from its earlier ones by the host's doing$/);
   });
 
   it('compare and report of a run beside a busy process and one without say the host was not quiet over them', async () => {
@@ -174,7 +207,7 @@ describe('the noisy-host check', () => {
     // the first run's check may call the host busy too, when other tests load it: then it is named first
     const escape = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const said = new RegExp(
-      `host not quiet over these runs: its check called it busy before (.*, )?${escape(join(dir, 'busy.json'))} \\(other processes use`,
+      `host not quiet over these runs: its check called it busy at (.*, )?${escape(join(dir, 'busy.json'))} \\(other processes use`,
     );
     const compare = moebench(['compare', join(dir, 'quiet.json'), join(dir, 'busy.json'), '--by', 'file']);
     expect(compare.status, compare.stderr).toBe(0);

@@ -60,7 +60,7 @@ describe('a 1.2 file whose interval over processes went below zero', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/r\.json: repaired 1 case\(s\)/);
     const after = JSON.parse(readFileSync(path, 'utf8'));
-    expect(after.schemaVersion).toBe('1.7');
+    expect(after.schemaVersion).toBe('1.8');
     expect(after.cases[0].samplesMs).toEqual(JSON.parse(before).cases[0].samplesMs);
     expect(after.cases[0].summary.medianCi95Ms[0]).toBeGreaterThan(0);
     // repaired once, it has nothing left to repair

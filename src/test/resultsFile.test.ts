@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseResultFile, readResultFile, serializeResultFile, writeResultFileAtomic } from '../results/io.js';
 import { ResultFileError } from '../errors.js';
 import { integrityOf } from '../results/integrity.js';
-import { SCHEMA_VERSION, type ResultFileBody } from '../results/schema.js';
+import { SCHEMA_MAJOR, SCHEMA_MINOR, SCHEMA_VERSION, type ResultFileBody } from '../results/schema.js';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'fake-run.json');
 
@@ -23,7 +23,7 @@ describe('result files', () => {
   it('an older minor version is read: the fixture was written as 1.0, before summaries had lag1Autocorrelation', () => {
     const file = readResultFile(FIXTURE);
     expect(file.schemaVersion).toBe('1.0');
-    expect(SCHEMA_VERSION).toBe('1.7');
+    expect(SCHEMA_VERSION).toBe('1.8');
     expect(file.cases[0].summary!.lag1Autocorrelation).toBeUndefined();
   });
 
@@ -72,7 +72,7 @@ describe('result files', () => {
     const data = JSON.parse(serializeResultFile(body()));
     delete data.cases[0].work;
     data.integrity = integrityOf(data);
-    expect(() => parseResultFile(JSON.stringify(data), 'm.json')).toThrow(/m.json: does not match result schema 1.7: cases.0.work/);
+    expect(() => parseResultFile(JSON.stringify(data), 'm.json')).toThrow(/m.json: does not match result schema 1.8: cases.0.work/);
   });
 
   it('a hand-altered file fails the integrity check', () => {
@@ -93,7 +93,8 @@ describe('result files', () => {
 
   it('a newer minor version with extra fields is still read', () => {
     const data = JSON.parse(serializeResultFile(body()));
-    data.schemaVersion = '1.7';
+    // one minor version past this one
+    data.schemaVersion = `${SCHEMA_MAJOR}.${SCHEMA_MINOR + 1}`;
     data.cases[0].futureField = { x: 1 };
     data.integrity = integrityOf(data);
     const file = parseResultFile(JSON.stringify(data), 'minor.json');

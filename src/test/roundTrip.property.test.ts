@@ -90,25 +90,28 @@ const environmentArb = fc.record({
   host: fc.string({ minLength: 1, maxLength: 30 }),
   gpus: fc.boolean(),
   envVars: fc.dictionary(fc.constantFrom('CUDA_VISIBLE_DEVICES', 'OMP_NUM_THREADS', 'NVIDIA_TF32_OVERRIDE'), fc.string({ maxLength: 8 })),
-  // what the host check read, judged as a run judges it; absent as in files from before 1.3
-  hostSignals: fc.option(
-    fc.record({
-      cpus: fc.integer({ min: 1, max: 256 }),
-      loadAverage1m: fc.double({ min: 0, max: 64, noNaN: true }),
-      busyProcesses: fc.array(
-        fc.record({
-          pid: fc.integer({ min: 1, max: 4_194_304 }),
-          name: fc.string({ maxLength: 15 }),
-          cpuPercent: fc.integer({ min: 10, max: 1600 }),
-        }),
-        { maxLength: 3 },
-      ),
-      calibration: fc.option(steadinessArb('loopMs'), { nil: undefined }),
-      memory: fc.option(steadinessArb('passMs'), { nil: undefined }),
-    }),
-    { nil: undefined },
-  ),
+  // what the host checks read, judged as a run judges them; absent as in files from before 1.3 (the
+  // one before the cases) and 1.8 (the one after them, taken only by runs long enough)
+  hostSignals: fc.option(hostSignalsArb(), { nil: undefined }),
+  hostSignalsAfter: fc.option(hostSignalsArb(), { nil: undefined }),
 });
+
+function hostSignalsArb() {
+  return fc.record({
+    cpus: fc.integer({ min: 1, max: 256 }),
+    loadAverage1m: fc.double({ min: 0, max: 64, noNaN: true }),
+    busyProcesses: fc.array(
+      fc.record({
+        pid: fc.integer({ min: 1, max: 4_194_304 }),
+        name: fc.string({ maxLength: 15 }),
+        cpuPercent: fc.integer({ min: 10, max: 1600 }),
+      }),
+      { maxLength: 3 },
+    ),
+    calibration: fc.option(steadinessArb('loopMs'), { nil: undefined }),
+    memory: fc.option(steadinessArb('passMs'), { nil: undefined }),
+  });
+}
 
 type CaseSpec = {
   status: string;
@@ -135,13 +138,14 @@ function caseFrom(i: number, spec: CaseSpec): CaseResult {
 
 function fileFrom(
   cases: CaseResult[],
-  env: { host: string; gpus: boolean; envVars: Record<string, string>; hostSignals?: HostSignals },
+  env: { host: string; gpus: boolean; envVars: Record<string, string>; hostSignals?: HostSignals; hostSignalsAfter?: HostSignals },
 ): ResultFileBody {
   const environment: Environment = {
     ...fixture.environment,
     host: env.host,
     envVars: env.envVars,
     ...(env.hostSignals ? { hostCheck: judgeHost(env.hostSignals) } : {}),
+    ...(env.hostSignalsAfter ? { hostCheckAfter: judgeHost(env.hostSignalsAfter) } : {}),
     gpus: env.gpus
       ? [{ index: 0, name: 'NVIDIA H100 80GB HBM3', uuid: 'GPU-0', memoryTotalMiB: 81559, driverVersion: '550.54.15' } as Environment['gpus'][number]]
       : [],
