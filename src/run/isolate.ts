@@ -41,6 +41,24 @@ export interface IsolationOptions {
 // the built worker, also when this module is loaded from source (the tests import src/ directly)
 const CASE_WORKER = join(projectRoot(), 'dist', 'src', 'run', 'caseWorker.js');
 
+const STOP_SIGNALS: ReadonlySet<NodeJS.Signals> = new Set(['SIGTERM', 'SIGINT', 'SIGHUP']);
+/** How long a worker stopped by a signal waits for the run to be stopped by it too. */
+const STOP_GRACE_MS = 2000;
+
+/** Resolves when `signal` aborts or after `ms`, whichever is first. */
+function abortedWithin(signal: AbortSignal, ms: number): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(finish, ms);
+    function finish() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', finish);
+      resolve();
+    }
+    signal.addEventListener('abort', finish);
+  });
+}
+
 /** Runs one case in its own process; always resolves, with a failed result when the worker dies. */
 export async function executeIsolated(
   job: CaseJob,
@@ -56,6 +74,11 @@ export async function executeIsolated(
     execArgv: o.heapLimitMb ? [`--max-old-space-size=${o.heapLimitMb}`] : [],
   });
   if (end.answer) return end.answer;
+  // a scheduler stopping the job (Slurm's requeue, scancel) signals each of its processes at once,
+  // and the worker's end can be seen before the run's own handler has run: the case then looked
+  // failed, was saved so, and its resume skipped it. moebench kills workers with SIGKILL only, so
+  // a stop signal is the run being stopped, once the run has heard it too
+  if (end.signal && STOP_SIGNALS.has(end.signal) && o.signal) await abortedWithin(o.signal, STOP_GRACE_MS);
   const error = end.startError ? `could not start the case worker: ${end.startError}` : failureReason({ ...end, timeoutMs: o.timeoutMs });
   return {
     ...baseResult(job.case, backend, job.device, { ...process.env, ...job.workerEnv }),

@@ -101,6 +101,61 @@ describe('SIGHUP (a closed terminal or ssh session) is an interrupt like SIGINT'
   });
 });
 
+describe('a scheduler stopping the job signals the case worker and the run at once (Slurm requeue)', () => {
+  // tiny's cases with dense prefill hanging, started; resolves once its first two cases are saved,
+  // with the pid of the worker measuring the third
+  async function runUpToHang(out: string) {
+    const child = spawn(
+      process.execPath,
+      [CLI, 'run', '--backend', 'fake', '--preset', 'tiny', '--tokens', '4', '--min-time-ms', '5', '--repetitions', '1', '--out', out],
+      {
+        env: { ...process.env, ...fakeScript({ latenciesMs: [1], hangCases: ['dense/prefill'] }) },
+        stdio: ['ignore', 'ignore', 'pipe'],
+        cwd: WORKDIR,
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    const deadline = Date.now() + 60_000;
+    let worker: number | undefined;
+    while (Date.now() < deadline && worker === undefined) {
+      await new Promise((r) => setTimeout(r, 50));
+      if (!(existsSync(out) && readResultFile(out).cases.length === 2)) continue;
+      const children = spawnSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' })
+        .stdout.trim()
+        .split('\n')
+        .filter(Boolean);
+      if (children.length === 1) worker = Number(children[0]);
+    }
+    expect(worker, 'the hanging case worker').toBeDefined();
+    return { child, worker: worker!, exited, stderr: () => stderr };
+  }
+
+  it('the worker stopped first is not taken for a failed case: the run stops, the case is left for --resume', async () => {
+    const out = join(tmp(), 'r.json');
+    const { child, worker, exited, stderr } = await runUpToHang(out);
+    process.kill(worker, 'SIGTERM');
+    await new Promise((r) => setTimeout(r, 200));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    expect(stderr()).toMatch(/continue with: moebench run --resume .*r\.json/);
+    const cases = readResultFile(out).cases;
+    expect(cases.map((c) => c.status)).toEqual(['ok', 'ok']);
+    expect(cases.map((c) => c.id)).not.toContain('tiny/dense/prefill/t4/fp32');
+  });
+
+  it('a worker stopped alone, the run going on, is still a failed case that says why', async () => {
+    const out = join(tmp(), 'r.json');
+    const { worker, exited } = await runUpToHang(out);
+    process.kill(worker, 'SIGTERM');
+    expect(await exited).toBe(1);
+    const prefill = readResultFile(out).cases.find((c) => c.id === 'tiny/dense/prefill/t4/fp32')!;
+    expect(prefill.status).toBe('failed');
+    expect(prefill.status === 'failed' && prefill.error).toMatch(/^crashed: killed by SIGTERM/);
+  });
+});
+
 describe('readers and odd bytes', () => {
   it('a result file that starts with a UTF-8 byte-order mark is read', () => {
     const path = join(tmp(), 'bom.json');
