@@ -77,61 +77,45 @@ describe('a new run never overwrites a file', () => {
 describe('SIGHUP (a closed terminal or ssh session) is an interrupt like SIGINT', () => {
   it('leaves a valid file with the finished cases and names the --resume command', async () => {
     const out = join(tmp(), 'r.json');
-    const child = spawn(
-      process.execPath,
-      [CLI, 'run', '--backend', 'fake', '--preset', 'tiny', '--tokens', '4', '--min-time-ms', '5', '--repetitions', '1', '--out', out],
-      {
-        env: { ...process.env, ...fakeScript({ latenciesMs: [1], hangCases: ['dense/prefill'] }) },
-        stdio: ['ignore', 'ignore', 'pipe'],
-        cwd: WORKDIR,
-      },
-    );
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline) {
-      if (existsSync(out) && readResultFile(out).cases.length === 2) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const { child, exited, stderr } = await runUpToHang(out);
     child.kill('SIGHUP');
-    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-    expect(code).toBe(129);
-    expect(stderr).toMatch(/continue with: moebench run --resume .*r\.json/);
+    expect(await exited).toBe(129);
+    expect(stderr()).toMatch(/continue with: moebench run --resume .*r\.json/);
     expect(parseResultFile(readFileSync(out, 'utf8'), out).cases).toHaveLength(2);
   });
 });
 
-describe('a scheduler stopping the job signals the case worker and the run at once (Slurm requeue)', () => {
-  // tiny's cases with dense prefill hanging, started; resolves once its first two cases are saved,
-  // with the pid of the worker measuring the third
-  async function runUpToHang(out: string) {
-    const child = spawn(
-      process.execPath,
-      [CLI, 'run', '--backend', 'fake', '--preset', 'tiny', '--tokens', '4', '--min-time-ms', '5', '--repetitions', '1', '--out', out],
-      {
-        env: { ...process.env, ...fakeScript({ latenciesMs: [1], hangCases: ['dense/prefill'] }) },
-        stdio: ['ignore', 'ignore', 'pipe'],
-        cwd: WORKDIR,
-      },
-    );
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-    const deadline = Date.now() + 60_000;
-    let worker: number | undefined;
-    while (Date.now() < deadline && worker === undefined) {
-      await new Promise((r) => setTimeout(r, 50));
-      if (!(existsSync(out) && readResultFile(out).cases.length === 2)) continue;
-      const children = spawnSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' })
-        .stdout.trim()
-        .split('\n')
-        .filter(Boolean);
-      if (children.length === 1) worker = Number(children[0]);
-    }
-    expect(worker, 'the hanging case worker').toBeDefined();
-    return { child, worker: worker!, exited, stderr: () => stderr };
+// tiny's cases with dense prefill hanging, started; resolves once its first two cases are saved,
+// with the pid of the worker measuring the third
+async function runUpToHang(out: string) {
+  const child = spawn(
+    process.execPath,
+    [CLI, 'run', '--backend', 'fake', '--preset', 'tiny', '--tokens', '4', '--min-time-ms', '5', '--repetitions', '1', '--out', out],
+    {
+      env: { ...process.env, ...fakeScript({ latenciesMs: [1], hangCases: ['dense/prefill'] }) },
+      stdio: ['ignore', 'ignore', 'pipe'],
+      cwd: WORKDIR,
+    },
+  );
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  const deadline = Date.now() + 60_000;
+  let worker: number | undefined;
+  while (Date.now() < deadline && worker === undefined) {
+    await new Promise((r) => setTimeout(r, 50));
+    if (!(existsSync(out) && readResultFile(out).cases.length === 2)) continue;
+    const children = spawnSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' })
+      .stdout.trim()
+      .split('\n')
+      .filter(Boolean);
+    if (children.length === 1) worker = Number(children[0]);
   }
+  expect(worker, 'the hanging case worker').toBeDefined();
+  return { child, worker: worker!, exited, stderr: () => stderr };
+}
 
+describe('a scheduler stopping the job signals the case worker and the run at once (Slurm requeue)', () => {
   it('the worker stopped first is not taken for a failed case: the run stops, the case is left for --resume', async () => {
     const out = join(tmp(), 'r.json');
     const { child, worker, exited, stderr } = await runUpToHang(out);
