@@ -3,6 +3,7 @@ import { onHostCpu } from '../env/cards.js';
 import { hostWarning, judgeHost, judgeHostOverChecks, readHostSignals, type HostCheck } from '../env/hostLoad.js';
 import { EXIT } from '../errors.js';
 import { caseCsv, caseTable, planTable, sweepTable } from '../report/table.js';
+import { wrap } from '../text/table.js';
 import { ResultSession } from '../results/session.js';
 import { recordedRunOptions, type RunOptions } from '../run/options.js';
 import { planRun } from '../run/plan.js';
@@ -50,9 +51,9 @@ async function recheckHost(prepared: { p: PreparedRun }[], log: (line: string) =
     { hostCases, margin: COMPARE_DEFAULTS.minDifference },
   );
   if (!held.quiet)
-    log(
-      `moebench: the host changed during this run: ${held.reasons.join('; ')}; its later cases may differ from its earlier ones by the host's doing`,
-    );
+    wrap(
+      `moebench: the host changed during this run (${held.reasons.join('; ')}): its later cases may differ from its earlier ones by the host's doing`,
+    ).forEach((l) => log(l));
 }
 
 const failed = (p: PreparedRun) => p.session.cases.some((c) => c.status === 'failed' || c.status === 'invalid');
