@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { median, quantileSorted } from 'simple-statistics';
+import { medianSpread } from '../results/repetitions.js';
 
 /** What the host is doing besides moebench, read once before the first case. */
 export interface HostSignals {
@@ -95,10 +96,8 @@ export function judgeHostOverChecks(
   const busy = checks.filter((r) => r.check?.noisy).map((r) => `${r.name} (${r.check!.reasons.join('; ')})`);
   if (busy.length) reasons.push(`its check called it busy at ${busy.join(', ')}`);
   const moved = (name: string, levels: (number | undefined)[]) => {
-    const known = levels.filter((x): x is number => x !== undefined);
-    if (o.margin === undefined || known.length < 2) return;
-    const apart = Math.max(...known) / Math.min(...known) - 1;
-    if (apart > o.margin)
+    const apart = medianSpread(levels.filter((x): x is number => x !== undefined));
+    if (o.margin !== undefined && apart !== undefined && apart > o.margin)
       reasons.push(`its ${name} moved ${(apart * 100).toFixed(1)}% from check to check, past the ±${(o.margin * 100).toFixed(0)}% margin`);
   };
   moved(
