@@ -27,6 +27,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readResultFile } from '../src/results/io.js';
+import { deviceOnHostCpu } from '../src/env/cards.js';
 import { checksOfRun, judgeHostOverChecks } from '../src/env/hostLoad.js';
 import { medianSpread } from '../src/results/repetitions.js';
 import { fmt, formatTable } from '../src/text/table.js';
@@ -138,7 +139,7 @@ const host = runsRead[0].environment;
 // the honest answer, since no run's interval, built from its own processes, sees the host move
 const hostOverRuns = judgeHostOverChecks(
   runsRead.flatMap((f, i) => checksOfRun(f.environment, `run ${runName(files[i])}`)),
-  { hostCases: runsRead.some((f) => f.cases.some((c) => c.device.startsWith('cpu'))), margin: COMPARE_DEFAULTS.minDifference },
+  { hostCases: runsRead.some((f) => f.cases.some((c) => deviceOnHostCpu(c.device))), margin: COMPARE_DEFAULTS.minDifference },
 );
 const quiet = hostOverRuns.quiet;
 const holds = calibrated && (useful || !quiet);

@@ -8,6 +8,7 @@ import type { Run } from '../results/runs.js';
 import { THROTTLE_FRACTION, throttled, workingClock } from '../results/throttling.js';
 import { environmentFields } from '../results/environment.js';
 import { onceEach } from '../results/merge.js';
+import { deviceOnHostCpu } from '../env/cards.js';
 import { checksOfRun, judgeHostOverChecks } from '../env/hostLoad.js';
 import { bootstrapRatioCis, mannWhitney, processesToDecide, sideLogMean, sideObservations, welchRatio } from './stats.js';
 
@@ -212,7 +213,7 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
   const host = judgeHostOverChecks(
     compared.flatMap((r) => checksOfRun(r.environment, r.source)).filter((c) => c.check),
     {
-      hostCases: instances.some((i) => i.c.device.startsWith('cpu')),
+      hostCases: instances.some((i) => deviceOnHostCpu(i.c.device)),
       // two machines' levels differ by their hardware; only one machine's can drift
       margin: new Set(compared.map((r) => r.environment.host)).size === 1 ? o.minDifference : undefined,
     },

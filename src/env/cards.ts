@@ -13,6 +13,15 @@ import { softwareVulkanSelected } from './vulkan.js';
  */
 export type Placement = 'cuda' | 'webgpu' | 'host';
 
+/**
+ * A case's recorded device is the host CPU: describeDevice (machine.ts) begins every host-CPU label
+ * with "cpu", a CPU engine's and WebGPU's on a software adapter alike. What onHostCpu decides
+ * before a run, read back from its file.
+ */
+export function deviceOnHostCpu(device: string): boolean {
+  return device.startsWith('cpu');
+}
+
 /** Work placed so runs on the host CPU: a CPU engine, or WebGPU on a software adapter (lavapipe), whatever cards the host has. */
 export function onHostCpu(placement: Placement, env: NodeJS.ProcessEnv = process.env): boolean {
   return placement === 'host' || (placement === 'webgpu' && softwareVulkanSelected(env));

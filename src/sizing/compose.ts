@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js';
 import { linkFor } from './link.js';
+import { deviceOnHostCpu } from '../env/cards.js';
 import { cardPeakByName, findCardPeak, rooflineTimes, type CardPeak } from '../env/datasheets.js';
 import { ceilingsOf, type Ceiling } from '../results/ceilings.js';
 import { fmt } from '../text/table.js';
@@ -93,8 +94,8 @@ export interface Composition {
  * (files before 1.4 allowed it) does not make them that card's.
  */
 export function measuredCard(file: MeasuredRun, c: CaseResult): CardPeak | undefined {
-  // the host CPU, or a software WebGPU adapter on it: describeDevice names both "cpu …"
-  if (c.device.startsWith('cpu')) return ceilingPeak(file, c, file.environment.memoryBytes / 1024 ** 3);
+  // the host CPU, or a software WebGPU adapter on it
+  if (deviceOnHostCpu(c.device)) return ceilingPeak(file, c, file.environment.memoryBytes / 1024 ** 3);
   const m = /^gpu:(\d+)/.exec(c.device);
   const gpu = m ? file.environment.gpus.find((g) => g.index === Number(m[1])) : undefined;
   if (gpu) return findCardPeak(gpu.name) ?? ceilingPeak(file, c, (gpu.memoryTotalMiB ?? 0) / 1024);
@@ -129,7 +130,8 @@ function ceilingPeak(file: MeasuredRun, c: CaseResult, memoryGiB: number): CardP
  */
 function refuseScaling(from: CardPeak, to: CardPeak, what: string): void {
   if (!from.measured && !to.measured) return;
-  const cpu = from.name.startsWith('cpu') && !to.name.startsWith('cpu');
+  // a measured peak's name begins with its device
+  const cpu = deviceOnHostCpu(from.name) && !deviceOnHostCpu(to.name);
   throw new UsageError(
     cpu
       ? `${what} was measured on the CPU (${from.name}); a CPU measurement is never scaled to a GPU (${to.name}): measure it on the ${to.name}`
@@ -184,7 +186,7 @@ export function compose(file: MeasuredRun, path: string, o: ComposeOptions): Com
     throw new UsageError(
       o.card
         ? `unknown card "${o.card}": see src/env/datasheets.ts for the cards with datasheet peaks`
-        : `${path}: measured on ${anyCase.device}, which has no datasheet peaks and no roofline probes in the files given; attention and any scaling need a card's ceilings${anyCase.device.startsWith('cpu') ? '' : ' (or name a card with datasheet peaks with --card)'}: run moebench run --suite roofline --backend ${anyCase.backend}`,
+        : `${path}: measured on ${anyCase.device}, which has no datasheet peaks and no roofline probes in the files given; attention and any scaling need a card's ceilings${deviceOnHostCpu(anyCase.device) ? '' : ' (or name a card with datasheet peaks with --card)'}: run moebench run --suite roofline --backend ${anyCase.backend}`,
     );
   }
   const weightsGiBPerCard = weightsPerCardBytes(preset, o.layout.ep) / 1024 ** 3;
