@@ -59,7 +59,7 @@ if [ "$step" = land ]; then
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
   tar -xf "$tarball" -C "$tmp"
-  files=() dest=() runs=()
+  files=() targets=() runs=()
   for f in "$tmp"/*; do
     case $f in
       *-repeat-runs.tar.xz) runs=("$f") && continue ;;
@@ -67,22 +67,21 @@ if [ "$step" = land ]; then
       *.json) d=$results ;;
       *) d=$folder ;;
     esac
-    files+=("$f") dest+=("$d")
+    files+=("$f") targets+=("$d/$(basename "$f")")
   done
   unpacked=$folder/$name-repeat-runs
-  for i in "${!files[@]}"; do
-    [ ! -e "${dest[$i]}/$(basename "${files[$i]}")" ] || { log "land: ${dest[$i]}/$(basename "${files[$i]}") is already there; nothing landed"; exit 2; }
+  for t in "${targets[@]}"; do
+    [ ! -e "$t" ] || { log "land: $t is already there; nothing landed"; exit 2; }
   done
   [ ${#runs[@]} -eq 0 ] || [ ! -e "$unpacked" ] || { log "land: $unpacked is already there; nothing landed"; exit 2; }
   mkdir -p "$results" "$folder"
   for i in "${!files[@]}"; do
-    cp -p "${files[$i]}" "${dest[$i]}/"
-    echo "${dest[$i]}/$(basename "${files[$i]}")"
+    cp -p "${files[$i]}" "${targets[$i]}"
+    echo "${targets[$i]}"
     # a real-shape model's file is what a fleet is sized from
-    [ "${dest[$i]}" = "$results" ] || continue
-    landed=${dest[$i]}/$(basename "${files[$i]}")
-    for model in $(node -p 'const ps = require(process.argv[1]).cases.map((c) => c.workload.preset); [...new Set(ps)].filter((p) => !["small", "tiny", "tiny-mla", "roofline"].includes(p)).join(" ")' "$landed" 2>/dev/null || true); do
-      log "land: size from it: npx moebench size --scenario bench/scenarios/seed.json --from $landed --model $model"
+    [ "$(dirname "${targets[$i]}")" = "$results" ] || continue
+    for model in $(node -p 'const ps = require(process.argv[1]).cases.map((c) => c.workload.preset); [...new Set(ps)].filter((p) => !["small", "tiny", "tiny-mla", "roofline"].includes(p)).join(" ")' "${targets[$i]}" 2>/dev/null || true); do
+      log "land: size from it: npx moebench size --scenario bench/scenarios/seed.json --from ${targets[$i]} --model $model"
     done
   done
   if [ ${#runs[@]} -gt 0 ]; then
