@@ -163,7 +163,7 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
             type: 'string',
             default: COMPARE_DEFAULTS.by,
             describe:
-              'what tells the sides apart: card, backend, file (each file a side), folder (each folder a side: several runs each), or an environment field (node, host, packages.onnxruntime-node, ...)',
+              'what tells the sides apart: card, backend, file (each file a side), folder (each folder a side: several runs each), or an environment field (node, host, packages.onnxruntime-node, ...). Files all of one card are compared by file, or by backend when no case of one backend is in two of them',
           })
           .option('baseline', { type: 'string', describe: 'side label or file to compare against' })
           .option('format', { type: 'string', default: 'table', describe: COMPARE_FORMATS.join(', ') })
@@ -234,7 +234,11 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
           .option('link-gbytes-per-s', { type: 'number', describe: 'as for size' })
           .option('link-gbps', { type: 'string', hidden: true })
           .option('card', { type: 'string', describe: 'as for size' })
-          .option('by', { type: 'string', describe: "the comparison's sides, as for compare (default card; file when every file is from one card)" }),
+          .option('by', {
+            type: 'string',
+            describe:
+              "the comparison's sides, as for compare (default card; when every file is from one card, file, or backend when no case of one backend is in two files)",
+          }),
       async (argv) => {
         const { reportCommand } = await import('./commands/report.js');
         code = await reportCommand(

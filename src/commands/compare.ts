@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { compareBySides, type CompareOptions } from '../compare/compare.js';
+import { chosenSidesLine, compareBySides, type CompareOptions } from '../compare/compare.js';
 import { formatComparison, type CompareFormat } from '../compare/format.js';
 import { EXIT, UsageError } from '../errors.js';
 import { loadingNotes, loadRuns } from '../results/runs.js';
@@ -32,8 +32,8 @@ export async function compareCommand(
   for (const line of loadingNotes(loaded)) io.err(line);
   if (runs.length === 0) throw new UsageError(`no readable result files in ${paths.join(', ')}`);
   // runs of one card before and after a change: compared file against file without being asked
-  const { comparison, allFrom } = compareBySides(runs, o, Boolean(o.byGiven));
-  if (allFrom) io.err(`moebench: every file is from ${allFrom}: comparing file against file (--by file)`);
+  const { comparison, allFrom, chosen } = compareBySides(runs, o, Boolean(o.byGiven));
+  if (allFrom && chosen) io.err(chosenSidesLine(allFrom, chosen));
   if (comparison.repeated)
     io.err(
       `moebench: ${comparison.repeated} measurement(s) given more than once (a run's file and a collection holding it, or a copy) are counted once`,

@@ -2,7 +2,7 @@ import { writeFileDurable } from '../files/durable.js';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { compareBySides, COMPARE_DEFAULTS } from '../compare/compare.js';
+import { chosenSidesLine, compareBySides, COMPARE_DEFAULTS } from '../compare/compare.js';
 import { UsageError } from '../errors.js';
 import { renderReport, type ReportSizing } from '../report/html.js';
 import { onceEach } from '../results/merge.js';
@@ -27,7 +27,7 @@ export interface ReportOptions {
   contextTokens: number;
   linkGBps?: number;
   card?: string;
-  /** What tells the comparison's sides apart, as for compare; default card, or file when every file is from one card. */
+  /** What tells the comparison's sides apart, as for compare: card unless told, as compareBySides chooses. */
   by?: string;
 }
 
@@ -77,9 +77,9 @@ export async function reportCommand(paths: string[], o: ReportOptions, io: Io): 
   if (runs.length === 0) throw new UsageError(`no readable result files in ${paths.join(', ')}`);
   // a page of failed or skipped cases still shows them; there is just nothing to compare
   const measured = runs.some((r) => r.cases.some(isMeasured));
-  const comparison = measured
-    ? compareBySides(loaded.runs, { ...COMPARE_DEFAULTS, ...(o.by ? { by: o.by } : {}) }, o.by !== undefined).comparison
-    : undefined;
+  const sided = measured ? compareBySides(loaded.runs, { ...COMPARE_DEFAULTS, ...(o.by ? { by: o.by } : {}) }, o.by !== undefined) : undefined;
+  if (sided?.allFrom && sided.chosen) io.err(chosenSidesLine(sided.allFrom, sided.chosen));
+  const comparison = sided?.comparison;
   // the UMD build defines a global Chart and needs no module loader in the page
   const chartJs = readFileSync(join(dirname(require.resolve('chart.js')), 'chart.umd.js'), 'utf8');
   const html = renderReport(

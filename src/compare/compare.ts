@@ -369,12 +369,30 @@ export function summarizeSides(c: Comparison): SideSummary[] {
 }
 
 /**
- * compareRuns with the sides people mean: by card unless told, and when every file is from one
- * card (runs before and after a change) file against file; `allFrom` then names that card.
+ * compareRuns with the sides people mean: by card unless told. When every file is from one card,
+ * file against file (runs before and after a change), or, when no case of one backend is in two
+ * files (each engine's run of one sitting), backend against backend; `allFrom` then names that
+ * card and `chosen` the sides taken.
  */
-export function compareBySides(runs: Run[], o: CompareOptions, byGiven: boolean): { comparison: Comparison; allFrom?: string } {
+export function compareBySides(
+  runs: Run[],
+  o: CompareOptions,
+  byGiven: boolean,
+): { comparison: Comparison; allFrom?: string; chosen?: 'file' | 'backend' } {
   const comparison = compareRuns(runs, o);
-  if (comparison.sides.length === 1 && o.by === 'card' && !byGiven && new Set(runs.map((r) => r.source)).size > 1)
-    return { comparison: compareRuns(runs, { ...o, by: 'file' }), allFrom: comparison.sides[0].label };
-  return { comparison };
+  if (comparison.sides.length > 1 || o.by !== 'card' || byGiven || new Set(runs.map((r) => r.source)).size < 2) return { comparison };
+  const allFrom = comparison.sides[0].label;
+  const byFile = compareRuns(runs, { ...o, by: 'file' });
+  if (byFile.pairs.length === 0) {
+    const byBackend = compareRuns(runs, { ...o, by: 'backend' });
+    if (byBackend.pairs.length) return { comparison: byBackend, allFrom, chosen: 'backend' };
+  }
+  return { comparison: byFile, allFrom, chosen: 'file' };
+}
+
+/** What compare and report say when compareBySides chose the sides. */
+export function chosenSidesLine(allFrom: string, chosen: 'file' | 'backend'): string {
+  return chosen === 'file'
+    ? `moebench: every file is from ${allFrom}: comparing file against file (--by file)`
+    : `moebench: every file is from ${allFrom} and no case of one backend is in two of them: comparing backend against backend (--by backend)`;
 }

@@ -148,13 +148,37 @@ export function toDecideLine(c: Pick<Comparison, 'pairs'>, by: 'processes' | 'ru
     : `${intro}${take(all)} would decide ${allText}${rest}.`;
 }
 
+/**
+ * The starred rows' reasons, each reason said once: a row alone keeps its line; rows that share
+ * their reasons (every engine of a sitting noisy against one baseline) are listed under them,
+ * a case's candidates on its line (a nested list, so markdown keeps it a list), so ten such rows
+ * of two candidates take seven lines, not twenty.
+ */
+function footnotes(warned: Pair[], l: Layout): string[] {
+  const byReasons = new Map<string, Pair[]>();
+  for (const p of warned) {
+    const reasons = p.warnings!.join('; ');
+    byReasons.set(reasons, [...(byReasons.get(reasons) ?? []), p]);
+  }
+  return [...byReasons].flatMap(([reasons, pairs]) => {
+    if (pairs.length === 1) {
+      const [p] = pairs;
+      return wrap(`* ${rowName(p.row, l)}${l.oneCandidate ? '' : ` (${p.candidate})`}: ${reasons}`);
+    }
+    const candidatesByRow = new Map<string, string[]>();
+    for (const p of pairs) {
+      const name = rowName(p.row, l);
+      candidatesByRow.set(name, [...(candidatesByRow.get(name) ?? []), p.candidate]);
+    }
+    const rows = [...candidatesByRow].map(([name, candidates]) => (l.oneCandidate ? name : `${name} (${candidates.join(', ')})`));
+    return [...wrap(`* ${pairs.length} rows: ${reasons}:`), ...rows.map((row) => `  - ${row}`)];
+  });
+}
+
 function footer(c: Comparison, l: Layout): string[] {
   const lines: string[] = [];
   const warned = c.pairs.filter((p) => p.warnings?.length);
-  if (warned.length) {
-    lines.push('');
-    for (const p of warned) lines.push(...wrap(`* ${rowName(p.row, l)}${l.oneCandidate ? '' : ` (${p.candidate})`}: ${p.warnings!.join('; ')}`));
-  }
+  if (warned.length) lines.push('', ...footnotes(warned, l));
   if (c.unmatched.length) {
     lines.push('', 'cases on some sides only:');
     for (const u of c.unmatched) lines.push(`  ${rowName(u.row, l)}: only in ${u.presentIn.join(', ')}; missing in ${u.missingIn.join(', ')}`);

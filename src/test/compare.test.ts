@@ -3,7 +3,16 @@ import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compareRuns, COMPARE_DEFAULTS, summarizeSides, verdictOf, type Comparison, type Pair } from '../compare/compare.js';
+import {
+  chosenSidesLine,
+  compareBySides,
+  compareRuns,
+  COMPARE_DEFAULTS,
+  summarizeSides,
+  verdictOf,
+  type Comparison,
+  type Pair,
+} from '../compare/compare.js';
 import { formatComparison, summaryLine, testOf, toDecideLine } from '../compare/format.js';
 import { mannWhitney, processesToDecide, processLevelRatio, sideLogMean, welchRatio } from '../compare/stats.js';
 import { summarize } from '../measure/stats.js';
@@ -86,6 +95,29 @@ describe("compare: verdicts from both runs' samples (fixtures written by the har
     // t8 is noisy on both sides and compared call by call: withheld
     expect(r.pairs.map((p) => p.verdict)).toEqual(['SLOWER', 'SLOWER', 'SLOWER', 'UNCERTAIN', 'SLOWER']);
     expect(r.pairs[0].row).toEqual({ id: 'tiny/dense/decode/t1/fp32', device: 'fake (H100 stand-in)' });
+  });
+  it('files of one card, each of another engine, are compared backend against backend without being asked', () => {
+    const [run] = loadRuns([BASE]).runs;
+    const engine = (source: string, backend: string) => ({ ...run, source, cases: run.cases.map(measured).map((x) => ({ ...x, backend })) });
+    const sittingFiles = [engine('torch.json', 'torch-cuda'), engine('ort.json', 'ort-webgpu'), engine('tfjs.json', 'tfjs-webgpu')];
+    const sitting = compareBySides(sittingFiles, COMPARE_DEFAULTS, false);
+    expect(sitting.chosen).toBe('backend');
+    expect(sitting.comparison.sides.map((s) => s.label)).toEqual(['torch-cuda', 'ort-webgpu', 'tfjs-webgpu']);
+    expect(sitting.comparison.pairs).toHaveLength(2 * run.cases.length);
+    expect(chosenSidesLine(sitting.allFrom!, sitting.chosen!)).toBe(
+      'moebench: every file is from fake (H100 stand-in) and no case of one backend is in two of them: comparing backend against backend (--by backend)',
+    );
+    // t8 is noisy in every file: its two rows share their reasons, said once above them
+    const text = formatComparison(sitting.comparison, 'table');
+    expect(text).toContain('\n* 2 rows: baseline noisy; candidate noisy:\n  - tiny/dense/decode/t8/fp32 (ort-webgpu, tfjs-webgpu)\n\n');
+    expect(text).not.toMatch(/^\* tiny/m);
+    // a case of one engine in two files (before and after a change) keeps file against file
+    const again = compareBySides([...sittingFiles, engine('torch-after.json', 'torch-cuda')], COMPARE_DEFAULTS, false);
+    expect(again.chosen).toBe('file');
+    expect(again.comparison.sides.map((s) => s.label)).toEqual(['torch.json', 'ort.json', 'tfjs.json', 'torch-after.json']);
+    // an explicit --by card is obeyed: one side, nothing chosen
+    const told = compareBySides(sittingFiles, COMPARE_DEFAULTS, true);
+    expect([told.chosen, told.comparison.sides.length]).toEqual([undefined, 1]);
   });
 });
 
