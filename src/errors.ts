@@ -32,6 +32,18 @@ export class ResultFileError extends UsageError {
     super(`${path}: ${reason}`);
     this.name = 'ResultFileError';
   }
+
+  /** A file or folder the system would not read, in words rather than an errno code. */
+  static unreadable(path: string, err: unknown): ResultFileError {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why: Record<string, string> = {
+      ENOENT: 'no such file or folder',
+      EACCES: 'permission denied',
+      EISDIR: 'is a folder, not a file',
+      ENOTDIR: 'a part of its path is not a folder',
+    };
+    return new ResultFileError(path, `cannot read: ${(code && why[code]) ?? code ?? (err as Error).message}`);
+  }
 }
 
 /**

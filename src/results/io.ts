@@ -47,7 +47,7 @@ function sizeOf(path: string): number {
   try {
     return statSync(path).size;
   } catch (err) {
-    throw new ResultFileError(path, `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw ResultFileError.unreadable(path, err);
   }
 }
 
@@ -55,7 +55,7 @@ function readText(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ResultFileError(path, `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw ResultFileError.unreadable(path, err);
   }
 }
 

@@ -50,7 +50,7 @@ export function loadRuns(paths: string[]): LoadedRuns {
     try {
       isDir = statSync(path).isDirectory();
     } catch (err) {
-      throw new ResultFileError(path, `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw ResultFileError.unreadable(path, err);
     }
     if (!isDir) {
       add(runsOf(path));

@@ -781,7 +781,7 @@ describe('moebench compare', () => {
     it.each([
       ['truncated.json', /truncated.json: not valid JSON .* may be truncated/],
       ['future.json.txt', /future.json.txt: schema version 2.0 is not supported: this moebench reads 1.x \(upgrade moebench\)/],
-      ['nope.json', /nope.json: cannot read: ENOENT/],
+      ['nope.json', /nope.json: cannot read: no such file or folder/],
     ])('%s given explicitly is refused with exit 2', (name, message) => {
       const r = moebench(['compare', BASE, join(dir, name)]);
       expect(r.status).toBe(2);

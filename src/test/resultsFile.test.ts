@@ -103,8 +103,11 @@ describe('result files', () => {
 
   it('a file read from disk that does not exist gives its path and reason', () => {
     const dir = mkdtempSync(join(tmpdir(), 'moebench-results-'));
-    expect(() => readResultFile(join(dir, 'nope.json'))).toThrow(/nope.json: cannot read: ENOENT/);
+    expect(() => readResultFile(join(dir, 'nope.json'))).toThrow(/nope.json: cannot read: no such file or folder$/);
     writeFileSync(join(dir, 'x.json'), 'null');
     expect(() => readResultFile(join(dir, 'x.json'))).toThrow(/expected a JSON object/);
+    // the system's reasons in words, not errno codes
+    expect(() => readResultFile(join(dir, 'x.json', 'y.json'))).toThrow(/y.json: cannot read: a part of its path is not a folder$/);
+    expect(() => readResultFile(dir)).toThrow(/cannot read: is a folder, not a file$/);
   });
 });
