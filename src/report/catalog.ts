@@ -1,4 +1,4 @@
-import { fmt, formatTable } from '../text/table.js';
+import { fmt, formatTable, wrap } from '../text/table.js';
 import type { Preset } from '../workloads/presets.js';
 import type { Suite } from '../workloads/plan.js';
 
@@ -29,7 +29,7 @@ export function presetsTable(presets: Preset[]): string {
       flopsPerToken ? fmt(flopsPerToken / 1e9, 3) : '-',
     ]);
   }
-  return `${formatTable(rows, [false, true, true, false, false, true, true, true])}\n\n${presets.map((p) => `${p.name}: ${p.description} (${p.source})`).join('\n')}`;
+  return `${formatTable(rows, [false, true, true, false, false, true, true, true])}\n\n${presets.flatMap((p) => wrap(`${p.name}: ${p.description} (${p.source})`)).join('\n')}`;
 }
 
 /** `moebench suites`: what each suite runs, in how many processes, within what budget. Pure. */
@@ -43,7 +43,7 @@ export function suitesTable(suites: { suite: Suite; cases: number; processes: nu
       suite.timeBudgetS ? `${suite.timeBudgetS} s` : 'none (runs until each case converges)',
       suite.backend,
     ]);
-  return `${formatTable(rows, [false, true, true, false, false])}\n\n${suites.map(({ suite }) => `${suite.name}: ${suite.description}`).join('\n')}`;
+  return `${formatTable(rows, [false, true, true, false, false])}\n\n${suites.flatMap(({ suite }) => wrap(`${suite.name}: ${suite.description}`)).join('\n')}`;
 }
 
 /** 671 B, 37.0 B, 100 k: what a model card says, not 6.71e+11. */

@@ -27,7 +27,9 @@ describe('the CLI says what it is and what it has', () => {
     expect(r.stdout).toMatch(/mixtral-8x7b\s+0 \+ 32\s+4096\s+expert 14336\s+8 \(2, 0\)/);
     // the roofline probe: no layers of a model, 8 products of 4096², 2 × 8 × 4096² FLOPs a token
     expect(r.stdout).toMatch(/roofline\s+-\s+4096\s+8 × matmul 4096²\s+-\s+-\s+-\s+0\.268$/m);
-    for (const line of r.stdout.split('\n\n')[0].split('\n')) expect(line.length).toBeLessThanOrEqual(120);
+    // the table and the descriptions under it, wrapped to a 120-column terminal
+    for (const line of r.stdout.split('\n')) expect(line.length).toBeLessThanOrEqual(120);
+    expect(r.stdout).toMatch(/^deepseek-v3: DeepSeek-V3\/R1: 671B parameters/m);
   });
 
   it('moebench suites: each suite with its planned cases, processes per case and budget', () => {
@@ -39,5 +41,8 @@ describe('the CLI says what it is and what it has', () => {
     expect(r.stdout).toMatch(/deepseek-v3\s+\d+\s+3\s+none \(runs until each case converges\)/);
     expect(r.stdout).toMatch(/^default: A first look \(npm start\)/m);
     expect(r.stdout).toMatch(/^roofline\s+2\s+3\s+120 s\s+auto$/m);
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(120);
+    // a description's second line is indented under its name
+    expect(r.stdout).toMatch(/^default: A first look .*\n {2}\S/m);
   });
 });
