@@ -39,6 +39,9 @@ export async function compareCommand(
       `moebench: ${comparison.repeated} measurement(s) given more than once (a run's file and a collection holding it, or a copy) are counted once`,
     );
   if (comparison.sides.length < 2) {
+    // a file whose every case came out invalid or failed is no side: that, not the grouping, is the reason
+    const none = comparison.unmeasured.map((u) => `${u.source} (${u.statuses})`).join(', ');
+    if (none) throw new UsageError(`only one side has a measured case (${comparison.sides[0]?.label ?? 'none'}): no case measured in ${none}`);
     throw new UsageError(
       `everything given is one side (${comparison.sides[0]?.label ?? 'none'}) when grouped by ${comparison.by}: compare files from different cards, or use --by file (each file a side), --by folder (each folder a side, several runs each), --by backend or --by <environment field>`,
     );

@@ -2,7 +2,7 @@ import { dirname } from 'node:path';
 import { UsageError } from '../errors.js';
 import { geometricMean } from 'simple-statistics';
 import { geometricMeanCi95 } from '../measure/stats.js';
-import { processMediansMs, processSamplesMs } from '../results/repetitions.js';
+import { isMeasured, processMediansMs, processSamplesMs } from '../results/repetitions.js';
 import type { CaseResult } from '../results/schema.js';
 import type { Run } from '../results/runs.js';
 import { THROTTLE_FRACTION, throttled, workingClock } from '../results/throttling.js';
@@ -104,6 +104,11 @@ export interface Comparison {
   pairs: Pair[];
   /** Rows measured on some sides only. */
   unmatched: { row: RowKey; presentIn: string[]; missingIn: string[] }[];
+  /**
+   * Files given with no case measured (every one invalid, failed or skipped): on no side, so said
+   * apart, with their cases' statuses ("8 invalid"), rather than left out without a word.
+   */
+  unmeasured: { source: string; statuses: string }[];
   envDifferences: EnvDifference[];
   /**
    * Measurements met more than once in a side (a run's file and a collection holding it, or a
@@ -187,12 +192,25 @@ function envFields(run: Run, cases: CaseResult[]): Record<string, string> {
   return out;
 }
 
+/** "8 invalid", "2 failed, 1 skipped": a file's cases by status, most first. */
+function statusCounts(cases: CaseResult[]): string {
+  const counts = new Map<string, number>();
+  for (const c of cases) counts.set(c.status, (counts.get(c.status) ?? 0) + 1);
+  return [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .map(([status, n]) => `${n} ${status}`)
+    .join(', ');
+}
+
 /** Matches cases across sides and decides each pair from both runs' samples. Pure. */
 export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
   const measured = runs.map((run) => ({
     ...run,
-    cases: run.cases.filter((c) => c.samplesMs && c.samplesMs.length > 0 && (c.status === 'ok' || c.status === 'noisy')),
+    cases: run.cases.filter((c) => c.samplesMs && c.samplesMs.length > 0 && isMeasured(c)),
   }));
+  const unmeasured = measured.flatMap((run, i) =>
+    run.cases.length || !runs[i].cases.length ? [] : [{ source: run.source, statuses: statusCounts(runs[i].cases) }],
+  );
   // once within a side: the same run on both sides (a file against its copy) is still compared
   const once = onceEach(measured, (run, c) => sideOf(run, c, o.by));
   const repeated = once.repeated;
@@ -346,6 +364,7 @@ export function compareRuns(runs: Run[], o: CompareOptions): Comparison {
     sides: sideLabels.map((label) => ({ label, sources: sources(label) })),
     pairs,
     unmatched,
+    unmeasured,
     envDifferences,
     repeated,
     host,

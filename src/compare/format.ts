@@ -25,7 +25,9 @@ const rowName = (r: RowKey, l?: Layout) =>
   [r.id, l?.backend === r.backend ? undefined : r.backend, l?.device === r.device ? undefined : r.device].filter(Boolean).join(' · ');
 
 function header(c: Comparison, l: Layout): string[] {
-  const named = (s: Comparison['sides'][number]) => `${s.label}  (${s.sources.join(', ')})`;
+  // a side that is one file (--by file) is named once, not as itself and its source
+  const named = (s: Comparison['sides'][number]) =>
+    s.sources.length === 1 && s.sources[0] === s.label ? s.label : `${s.label}  (${s.sources.join(', ')})`;
   const base = c.sides.find((s) => s.label === c.baseline)!;
   const others = c.sides.filter((s) => s.label !== c.baseline);
   const lines = [`by ${c.by}; baseline: ${named(base)}`];
@@ -42,9 +44,14 @@ function header(c: Comparison, l: Layout): string[] {
           .join('; ')}`,
       );
   }
+  if (c.unmeasured.length) lines.push('', ...unmeasuredLines(c));
   if (!c.host.quiet) lines.push('', hostLine(c));
   return lines;
 }
+
+/** The files given that no side holds, since none of their cases was measured. */
+export const unmeasuredLines = (c: Pick<Comparison, 'unmeasured'>) =>
+  c.unmeasured.flatMap((u) => wrap(`not compared: ${u.source}: no case measured (${u.statuses})`));
 
 /** What the host checks of the runs compared say, when it is not that the host stayed quiet. */
 export const hostLine = (c: Comparison) => `host not quiet over these runs: ${c.host.reasons.join('; ')}: a difference may be the host's`;
@@ -278,7 +285,8 @@ export function formatComparison(c: Comparison, format: CompareFormat): string {
       const l = layoutOf(c);
       const h = head(c, l);
       return [
-        ...header(c, l),
+        // a terminal's 120 columns: an environment difference between two long paths runs to 300
+        ...header(c, l).flatMap((x) => wrap(x, 120, x.startsWith('  ') ? '      ' : '  ')),
         '',
         formatTable(
           [h, ...rows(c, l)],

@@ -224,6 +224,9 @@ export function renderReport(input: ReportInput, chartLibrarySource: string): st
       ) +
       (c.unmatched.length
         ? `<p>On some sides only: ${c.unmatched.map((u) => `${esc(u.row.id)} (only in ${esc(u.presentIn.join(', '))})`).join('; ')}</p>`
+        : '') +
+      (c.unmeasured.length
+        ? `<p>Not compared, no case measured: ${c.unmeasured.map((u) => `${esc(u.source)} (${esc(u.statuses)})`).join('; ')}</p>`
         : '')
     : '<p>Only one card (or side) in these files: nothing to compare.</p>';
   const envHtml = input.runs

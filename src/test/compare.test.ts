@@ -96,6 +96,16 @@ describe("compare: verdicts from both runs' samples (fixtures written by the har
     expect(r.pairs.map((p) => p.verdict)).toEqual(['SLOWER', 'SLOWER', 'SLOWER', 'UNCERTAIN', 'SLOWER']);
     expect(r.pairs[0].row).toEqual({ id: 'tiny/dense/decode/t1/fp32', device: 'fake (H100 stand-in)' });
   });
+  it("a file with no case measured is on no side, and named with its cases' statuses, most first", () => {
+    const [run] = loadRuns([BASE]).runs;
+    const statuses = ['failed', 'invalid', 'failed', 'skipped', 'failed'] as const;
+    expect(run.cases).toHaveLength(statuses.length);
+    const broken = { ...run, source: 'broken.json', cases: run.cases.map((c, i) => ({ ...c, status: statuses[i] }) as CaseResult) };
+    const c = compareRuns([run, loadRuns([CAND]).runs[0], broken], COMPARE_DEFAULTS);
+    expect(c.unmeasured).toEqual([{ source: 'broken.json', statuses: '3 failed, 1 invalid, 1 skipped' }]);
+    expect(c.sides.flatMap((s) => s.sources)).not.toContain('broken.json');
+    expect(compareRuns([run, loadRuns([CAND]).runs[0]], COMPARE_DEFAULTS).unmeasured).toEqual([]);
+  });
   it('files of one card, each of another engine, are compared backend against backend without being asked', () => {
     const [run] = loadRuns([BASE]).runs;
     const engine = (source: string, backend: string) => ({ ...run, source, cases: run.cases.map(measured).map((x) => ({ ...x, backend })) });
@@ -460,8 +470,9 @@ describe('compare process by process', () => {
     // one machine, each check quiet, its memory pass 7.52 then 5.29 ms: 7.52 / 5.29 − 1 = 42.2%
     const moved = compareRuns([onHost('a.json', 'vm', check(7.52)), onHost('b.json', 'vm', check(5.29))], byFile);
     expect(moved.host).toEqual({ quiet: false, reasons: ['its memory pass moved 42.2% from check to check, past the ±5% margin'] });
+    // wrapped to 120 columns, its second line indented
     expect(formatComparison(moved, 'table')).toContain(
-      "\nhost not quiet over these runs: its memory pass moved 42.2% from check to check, past the ±5% margin: a difference may be the host's\n",
+      "\nhost not quiet over these runs: its memory pass moved 42.2% from check to check, past the ±5% margin: a difference may\n  be the host's\n",
     );
     // two machines: their levels differ by their hardware, and only a busy check is said
     expect(compareRuns([onHost('a.json', 'vm', check(7.52)), onHost('b.json', 'box', check(5.29))], byFile).host.quiet).toBe(true);
@@ -704,6 +715,28 @@ describe('moebench compare', () => {
     expect(json.pairs.map((p: { row: { device: string }; ratio: number; verdict: string }) => [p.row.device, p.ratio, p.verdict])).toEqual([
       ['fake (H100 stand-in)', 2, 'FASTER'],
     ]);
+  });
+
+  it('a file with no case measured (every one invalid) is named with its statuses, not left out without a word', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'moebench-cmp-invalid-'));
+    const run = (name: string, script: object) => {
+      const out = join(dir, `${name}.json`);
+      moebench(tinyFakeRun('8', '--min-time-ms', '20', '--out', out), fakeScript({ device: 'H100 stand-in', ...script }));
+      return out;
+    };
+    const [before, after] = [run('before', { latenciesMs: [2] }), run('after', { latenciesMs: [1] })];
+    const wrong = run('wrong', { latenciesMs: [1], outputError: 0.5 });
+    expect(readResultFile(wrong).cases.map((c) => c.status)).toEqual(['invalid']);
+    // the one good file against the wrong one: that is the reason given, not the grouping
+    const alone = moebench(['compare', before, wrong]);
+    expect(alone.status).toBe(2);
+    expect(alone.stderr).toContain(`moebench: only one side has a measured case (${before}): no case measured in ${wrong} (1 invalid)`);
+    // beside two good files: compared without it, and named above the table
+    const r = moebench(['compare', before, after, wrong]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^by file; baseline: ${before}\ncandidate: ${after}\n`));
+    expect(r.stdout).toContain(`\nnot compared: ${wrong}: no case measured (1 invalid)\n`);
+    expect(r.stdout).toMatch(/tiny\/dense\/decode\/t8\/fp32\s+4,000\s+8,000\s+2\.000/);
   });
 
   it('--by folder makes each folder a side: several runs of one card before and after, each run one observation', () => {
