@@ -9,6 +9,7 @@ import { loadScenario } from '../sizing/scenario.js';
 import { tornado } from '../sizing/tornado.js';
 import { boundsText, compositionText, costTable, measuredSideBySide, sizingJson, sizingTable, tornadoTable } from '../report/sizing.js';
 import type { Io } from './io.js';
+import { wrap } from '../text/table.js';
 
 export interface SizeOptions {
   /** Optional with --roofline, which alone prints the bounds. */
@@ -75,7 +76,7 @@ export async function sizeCommand(o: SizeOptions, io: Io): Promise<number> {
   }
   // the answer first: per-card figures side by side and the cards each implies; then how each was had
   const parts = [
-    `scenario ${scenario.name}${scenario.description ? `: ${scenario.description}` : ''}`,
+    ...wrap(`scenario ${scenario.name}${scenario.description ? `: ${scenario.description}` : ''}`),
     ...(measured.length || bounds.length ? ['', measuredSideBySide(scenario, assumed, measured, boundSizings)] : []),
     '',
     sizingTable(scenario, assumed, 'cards and servers (assumed per-card throughput)'),

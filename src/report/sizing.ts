@@ -4,7 +4,7 @@ import type { Sizing } from '../sizing/model.js';
 import type { Range } from '../sizing/range.js';
 import { assumption, type Scenario } from '../sizing/scenario.js';
 import type { TornadoBar } from '../sizing/tornado.js';
-import { fmt, formatTable } from '../text/table.js';
+import { fmt, formatTable, wrap } from '../text/table.js';
 
 const int = (x: number) => Math.round(x).toLocaleString('en-US');
 const r = (x: Range, f: (n: number) => string = int) => (x.low === x.high ? f(x.low) : `${f(x.low)} – ${f(x.high)}`);
@@ -78,17 +78,20 @@ export function tornadoTable(bars: TornadoBar[]): string {
 /** How the per-card throughput was composed, term by term, each with its source. */
 export function compositionText(c: Composition): string {
   const lines = [
-    `per-card throughput of ${c.model} on ${c.card}, layout ep=${c.layout.ep},tp=${c.layout.tp}, from ${c.file}`,
+    ...wrap(`per-card throughput of ${c.model} on ${c.card}, layout ep=${c.layout.ep},tp=${c.layout.tp}, from ${c.file}`),
     `weights per card ${c.memory.weightsGiBPerCard.toFixed(1)} GiB of ${c.memory.cardGiB} GiB`,
   ];
   for (const p of [c.prefill, c.decode]) {
-    const rows = [['term', 'layers', 'ms per layer', 'ms per step', 'kind', 'source']];
-    for (const t of p.terms) rows.push([t.name, String(t.layers), fmt(t.perLayerMs, 4), fmt(t.totalMs, 4), t.kind, t.source]);
+    const rows = [['term', 'layers', 'ms per layer', 'ms per step', 'kind']];
+    for (const t of p.terms) rows.push([t.name, String(t.layers), fmt(t.perLayerMs, 4), fmt(t.totalMs, 4), t.kind]);
     lines.push(
       '',
       `${p.phase}: ${p.tokensPerStepPerCard} tokens per card per step, step ${fmt(p.stepMs, 4)} ms → ${fmt(p.tokensPerSecPerCard, 4)} tokens/s per card`,
     );
-    lines.push(formatTable(rows, [false, true, true, true, false, false]));
+    lines.push(formatTable(rows, [false, true, true, true, false]));
+    // each term's source, a file and case or how it was estimated, runs to 350 characters: below
+    // the table, wrapped, rather than a column that pushes the table off the terminal
+    for (const t of p.terms) lines.push(...wrap(`  ${t.name}: ${t.source}`, 120, '    '));
   }
   const kinds = new Set([...c.prefill.terms, ...c.decode.terms].map((t) => t.kind));
   if (kinds.has('extrapolated') || kinds.has('interpolated'))
@@ -110,30 +113,32 @@ export function boundsText(title: string, bounds: { prefill: PhaseBound; decode:
       fmt(b.perTokenMs.link, 3),
     ]);
   const sources = [...new Set(bounds.flatMap((x) => [x.prefill.source, x.decode.source]))];
-  return [title, formatTable(rows, [false, false, true, false, true, true, true]), ...sources.map((s) => `  ${s}`)].join('\n');
+  return [
+    ...wrap(title),
+    formatTable(rows, [false, false, true, false, true, true, true]),
+    ...sources.flatMap((s) => wrap(`  ${s}`, 120, '    ')),
+  ].join('\n');
 }
 
-/** Assumed, measured and roofline-bound per-card throughput side by side: cards, servers and cost per stream. */
+/**
+ * Assumed, measured and roofline-bound per-card throughput side by side: cards, servers and cost
+ * per stream. Each set of figures is named on a line of its own above its streams' rows: a name
+ * ("roofline bound (fp8): NVIDIA H100 SXM5 80GB", a CPU's measured ceilings) in a column of its
+ * own pushed the table past a terminal's 120 columns.
+ */
 export function measuredSideBySide(
   scenario: Scenario,
   assumed: Sizing,
   measured: { composition: Composition; sizing: Sizing }[],
   bounds: { label: string; prefill: number; decode: number; sizing: Sizing }[] = [],
 ): string {
-  const rows = [
-    [
-      'stream',
-      'per-card figures',
-      'prefill tok/s',
-      'decode tok/s',
-      'cards',
-      'servers',
-      ...(scenario.cost ? [`${scenario.cost.currency} per day`] : []),
-    ],
-  ];
-  const card = (s: Sizing, label: string, prefill: string, decode: string) => {
-    for (const x of s.streams) rows.push([x.name, label, prefill, decode, r(x.cards), r(x.servers), ...(x.cost ? [r(x.cost.perDay)] : [])]);
-  };
+  const head = ['stream', 'prefill tok/s', 'decode tok/s', 'cards', 'servers', ...(scenario.cost ? [`${scenario.cost.currency} per day`] : [])];
+  const groups: { label: string; rows: string[][] }[] = [];
+  const card = (s: Sizing, label: string, prefill: string, decode: string) =>
+    groups.push({
+      label,
+      rows: s.streams.map((x) => [`  ${x.name}`, prefill, decode, r(x.cards), r(x.servers), ...(x.cost ? [r(x.cost.perDay)] : [])]),
+    });
   const a = scenario.card;
   const fig = (f: typeof a.prefillTokensPerSecPerCard) => r(assumption(f), (n) => fmt(n, 4));
   // the scenario's own figures, labelled by their basis (seed-api-price's decode figure is derived, not assumed)
@@ -148,5 +153,8 @@ export function measuredSideBySide(
     );
   // an assumption above the bound is one the card cannot physically meet
   for (const b of bounds) card(b.sizing, b.label, fmt(b.prefill, 4), fmt(b.decode, 4));
-  return `assumed${measured.length ? ' vs measured' : ''}${bounds.length ? ' vs roofline-bound' : ''} per-card throughput (same demand, utilization and cards per server; the bound is the fewest cards physics allows)\n${formatTable(rows, [false, false, true, true, true, true, true])}`;
+  const [headLine, rule, ...rowLines] = formatTable([head, ...groups.flatMap((g) => g.rows)], [false, true, true, true, true, true]).split('\n');
+  const body = groups.flatMap((g) => [...wrap(g.label), ...rowLines.splice(0, g.rows.length)]);
+  const title = `assumed${measured.length ? ' vs measured' : ''}${bounds.length ? ' vs roofline-bound' : ''} per-card throughput (same demand, utilization and cards per server; the bound is the fewest cards physics allows)`;
+  return [...wrap(title), headLine, rule, ...body].join('\n');
 }

@@ -85,7 +85,8 @@ describe('seed-api-price.json: the decode throughput the published API price imp
       '--roofline',
     ]);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/api\s+assumed, derived\s+4,000\s+520\.8 – 781\.3/);
+    // each set of figures named on a line of its own, its streams' rows under it
+    expect(r.stdout).toMatch(/^assumed, derived\n {2}api\s+4,000\s+520\.8 – 781\.3\s/m);
   });
   it('every figure says whether it is published, derived or assumed', () => {
     const figures = [...scenario.streams.flatMap((st) => Object.values(st)), ...Object.values(scenario.card)].filter((f) => typeof f === 'object');
@@ -586,14 +587,22 @@ describe('moebench size', () => {
     expect(r.stdout).toMatch(/api\s+13502\.6 – 20575\.1\s+13,503 – 20,576\s+3,376 – 5,144\s+14,000 – 21,000\s+3,376 – 5,144/);
     expect(r.stdout).toMatch(/API price \(published\)\s+1\.00 – 4\.00\s+16\.00/);
     expect(r.stdout).toMatch(/sensitivity/);
+    // the scenario's description (273 characters) wrapped with the rest to a 120-column terminal
+    expect(r.stdout).toMatch(/^scenario seed: Reproduces the sell-side forecast .*\n {2}\(conference-call summary/);
+    expect(r.stdout.split('\n').filter((line) => line.length > 120)).toEqual([]);
   });
 
   it('--from several files gives one measured row per card beside the assumed figures', () => {
     const r = moebench(['size', '--scenario', 'seed', '--from', FIXTURE_H100, FIXTURE_H20, '--model', 'tiny', '--layout', 'ep=4']);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/user\s+assumed\s+4,000\s+250\s+76,827 – 107,873/);
-    expect(r.stdout).toMatch(/user\s+measured: NVIDIA H100 SXM5 80GB/);
-    expect(r.stdout).toMatch(/user\s+measured: NVIDIA H20 96GB/);
+    expect(r.stdout).toMatch(/^assumed\n {2}user\s+4,000\s+250\s+76,827 – 107,873\s/m);
+    // the fixtures' figures (the composition below says how each is had), each card under its name
+    expect(r.stdout).toMatch(/^measured: NVIDIA H100 SXM5 80GB\n {2}user\s+9,344\s+8,708\s.*\n {2}api\s+9,344\s+8,708\s/m);
+    expect(r.stdout).toMatch(/^measured: NVIDIA H20 96GB\n {2}user\s+4,447\s+4,375\s/m);
+    // a terminal's 120 columns: each term's source (up to 350 characters) is wrapped under its table
+    expect(r.stdout.split('\n').filter((line) => line.length > 120)).toEqual([]);
+    expect(r.stdout).toMatch(/^term\s+layers\s+ms per layer\s+ms per step\s+kind$/m);
+    expect(r.stdout).toMatch(/^ {2}moe: .*sizing-h100\.json tiny\/moe\/prefill\/t256\/fp32\/e8k2\/routed\/uniform\/ep2 on NVIDIA H100/m);
     // the answer first: the side-by-side table comes before the terms and the sensitivity
     const at = (text: string) => r.stdout.indexOf(text);
     expect(at('assumed vs measured per-card throughput')).toBeGreaterThan(0);
@@ -787,7 +796,8 @@ describe('the roofline bound: the datasheet alone, an upper bound beside every f
   it('size --model deepseek-v3 --card H800 --layout ep=32 --roofline prints the bounds alone, labelled an upper bound', () => {
     const r = moebench(['size', '--model', 'deepseek-v3', '--card', 'NVIDIA H800', '--layout', 'ep=32', '--roofline']);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(
+    // the title wrapped to 120 columns
+    expect(r.stdout.replace(/\n {2}/g, ' ')).toMatch(
       /^roofline bound of deepseek-v3 on NVIDIA H800 SXM5 80GB, layout ep=32: the datasheet alone, no measurement; no system exceeds it/,
     );
     expect(r.stdout).toMatch(/decode\s+fp8\s+8,845\s+link/);
@@ -797,7 +807,7 @@ describe('the roofline bound: the datasheet alone, an upper bound beside every f
     const r = moebench(['size', '--scenario', 'seed', '--model', 'deepseek-v3', '--card', 'NVIDIA H800', '--layout', 'ep=32', '--roofline']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/assumed vs roofline-bound per-card throughput/);
-    expect(r.stdout).toMatch(/user\s+roofline bound \(fp8\): NVIDIA H800 SXM5 80GB\s+8,845\s+8,845/);
+    expect(r.stdout).toMatch(/^roofline bound \(fp8\): NVIDIA H800 SXM5 80GB\n {2}user\s+8,845\s+8,845/m);
   });
 
   it('--roofline --from without a scenario bounds the measured card at FP8 and at the measured math mode', () => {
