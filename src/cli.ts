@@ -10,6 +10,7 @@ import { COMPARE_FORMATS } from './compare/format.js';
 import { EXIT, UsageError } from './errors.js';
 import { csvOf, positive, probability, RUN_DEFAULTS, RUN_FORMATS, runOptionsFrom } from './run/options.js';
 import { COMPOSE_DEFAULTS } from './sizing/compose.js';
+import { SHOW_FORMATS } from './report/runText.js';
 import { moebenchVersion } from './env/machine.js';
 import { presetNames } from './workloads/presets.js';
 
@@ -209,6 +210,18 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
       async (argv) => {
         const { mergeCommand } = await import('./commands/merge.js');
         code = await mergeCommand((argv.inputs ?? []).map(String), argv.out, io);
+      },
+    )
+    .command(
+      'show <inputs..>',
+      "saved runs' tables in the terminal, as each run printed its own: where and when it ran, its cases, notes and sweeps",
+      (y) =>
+        y
+          .positional('inputs', { type: 'string', array: true, describe: 'result files, collections or folders' })
+          .option('format', { type: 'string', default: 'table', describe: `${SHOW_FORMATS.join(', ')} (csv: every case with its file)` }),
+      async (argv) => {
+        const { showCommand } = await import('./commands/show.js');
+        code = await showCommand((argv.inputs ?? []).map(String), csvOf('format', argv.format, SHOW_FORMATS)![0], io);
       },
     )
     .command(

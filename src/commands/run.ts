@@ -2,7 +2,8 @@ import { COMPARE_DEFAULTS } from '../compare/compare.js';
 import { onHostCpu } from '../env/cards.js';
 import { hostWarning, judgeHost, judgeHostOverChecks, readHostSignals, type HostCheck } from '../env/hostLoad.js';
 import { EXIT } from '../errors.js';
-import { caseCsv, caseTable, planTable, sweepTable } from '../report/table.js';
+import { caseCsv, planTable } from '../report/table.js';
+import { runTableText } from '../report/runText.js';
 import { wrap } from '../text/table.js';
 import { ResultSession } from '../results/session.js';
 import { recordedRunOptions, type RunOptions } from '../run/options.js';
@@ -17,14 +18,9 @@ function summaryText(p: PreparedRun, format: RunOptions['format']): string {
   const { session } = p;
   if (format === 'json') return JSON.stringify({ file: session.path, cases: session.cases, sweeps }, null, 2);
   if (format === 'csv') return caseCsv(session.cases);
-  const sweepText = sweeps.length ? `\n\ntime = a + b·tokens:\n${sweepTable(sweeps)}` : '';
   const o = p.options;
-  const tighterHint =
-    o.timeBudgetMs !== undefined
-      ? `a first look (${o.repetitions} processes per case in ${Math.round(o.timeBudgetMs / 1000)} s); for a tighter figure add --repetitions 5 (it lifts the time budget)`
-      : `for a tighter figure: more processes (--repetitions ${Math.max(5, o.repetitions + 2)}), more time per process (--max-time-ms), or a quieter host`;
-  const table = caseTable(session.cases, { targetRelHalfWidth: o.stopping.targetRelHalfWidth, tighterHint }, format);
-  return `${table}${sweepText}\n\nresult file: ${session.path}`;
+  const settings = { repetitions: o.repetitions, timeBudgetMs: o.timeBudgetMs, targetRelHalfWidth: o.stopping.targetRelHalfWidth };
+  return `${runTableText(session.cases, settings, format, sweeps)}\n\nresult file: ${session.path}`;
 }
 
 /**

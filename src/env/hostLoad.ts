@@ -116,8 +116,9 @@ export function judgeHostOverChecks(
 export function checksOfRun(
   e: { hostCheck?: HostCheck; hostCheckAfter?: HostCheck },
   name: string,
+  endName = `the end of ${name}`,
 ): { name: string; check: HostCheck | undefined }[] {
-  return [{ name, check: e.hostCheck }, ...(e.hostCheckAfter ? [{ name: `the end of ${name}`, check: e.hostCheckAfter }] : [])];
+  return [{ name, check: e.hostCheck }, ...(e.hostCheckAfter ? [{ name: endName, check: e.hostCheckAfter }] : [])];
 }
 
 /** The one line a run prints about its host, or undefined when the host looks quiet. */

@@ -1,6 +1,6 @@
 import { processMediansMs, processSpread } from '../results/repetitions.js';
 import { THROTTLE_FRACTION, throttled, workingClock } from '../results/throttling.js';
-import { fmt, formatTable } from '../text/table.js';
+import { fmt, formatTable, TERMINAL_COLUMNS, wrap } from '../text/table.js';
 import type { SweepFit } from '../measure/sweep.js';
 import type { CaseResult } from '../results/schema.js';
 import { ceilingsOf, fractionOfCeilings, measuredCeilings } from '../results/ceilings.js';
@@ -14,6 +14,9 @@ export interface CaseTableOptions {
   tighterHint?: string;
 }
 
+/** The columns a table too wide for a terminal leaves out, in this order: the figures least read first. */
+const LEFT_OUT_FIRST = ['overhead', 'GB/s', 'GFLOP/s', 'rel err'];
+
 const pct = (x: number | undefined) => (x === undefined ? '-' : `${(x * 100).toFixed(1)}%`);
 
 /**
@@ -25,7 +28,8 @@ const pct = (x: number | undefined) => (x === undefined ? '-' : `${(x * 100).toF
 export function caseTable(cases: readonly CaseResult[], o: CaseTableOptions = {}, format: 'table' | 'markdown' = 'table'): string {
   const backends = new Set(cases.map((c) => c.backend));
   const checked = cases.filter((c) => c.correctness);
-  const allPassed = checked.length > 0 && checked.length === cases.length && checked.every((c) => c.correctness!.passed);
+  // cases skipped or failed before their check have no output to match: they do not keep the column
+  const allPassed = checked.length > 0 && checked.every((c) => c.correctness!.passed);
   const columns: { head: string; right: boolean; cell: (c: CaseResult) => string; shown: boolean }[] = [
     { head: 'case', right: false, cell: (c) => c.id, shown: true },
     { head: 'backend', right: false, cell: (c) => c.backend, shown: backends.size > 1 },
@@ -57,8 +61,24 @@ export function caseTable(cases: readonly CaseResult[], o: CaseTableOptions = {}
     // when every output passed, one note says so and the column's width goes to fitting a terminal
     { head: 'rel err', right: true, cell: (c) => (c.correctness ? c.correctness.relativeL2Error.toExponential(1) : '-'), shown: !allPassed },
   ];
-  const shown = columns.filter((c) => c.shown);
-  const rows = [shown.map((c) => c.head), ...cases.map((c) => shown.map((col) => col.cell(c)))];
+  // a terminal's width: the figures least read go first (a GPU run's all-engines table ran to 145
+  // columns), said in a note; markdown and csv keep every column
+  let shown = columns.filter((c) => c.shown);
+  const rowsOf = (cols: typeof shown) => [cols.map((c) => c.head), ...cases.map((c) => cols.map((col) => col.cell(c)))];
+  const widthOf = (cols: typeof shown) =>
+    Math.max(
+      ...formatTable(rowsOf(cols))
+        .split('\n')
+        .map((l) => l.length),
+    );
+  const leftOut: string[] = [];
+  for (const head of LEFT_OUT_FIRST) {
+    if (format !== 'table' || widthOf(shown) <= TERMINAL_COLUMNS) break;
+    if (!shown.some((c) => c.head === head)) continue;
+    shown = shown.filter((c) => c.head !== head);
+    leftOut.push(head);
+  }
+  const rows = rowsOf(shown);
 
   const notes: string[] = [];
   if (allPassed) {
@@ -106,6 +126,10 @@ export function caseTable(cases: readonly CaseResult[], o: CaseTableOptions = {}
     notes.push(`  measured roofline of ${g.backend} on ${g.device}: ${[...compute, ...memory].join(', ')}`);
   }
   if (o.tighterHint && cases.some((c) => c.status === 'noisy')) notes.push(`  ${o.tighterHint}`);
+  if (leftOut.length)
+    notes.push(
+      `  left out to fit ${TERMINAL_COLUMNS} columns: ${leftOut.join(', ')} (every column: --format markdown or csv, here or in moebench show FILE)`,
+    );
   if (format === 'markdown') {
     const cell = (x: string) => x.replace(/\|/g, '\\|');
     return [
@@ -119,16 +143,18 @@ export function caseTable(cases: readonly CaseResult[], o: CaseTableOptions = {}
     formatTable(
       rows,
       shown.map((c) => c.right),
-    ) + (notes.length ? `\n\nnotes:\n${notes.join('\n')}` : '')
+    ) + (notes.length ? `\n\nnotes:\n${notes.flatMap((n) => wrap(n, TERMINAL_COLUMNS, '    ')).join('\n')}` : '')
   );
 }
 
 /**
  * The run's cases as CSV for scripts and spreadsheets: every column always, raw numbers (no
- * percent signs or rounding), one row per case; empty where a case has no such figure.
+ * percent signs or rounding), one row per case; empty where a case has no such figure. Cases of
+ * several files (`moebench show`) come with each case's `file` first.
  */
-export function caseCsv(cases: readonly CaseResult[]): string {
+export function caseCsv(cases: readonly CaseResult[], fileOf?: (c: CaseResult) => string): string {
   const columns: [string, (c: CaseResult) => string | number | undefined][] = [
+    ...(fileOf ? [['file', fileOf] as [string, (c: CaseResult) => string]] : []),
     ['case', (c) => c.id],
     ['backend', (c) => c.backend],
     ['device', (c) => c.device],

@@ -10,10 +10,12 @@ const NOTE =
 
 describe('the run table says what its intervals cover', () => {
   const cases = readResultFile(join(FIX, 'fake-run.json')).cases;
+  // the notes as written, before they were wrapped to the terminal
+  const notesOf = (c: Parameters<typeof caseTable>[0]) => caseTable(c).replace(/\n {4}/g, ' ');
 
   it('cases measured in one process each are flagged', () => {
-    expect(caseTable(cases)).toMatch(NOTE);
-    expect(caseTable(cases).match(NOTE)![1]).toBe('every case');
+    expect(notesOf(cases)).toMatch(NOTE);
+    expect(notesOf(cases).match(NOTE)![1]).toBe('every case');
   });
 
   it('cases measured in several processes are not', () => {
@@ -24,7 +26,7 @@ describe('the run table says what its intervals cover', () => {
         { status: c.status, medianMs: 1.01 },
       ],
     }));
-    expect(caseTable(repeated)).not.toMatch(NOTE);
+    expect(notesOf(repeated)).not.toMatch(NOTE);
   });
 
   it('a mix names how many were single-process', () => {
@@ -39,7 +41,48 @@ describe('the run table says what its intervals cover', () => {
         ],
       })),
     ];
-    expect(caseTable(mixed).match(NOTE)![1]).toBe('1 case(s)');
+    expect(notesOf(mixed).match(NOTE)![1]).toBe('1 case(s)');
+  });
+});
+
+describe('the run table fits a 120-column terminal', () => {
+  // real runs written by the harness: the H200 sitting's default suite on tfjs-webgpu (overhead and
+  // roofline columns), and the development VM's every engine (a backend column, skipped cases)
+  const RESULTS = join(import.meta.dirname, '..', '..', 'results');
+  const h200 = readResultFile(join(RESULTS, '2026-12-04T17-15Z-h200-default-tfjs-webgpu.json')).cases;
+  const engines = readResultFile(join(RESULTS, '2026-11-24T14-09Z-vm-engines-all-available.json')).cases;
+  const header = (text: string) =>
+    text
+      .split('\n')[0]
+      .trim()
+      .split(/\s{2,}/);
+
+  it('the figures least read are left out, first overhead, and a note names them', () => {
+    const full = header(
+      caseTable(h200, {}, 'markdown')
+        .replace(/^\| | \|$/gm, '')
+        .replace(/ \| /g, '  '),
+    );
+    expect(full).toEqual(['case', 'status', 'tokens/s', 'median ms', '±95%', 'spread', 'overhead', 'GFLOP/s', 'GB/s', 'roofline']);
+    const text = caseTable(h200);
+    expect(header(text)).toEqual(['case', 'status', 'tokens/s', 'median ms', '±95%', 'spread', 'GFLOP/s', 'GB/s', 'roofline']);
+    expect(text.split('\n').filter((l) => l.length > 120)).toEqual([]);
+    expect(text).toContain('\n  left out to fit 120 columns: overhead (every column: --format markdown or csv, here or in moebench show FILE)');
+  });
+
+  it('a table that fits keeps every column and says nothing of it', () => {
+    const text = caseTable(readResultFile(join(FIX, 'fake-run.json')).cases);
+    expect(text).not.toContain('left out');
+  });
+
+  it('cases skipped before their check do not keep the rel err column: every output checked matched', () => {
+    expect(engines.filter((c) => c.status === 'skipped').length).toBeGreaterThan(0);
+    const text = caseTable(engines);
+    expect(header(text)).not.toContain('rel err');
+    expect(text).toMatch(/^ {2}every output matched the float64 reference \(relative L2 error at most 1\.3e-6\)$/m);
+    // notes are wrapped too: "not supported by tfjs-cpu: …" ran to 160 columns
+    expect(text.split('\n').filter((l) => l.length > 120)).toEqual([]);
+    expect(text).toMatch(/^ {2}small\/dense\/prefill\/t256\/fp32: not supported by tfjs-cpu: .*\n {4}\S/m);
   });
 });
 

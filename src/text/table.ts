@@ -23,11 +23,14 @@ export function fmt(x: number | undefined, digits = 3): string {
   return x < 0 ? `-${text}` : text;
 }
 
+/** The terminal every table and message is laid out for: 120 columns. */
+export const TERMINAL_COLUMNS = 120;
+
 /**
  * Text broken at spaces into lines of at most `width` columns (a longer word stays whole), its own
  * leading indentation kept on the first line and `indent` on the others.
  */
-export function wrap(text: string, width = 120, indent = '  '): string[] {
+export function wrap(text: string, width = TERMINAL_COLUMNS, indent = '  '): string[] {
   const lead = /^ */.exec(text)![0];
   const lines: string[] = [];
   let line = lead;
