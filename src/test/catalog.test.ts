@@ -15,7 +15,7 @@ describe('the CLI says what it is and what it has', () => {
   it('-h lists every command, presets and suites included', () => {
     const r = moebench(['-h']);
     expect(r.status).toBe(0);
-    for (const command of ['run', 'size', 'compare', 'merge', 'repair', 'report', 'env', 'presets', 'suites'])
+    for (const command of ['run', 'size', 'compare', 'merge', 'show', 'repair', 'report', 'env', 'presets', 'suites'])
       expect(r.stdout).toMatch(new RegExp(`moebench ${command}\\b`));
   });
 
