@@ -6,7 +6,7 @@ import type { LibraryCheck } from '../env/cudaLibraries.js';
 import { visibleCards } from '../env/cards.js';
 import { queryGpus } from '../env/gpus.js';
 import { gitSha, moebenchVersion, packageVersions, RECORDED_ENV_VARS } from '../env/machine.js';
-import { formatTable, wrap } from '../text/table.js';
+import { formatTable, TERMINAL_COLUMNS, wrap } from '../text/table.js';
 import { hostname } from 'node:os';
 import { EXIT } from '../errors.js';
 import { writeFileDurable } from '../files/durable.js';
@@ -56,13 +56,15 @@ export async function envCommand(io: Io, json: boolean, check?: { out?: string; 
   }
   // reasons and fixes name libraries and commands in full: wrapped to 120 columns, never cut
   const unavailable = probes.flatMap(({ name, probe }) =>
-    probe.available ? [] : [...wrap(`  ${name}: ${probe.reason}`, 120, '    '), ...wrap(`    fix: ${probe.fix}`, 120, '      ')],
+    probe.available
+      ? []
+      : [...wrap(`  ${name}: ${probe.reason}`, TERMINAL_COLUMNS, '    '), ...wrap(`    fix: ${probe.fix}`, TERMINAL_COLUMNS, '      ')],
   );
   const lines = [
     formatTable(rows),
     ...(unavailable.length ? ['', 'why and the fix:', ...unavailable] : []),
     '',
-    ...wrap(`CUDA execution provider: ${cudaProvider}`, 120, '  '),
+    ...wrap(`CUDA execution provider: ${cudaProvider}`, TERMINAL_COLUMNS, '  '),
     `onnxruntime native folder: ${ortNativeDir()}`,
     '',
     'CUDA libraries the CUDA engines need, against what the loader finds (ldconfig -p, LD_LIBRARY_PATH):',
@@ -101,8 +103,8 @@ export async function envCommand(io: Io, json: boolean, check?: { out?: string; 
 
 function libraryLines(c: LibraryCheck): string[] {
   const head = `  ${c.needs.engine}: CUDA ${c.needs.cudaMajor}, cuDNN ${c.needs.cudnnMajor} (from ${c.needs.source})`;
-  if (!c.problem) return wrap(`${head}: all ${c.found.length} found`, 120, '    ');
-  return [...wrap(head, 120, '    '), ...wrap(`    ${c.problem}`, 120, '      ')];
+  if (!c.problem) return wrap(`${head}: all ${c.found.length} found`, TERMINAL_COLUMNS, '    ');
+  return [...wrap(head, TERMINAL_COLUMNS, '    '), ...wrap(`    ${c.problem}`, TERMINAL_COLUMNS, '      ')];
 }
 
 /** The table's detail column fits a terminal; the whole reason is in the list below it. */
@@ -131,7 +133,10 @@ async function checkCommand(io: Io, json: boolean, o: { out?: string; modelDir: 
     const rows = [['engine', 'device', 'verdict', 'detail'], ...checks.map((c) => [c.backend, c.device ?? '-', c.verdict, clip(c.detail, 110)])];
     const fixes = checks
       .filter((c) => c.verdict !== 'works')
-      .flatMap((c) => [...wrap(`  ${c.backend}: ${c.detail}`, 120, '    '), ...(c.fix ? wrap(`    fix: ${c.fix}`, 120, '      ') : [])]);
+      .flatMap((c) => [
+        ...wrap(`  ${c.backend}: ${c.detail}`, TERMINAL_COLUMNS, '    '),
+        ...(c.fix ? wrap(`    fix: ${c.fix}`, TERMINAL_COLUMNS, '      ') : []),
+      ]);
     const works = checks.filter((c) => c.verdict === 'works').length;
     io.out(
       [

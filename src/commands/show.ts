@@ -6,7 +6,7 @@ import { runTableText, type RunTableSettings, type ShowFormat } from '../report/
 import { caseCsv } from '../report/table.js';
 import { loadingNotes, loadRuns, type Run } from '../results/runs.js';
 import type { CaseResult } from '../results/schema.js';
-import { wrap } from '../text/table.js';
+import { TERMINAL_COLUMNS, wrap } from '../text/table.js';
 import type { Io } from './io.js';
 
 /** "2026-12-04 17:15:07 UTC": a recorded instant as a terminal line reads it (a first look takes under a minute). */
@@ -74,7 +74,7 @@ export async function showCommand(paths: string[], format: ShowFormat, io: Io): 
     const heading = (run: Run) =>
       format === 'markdown'
         ? [`### ${run.source}`, '', ...runFacts(run).map((l) => `- ${l}`)]
-        : [run.source, ...runFacts(run).flatMap((l) => wrap(`  ${l}`, 120, '    '))];
+        : [run.source, ...runFacts(run).flatMap((l) => wrap(`  ${l}`, TERMINAL_COLUMNS, '    '))];
     io.out(runs.map((run) => [...heading(run), '', runTableText(run.cases, settingsOf(run), format)].join('\n')).join('\n\n'));
   }
   return bad.length ? 1 : 0;

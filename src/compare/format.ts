@@ -1,4 +1,4 @@
-import { fmt, formatTable, wrap } from '../text/table.js';
+import { fmt, formatTable, TERMINAL_COLUMNS, wrap } from '../text/table.js';
 import { summarizeSides, type Comparison, type Pair, type RowKey, type SideSummary } from './compare.js';
 import { MAX_PROCESSES_TO_DECIDE } from './stats.js';
 
@@ -286,7 +286,7 @@ export function formatComparison(c: Comparison, format: CompareFormat): string {
       const h = head(c, l);
       return [
         // a terminal's 120 columns: an environment difference between two long paths runs to 300
-        ...header(c, l).flatMap((x) => wrap(x, 120, x.startsWith('  ') ? '      ' : '  ')),
+        ...header(c, l).flatMap((x) => wrap(x, TERMINAL_COLUMNS, x.startsWith('  ') ? '      ' : '  ')),
         '',
         formatTable(
           [h, ...rows(c, l)],

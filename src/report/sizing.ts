@@ -4,7 +4,7 @@ import type { Sizing } from '../sizing/model.js';
 import type { Range } from '../sizing/range.js';
 import { assumption, type Scenario } from '../sizing/scenario.js';
 import type { TornadoBar } from '../sizing/tornado.js';
-import { fmt, formatTable, wrap } from '../text/table.js';
+import { fmt, formatTable, TERMINAL_COLUMNS, wrap } from '../text/table.js';
 
 const int = (x: number) => Math.round(x).toLocaleString('en-US');
 const r = (x: Range, f: (n: number) => string = int) => (x.low === x.high ? f(x.low) : `${f(x.low)} – ${f(x.high)}`);
@@ -91,7 +91,7 @@ export function compositionText(c: Composition): string {
     lines.push(formatTable(rows, [false, true, true, true, false]));
     // each term's source, a file and case or how it was estimated, runs to 350 characters: below
     // the table, wrapped, rather than a column that pushes the table off the terminal
-    for (const t of p.terms) lines.push(...wrap(`  ${t.name}: ${t.source}`, 120, '    '));
+    for (const t of p.terms) lines.push(...wrap(`  ${t.name}: ${t.source}`, TERMINAL_COLUMNS, '    '));
   }
   const kinds = new Set([...c.prefill.terms, ...c.decode.terms].map((t) => t.kind));
   if (kinds.has('extrapolated') || kinds.has('interpolated'))
@@ -116,7 +116,7 @@ export function boundsText(title: string, bounds: { prefill: PhaseBound; decode:
   return [
     ...wrap(title),
     formatTable(rows, [false, false, true, false, true, true, true]),
-    ...sources.flatMap((s) => wrap(`  ${s}`, 120, '    ')),
+    ...sources.flatMap((s) => wrap(`  ${s}`, TERMINAL_COLUMNS, '    ')),
   ].join('\n');
 }
 
