@@ -130,7 +130,15 @@ async function checkCommand(io: Io, json: boolean, o: { out?: string; modelDir: 
   if (json) {
     io.out(JSON.stringify(report, null, 2));
   } else {
-    const rows = [['engine', 'device', 'verdict', 'detail'], ...checks.map((c) => [c.backend, c.device ?? '-', c.verdict, clip(c.detail, 110)])];
+    // a device's name in the table, its description once under it: the H200 box's CPU engines'
+    // "cpu (Intel(R) Xeon(R) Processor, 16 cores, 126 GiB)" in every row ran the table to 190 columns
+    const short = (device: string | undefined) => (device === undefined ? '-' : device.split(' (')[0]);
+    const named = checks.map((c) => [c.backend, short(c.device), c.verdict]);
+    const used = [0, 1, 2].reduce((sum, i) => sum + Math.max(...[['engine', 'device', 'verdict'], ...named].map((r) => r[i].length)) + 2, 0);
+    const rows = [['engine', 'device', 'verdict', 'detail'], ...checks.map((c, i) => [...named[i], clip(c.detail, TERMINAL_COLUMNS - used)])];
+    const devices = [...new Set(checks.flatMap((c) => (c.device && c.device !== short(c.device) ? [c.device] : [])))].map(
+      (d) => `${short(d)} = ${d.slice(short(d).length + 2, -1)}`,
+    );
     const fixes = checks
       .filter((c) => c.verdict !== 'works')
       .flatMap((c) => [
@@ -141,6 +149,7 @@ async function checkCommand(io: Io, json: boolean, o: { out?: string; modelDir: 
     io.out(
       [
         formatTable(rows),
+        ...(devices.length ? wrap(`devices: ${devices.join('; ')}`) : []),
         ...(fixes.length ? ['', 'why and the fix:', ...fixes] : []),
         '',
         `${works} of ${checks.length} engine(s) work here (checked in ${((Date.now() - started) / 1000).toFixed(0)} s)${o.out ? `; written to ${o.out}` : ''}`,

@@ -63,7 +63,8 @@ export function verdictOf(cases: CaseResult[]): Pick<EngineCheck, 'verdict' | 'd
   const skipped = cases.filter((c) => c.status === 'skipped');
   return {
     verdict: 'works',
-    detail: `${times.join(', ')} per call, outputs match the float64 reference (relative L2 error ≤ ${worst.toExponential(1)})${skipped.length ? `; ${skipped.map((c) => `${c.id} skipped: ${c.error}`).join('; ')}` : ''}`,
+    // short enough for env --check's table to keep the error on a 120-column terminal
+    detail: `${times.join(', ')} a call, relative L2 error ≤ ${worst.toExponential(1)} against float64${skipped.length ? `; ${skipped.map((c) => `${c.id} skipped: ${c.error}`).join('; ')}` : ''}`,
   };
 }
 

@@ -25,10 +25,19 @@ describe('moebench env --check', () => {
       if (c.verdict === 'works') for (const k of c.cases) expect(['ok', 'noisy', 'skipped']).toContain(k.status);
       if (c.verdict === 'unavailable') expect(c.fix).toBeTruthy();
     }
-    // one line per engine, in a table that fits a terminal
-    const table = r.stdout.split('\n\n')[0].split('\n');
-    expect(table).toHaveLength(2 + report.checks.length);
-    for (const line of table) expect(line.length).toBeLessThanOrEqual(200);
+    // one line per engine, in a table that fits a terminal: each device named short, described once under it
+    const [table, legend] = r.stdout
+      .split('\n\n')[0]
+      .split('\n\ndevices: ')[0]
+      .split(/\ndevices: /);
+    expect(table.split('\n')).toHaveLength(2 + report.checks.length);
+    for (const line of r.stdout.split('\n')) expect(line.length).toBeLessThanOrEqual(120);
+    expect(legend).toMatch(/(^|; )cpu = .+, \d+ cores, \d+ GiB(;|$)/);
+    // a working engine's times, then its worst error (cut short beside lavapipe's long device name)
+    expect(table).toMatch(/^ort-cpu\s+cpu\s+works\s+MoE [\d.]+ ms, dense [\d.]+ ms a call, relative L2 error/m);
+    expect(report.checks.find((c: { backend: string }) => c.backend === 'ort-cpu').detail).toMatch(
+      /^MoE [\d.]+ ms, dense [\d.]+ ms a call, relative L2 error ≤ \d\.\de-\d+ against float64$/,
+    );
     expect(r.stdout).toMatch(/\d of 13 engine\(s\) work here \(checked in \d+ s\); written to /);
   });
 
