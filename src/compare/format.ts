@@ -182,14 +182,37 @@ function footnotes(warned: Pair[], l: Layout): string[] {
   });
 }
 
-function footer(c: Comparison, l: Layout): string[] {
+/** How many cases of one group of unmatched cases a terminal is shown; json, csv and markdown list every one. */
+const UNMATCHED_SHOWN = 5;
+
+/**
+ * The cases on some sides only, grouped by where they are: one line for where, then the cases
+ * (a folder of every engine against one card's file listed 60 cases, a line of up to 200
+ * columns each, saying the same sides again and again).
+ */
+function unmatchedLines(c: Comparison, l: Layout, terminal: boolean): string[] {
+  const groups = new Map<string, { where: string; names: string[] }>();
+  for (const u of c.unmatched) {
+    const where = `only in ${u.presentIn.join(', ')}; missing in ${u.missingIn.join(', ')}`;
+    (groups.get(where) ?? groups.set(where, { where, names: [] }).get(where)!).names.push(rowName(u.row, l));
+  }
+  return [...groups.values()].flatMap(({ where, names }) => {
+    const shown = terminal && names.length > UNMATCHED_SHOWN + 1 ? names.slice(0, UNMATCHED_SHOWN) : names;
+    return [
+      ...wrap(`- ${where} (${names.length}):`),
+      ...shown.map((name) => `  - ${name}`),
+      ...(shown.length < names.length ? [`  - … and ${names.length - shown.length} more (--format markdown or json lists every one)`] : []),
+    ];
+  });
+}
+
+function footer(c: Comparison, l: Layout, terminal: boolean, leftOut: string[] = []): string[] {
   const lines: string[] = [];
   const warned = c.pairs.filter((p) => p.warnings?.length);
   if (warned.length) lines.push('', ...footnotes(warned, l));
-  if (c.unmatched.length) {
-    lines.push('', 'cases on some sides only:');
-    for (const u of c.unmatched) lines.push(`  ${rowName(u.row, l)}: only in ${u.presentIn.join(', ')}; missing in ${u.missingIn.join(', ')}`);
-  }
+  if (leftOut.length)
+    lines.push('', `left out to fit ${TERMINAL_COLUMNS} columns: ${leftOut.join(', ')} (--format markdown, csv or json has every column)`);
+  if (c.unmatched.length) lines.push('', 'cases on some sides only:', ...unmatchedLines(c, l, terminal));
   lines.push(
     '',
     ...wrap(verdictRuleText(c)),
@@ -278,21 +301,29 @@ export function formatComparison(c: Comparison, format: CompareFormat): string {
         `| ${h.join(' | ')} |`,
         `|${h.map((name) => (/tok\/s|ratio|CI/.test(name) ? '---:' : '---')).join('|')}|`,
         ...rows(c, l).map((r) => `| ${r.map((x) => x.replace(/\|/g, '\\|')).join(' | ')} |`),
-        ...footer(c, l),
+        ...footer(c, l, false),
       ].join('\n');
     }
     default: {
       const l = layoutOf(c);
       const h = head(c, l);
+      const table = (drop: string[]) => {
+        const keep = h.map((name) => !drop.includes(name));
+        return formatTable(
+          [h, ...rows(c, l)].map((r) => r.filter((_, i) => keep[i])),
+          h.filter((_, i) => keep[i]).map((name) => /tok\/s|ratio|CI/.test(name)),
+        );
+      };
+      // long case names (a backend after each) and a candidate column: the test column goes first,
+      // then the two sides' tokens/s (the ratio and its interval are what the verdict reads)
+      const fits = (text: string) => text.split('\n').every((line) => line.length <= TERMINAL_COLUMNS);
+      const leftOut = [[], ['test'], ['test', 'base tok/s', 'cand tok/s']].find((drop) => fits(table(drop))) ?? ['test', 'base tok/s', 'cand tok/s'];
       return [
         // a terminal's 120 columns: an environment difference between two long paths runs to 300
         ...header(c, l).flatMap((x) => wrap(x, TERMINAL_COLUMNS, x.startsWith('  ') ? '      ' : '  ')),
         '',
-        formatTable(
-          [h, ...rows(c, l)],
-          h.map((name) => /tok\/s|ratio|CI/.test(name)),
-        ),
-        ...footer(c, l),
+        table(leftOut),
+        ...footer(c, l, true, leftOut),
       ].join('\n');
     }
   }

@@ -666,7 +666,9 @@ describe('moebench compare', () => {
     expect(r.stdout).toMatch(
       /^fake \(H200 stand-in\) ran 1\.02 times slower than fake \(H100 stand-in\) over 4 cases \(95% interval [\d.]+–[\d.]+; 1 FASTER, 1\n {2}SLOWER, 1 SAME, 1 UNCERTAIN\)$/m,
     );
-    expect(r.stdout).toMatch(/tiny\/dense\/decode\/t16\/fp32: only in fake \(H100 stand-in\); missing in fake \(H200 stand-in\)/);
+    expect(r.stdout).toContain(
+      '\ncases on some sides only:\n- only in fake (H100 stand-in); missing in fake (H200 stand-in) (1):\n  - tiny/dense/decode/t16/fp32\n',
+    );
   });
 
   it('runs with --repetitions are compared process by process', () => {
@@ -774,6 +776,38 @@ describe('moebench compare', () => {
     expect(moebench(['compare', join(dir, 'before'), join(dir, 'after'), '--by', 'folder']).stdout).toMatch(
       /tiny\/dense\/decode\/t8\/fp32\s+4,000\s+8,000\s+2\.000\s+2\.000–2\.000\s+Welch 2r v 3r\s+FASTER/,
     );
+  });
+
+  it("a table too wide for a terminal leaves out the test column, then the sides' tokens/s, and says so", () => {
+    // two engines a card, so each case names its engine: the development VM's lavapipe against the H200
+    const RESULTS = join(import.meta.dirname, '..', '..', 'results');
+    const files = [
+      '2026-12-04T19-41Z-vm-default-ort-webgpu.json',
+      '2026-12-04T19-49Z-vm-default-tfjs-webgpu.json',
+      '2026-12-04T17-15Z-h200-default-ort-webgpu.json',
+      '2026-12-04T17-15Z-h200-default-tfjs-webgpu.json',
+    ].map((f) => join(RESULTS, f));
+    const c = compareRuns(loadRuns(files).runs, COMPARE_DEFAULTS);
+    const text = formatComparison(c, 'table');
+    expect(text.split('\n').filter((line) => line.length > 120)).toEqual([]);
+    expect(text).toMatch(/^case {2,}ratio {2,}90% CI {2}verdict$/m);
+    expect(text).toMatch(/^small\/dense\/prefill\/t256\/fp32 · ort-webgpu {2,}[\d.]+ {2,}[\d.]+–[\d.]+ {2}FASTER\*?$/m);
+    expect(text).toContain('\nleft out to fit 120 columns: test, base tok/s, cand tok/s (--format markdown, csv or json has every column)\n');
+    // markdown keeps every column
+    expect(formatComparison(c, 'markdown')).toMatch(/^\| case \| base tok\/s \| cand tok\/s \| ratio \| 90% CI \| test \| verdict \|$/m);
+  });
+
+  it('cases on some sides only are grouped by where they are; a terminal is shown five of a group', () => {
+    const [run] = loadRuns([BASE]).runs;
+    const renamed = (tag: string) => run.cases.map((c) => ({ ...c, id: `${c.id}/${tag}` }));
+    const other = { ...run, source: 'other.json', environment: { ...run.environment }, cases: [...run.cases, ...renamed('a'), ...renamed('b')] };
+    const c = compareRuns([run, other], { ...COMPARE_DEFAULTS, by: 'file' });
+    expect(c.unmatched).toHaveLength(10);
+    const table = formatComparison(c, 'table');
+    expect(table).toContain(`\ncases on some sides only:\n- only in other.json; missing in ${BASE} (10):\n  - tiny/dense/decode/t1/fp32/a\n`);
+    expect(table.match(/^ {2}- tiny\//gm)).toHaveLength(5);
+    expect(table).toContain('\n  - … and 5 more (--format markdown or json lists every one)\n');
+    expect(formatComparison(c, 'markdown').match(/^ {2}- tiny\//gm)).toHaveLength(10);
   });
 
   it('fits 120 columns', () => {
