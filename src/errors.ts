@@ -47,6 +47,17 @@ export class ResultFileError extends UsageError {
 }
 
 /**
+ * A file moebench wrote that is not a result file (an `env --check --out` report): a folder of
+ * results may hold one beside the runs (a GPU sitting's folder does), and a scan passes it by.
+ */
+export class OtherMoebenchFileError extends ResultFileError {
+  constructor(path: string, reason: string) {
+    super(path, reason);
+    this.name = 'OtherMoebenchFileError';
+  }
+}
+
+/**
  * A file moebench could not write (full disk, read-only mount, permissions): one line, exit 2.
  * The file it would have replaced is left as it was.
  */

@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import { ResultFileError } from '../errors.js';
+import { OtherMoebenchFileError, ResultFileError } from '../errors.js';
 import { issuesText } from '../files/benchFiles.js';
 import { writeFileDurable } from '../files/durable.js';
 import { collectionLines, LINE_READ_BYTES, readCollectionLines } from './collectionLines.js';
@@ -83,6 +83,8 @@ function checkedRecord(data: unknown, path: string): Record<string, unknown> {
   if (!data || typeof data !== 'object' || Array.isArray(data)) throw new ResultFileError(path, 'not a moebench result file (expected a JSON object)');
   const record = data as Record<string, unknown>;
   if (record.tool !== 'moebench') throw new ResultFileError(path, 'not a moebench result file (no "tool": "moebench")');
+  if (record.kind === 'env-check')
+    throw new OtherMoebenchFileError(path, 'is a moebench env --check report, not a result file: give result files or collections');
   const version = record.schemaVersion;
   if (typeof version !== 'string' || !/^\d+\.\d+$/.test(version)) {
     throw new ResultFileError(path, `schemaVersion ${JSON.stringify(version)} is not of the form MAJOR.MINOR`);

@@ -1,6 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ResultFileError, UsageError } from '../errors.js';
+import { OtherMoebenchFileError, ResultFileError, UsageError } from '../errors.js';
 import { readAnyFile } from './io.js';
 import type { CaseResult, CollectedRun, CollectionFile, SlurmTask } from './schema.js';
 
@@ -60,6 +60,8 @@ export function loadRuns(paths: string[]): LoadedRuns {
       try {
         add(runsOf(file));
       } catch (err) {
+        // an env --check report beside the runs (a sitting's folder) is not a bad result file
+        if (err instanceof OtherMoebenchFileError) continue;
         bad.push({ path: file, reason: err instanceof ResultFileError ? err.message.slice(file.length + 2) : (err as Error).message });
       }
     }

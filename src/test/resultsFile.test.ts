@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseResultFile, readResultFile, serializeResultFile, writeResultFileAtomic } from '../results/io.js';
 import { ResultFileError } from '../errors.js';
 import { integrityOf } from '../results/integrity.js';
+import { loadRuns } from '../results/runs.js';
 import { SCHEMA_MAJOR, SCHEMA_MINOR, SCHEMA_VERSION, type ResultFileBody } from '../results/schema.js';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'fake-run.json');
@@ -99,6 +100,19 @@ describe('result files', () => {
     data.integrity = integrityOf(data);
     const file = parseResultFile(JSON.stringify(data), 'minor.json');
     expect(file.cases.length).toBe(body().cases.length);
+  });
+
+  it("an env --check report is passed by in a folder of results (a sitting's folder holds one), refused when named", () => {
+    // the first H200 sitting's report, as env --check --out wrote it, beside a run
+    const check = join(import.meta.dirname, '..', '..', 'results', '2026-12-04-h200-sitting', '2026-12-04T17-09Z-h200-check.json');
+    const dir = mkdtempSync(join(tmpdir(), 'moebench-results-'));
+    copyFileSync(FIXTURE, join(dir, 'run.json'));
+    copyFileSync(check, join(dir, 'check.json'));
+    const loaded = loadRuns([dir]);
+    expect([loaded.runs.length, loaded.bad]).toEqual([1, []]);
+    expect(() => loadRuns([join(dir, 'check.json')])).toThrow(
+      /check\.json: is a moebench env --check report, not a result file: give result files or collections$/,
+    );
   });
 
   it('a file read from disk that does not exist gives its path and reason', () => {
