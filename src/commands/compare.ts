@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { chosenSidesLine, compareBySides, type CompareOptions } from '../compare/compare.js';
+import { chosenSidesLine, compareBySides, nothingComparedLine, type CompareOptions } from '../compare/compare.js';
 import { formatComparison, type CompareFormat } from '../compare/format.js';
 import { EXIT, UsageError } from '../errors.js';
 import { loadingNotes, loadRuns } from '../results/runs.js';
@@ -47,6 +47,11 @@ export async function compareCommand(
     );
   }
   io.out(formatComparison(comparison, o.format));
+  // an empty table would pass a --fail-on gate whose files no longer share a case
+  if (comparison.pairs.length === 0) {
+    io.err(nothingComparedLine(comparison));
+    return EXIT.usage;
+  }
   const failing = o.failOn ? comparison.pairs.filter((p) => p.verdict === o.failOn!.verdict && 1 - p.ratio >= o.failOn!.minDifference) : [];
   if (failing.length) {
     io.err(

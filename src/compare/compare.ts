@@ -409,6 +409,24 @@ export function compareBySides(
   return { comparison: byFile, allFrom, chosen: 'file' };
 }
 
+/**
+ * Why a comparison of two sides or more has no pair, for the one line compare ends with: cases
+ * match on their workload and every dimension not used for the sides, so sides that share no
+ * engine (one card's torch-cuda file against another's ort-cpu) share no case. Pure.
+ */
+export function nothingComparedLine(c: Comparison): string {
+  const head = `moebench: no case is on two sides (${c.unmatched.length} on some sides only): nothing compared`;
+  if (c.by === 'backend') return `${head}; cases match on their workload and card`;
+  const engines = c.sides.map((s) => ({
+    label: s.label,
+    backends: [...new Set(c.unmatched.filter((u) => u.presentIn.includes(s.label)).map((u) => u.row.backend ?? ''))].filter(Boolean),
+  }));
+  const shared = engines[0]?.backends.filter((b) => engines.every((e) => e.backends.includes(b))) ?? [];
+  if (engines.every((e) => e.backends.length) && !shared.length)
+    return `${head}: the sides share no engine (${engines.map((e) => `${e.label}: ${e.backends.join(', ')}`).join('; ')}), and cases match only within one; compare one engine's files, or --by backend for engines of one card`;
+  return `${head}; cases match on their workload and every dimension not used for the sides (--by ${c.by})`;
+}
+
 /** What compare and report say when compareBySides chose the sides. */
 export function chosenSidesLine(allFrom: string, chosen: 'file' | 'backend'): string {
   return chosen === 'file'

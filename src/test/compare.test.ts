@@ -8,6 +8,7 @@ import {
   compareBySides,
   compareRuns,
   COMPARE_DEFAULTS,
+  nothingComparedLine,
   summarizeSides,
   verdictOf,
   type Comparison,
@@ -808,6 +809,32 @@ describe('moebench compare', () => {
     expect(table.match(/^ {2}- tiny\//gm)).toHaveLength(5);
     expect(table).toContain('\n  - … and 5 more (--format markdown or json lists every one)\n');
     expect(formatComparison(c, 'markdown').match(/^ {2}- tiny\//gm)).toHaveLength(10);
+  });
+
+  it('sides that share no case compare nothing: exit 2 and why, not an empty table that passes a --fail-on gate', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'moebench-cmp-none-'));
+    const run = (name: string, tokens: string, device: string) => {
+      const out = join(dir, `${name}.json`);
+      expect(moebench(tinyFakeRun(tokens, '--min-time-ms', '20', '--out', out), fakeScript({ latenciesMs: [1], device })).status).toBe(0);
+      return out;
+    };
+    // one card's t8 against another's t16: no workload on both
+    const r = moebench(['compare', run('h100', '8', 'H100 stand-in'), run('h200', '16', 'H200 stand-in'), '--fail-on', 'slower']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(
+      'moebench: no case is on two sides (2 on some sides only): nothing compared; cases match on their workload and every dimension not used for the sides (--by card)',
+    );
+  });
+
+  it('sides of two cards that share no engine are told so', () => {
+    const [run] = loadRuns([BASE]).runs;
+    const [cand] = loadRuns([CAND]).runs;
+    const engine = (r: Run, backend: string) => ({ ...r, cases: r.cases.map((c) => ({ ...c, backend })) });
+    const c = compareRuns([engine(run, 'ort-cpu'), engine(cand, 'torch-cuda')], COMPARE_DEFAULTS);
+    expect(c.pairs).toEqual([]);
+    expect(nothingComparedLine(c)).toBe(
+      `moebench: no case is on two sides (${c.unmatched.length} on some sides only): nothing compared: the sides share no engine (fake (H100 stand-in): ort-cpu; fake (H200 stand-in): torch-cuda), and cases match only within one; compare one engine's files, or --by backend for engines of one card`,
+    );
   });
 
   it('fits 120 columns', () => {
