@@ -96,6 +96,10 @@ if [ "$step" = land ]; then
     fi
     log "land: judge the repeat runs with: npm run bench:repeat -- --judge $unpacked"
   fi
+  # each result file's table, for the folder's README: a result JSON and nothing else under RESULTS
+  shown=()
+  for t in "${targets[@]}" ${first:+"$first"}; do [ "$(dirname "$t")" = "$results" ] && shown+=("$t"); done
+  [ ${#shown[@]} -eq 0 ] || log "land: each run's table: npx moebench show ${shown[*]}"
   log "land: $(basename "$tarball") landed; $folder/ wants a README.md of what ran and what it showed"
   exit 0
 fi

@@ -69,6 +69,9 @@ describe('gpu-session.sh land: a sitting brought back, into results/', () => {
       `npx moebench size --scenario bench/scenarios/seed.json --from ${join(results, `${name}-qwen3-core-fake.json`)} --model qwen3-30b-a3b`,
     );
     expect(r.stderr).not.toContain('--model tiny');
+    expect(r.stderr).toContain(
+      `land: each run's table: npx moebench show ${join(results, `${name}-qwen3-core-fake.json`)} ${join(results, `${name}-repeat-run1-default-fake.json`)}\n`,
+    );
 
     // landed twice: refused before anything is copied
     const before = files(results).length;
