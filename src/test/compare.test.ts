@@ -1,5 +1,5 @@
 import { measured } from './helpers/cases.js';
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -739,6 +739,12 @@ describe('moebench compare', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^by file; baseline: ${before}\ncandidate: ${after}\n`));
     expect(r.stdout).toContain(`\nnot compared: ${wrong}: no case measured (1 invalid)\n`);
+    // and the report's comparison, which chooses its sides as compare does and says so
+    const html = join(dir, 'report.html');
+    const page = moebench(['report', before, after, wrong, '--out', html]);
+    expect(page.status, page.stderr).toBe(0);
+    expect(page.stderr).toContain('moebench: every file is from fake (H100 stand-in): comparing file against file (--by file)');
+    expect(readFileSync(html, 'utf8')).toContain(`<p>Not compared, no case measured: ${wrong} (1 invalid)</p>`);
     expect(r.stdout).toMatch(/tiny\/dense\/decode\/t8\/fp32\s+4,000\s+8,000\s+2\.000/);
   });
 
