@@ -135,6 +135,11 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
           })
           .option('link-gbps', { type: 'string', hidden: true })
           .option('card', { type: 'string', describe: 'size for this datasheet card instead of the one measured' })
+          .option('decode-only', {
+            type: 'boolean',
+            default: false,
+            describe: "compose the --from files' decode alone (no prefill MoE case measured yet); prefill stays the scenario's assumed figure",
+          })
           .option('json', { type: 'boolean', default: false }),
       async (argv) => {
         const { sizeCommand } = await import('./commands/size.js');
@@ -149,6 +154,7 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
             contextTokens: positive('context', argv.context),
             linkGBps: linkOption(argv),
             card: argv.card,
+            decodeOnly: argv.decodeOnly,
           },
           io,
         );

@@ -22,6 +22,8 @@ export interface SizeOptions {
   contextTokens: number;
   linkGBps?: number;
   card?: string;
+  /** Compose the files' decode alone; prefill stays the scenario's assumption. */
+  decodeOnly?: boolean;
 }
 
 /** `moebench size`: a scenario's demand and per-card figures → cards, servers, cost, sensitivity; with --from, measured figures beside the assumed ones. */
@@ -94,7 +96,10 @@ export async function sizeCommand(o: SizeOptions, io: Io): Promise<number> {
 function fromFiles(o: SizeOptions, layout: Layout, io: Io) {
   const loaded = o.from.length ? loadRuns(o.from) : { runs: [], bad: [], conflicts: [], slurmTasks: [] };
   for (const line of loadingNotes(loaded)) io.err(line);
-  return { loaded, composeOptions: { model: o.model, layout, contextTokens: o.contextTokens, linkGBps: o.linkGBps, card: o.card } };
+  return {
+    loaded,
+    composeOptions: { model: o.model, layout, contextTokens: o.contextTokens, linkGBps: o.linkGBps, card: o.card, decodeOnly: o.decodeOnly },
+  };
 }
 
 type Bound = ReturnType<typeof rooflineBound> & { card: string; measured: boolean };

@@ -81,7 +81,8 @@ export function compositionText(c: Composition): string {
     ...wrap(`per-card throughput of ${c.model} on ${c.card}, layout ep=${c.layout.ep},tp=${c.layout.tp}, from ${c.file}`),
     `weights per card ${c.memory.weightsGiBPerCard.toFixed(1)} GiB of ${c.memory.cardGiB} GiB`,
   ];
-  for (const p of [c.prefill, c.decode]) {
+  if (!c.prefill) lines.push('', "prefill: not composed (--decode-only): the scenario's assumed per-card prefill figure stands");
+  for (const p of c.prefill ? [c.prefill, c.decode] : [c.decode]) {
     const rows = [['term', 'layers', 'ms per layer', 'ms per step', 'kind']];
     for (const t of p.terms) rows.push([t.name, String(t.layers), fmt(t.perLayerMs, 4), fmt(t.totalMs, 4), t.kind]);
     lines.push(
@@ -93,7 +94,7 @@ export function compositionText(c: Composition): string {
     // the table, wrapped, rather than a column that pushes the table off the terminal
     for (const t of p.terms) lines.push(...wrap(`  ${t.name}: ${t.source}`, TERMINAL_COLUMNS, '    '));
   }
-  const kinds = new Set([...c.prefill.terms, ...c.decode.terms].map((t) => t.kind));
+  const kinds = new Set([...(c.prefill?.terms ?? []), ...c.decode.terms].map((t) => t.kind));
   if (kinds.has('extrapolated') || kinds.has('interpolated'))
     lines.push('', 'note: some terms are not measured on this card and shape (kind column): read them as estimates');
   return lines.join('\n');
@@ -147,8 +148,9 @@ export function measuredSideBySide(
   for (const m of measured)
     card(
       m.sizing,
-      `measured: ${m.composition.card}`,
-      fmt(m.composition.prefill.tokensPerSecPerCard, 4),
+      // decode alone measured: the prefill column is the scenario's own figure, and the name says so
+      `measured: ${m.composition.card}${m.composition.prefill ? '' : ' (decode; prefill assumed)'}`,
+      m.composition.prefill ? fmt(m.composition.prefill.tokensPerSecPerCard, 4) : fig(a.prefillTokensPerSecPerCard),
       fmt(m.composition.decode.tokensPerSecPerCard, 4),
     );
   // an assumption above the bound is one the card cannot physically meet

@@ -47,6 +47,11 @@ export interface ComposeOptions {
   linkGBps?: number;
   /** The card to size for; default: the card the file was measured on. */
   card?: string;
+  /**
+   * Compose decode alone, prefill left to the scenario's assumption: files that measured decode
+   * (what most of a fleet's cards serve) and no prefill MoE case yet, as the first H200 sitting's.
+   */
+  decodeOnly?: boolean;
 }
 
 export const COMPOSE_DEFAULTS = { contextTokens: 4096 } as const;
@@ -82,7 +87,8 @@ export interface Composition {
   model: string;
   layout: Layout;
   memory: { weightsGiBPerCard: number; cardGiB: number };
-  prefill: PhaseComposition;
+  /** Absent with decodeOnly: the scenario's assumed prefill figure stands. */
+  prefill?: PhaseComposition;
   decode: PhaseComposition;
   /** The math modes measured: what a roofline bound beside it is computed at, with FP8. */
   dtypes: Dtype[];
@@ -195,7 +201,7 @@ export function compose(file: MeasuredRun, path: string, o: ComposeOptions): Com
       `layout ep=${o.layout.ep} does not fit: ${o.model}'s weights need ${weightsGiBPerCard.toFixed(1)} GiB per card (${preset.model.deployedWeightBytes} byte(s) per weight), the ${peak.name} has ${peak.memoryGiB} GiB`,
     );
   }
-  const prefill = composePhase(file, path, o, preset, peak, 'prefill');
+  const prefill = o.decodeOnly ? undefined : composePhase(file, path, o, preset, peak, 'prefill');
   const decode = composePhase(file, path, o, preset, peak, 'decode');
   return {
     file: path,
@@ -204,9 +210,9 @@ export function compose(file: MeasuredRun, path: string, o: ComposeOptions): Com
     model: o.model,
     layout: o.layout,
     memory: { weightsGiBPerCard, cardGiB: peak.memoryGiB },
-    prefill,
+    ...(prefill ? { prefill } : {}),
     decode,
-    dtypes: [...new Set([prefill.dtype, decode.dtype])],
+    dtypes: [...new Set([...(prefill ? [prefill.dtype] : []), decode.dtype])],
   };
 }
 
@@ -260,7 +266,7 @@ function composePhase(file: MeasuredRun, path: string, o: ComposeOptions, preset
       const basis = (exact ? [exact] : cases.filter((c) => c.workload.layer.kind === 'moe')).find((c) => measuredCard(file, c) && c.summary);
       if (!basis) {
         throw new UsageError(
-          `${path}: no ${p} MoE case of ${o.model}${wantSlice ? ` with --experts-per-card ${wantSlice}` : ''} measured on the ${peak.name}, and none on a card with datasheet peaks to scale from: run moebench run --preset ${o.model} --layer moe --phase ${p}${wantSlice ? ` --experts-per-card ${wantSlice}` : ''}`,
+          `${path}: no ${p} MoE case of ${o.model}${wantSlice ? ` with --experts-per-card ${wantSlice}` : ''} measured on the ${peak.name}, and none on a card with datasheet peaks to scale from${p === 'prefill' ? " (or size from the files' decode alone with --decode-only)" : ''}: run moebench run --preset ${o.model} --layer moe --phase ${p}${wantSlice ? ` --experts-per-card ${wantSlice}` : ''}`,
         );
       }
       const basisCard = measuredCard(file, basis)!;

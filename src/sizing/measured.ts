@@ -18,14 +18,24 @@ export interface MeasuredSizing {
  */
 export function sizeFromRun(scenario: Scenario, run: MeasuredRun, source: string, o: ComposeOptions): MeasuredSizing {
   const composition = compose(run, source, o);
-  return { composition, ...sizeAtPerCard(scenario, composition.prefill.tokensPerSecPerCard, composition.decode.tokensPerSecPerCard) };
+  // decode alone composed: the scenario's own prefill figure (its range) stands beside it
+  return { composition, ...sizeAtPerCard(scenario, composition.prefill?.tokensPerSecPerCard, composition.decode.tokensPerSecPerCard) };
 }
 
-/** The scenario's demand, utilization and cards per server with one per-card prefill and decode figure in place of its own. */
-export function sizeAtPerCard(scenario: Scenario, prefillTokensPerSec: number, decodeTokensPerSec: number): { card: CardFigures; sizing: Sizing } {
+/**
+ * The scenario's demand, utilization and cards per server with one per-card prefill and decode
+ * figure in place of its own; a prefill figure not given keeps the scenario's.
+ */
+export function sizeAtPerCard(
+  scenario: Scenario,
+  prefillTokensPerSec: number | undefined,
+  decodeTokensPerSec: number,
+): { card: CardFigures; sizing: Sizing } {
+  const own = cardFiguresOf(scenario);
   const card: CardFigures = {
-    ...cardFiguresOf(scenario),
-    prefillTokensPerSecPerCard: { low: prefillTokensPerSec, high: prefillTokensPerSec },
+    ...own,
+    prefillTokensPerSecPerCard:
+      prefillTokensPerSec === undefined ? own.prefillTokensPerSecPerCard : { low: prefillTokensPerSec, high: prefillTokensPerSec },
     decodeTokensPerSecPerCard: { low: decodeTokensPerSec, high: decodeTokensPerSec },
   };
   return { card, sizing: sizeScenario(scenario, card) };

@@ -210,8 +210,8 @@ describe('per-card throughput composed from a measured result file', () => {
   });
 
   it('prefill: a dense case beyond the measured token counts is scaled by its roofline floors, not linearly, and says so', () => {
-    const dense = c.prefill.terms.find((t) => t.name === 'dense')!;
-    expect(c.prefill.tokensPerStepPerCard).toBe(64);
+    const dense = c.prefill!.terms.find((t) => t.name === 'dense')!;
+    expect(c.prefill!.tokensPerStepPerCard).toBe(64);
     // dense prefill of 32 tokens (0.5 ms) is memory-bound on the H100: (3 × 32 × 48 + 2 × 32 × 32) × 4 = 26,624 bytes;
     // at 64 tokens (3 × 32 × 48 + 2 × 64 × 32) × 4 = 34,816 bytes; 0.5 ms × 34,816 / 26,624 (linear would have said 1 ms)
     expect(dense.kind).toBe('extrapolated');
@@ -278,9 +278,9 @@ describe('per-card throughput composed from a measured result file', () => {
     });
 
     it('prefill: the 256-token prompt’s time per token for the card’s 64 tokens', () => {
-      expect(term(m.prefill, 'attention')).toMatchObject({ kind: 'measured' });
-      expect(term(m.prefill, 'attention').perLayerMs).toBeCloseTo(0.8 * (64 / 256), 12);
-      expect(term(m.prefill, 'attention').source).toMatch(
+      expect(term(m.prefill!, 'attention')).toMatchObject({ kind: 'measured' });
+      expect(term(m.prefill!, 'attention').perLayerMs).toBeCloseTo(0.8 * (64 / 256), 12);
+      expect(term(m.prefill!, 'attention').source).toMatch(
         /tiny\/attention\/prefill\/t256\/fp32\/b1 on NVIDIA H100 SXM5 80GB \(fake, fp32\) × 64\/256 tokens/,
       );
     });
@@ -315,7 +315,7 @@ describe('per-card throughput composed from a measured result file', () => {
   });
 
   it('prefill attention attends over half the prompt (the prefill case’s 256 tokens), not half the card’s share', () => {
-    const attn = c.prefill.terms.find((t) => t.name === 'attention')!;
+    const attn = c.prefill!.terms.find((t) => t.name === 'attention')!;
     // 64 tokens × (2 × 4096 + 128 × 128) FLOPs vs 4096 × 4 + 64 × 256 bytes: memory-bound at 3.35 TB/s
     const ms = Math.max((64 * (2 * 4096 + 128 * 128)) / 67e12, (4096 * 4 + 64 * 256) / 3.35e12) * 1000;
     expect(attn.perLayerMs).toBeCloseTo(ms, 15);
@@ -762,12 +762,49 @@ describe('moebench size', () => {
     expect(r.stdout).toMatch(/measured: cpu \(.*\) · ort-cpu \(measured ceilings\)/);
   });
 
+  it("--decode-only: the files' decode composed, the scenario's own prefill figure beside it", () => {
+    const json = (...more: string[]) => {
+      const r = moebench(['size', '--scenario', 'seed', '--from', FIXTURE_H100, '--model', 'tiny', '--layout', 'ep=4', '--json', ...more]);
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout);
+    };
+    const full = json();
+    const decodeOnly = json('--decode-only');
+    type Stream = { prefillCardsExact: { low: number; high: number }; decodeCardsExact: { low: number; high: number } };
+    const [fullRun, decodeRun] = [full.measured[0], decodeOnly.measured[0]];
+    expect(decodeRun.composition.prefill).toBeUndefined();
+    expect(decodeRun.composition.decode).toEqual(fullRun.composition.decode);
+    // prefill cards as the assumed figures give them, decode cards as the measured composition gives them
+    expect(decodeRun.streams.map((s: Stream) => s.prefillCardsExact)).toEqual(full.streams.map((s: Stream) => s.prefillCardsExact));
+    expect(decodeRun.streams.map((s: Stream) => s.decodeCardsExact)).toEqual(fullRun.streams.map((s: Stream) => s.decodeCardsExact));
+
+    const text = moebench(['size', '--scenario', 'seed', '--from', FIXTURE_H100, '--model', 'tiny', '--layout', 'ep=4', '--decode-only']).stdout;
+    // the scenario's assumed 4,000 tokens/s of prefill in the measured row, and its name saying so
+    expect(text).toMatch(/^measured: NVIDIA H100 SXM5 80GB \(decode; prefill assumed\)\n {2}user\s+4,000\s+8,708\s/m);
+    expect(text).toContain("\nprefill: not composed (--decode-only): the scenario's assumed per-card prefill figure stands\n");
+  });
+
+  it('a file with decode and no prefill MoE case: sized with --decode-only, and the refusal without it says so (the first H200 sitting)', () => {
+    const h200 = join(import.meta.dirname, '..', '..', 'results', '2026-12-04T17-09Z-h200-deepseek-v3-torch-cuda.json');
+    const args = ['size', '--scenario', 'seed', '--from', h200, '--model', 'deepseek-v3'];
+    const refused = moebench(args);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(
+      /no prefill MoE case of deepseek-v3 with --experts-per-card 8 .* \(or size from the files' decode alone with --decode-only\): run moebench run /,
+    );
+    const r = moebench([...args, '--decode-only']);
+    expect(r.status, r.stderr).toBe(0);
+    // the file's MoE decode case, 2.238 ms at 256 tokens over EP=32 (8 tokens a card), in each of the 58 MoE layers
+    expect(r.stdout).toMatch(/^decode: 8 tokens per card per step, /m);
+    expect(r.stdout).toMatch(/^moe\s+58\s+2\.238\s+129\.8\s+measured$/m);
+  });
+
   it('missing MoE cases, with nothing to scale from, name the run that would measure them', () => {
     const cpuFile = join(import.meta.dirname, 'fixtures', 'fake-run.json');
     const r = moebench(['size', '--scenario', 'seed', '--from', cpuFile, '--model', 'tiny', '--layout', 'ep=4', '--card', 'NVIDIA H100 SXM5 80GB']);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(
-      /no prefill MoE case of tiny with --experts-per-card 2 measured on the NVIDIA H100 SXM5 80GB, and none on a card with datasheet peaks to scale from: run moebench run --preset tiny --layer moe --phase prefill --experts-per-card 2/,
+      /no prefill MoE case of tiny with --experts-per-card 2 measured on the NVIDIA H100 SXM5 80GB, and none on a card with datasheet peaks to scale from \(or size from the files' decode alone with --decode-only\): run moebench run --preset tiny --layer moe --phase prefill --experts-per-card 2/,
     );
   });
 });
