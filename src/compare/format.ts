@@ -1,4 +1,4 @@
-import { fmt, formatTable, TERMINAL_COLUMNS, wrap } from '../text/table.js';
+import { fmt, formatTableWithin, TERMINAL_COLUMNS, wrap } from '../text/table.js';
 import { summarizeSides, type Comparison, type Pair, type RowKey, type SideSummary } from './compare.js';
 import { MAX_PROCESSES_TO_DECIDE } from './stats.js';
 
@@ -307,22 +307,18 @@ export function formatComparison(c: Comparison, format: CompareFormat): string {
     default: {
       const l = layoutOf(c);
       const h = head(c, l);
-      const table = (drop: string[]) => {
-        const keep = h.map((name) => !drop.includes(name));
-        return formatTable(
-          [h, ...rows(c, l)].map((r) => r.filter((_, i) => keep[i])),
-          h.filter((_, i) => keep[i]).map((name) => /tok\/s|ratio|CI/.test(name)),
-        );
-      };
       // long case names (a backend after each) and a candidate column: the test column goes first,
       // then the two sides' tokens/s (the ratio and its interval are what the verdict reads)
-      const fits = (text: string) => text.split('\n').every((line) => line.length <= TERMINAL_COLUMNS);
-      const leftOut = [[], ['test'], ['test', 'base tok/s', 'cand tok/s']].find((drop) => fits(table(drop))) ?? ['test', 'base tok/s', 'cand tok/s'];
+      const { text, leftOut } = formatTableWithin(
+        [h, ...rows(c, l)],
+        h.map((name) => /tok\/s|ratio|CI/.test(name)),
+        [['test'], ['base tok/s', 'cand tok/s']],
+      );
       return [
         // a terminal's 120 columns: an environment difference between two long paths runs to 300
         ...header(c, l).flatMap((x) => wrap(x, TERMINAL_COLUMNS, x.startsWith('  ') ? '      ' : '  ')),
         '',
-        table(leftOut),
+        text,
         ...footer(c, l, true, leftOut),
       ].join('\n');
     }

@@ -1,6 +1,6 @@
 import { processMediansMs, processSpread } from '../results/repetitions.js';
 import { THROTTLE_FRACTION, throttled, workingClock } from '../results/throttling.js';
-import { fmt, formatTable, TERMINAL_COLUMNS, wrap } from '../text/table.js';
+import { fmt, formatTable, formatTableWithin, TERMINAL_COLUMNS, wrap } from '../text/table.js';
 import type { SweepFit } from '../measure/sweep.js';
 import type { CaseResult } from '../results/schema.js';
 import { ceilingsOf, fractionOfCeilings, measuredCeilings } from '../results/ceilings.js';
@@ -61,24 +61,19 @@ export function caseTable(cases: readonly CaseResult[], o: CaseTableOptions = {}
     // when every output passed, one note says so and the column's width goes to fitting a terminal
     { head: 'rel err', right: true, cell: (c) => (c.correctness ? c.correctness.relativeL2Error.toExponential(1) : '-'), shown: !allPassed },
   ];
+  const shown = columns.filter((c) => c.shown);
+  const rows = [shown.map((c) => c.head), ...cases.map((c) => shown.map((col) => col.cell(c)))];
   // a terminal's width: the figures least read go first (a GPU run's all-engines table ran to 145
   // columns), said in a note; markdown and csv keep every column
-  let shown = columns.filter((c) => c.shown);
-  const rowsOf = (cols: typeof shown) => [cols.map((c) => c.head), ...cases.map((c) => cols.map((col) => col.cell(c)))];
-  const widthOf = (cols: typeof shown) =>
-    Math.max(
-      ...formatTable(rowsOf(cols))
-        .split('\n')
-        .map((l) => l.length),
-    );
-  const leftOut: string[] = [];
-  for (const head of LEFT_OUT_FIRST) {
-    if (format !== 'table' || widthOf(shown) <= TERMINAL_COLUMNS) break;
-    if (!shown.some((c) => c.head === head)) continue;
-    shown = shown.filter((c) => c.head !== head);
-    leftOut.push(head);
-  }
-  const rows = rowsOf(shown);
+  const fitted =
+    format === 'table'
+      ? formatTableWithin(
+          rows,
+          shown.map((c) => c.right),
+          LEFT_OUT_FIRST.map((head) => [head]),
+        )
+      : undefined;
+  const leftOut = fitted?.leftOut ?? [];
 
   const notes: string[] = [];
   if (allPassed) {
@@ -139,12 +134,7 @@ export function caseTable(cases: readonly CaseResult[], o: CaseTableOptions = {}
       ...(notes.length ? ['', ...notes.map((n) => `- ${n.trim()}`)] : []),
     ].join('\n');
   }
-  return (
-    formatTable(
-      rows,
-      shown.map((c) => c.right),
-    ) + (notes.length ? `\n\nnotes:\n${notes.flatMap((n) => wrap(n, TERMINAL_COLUMNS, '    ')).join('\n')}` : '')
-  );
+  return `${fitted!.text}${notes.length ? `\n\nnotes:\n${notes.flatMap((n) => wrap(n, TERMINAL_COLUMNS, '    ')).join('\n')}` : ''}`;
 }
 
 /**

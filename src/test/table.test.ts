@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { caseTable } from '../report/table.js';
-import { fmt, wrap } from '../text/table.js';
+import { fmt, formatTable, formatTableWithin, wrap } from '../text/table.js';
 import { readResultFile } from '../results/io.js';
 
 const FIX = join(import.meta.dirname, 'fixtures');
@@ -99,6 +99,20 @@ describe('numbers and lines as a terminal shows them', () => {
     expect(fmt(1e-4, 3)).toBe('1.00e-4');
     expect(fmt(2e12, 3)).toBe('2.00e+12');
     expect(fmt(undefined)).toBe('-');
+  });
+
+  it('formatTableWithin: a step of columns at a time until the table fits; a step naming no column is passed over', () => {
+    const rows = [
+      ['a', 'bb', 'c'],
+      ['aaaa', 'b', 'cccc'],
+    ];
+    // "aaaa  b   cccc": 14 columns; without c, "aaaa  b": 7; without b too, "aaaa": 4
+    expect(formatTableWithin(rows, [false, false, false], [['x'], ['c'], ['bb']], 20)).toEqual({ text: formatTable(rows), leftOut: [] });
+    expect(formatTableWithin(rows, [false, false, false], [['x'], ['c'], ['bb']], 10)).toEqual({
+      text: 'a     bb\n----  --\naaaa  b',
+      leftOut: ['c'],
+    });
+    expect(formatTableWithin(rows, [false, false, false], [['c', 'bb']], 3)).toEqual({ text: 'a\n----\naaaa', leftOut: ['c', 'bb'] });
   });
 
   it('wrap: at spaces within the width, the first line keeps its indentation, a long word stays whole', () => {

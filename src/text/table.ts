@@ -27,6 +27,37 @@ export function fmt(x: number | undefined, digits = 3): string {
 export const TERMINAL_COLUMNS = 120;
 
 /**
+ * formatTable within a terminal: while the table is wider than `width`, the columns of the next of
+ * `leaveOut`'s steps (named by their heads, the first row) go, until it fits or no step is left.
+ * The text, and the columns left out for a note to name.
+ */
+export function formatTableWithin(
+  rows: string[][],
+  rightAligned: boolean[],
+  leaveOut: readonly (readonly string[])[],
+  width = TERMINAL_COLUMNS,
+): { text: string; leftOut: string[] } {
+  const without = (drop: string[]) => {
+    const keep = rows[0].map((head) => !drop.includes(head));
+    return formatTable(
+      rows.map((r) => r.filter((_, i) => keep[i])),
+      rightAligned.filter((_, i) => keep[i]),
+    );
+  };
+  const fits = (text: string) => text.split('\n').every((line) => line.length <= width);
+  let leftOut: string[] = [];
+  let text = without(leftOut);
+  for (const step of leaveOut) {
+    if (fits(text)) break;
+    const present = step.filter((head) => rows[0].includes(head));
+    if (!present.length) continue;
+    leftOut = [...leftOut, ...present];
+    text = without(leftOut);
+  }
+  return { text, leftOut };
+}
+
+/**
  * Text broken at spaces into lines of at most `width` columns (a longer word stays whole), its own
  * leading indentation kept on the first line and `indent` on the others.
  */
