@@ -1,6 +1,6 @@
 import { COMPARE_DEFAULTS } from '../compare/compare.js';
 import { onHostCpu } from '../env/cards.js';
-import { hostWarning, judgeHost, judgeHostOverChecks, readHostSignals, type HostCheck } from '../env/hostLoad.js';
+import { checksOfRun, hostWarning, judgeHost, judgeHostOverChecks, readHostSignals, type HostCheck } from '../env/hostLoad.js';
 import { EXIT } from '../errors.js';
 import { caseCsv, planTable } from '../report/table.js';
 import { runTableText } from '../report/runText.js';
@@ -18,9 +18,7 @@ function summaryText(p: PreparedRun, format: RunOptions['format']): string {
   const { session } = p;
   if (format === 'json') return JSON.stringify({ file: session.path, cases: session.cases, sweeps }, null, 2);
   if (format === 'csv') return caseCsv(session.cases);
-  const o = p.options;
-  const settings = { repetitions: o.repetitions, timeBudgetMs: o.timeBudgetMs, targetRelHalfWidth: o.stopping.targetRelHalfWidth };
-  return `${runTableText(session.cases, settings, format, sweeps)}\n\nresult file: ${session.path}`;
+  return `${runTableText(session.cases, p.options, format, sweeps)}\n\nresult file: ${session.path}`;
 }
 
 /**
@@ -39,13 +37,10 @@ async function recheckHost(prepared: { p: PreparedRun }[], log: (line: string) =
   // a file from before the check has no start to hold against
   if (!before) return;
   // a host busy at the start was said then
-  const held = judgeHostOverChecks(
-    [
-      { name: 'the start', check: { ...before, noisy: false } },
-      { name: 'the end', check: after },
-    ],
-    { hostCases, margin: COMPARE_DEFAULTS.minDifference },
-  );
+  const held = judgeHostOverChecks(checksOfRun({ hostCheck: { ...before, noisy: false }, hostCheckAfter: after }, 'the start', 'the end'), {
+    hostCases,
+    margin: COMPARE_DEFAULTS.minDifference,
+  });
   if (!held.quiet)
     wrap(
       `moebench: the host changed during this run (${held.reasons.join('; ')}): its later cases may differ from its earlier ones by the host's doing`,

@@ -20,7 +20,7 @@ function settingsOf(run: Run): RunTableSettings | undefined {
   return {
     repetitions: o.repetitions,
     timeBudgetMs: typeof o.timeBudgetMs === 'number' ? o.timeBudgetMs : undefined,
-    targetRelHalfWidth: stopping.targetRelHalfWidth,
+    stopping: { targetRelHalfWidth: stopping.targetRelHalfWidth },
   };
 }
 

@@ -6,12 +6,12 @@ import { caseTable, sweepTable } from './table.js';
 export const SHOW_FORMATS = ['table', 'markdown', 'csv'] as const;
 export type ShowFormat = (typeof SHOW_FORMATS)[number];
 
-/** How a run was set, as far as its table speaks of it: what a noisy case would need. */
+/** How a run was set, as far as its table speaks of it (the run's options, or what a file recorded of them): what a noisy case would need. */
 export interface RunTableSettings {
   repetitions: number;
   /** The whole run's budget (a first look), when it had one. */
   timeBudgetMs?: number;
-  targetRelHalfWidth: number;
+  stopping: { targetRelHalfWidth: number };
 }
 
 /** Said under the table when a case came out noisy: how to tighten it, for the run as it was set. */
@@ -31,6 +31,10 @@ export function runTableText(
   format: 'table' | 'markdown',
   sweeps: SweepFit[] = fitSweeps(cases),
 ): string {
-  const table = caseTable(cases, settings ? { targetRelHalfWidth: settings.targetRelHalfWidth, tighterHint: tighterHint(settings) } : {}, format);
+  const table = caseTable(
+    cases,
+    settings ? { targetRelHalfWidth: settings.stopping.targetRelHalfWidth, tighterHint: tighterHint(settings) } : {},
+    format,
+  );
   return `${table}${sweeps.length ? `\n\ntime = a + b·tokens:\n${sweepTable(sweeps)}` : ''}`;
 }
