@@ -9,6 +9,7 @@ import { THROTTLE_FRACTION, throttled, workingClock } from '../results/throttlin
 import { environmentFields } from '../results/environment.js';
 import { onceEach } from '../results/merge.js';
 import { deviceOnHostCpu } from '../env/cards.js';
+import { splitCaseIdDtype } from '../workloads/spec.js';
 import { checksOfRun, judgeHostOverChecks } from '../env/hostLoad.js';
 import { bootstrapRatioCis, mannWhitney, processesToDecide, sideLogMean, sideObservations, welchRatio } from './stats.js';
 
@@ -422,8 +423,19 @@ export function nothingComparedLine(c: Comparison): string {
     backends: [...new Set(c.unmatched.filter((u) => u.presentIn.includes(s.label)).map((u) => u.row.backend ?? ''))].filter(Boolean),
   }));
   const shared = engines[0]?.backends.filter((b) => engines.every((e) => e.backends.includes(b))) ?? [];
-  if (engines.every((e) => e.backends.length) && !shared.length)
-    return `${head}: the sides share no engine (${engines.map((e) => `${e.label}: ${e.backends.join(', ')}`).join('; ')}), and cases match only within one; compare one engine's files, or --by backend for engines of one card`;
+  if (engines.every((e) => e.backends.length) && !shared.length) {
+    const noEngine = `${head}: the sides share no engine (${engines.map((e) => `${e.label}: ${e.backends.join(', ')}`).join('; ')})`;
+    // --by backend matches cases on their workload, so it helps only where the sides' workloads meet
+    const idsOf = (label: string) => c.unmatched.filter((u) => u.presentIn.includes(label)).map((u) => u.row.id);
+    const [first, ...rest] = c.sides.map((s) => idsOf(s.label));
+    if (first.some((id) => rest.every((ids) => ids.includes(id))))
+      return `${noEngine}, and cases match only within one; compare one engine's files, or --by backend for engines of one card`;
+    const workloadsOf = (ids: string[]) => ids.map((id) => splitCaseIdDtype(id).workload);
+    if (!workloadsOf(first).some((w) => rest.every((ids) => workloadsOf(ids).includes(w))))
+      return `${noEngine} and no workload either; compare files that measured the same cases`;
+    const dtypes = c.sides.map((s) => `${s.label}: ${[...new Set(idsOf(s.label).map((id) => splitCaseIdDtype(id).dtype))].join(', ')}`);
+    return `${noEngine} and no math mode (${dtypes.join('; ')}): a case matches only in its own engine and dtype; measure one side again with the other's --dtype`;
+  }
   return `${head}; cases match on their workload and every dimension not used for the sides (--by ${c.by})`;
 }
 

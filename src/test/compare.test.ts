@@ -843,6 +843,30 @@ describe('moebench compare', () => {
     );
   });
 
+  it('sides that share no engine and no math mode are not sent to --by backend, which would match nothing either', () => {
+    const [run] = loadRuns([BASE]).runs;
+    // the H200 sitting's case: torch-cuda measured fp16, ORT WebGPU fp32, on one card
+    const as = (r: Run, backend: string, dtype: string) => ({
+      ...r,
+      cases: r.cases.map((c) => ({ ...c, backend, id: c.id.replace('/fp32', `/${dtype}`) })),
+    });
+    const byFile = { ...COMPARE_DEFAULTS, by: 'file' as const };
+    const torch = { ...as(run, 'torch-cuda', 'fp16'), source: 'torch.json' };
+    const ort = { ...as(run, 'ort-webgpu', 'fp32'), source: 'ort.json' };
+    expect(run.cases.every((c) => c.id.includes('/fp32'))).toBe(true);
+    const c = compareRuns([torch, ort], byFile);
+    expect(c.pairs).toEqual([]);
+    expect(nothingComparedLine(c)).toBe(
+      `moebench: no case is on two sides (${c.unmatched.length} on some sides only): nothing compared: the sides share no engine (torch.json: torch-cuda; ort.json: ort-webgpu) and no math mode (torch.json: fp16; ort.json: fp32): a case matches only in its own engine and dtype; measure one side again with the other's --dtype`,
+    );
+    // nor a workload: other token counts
+    const other = { ...ort, cases: ort.cases.map((x) => ({ ...x, id: x.id.replace(/\/t(\d+)\//, '/t9$1/') })) };
+    const d = compareRuns([torch, other], byFile);
+    expect(nothingComparedLine(d)).toBe(
+      `moebench: no case is on two sides (${d.unmatched.length} on some sides only): nothing compared: the sides share no engine (torch.json: torch-cuda; ort.json: ort-webgpu) and no workload either; compare files that measured the same cases`,
+    );
+  });
+
   it('fits 120 columns', () => {
     const r = moebench(['compare', BASE, CAND]);
     const lines = r.stdout.trimEnd().split('\n');

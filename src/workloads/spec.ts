@@ -68,6 +68,15 @@ export function contextsOf(c: Pick<WorkloadCase, 'batch' | 'context' | 'contextS
   return Array.from({ length: c.batch }, (_, b) => L - Math.round((spread * L * b) / Math.max(1, c.batch - 1)));
 }
 
+/**
+ * A case id split at its math mode (caseId's fifth part): the same workload in another dtype has
+ * the same `workload`, which is how compare tells a dtype mismatch from cases that differ in shape.
+ */
+export function splitCaseIdDtype(id: string): { workload: string; dtype: string } {
+  const parts = id.split('/');
+  return { workload: parts.filter((_, i) => i !== 4).join('/'), dtype: parts[4] ?? '' };
+}
+
 export function caseId(c: Omit<WorkloadCase, 'id'>): string {
   const parts = [c.preset, c.layer.kind, c.phase, `t${c.numTokens}`, c.dtype];
   if (c.layer.kind === 'matmul') parts.push(`d${c.layer.hiddenSize}x${c.layer.depth}`);
