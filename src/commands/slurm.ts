@@ -20,7 +20,7 @@ import {
   type Submission,
 } from '../slurm/plan.js';
 import { arrayScript, collectScript } from '../slurm/script.js';
-import { formatTable } from '../text/table.js';
+import { taskTable } from '../slurm/statusText.js';
 import type { Io } from './io.js';
 import { reportCommand } from './report.js';
 
@@ -323,16 +323,16 @@ function casesIn(files: string[]): number {
 export async function slurmStatus(target: string, tag: string | undefined, io: Io): Promise<number> {
   const s = findSubmission(target, tag);
   const views = tasksOf(s);
-  const rows = views.map(({ group, task, state }) => [
-    `${task.arrayJobId}_${task.taskId}`,
-    [s.groups[group].partition, s.groups[group].constraint, s.groups[group].node].filter(Boolean).join(' ') || '-',
+  const rows = views.map(({ group, task, state }) => ({
+    task: `${task.arrayJobId}_${task.taskId}`,
+    array: [s.groups[group].partition, s.groups[group].constraint, s.groups[group].node].filter(Boolean).join(' ') || '-',
     state,
-    task.node ?? '-',
-    String(casesIn(task.files)),
-    task.reason ?? '',
-  ]);
+    node: task.node ?? '-',
+    cases: casesIn(task.files),
+    ...(task.reason ? { why: task.reason } : {}),
+  }));
   const count = (st: TaskState) => views.filter((v) => v.state === st).length;
-  io.out(formatTable([['task', 'array', 'state', 'node', 'cases', 'why'], ...rows]));
+  io.out(taskTable(rows));
   const collected = existsSync(collectionPath(s.dir, s.tag));
   io.out(
     `\n${s.tag}: ${views.length} task(s): ${(['pending', 'running', 'done', 'failed', 'interrupted', 'unknown'] as TaskState[])

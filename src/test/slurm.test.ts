@@ -7,6 +7,7 @@ import { readAnyFile, readResultFile } from '../results/io.js';
 import type { CollectionFile } from '../results/schema.js';
 import { gpusPerNode } from '../commands/slurm.js';
 import { parseScontrolJobs, reasonFromLog, taskState } from '../slurm/outcomes.js';
+import { taskTable } from '../slurm/statusText.js';
 import { fakeScript, moebench, ROOT, smiCard, standInNvidiaSmi, TINY_FAKE_RUN } from './helpers/cli.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'moebench-slurm-'));
@@ -60,6 +61,30 @@ describe('what Slurm says, read', () => {
       'moebench slurm: task 1 of array job 11 on vm\n[1/2] measuring\nmoebench: no GPU visible: CUDA_VISIBLE_DEVICES=1 hides all 1 cards nvidia-smi lists\n\n';
     expect(reasonFromLog(log)).toBe('moebench: no GPU visible: CUDA_VISIBLE_DEVICES=1 hides all 1 cards nvidia-smi lists');
     expect(reasonFromLog('Traceback\nSegmentation fault\n')).toBe('Segmentation fault');
+  });
+
+  it('status keeps a short why in its column and wraps a long one under the table, so the table fits 120 columns', () => {
+    const pending = { task: '11_0', array: 'gpu', state: 'pending', node: '-', cases: 0, why: 'Resources' };
+    expect(taskTable([pending]).split('\n')).toEqual([
+      'task  array  state    node  cases  why',
+      '----  -----  -------  ----  -----  ---------',
+      '11_0  gpu    pending  -     0      Resources',
+    ]);
+    // the log's last line of a task whose card was not there: 152 characters
+    const why = `moebench: no GPU visible: CUDA_VISIBLE_DEVICES=5 hides all 1 cards nvidia-smi lists; ${'x'.repeat(40)} and the rest of a long line`;
+    const failed = { task: '11_1', array: 'gpu', state: 'failed', node: 'vm', cases: 0, why };
+    const text = taskTable([pending, failed]);
+    expect(text.split('\n')).toEqual([
+      'task  array  state    node  cases',
+      '----  -----  -------  ----  -----',
+      '11_0  gpu    pending  -     0',
+      '11_1  gpu    failed   vm    0',
+      '',
+      'why:',
+      '  11_0: Resources',
+      '  11_1: moebench: no GPU visible: CUDA_VISIBLE_DEVICES=5 hides all 1 cards nvidia-smi lists;',
+      `    ${'x'.repeat(40)} and the rest of a long line`,
+    ]);
   });
 
   it("reads a partition's GPUs per node from sinfo's GRES column", () => {
