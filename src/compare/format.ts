@@ -24,6 +24,17 @@ function layoutOf(c: Comparison): Layout {
 const rowName = (r: RowKey, l?: Layout) =>
   [r.id, l?.backend === r.backend ? undefined : r.backend, l?.device === r.device ? undefined : r.device].filter(Boolean).join(' · ');
 
+/**
+ * Each side as the header lists it: baseline, candidate, or with several candidates "cand N" by
+ * its place in the list, since labels (a card and its CPU) run to 50 characters.
+ */
+function shortSideNames(c: Comparison): Map<string, string> {
+  const others = c.sides.filter((s) => s.label !== c.baseline);
+  return new Map(
+    c.sides.map((s) => [s.label, s.label === c.baseline ? 'baseline' : others.length === 1 ? 'candidate' : `cand ${others.indexOf(s) + 1}`]),
+  );
+}
+
 function header(c: Comparison, l: Layout): string[] {
   // a side that is one file (--by file) is named once, not as itself and its source
   const named = (s: Comparison['sides'][number]) =>
@@ -32,17 +43,19 @@ function header(c: Comparison, l: Layout): string[] {
   const others = c.sides.filter((s) => s.label !== c.baseline);
   const lines = [`by ${c.by}; baseline: ${named(base)}`];
   if (others.length === 1) lines.push(`candidate: ${named(others[0])}`);
-  else lines.push('candidates:', ...others.map((s) => `  ${named(s)}`));
+  else lines.push('candidates:', ...others.map((s, i) => `  ${i + 1}. ${named(s)}`));
   const common = [l.backend && `backend ${l.backend}`, l.device && `device ${l.device}`].filter(Boolean);
   if (common.length) lines.push(`every case: ${common.join(', ')}`);
   if (c.envDifferences.length) {
+    // each side by its place above, not its label (a card and its CPU, 50 characters), and sides
+    // with one value together: a field over four sides was 3 lines of labels around 4 values
+    const shortName = shortSideNames(c);
     lines.push('', 'environment differences:');
-    for (const d of c.envDifferences)
-      lines.push(
-        `  ${d.field}: ${Object.entries(d.values)
-          .map(([side, v]) => `${side} = ${v}`)
-          .join('; ')}`,
-      );
+    for (const d of c.envDifferences) {
+      const byValue = new Map<string, string[]>();
+      for (const s of c.sides) byValue.set(d.values[s.label] ?? '-', [...(byValue.get(d.values[s.label] ?? '-') ?? []), shortName.get(s.label)!]);
+      lines.push(`  ${d.field}: ${[...byValue].map(([v, sides]) => `${sides.join(', ')} = ${v}`).join('; ')}`);
+    }
   }
   if (c.unmeasured.length) lines.push('', ...unmeasuredLines(c));
   if (!c.host.quiet) lines.push('', hostLine(c));
@@ -72,9 +85,10 @@ function head(c: Comparison, l: Layout): string[] {
 }
 
 function rows(c: Comparison, l: Layout): string[][] {
+  const names = shortSideNames(c);
   return c.pairs.map((p) => [
     rowName(p.row, l),
-    ...(l.oneCandidate ? [] : [p.candidate]),
+    ...(l.oneCandidate ? [] : [names.get(p.candidate)!]),
     fmt(p.baselineTokensPerSec, 4),
     fmt(p.candidateTokensPerSec, 4),
     p.ratio.toFixed(3),

@@ -804,6 +804,28 @@ describe('moebench compare', () => {
     expect(formatComparison(c, 'markdown')).toMatch(/^\| case \| base tok\/s \| cand tok\/s \| ratio \| 90% CI \| test \| verdict \|$/m);
   });
 
+  it('with several candidates, each is numbered and named so in environment differences and the table; equal values together', () => {
+    const [base] = loadRuns([BASE]).runs;
+    const withVars = (source: string, vars: Record<string, string>) => ({
+      ...base,
+      source,
+      environment: { ...base.environment, envVars: { ...base.environment.envVars, ...vars } },
+    });
+    const c = compareRuns(
+      [base, withVars('one.json', { OMP_NUM_THREADS: '4' }), withVars('two.json', { OMP_NUM_THREADS: '4', MKL_NUM_THREADS: '2' })],
+      {
+        ...COMPARE_DEFAULTS,
+        by: 'file',
+      },
+    );
+    const text = formatComparison(c, 'table');
+    expect(text).toContain('\ncandidates:\n  1. one.json\n  2. two.json\n');
+    expect(text).toContain('\n  envVars.OMP_NUM_THREADS: baseline = -; cand 1, cand 2 = 4\n');
+    expect(text).toContain('\n  envVars.MKL_NUM_THREADS: baseline, cand 1 = -; cand 2 = 2\n');
+    expect(text).toMatch(/^tiny\/dense\/decode\/t1\/fp32 {2,}cand 1 {2,}500 {2,}500 {2,}1\.000 /m);
+    expect(text).toMatch(/^tiny\/dense\/decode\/t1\/fp32 {2,}cand 2 {2,}500 {2,}500 {2,}1\.000 /m);
+  });
+
   it('cases on some sides only are grouped by where they are; a terminal is shown five of a group', () => {
     const [run] = loadRuns([BASE]).runs;
     const renamed = (tag: string) => run.cases.map((c) => ({ ...c, id: `${c.id}/${tag}` }));
