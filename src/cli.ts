@@ -253,6 +253,7 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
           .option('link-gbytes-per-s', { type: 'number', describe: 'as for size' })
           .option('link-gbps', { type: 'string', hidden: true })
           .option('card', { type: 'string', describe: 'as for size' })
+          .option('decode-only', { type: 'boolean', default: false, describe: 'as for size' })
           .option('by', {
             type: 'string',
             describe:
@@ -270,6 +271,7 @@ export async function main(args: string[], io: Io = processIo): Promise<number> 
             contextTokens: positive('context', argv.context),
             linkGBps: linkOption(argv),
             card: argv.card,
+            decodeOnly: argv.decodeOnly,
             by: argv.by,
           },
           io,

@@ -13,7 +13,7 @@ import { parseLayout } from '../sizing/compose.js';
 import { poolByCard, sizeFromRun } from '../sizing/measured.js';
 import { loadScenario } from '../sizing/scenario.js';
 import { tornado } from '../sizing/tornado.js';
-import { costTable, tornadoTable } from '../report/sizing.js';
+import { costTable, measuredLabel, tornadoTable } from '../report/sizing.js';
 import type { Io } from './io.js';
 
 const require = createRequire(import.meta.url);
@@ -27,6 +27,8 @@ export interface ReportOptions {
   contextTokens: number;
   linkGBps?: number;
   card?: string;
+  /** As for `size`: the files' decode composed alone, the scenario's assumed prefill figure beside it. */
+  decodeOnly?: boolean;
   /** What tells the comparison's sides apart, as for compare: card unless told, as compareBySides chooses. */
   by?: string;
 }
@@ -40,11 +42,18 @@ function sizingFor(runs: Run[], o: ReportOptions): ReportSizing | undefined {
     for (const x of s.streams) rows.push({ label, stream: x.name, cards: [x.cards.low, x.cards.high], servers: [x.servers.low, x.servers.high] });
   };
   add('assumed', sizeScenario(scenario));
-  const composeOptions = { model: o.model, layout: parseLayout(o.layout), contextTokens: o.contextTokens, linkGBps: o.linkGBps, card: o.card };
+  const composeOptions = {
+    model: o.model,
+    layout: parseLayout(o.layout),
+    contextTokens: o.contextTokens,
+    linkGBps: o.linkGBps,
+    card: o.card,
+    decodeOnly: o.decodeOnly,
+  };
   for (const { run, source } of poolByCard(runs)) {
     try {
       const m = sizeFromRun(scenario, run, source, composeOptions);
-      add(`measured: ${m.composition.card} (${source})`, m.sizing);
+      add(`${measuredLabel(m.composition)} (${source})`, m.sizing);
     } catch (err) {
       // a run that cannot be sized is named on the page; anything but bad input is a bug
       if (!(err instanceof UsageError)) throw err;

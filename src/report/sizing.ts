@@ -76,6 +76,9 @@ export function tornadoTable(bars: TornadoBar[]): string {
 }
 
 /** How the per-card throughput was composed, term by term, each with its source. */
+/** A measured card's figures named, saying when its prefill is the scenario's assumed one (--decode-only). */
+export const measuredLabel = (c: Pick<Composition, 'card' | 'prefill'>) => `measured: ${c.card}${c.prefill ? '' : ' (decode; prefill assumed)'}`;
+
 export function compositionText(c: Composition): string {
   const lines = [
     ...wrap(`per-card throughput of ${c.model} on ${c.card}, layout ep=${c.layout.ep},tp=${c.layout.tp}, from ${c.file}`),
@@ -149,7 +152,7 @@ export function measuredSideBySide(
     card(
       m.sizing,
       // decode alone measured: the prefill column is the scenario's own figure, and the name says so
-      `measured: ${m.composition.card}${m.composition.prefill ? '' : ' (decode; prefill assumed)'}`,
+      measuredLabel(m.composition),
       m.composition.prefill ? fmt(m.composition.prefill.tokensPerSecPerCard, 4) : fig(a.prefillTokensPerSecPerCard),
       fmt(m.composition.decode.tokensPerSecPerCard, 4),
     );

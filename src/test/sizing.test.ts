@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -800,6 +800,16 @@ describe('moebench size', () => {
     // the file's MoE decode case, 2.238 ms at 256 tokens over EP=32 (8 tokens a card), in each of the 58 MoE layers
     expect(r.stdout).toMatch(/^decode: 8 tokens per card per step, /m);
     expect(r.stdout).toMatch(/^moe\s+58\s+2\.238\s+129\.8\s+measured$/m);
+    // report sizes it alike: not sized without the flag, the measured row labelled so with it
+    const dir = mkdtempSync(join(tmpdir(), 'moebench-report-decode-'));
+    const page = (...flags: string[]) => {
+      const out = join(dir, `${flags.length}.html`);
+      const rep = moebench(['report', h200, '--scenario', 'seed', '--model', 'deepseek-v3', '--out', out, ...flags]);
+      expect(rep.status, rep.stderr).toBe(0);
+      return readFileSync(out, 'utf8');
+    };
+    expect(page()).toMatch(/not sized: \S+h200-deepseek-v3-torch-cuda\.json: no prefill MoE case of deepseek-v3 .*--decode-only/);
+    expect(page('--decode-only')).toContain(`measured: NVIDIA H200 SXM 141GB (decode; prefill assumed) (${h200})`);
   });
 
   it('missing MoE cases, with nothing to scale from, name the run that would measure them', () => {
