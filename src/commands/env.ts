@@ -46,14 +46,14 @@ export async function envCommand(io: Io, json: boolean, check?: { out?: string; 
     );
     return 0;
   }
-  const rows = [['backend', 'status', 'detail']];
-  for (const { name, probe } of probes) {
-    rows.push(
+  const rows = withDetailClipped([
+    ['backend', 'status', 'detail'],
+    ...probes.map(({ name, probe }) =>
       probe.available
         ? [name, 'available', `${probe.detail}${probe.hardware ? '' : ' (runs on the CPU)'}`]
-        : [name, 'unavailable', clip(probe.reason)],
-    );
-  }
+        : [name, 'unavailable', probe.reason.split('; ')[0]],
+    ),
+  ]);
   // reasons and fixes name libraries and commands in full: wrapped to 120 columns, never cut
   const unavailable = probes.flatMap(({ name, probe }) =>
     probe.available
@@ -107,10 +107,15 @@ function libraryLines(c: LibraryCheck): string[] {
   return [...wrap(head, TERMINAL_COLUMNS, '    '), ...wrap(`    ${c.problem}`, TERMINAL_COLUMNS, '      ')];
 }
 
-/** The table's detail column fits a terminal; the whole reason is in the list below it. */
-function clip(reason: string, chars = 90): string {
-  const first = reason.split('; ')[0];
-  return first.length > chars ? `${first.slice(0, chars - 1)}…` : first;
+/**
+ * A table whose last column (the detail) is cut to what the others leave of a terminal's width;
+ * the whole text is in the list below the table.
+ */
+function withDetailClipped(rows: string[][]): string[][] {
+  const last = rows[0].length - 1;
+  const used = rows[0].slice(0, last).reduce((sum, _, i) => sum + Math.max(...rows.map((r) => r[i].length)) + 2, 0);
+  const chars = TERMINAL_COLUMNS - used;
+  return rows.map((r) => [...r.slice(0, last), r[last].length > chars ? `${r[last].slice(0, chars - 1)}…` : r[last]]);
 }
 
 /** `moebench env --check`: one line per engine and card (works, wrong numbers, fails, unavailable); --out keeps it as JSON. */
@@ -133,9 +138,10 @@ async function checkCommand(io: Io, json: boolean, o: { out?: string; modelDir: 
     // a device's name in the table, its description once under it: the H200 box's CPU engines'
     // "cpu (Intel(R) Xeon(R) Processor, 16 cores, 126 GiB)" in every row ran the table to 190 columns
     const short = (device: string | undefined) => (device === undefined ? '-' : device.split(' (')[0]);
-    const named = checks.map((c) => [c.backend, short(c.device), c.verdict]);
-    const used = [0, 1, 2].reduce((sum, i) => sum + Math.max(...[['engine', 'device', 'verdict'], ...named].map((r) => r[i].length)) + 2, 0);
-    const rows = [['engine', 'device', 'verdict', 'detail'], ...checks.map((c, i) => [...named[i], clip(c.detail, TERMINAL_COLUMNS - used)])];
+    const rows = withDetailClipped([
+      ['engine', 'device', 'verdict', 'detail'],
+      ...checks.map((c) => [c.backend, short(c.device), c.verdict, c.detail.split('; ')[0]]),
+    ]);
     const devices = [...new Set(checks.flatMap((c) => (c.device && c.device !== short(c.device) ? [c.device] : [])))].map(
       (d) => `${short(d)} = ${d.slice(short(d).length + 2, -1)}`,
     );
