@@ -65,7 +65,8 @@ export async function envCommand(io: Io, json: boolean, check?: { out?: string; 
     ...(unavailable.length ? ['', 'why and the fix:', ...unavailable] : []),
     '',
     ...wrap(`CUDA execution provider: ${cudaProvider}`, TERMINAL_COLUMNS, '  '),
-    `onnxruntime native folder: ${ortNativeDir()}`,
+    // the folder is one word: a long checkout path takes a line of its own
+    ...wrap(`onnxruntime native folder: ${ortNativeDir()}`, TERMINAL_COLUMNS, '  '),
     '',
     'CUDA libraries the CUDA engines need, against what the loader finds (ldconfig -p, LD_LIBRARY_PATH):',
     ...libraries.flatMap(libraryLines),

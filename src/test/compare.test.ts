@@ -658,7 +658,10 @@ describe('moebench compare', () => {
     expect(envAt).toBeGreaterThan(0);
     expect(envAt).toBeLessThan(tableAt);
     // the sides and what every row shares are said once, above the table
-    expect(r.stdout).toMatch(/^by card; baseline: fake \(H100 stand-in\) .*\ncandidate: fake \(H200 stand-in\) .*\nevery case: backend fake$/m);
+    // a side's files (whole paths, so wrapped where the checkout's path is long) after its name
+    expect(r.stdout).toMatch(
+      /^by card; baseline: fake \(H100 stand-in\)\s+\(\S+compare-base\.json\)\ncandidate: fake \(H200 stand-in\)\s+\(\S+compare-cand\.json\)\nevery case: backend fake$/m,
+    );
     expect(r.stdout).toMatch(/^tiny\/dense\/decode\/t1\/fp32\s+500\s+1,000\s+2\.000\s+2\.000–2\.000\s+MWU calls\s+FASTER$/m);
     // both sides of t8 are noisy: marked, and said under the table
     expect(r.stdout).toMatch(/^tiny\/dense\/decode\/t8\/fp32 .* UNCERTAIN\*$/m);

@@ -120,5 +120,7 @@ describe('numbers and lines as a terminal shows them', () => {
     expect(wrap('  x: aa bb', 8, '    ')).toEqual(['  x: aa', '    bb']);
     expect(wrap('abcdefghij k', 5)).toEqual(['abcdefghij', '  k']);
     expect(wrap('short', 120)).toEqual(['short']);
+    // compare's "label  (source)": broken at the double space, no space is left at the line's end
+    expect(wrap('side one  (/a/long/path.json)', 12)).toEqual(['side one', '  (/a/long/path.json)']);
   });
 });

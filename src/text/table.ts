@@ -69,7 +69,8 @@ export function wrap(text: string, width = TERMINAL_COLUMNS, indent = '  '): str
     const empty = line.trim() === '';
     const next = empty ? line + word : `${line} ${word}`;
     if (!empty && next.length > width) {
-      lines.push(line);
+      // a break at a double space ("label  (source)") leaves no space at the line's end
+      lines.push(line.trimEnd());
       line = indent + word;
     } else line = next;
   }
