@@ -157,6 +157,9 @@ async function checkCommand(io: Io, json: boolean, o: { out?: string; modelDir: 
       [
         formatTable(rows),
         ...(devices.length ? wrap(`devices: ${devices.join('; ')}`) : []),
+        ...(checks.some((c) => c.verdict === 'works')
+          ? wrap("works: the tiny MoE and dense cases' median time a call (not a measurement); error: the worst relative L2 error")
+          : []),
         ...(fixes.length ? ['', 'why and the fix:', ...fixes] : []),
         '',
         `${works} of ${checks.length} engine(s) work here (checked in ${((Date.now() - started) / 1000).toFixed(0)} s)${o.out ? `; written to ${o.out}` : ''}`,

@@ -63,8 +63,9 @@ export function verdictOf(cases: CaseResult[]): Pick<EngineCheck, 'verdict' | 'd
   const skipped = cases.filter((c) => c.status === 'skipped');
   return {
     verdict: 'works',
-    // short enough for env --check's table to keep the error on a 120-column terminal
-    detail: `${times.join(', ')} a call, relative L2 error ≤ ${worst.toExponential(1)} against float64${skipped.length ? `; ${skipped.map((c) => `${c.id} skipped: ${c.error}`).join('; ')}` : ''}`,
+    // short enough for env --check's table to keep the error on a 120-column terminal beside
+    // lavapipe's "cpu via software WebGPU" (65 columns left); the error is relative L2
+    detail: `${times.join(', ')} a call, error ≤ ${worst.toExponential(1)} vs float64${skipped.length ? `; ${skipped.map((c) => `${c.id} skipped: ${c.error}`).join('; ')}` : ''}`,
   };
 }
 

@@ -28,15 +28,19 @@ describe('moebench env --check', () => {
     // one line per engine, in a table that fits a terminal: each device named short, described once under it
     const [table, legend] = r.stdout
       .split('\n\n')[0]
-      .split('\n\ndevices: ')[0]
+      .split('\nworks: ')[0]
       .split(/\ndevices: /);
     expect(table.split('\n')).toHaveLength(2 + report.checks.length);
     for (const line of r.stdout.split('\n')) expect(line.length).toBeLessThanOrEqual(120);
     expect(legend).toMatch(/(^|; )cpu = .+, \d+ cores, \d+ GiB(;|$)/);
-    // a working engine's times, then its worst error (cut short beside lavapipe's long device name)
-    expect(table).toMatch(/^ort-cpu\s+cpu\s+works\s+MoE [\d.]+ ms, dense [\d.]+ ms a call, relative L2 error/m);
+    // a working engine's times, then its worst error, whole beside lavapipe's long device name
+    for (const engine of ['ort-cpu', 'tfjs-wasm', ...(lavapipeEnv() ? ['ort-webgpu'] : [])])
+      expect(table).toMatch(
+        new RegExp(`^${engine}\\s+\\S.*\\s+works\\s+MoE [\\d.]+ ms, dense [\\d.]+ ms a call, error ≤ \\d\\.\\de-\\d+ vs float64$`, 'm'),
+      );
+    expect(r.stdout).toContain("\nworks: the tiny MoE and dense cases' median time a call (not a measurement); error: the worst relative L2 error\n");
     expect(report.checks.find((c: { backend: string }) => c.backend === 'ort-cpu').detail).toMatch(
-      /^MoE [\d.]+ ms, dense [\d.]+ ms a call, relative L2 error ≤ \d\.\de-\d+ against float64$/,
+      /^MoE [\d.]+ ms, dense [\d.]+ ms a call, error ≤ \d\.\de-\d+ vs float64$/,
     );
     expect(r.stdout).toMatch(/\d of 13 engine\(s\) work here \(checked in \d+ s\); written to /);
   });
