@@ -310,7 +310,8 @@ export function formatComparison(c: Comparison, format: CompareFormat): string {
       const l = layoutOf(c);
       const h = head(c, l);
       return [
-        ...header(c, l).map((x) => (x ? `${x.startsWith('  ') ? '- ' + x.trim() : x}` : '')),
+        // indented lines are list items: the numbered candidates an ordered list, the rest bullets
+        ...header(c, l).map((x) => (x.startsWith('  ') ? (/^\d+\. /.test(x.trim()) ? x.trim() : `- ${x.trim()}`) : x)),
         '',
         `| ${h.join(' | ')} |`,
         `|${h.map((name) => (/tok\/s|ratio|CI/.test(name) ? '---:' : '---')).join('|')}|`,

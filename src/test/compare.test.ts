@@ -827,6 +827,10 @@ describe('moebench compare', () => {
     expect(text).toContain('\n  envVars.MKL_NUM_THREADS: baseline, cand 1 = -; cand 2 = 2\n');
     expect(text).toMatch(/^tiny\/dense\/decode\/t1\/fp32 {2,}cand 1 {2,}500 {2,}500 {2,}1\.000 /m);
     expect(text).toMatch(/^tiny\/dense\/decode\/t1\/fp32 {2,}cand 2 {2,}500 {2,}500 {2,}1\.000 /m);
+    // markdown: the candidates an ordered list, the differences bullets
+    const md = formatComparison(c, 'markdown');
+    expect(md).toContain('\ncandidates:\n1. one.json\n2. two.json\n');
+    expect(md).toContain('\n- envVars.OMP_NUM_THREADS: baseline = -; cand 1, cand 2 = 4\n');
   });
 
   it('cases on some sides only are grouped by where they are; a terminal is shown five of a group', () => {
