@@ -175,7 +175,8 @@ export function toDecideLine(c: Pick<Comparison, 'pairs'>, by: 'processes' | 'ru
  * a case's candidates on its line (a nested list, so markdown keeps it a list), so ten such rows
  * of two candidates take seven lines, not twenty.
  */
-function footnotes(warned: Pair[], l: Layout): string[] {
+/** Starred rows under their reasons; a row's candidate named as the table's candidate column names it. */
+function footnotes(warned: Pair[], l: Layout, names: Map<string, string>): string[] {
   const byReasons = new Map<string, Pair[]>();
   for (const p of warned) {
     const reasons = p.warnings!.join('; ');
@@ -184,12 +185,12 @@ function footnotes(warned: Pair[], l: Layout): string[] {
   return [...byReasons].flatMap(([reasons, pairs]) => {
     if (pairs.length === 1) {
       const [p] = pairs;
-      return wrap(`* ${rowName(p.row, l)}${l.oneCandidate ? '' : ` (${p.candidate})`}: ${reasons}`);
+      return wrap(`* ${rowName(p.row, l)}${l.oneCandidate ? '' : ` (${names.get(p.candidate)})`}: ${reasons}`);
     }
     const candidatesByRow = new Map<string, string[]>();
     for (const p of pairs) {
       const name = rowName(p.row, l);
-      candidatesByRow.set(name, [...(candidatesByRow.get(name) ?? []), p.candidate]);
+      candidatesByRow.set(name, [...(candidatesByRow.get(name) ?? []), names.get(p.candidate)!]);
     }
     const rows = [...candidatesByRow].map(([name, candidates]) => (l.oneCandidate ? name : `${name} (${candidates.join(', ')})`));
     return [...wrap(`* ${pairs.length} rows: ${reasons}:`), ...rows.map((row) => `  - ${row}`)];
@@ -223,7 +224,7 @@ function unmatchedLines(c: Comparison, l: Layout, terminal: boolean): string[] {
 function footer(c: Comparison, l: Layout, terminal: boolean, leftOut: string[] = []): string[] {
   const lines: string[] = [];
   const warned = c.pairs.filter((p) => p.warnings?.length);
-  if (warned.length) lines.push('', ...footnotes(warned, l));
+  if (warned.length) lines.push('', ...footnotes(warned, l, shortSideNames(c)));
   if (leftOut.length)
     lines.push('', `left out to fit ${TERMINAL_COLUMNS} columns: ${leftOut.join(', ')} (--format markdown, csv or json has every column)`);
   if (c.unmatched.length) lines.push('', 'cases on some sides only:', ...unmatchedLines(c, l, terminal));

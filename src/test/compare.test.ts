@@ -118,9 +118,11 @@ describe("compare: verdicts from both runs' samples (fixtures written by the har
     expect(chosenSidesLine(sitting.allFrom!, sitting.chosen!)).toBe(
       'moebench: every file is from fake (H100 stand-in) and no case of one backend is in two of them: comparing backend against backend (--by backend)',
     );
-    // t8 is noisy in every file: its two rows share their reasons, said once above them
+    // t8 is noisy in every file: its two rows share their reasons, said once above them, each
+    // candidate named as the header numbers it
     const text = formatComparison(sitting.comparison, 'table');
-    expect(text).toContain('\n* 2 rows: baseline noisy; candidate noisy:\n  - tiny/dense/decode/t8/fp32 (ort-webgpu, tfjs-webgpu)\n\n');
+    expect(text).toContain('\ncandidates:\n  1. ort-webgpu  (ort.json)\n  2. tfjs-webgpu  (tfjs.json)\n');
+    expect(text).toContain('\n* 2 rows: baseline noisy; candidate noisy:\n  - tiny/dense/decode/t8/fp32 (cand 1, cand 2)\n\n');
     expect(text).not.toMatch(/^\* tiny/m);
     // a case of one engine in two files (before and after a change) keeps file against file
     const again = compareBySides([...sittingFiles, engine('torch-after.json', 'torch-cuda')], COMPARE_DEFAULTS, false);
