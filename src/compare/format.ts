@@ -53,7 +53,10 @@ function header(c: Comparison, l: Layout): string[] {
     lines.push('', 'environment differences:');
     for (const d of c.envDifferences) {
       const byValue = new Map<string, string[]>();
-      for (const s of c.sides) byValue.set(d.values[s.label] ?? '-', [...(byValue.get(d.values[s.label] ?? '-') ?? []), shortName.get(s.label)!]);
+      for (const s of c.sides) {
+        const value = d.values[s.label] ?? '-';
+        byValue.set(value, [...(byValue.get(value) ?? []), shortName.get(s.label)!]);
+      }
       lines.push(`  ${d.field}: ${[...byValue].map(([v, sides]) => `${sides.join(', ')} = ${v}`).join('; ')}`);
     }
   }
@@ -173,9 +176,9 @@ export function toDecideLine(c: Pick<Comparison, 'pairs'>, by: 'processes' | 'ru
  * The starred rows' reasons, each reason said once: a row alone keeps its line; rows that share
  * their reasons (every engine of a sitting noisy against one baseline) are listed under them,
  * a case's candidates on its line (a nested list, so markdown keeps it a list), so ten such rows
- * of two candidates take seven lines, not twenty.
+ * of two candidates take seven lines, not twenty. A candidate is named as the table's candidate
+ * column names it (`names`: shortSideNames).
  */
-/** Starred rows under their reasons; a row's candidate named as the table's candidate column names it. */
 function footnotes(warned: Pair[], l: Layout, names: Map<string, string>): string[] {
   const byReasons = new Map<string, Pair[]>();
   for (const p of warned) {

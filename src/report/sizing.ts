@@ -75,10 +75,10 @@ export function tornadoTable(bars: TornadoBar[]): string {
   return `sensitivity (each input at its low and high, the others at their midpoints)\n${formatTable(rows, [false, true, true, true, true, true])}`;
 }
 
-/** How the per-card throughput was composed, term by term, each with its source. */
 /** A measured card's figures named, saying when its prefill is the scenario's assumed one (--decode-only). */
 export const measuredLabel = (c: Pick<Composition, 'card' | 'prefill'>) => `measured: ${c.card}${c.prefill ? '' : ' (decode; prefill assumed)'}`;
 
+/** How the per-card throughput was composed, term by term, each with its source. */
 export function compositionText(c: Composition): string {
   const lines = [
     ...wrap(`per-card throughput of ${c.model} on ${c.card}, layout ep=${c.layout.ep},tp=${c.layout.tp}, from ${c.file}`),

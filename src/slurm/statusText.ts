@@ -1,4 +1,4 @@
-import { TERMINAL_COLUMNS, formatTable, wrap } from '../text/table.js';
+import { TERMINAL_COLUMNS, formatTableWithin, wrap } from '../text/table.js';
 
 /** One task's line of `moebench slurm status`. */
 export interface TaskRow {
@@ -16,10 +16,12 @@ export interface TaskRow {
  * task instead, so one failure does not widen every row. Pure.
  */
 export function taskTable(rows: TaskRow[], width = TERMINAL_COLUMNS): string {
-  const cells = rows.map((r) => [r.task, r.array, r.state, r.node, String(r.cases)]);
-  const head = ['task', 'array', 'state', 'node', 'cases'];
-  const withWhy = formatTable([[...head, 'why'], ...cells.map((c, i) => [...c, rows[i].why ?? ''])]);
-  if (withWhy.split('\n').every((line) => line.length <= width)) return withWhy;
-  const whys = rows.filter((r) => r.why).flatMap((r) => wrap(`  ${r.task}: ${r.why}`, width, '    '));
-  return `${formatTable([head, ...cells])}\n\nwhy:\n${whys.join('\n')}`;
+  const { text, leftOut } = formatTableWithin(
+    [['task', 'array', 'state', 'node', 'cases', 'why'], ...rows.map((r) => [r.task, r.array, r.state, r.node, String(r.cases), r.why ?? ''])],
+    [],
+    [['why']],
+    width,
+  );
+  if (!leftOut.length) return text;
+  return `${text}\n\nwhy:\n${rows.flatMap((r) => (r.why ? wrap(`  ${r.task}: ${r.why}`, width, '    ') : [])).join('\n')}`;
 }
